@@ -1,0 +1,74 @@
+/*
+ * crypto.h - the only module that touches key material.
+ *
+ * A key file (mode 0600, created by crypto_keyfile_create, never
+ * overwritten) holds the field-encryption key, the blind-index key and the
+ * Ed25519 signing key, with a magic, a version and a checksum so a damaged
+ * or foreign file is refused with a clear error rather than yielding garbage.
+ * Loaded keys live in sodium_malloc'd, mlocked memory and are wiped on free.
+ *
+ * Sensitive fields are sealed with XChaCha20-Poly1305 (IETF); the associated
+ * data binds a ciphertext to its table, column and row, so a value copied to
+ * another row fails to open.  Lookups use a keyed BLAKE2b "blind index".
+ */
+#ifndef BM_CRYPTO_H
+#define BM_CRYPTO_H
+
+#include "buf.h"
+#include "err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bm_keys;
+
+/* Must be called once before anything else here (idempotent). */
+int crypto_init(struct bm_err *e);
+
+/* Creates a new key file at path (O_EXCL, 0600); refuses if it exists. */
+int crypto_keyfile_create(const char *path, struct bm_err *e);
+/* Loads and checks a key file: BM_ENOINPUT when missing, BM_ECRYPTO when
+ * damaged, of another format, or group/world readable. */
+int crypto_keyfile_load(const char *path, struct bm_keys **out, struct bm_err *e);
+void crypto_keys_free(struct bm_keys *k);
+/* A public fingerprint of the key set (hex, 64 chars + NUL) stored in the
+ * database, so a key file of another database is recognised as wrong. */
+void crypto_keys_fingerprint(const struct bm_keys *k, char out[65]);
+
+/* Seals plaintext: out receives nonce || ciphertext || tag (binary).
+ * table, column and row form the associated data. */
+void crypto_seal(const struct bm_keys *k, const char *table, const char *column,
+		 const char *row, const void *pt, size_t ptlen, struct buf *out);
+/* Opens a sealed value into out (NUL-terminated); BM_ECRYPTO when it was
+ * tampered with, moved to another row, or sealed under another key. */
+int crypto_open(const struct bm_keys *k, const char *table, const char *column,
+		const char *row, const void *ct, size_t ctlen, struct buf *out,
+		struct bm_err *e);
+/* Keyed hash of a normalised value for equality lookups (32 bytes). */
+void crypto_blind_index(const struct bm_keys *k, const char *column,
+			const void *val, size_t len, uint8_t out[32]);
+
+/* Ed25519 detached signature (64 bytes) and verification with the public key. */
+void crypto_sign(const struct bm_keys *k, const void *msg, size_t len, uint8_t sig[64]);
+void crypto_sign_pk(const struct bm_keys *k, uint8_t pk[32]);
+
+/* SHA-256, using the CPU's SHA extensions when present. */
+struct bm_sha256 {
+	uint32_t h[8];
+	uint64_t nbytes;
+	uint8_t block[64];
+	size_t fill;
+};
+void sha256_init(struct bm_sha256 *c);
+void sha256_update(struct bm_sha256 *c, const void *data, size_t len);
+void sha256_final(struct bm_sha256 *c, uint8_t out[32]);
+void sha256(const void *data, size_t len, uint8_t out[32]);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void hex_encode(const uint8_t *in, size_t n, char *out);
+/* Decodes exactly 2n hex chars; -1 when malformed. */
+int hex_decode(const char *in, uint8_t *out, size_t n);
+/* Fills buf with n random bytes. */
+void crypto_random(void *buf, size_t n);
+
+#endif

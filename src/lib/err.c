@@ -1,0 +1,114 @@
+/*
+ * err.c - filling struct bm_err and mapping codes to names and exit codes.
+ * The exit-code table here is the only one; the man page documents it.
+ */
+#include "err.h"
+#include "mem.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void copy_field(char *dst, size_t cap, const char *field)
+{
+	if (field == NULL)
+		field = "";
+	snprintf(dst, cap, "%s", field);
+}
+
+int bm_errf(struct bm_err *e, int code, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return code;
+	e->code = code;
+	e->line = 0;
+	copy_field(e->field, sizeof e->field, field);
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int bm_errlf(struct bm_err *e, int code, long line, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return code;
+	e->code = code;
+	e->line = line;
+	copy_field(e->field, sizeof e->field, field);
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void bm_err_add(struct bm_err *e, long line, const char *field, const char *fmt, ...)
+{
+	size_t cap = e->maxitems ? e->maxitems : BM_ERR_MAXITEMS;
+	struct bm_err_item *it;
+	va_list ap;
+
+	e->total++;
+	if (e->nitems >= cap)
+		return;
+	if (e->items == NULL)
+		e->items = xcalloc(cap, sizeof *e->items);
+	it = &e->items[e->nitems++];
+	it->line = line;
+	copy_field(it->field, sizeof it->field, field);
+	va_start(ap, fmt);
+	vsnprintf(it->reason, sizeof it->reason, fmt, ap);
+	va_end(ap);
+}
+
+void bm_err_clear(struct bm_err *e)
+{
+	size_t keep = e->maxitems;
+
+	free(e->items);
+	memset(e, 0, sizeof *e);
+	e->maxitems = keep;
+}
+
+static const struct {
+	int code;
+	const char *name;
+	int exit;
+} codes[] = {
+	{BM_OK, "ok", 0},
+	{BM_EINVAL, "invalid", 65},
+	{BM_EUSAGE, "usage", 2},
+	{BM_ENOTFOUND, "not_found", 1},
+	{BM_EEXIST, "exists", 1},
+	{BM_ECONFLICT, "conflict", 1},
+	{BM_ESTATE, "state", 1},
+	{BM_EPERM, "forbidden", 1},
+	{BM_EAUTH, "unauthenticated", 1},
+	{BM_ENOINPUT, "no_input", 66},
+	{BM_EIO, "io", 74},
+	{BM_ECRYPTO, "crypto", 1},
+	{BM_ESCHEMA, "schema", 1},
+	{BM_ETOOBIG, "too_big", 65},
+	{BM_EBUSY, "busy", 1},
+	{BM_EINTERNAL, "internal", 1},
+};
+
+const char *bm_errname(int code)
+{
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (codes[i].code == code)
+			return codes[i].name;
+	return "internal";
+}
+
+int bm_exit_code(int code)
+{
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (codes[i].code == code)
+			return codes[i].exit;
+	return 1;
+}

@@ -1,0 +1,18 @@
+/*
+ * utf8.h - UTF-8 validation.  Strict: rejects overlongs, surrogates and code
+ * points above U+10FFFF.
+ */
+#ifndef BM_UTF8_H
+#define BM_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when s[0..n) is valid UTF-8.  On failure *bad (if not NULL) is the byte offset. */
+bool utf8_valid(const char *s, size_t n, size_t *bad);
+/* Number of code points in valid UTF-8 s[0..n). */
+size_t utf8_count(const char *s, size_t n);
+/* True when s has no C0/C1 control characters or DEL (valid UTF-8 assumed). */
+bool utf8_printable(const char *s, size_t n);
+
+#endif

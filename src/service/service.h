@@ -1,0 +1,149 @@
+/*
+ * service.h - one function per use case; the only door to the data.
+ *
+ * Every write here authorizes the actor, validates its input, applies the
+ * core rule, writes through the store and appends its audit event, all in
+ * one transaction: either everything happens or nothing does.  The CLI and
+ * the HTTP API call only these functions and render what they return, so a
+ * rule lives in exactly one place.  Views (svc_*_json) are the single JSON
+ * shape of each record, shared by both adapters.
+ */
+#ifndef BM_SERVICE_H
+#define BM_SERVICE_H
+
+#include "../core/policy.h"
+#include "../lib/buf.h"
+#include "../lib/err.h"
+#include "../store/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct svc;
+
+/* Who is acting.  The local CLI acts as "cli:<user>" with ACTOR_LOCAL,
+ * which holds every right: it already holds the database and key file. */
+struct actor {
+	char name[64];             /* recorded in the audit trail */
+	uint32_t roles;            /* bit set of roles (core/role.h), or ACTOR_LOCAL */
+	int64_t account_id;        /* 0 for the local CLI */
+	int64_t scope_unit;        /* officer scope root; 0 = everything */
+};
+#define ACTOR_LOCAL 0x80000000u
+
+struct svc_paths {
+	const char *db;            /* database file */
+	const char *keyfile;       /* key file; NULL = "<db>.key" */
+};
+
+/* Creates a new database and key file; refuses to overwrite either. */
+int svc_init(const struct svc_paths *p, const char *profile, const struct actor *a,
+	     struct bm_err *e);
+/* Opens an existing database with its key file; checks schema and key. */
+int svc_open(const struct svc_paths *p, struct svc **out, struct bm_err *e);
+void svc_close(struct svc *s);
+/* The policy in force (borrowed). */
+const struct policy *svc_policy(const struct svc *s);
+
+/* ---- units ---- */
+struct unit_input {
+	const char *code, *name, *parent;   /* parent NULL or "" for a root */
+};
+int svc_unit_add(struct svc *s, const struct actor *a, const struct unit_input *in,
+		 struct unit_rec *out, struct bm_err *e);
+/* Returns a new reference: the JSON view of unit code. */
+json_t *svc_unit_show(struct svc *s, const struct actor *a, const char *code, struct bm_err *e);
+json_t *svc_unit_list(struct svc *s, const struct actor *a, struct bm_err *e);
+
+/* ---- posts ---- */
+struct post_input {
+	const char *code, *unit, *level, *compartments, *title;
+};
+int svc_post_add(struct svc *s, const struct actor *a, const struct post_input *in,
+		 struct post_rec *out, struct bm_err *e);
+json_t *svc_post_show(struct svc *s, const struct actor *a, const char *code, struct bm_err *e);
+json_t *svc_post_list(struct svc *s, const struct actor *a, const char *unit, struct bm_err *e);
+
+/* ---- persons ---- */
+struct person_input {
+	const char *ext_id, *name, *unit, *national_id, *passport;
+};
+int svc_person_add(struct svc *s, const struct actor *a, const struct person_input *in,
+		   struct person_rec *out, struct bm_err *e);
+/* reveal: include sensitive fields in clear (audited as person.reveal). */
+json_t *svc_person_show(struct svc *s, const struct actor *a, const char *ext_id, bool reveal,
+			struct bm_err *e);
+struct person_query {
+	const char *unit;          /* subtree root code, NULL = all */
+	const char *category;      /* NULL = any */
+	const char *state;         /* NULL = any */
+	int64_t after_id, limit;
+};
+/* Streams matching persons' views to cb (borrowed json). */
+int svc_person_list(struct svc *s, const struct actor *a, const struct person_query *q,
+		    int (*cb)(void *ctx, json_t *view), void *ctx, struct bm_err *e);
+/* Finds persons by national id or passport (exactly one of the two). */
+json_t *svc_person_find(struct svc *s, const struct actor *a, const char *national_id,
+			const char *passport, struct bm_err *e);
+
+/* ---- appointments ---- */
+struct appt_input {
+	const char *person, *post, *start, *end;   /* dates YYYY-MM-DD; start NULL = today */
+};
+int svc_appt_add(struct svc *s, const struct actor *a, const struct appt_input *in,
+		 struct appt_rec *out, struct bm_err *e);
+int svc_appt_end(struct svc *s, const struct actor *a, int64_t appt_id, const char *date,
+		 struct bm_err *e);
+
+/* ---- import / export ---- */
+enum import_kind { IMPORT_UNITS, IMPORT_POSTS, IMPORT_PERSONS, IMPORT_APPOINTMENTS };
+int import_kind_parse(const char *s, int *out);
+struct import_result {
+	int64_t rows, added, unchanged;
+	uint8_t sha256[32];
+};
+/* Imports a CSV all-or-nothing.  On any bad row nothing is written and e
+ * holds every bad line (items: line, column, reason; capped, total counted)
+ * with code BM_EINVAL.  progress (may be NULL) is called now and then with
+ * bytes read. */
+int svc_import(struct svc *s, const struct actor *a, int kind, FILE *in,
+	       void (*progress)(void *ctx, uint64_t bytes), void *pctx,
+	       struct import_result *res, struct bm_err *e);
+/* Writes a CSV that svc_import accepts back (sensitive columns omitted). */
+int svc_export(struct svc *s, const struct actor *a, int kind, FILE *out, struct bm_err *e);
+
+/* ---- policy ---- */
+json_t *svc_policy_show(struct svc *s, const struct actor *a, struct bm_err *e);
+/* Validates and stores text as the next policy version; *version gets it. */
+int svc_policy_load(struct svc *s, const struct actor *a, const char *text, size_t len,
+		    int64_t *version, struct bm_err *e);
+json_t *svc_policy_versions(struct svc *s, const struct actor *a, struct bm_err *e);
+
+/* ---- audit ---- */
+struct audit_verdict {
+	int64_t count;
+	uint8_t head[32];
+	int fault;                 /* enum audit_fault; AUDIT_OK when intact */
+	int64_t fault_seq;         /* first bad seq */
+};
+int svc_audit_verify(struct svc *s, const struct actor *a, struct audit_verdict *v,
+		     struct bm_err *e);
+struct audit_query {
+	const char *since;         /* date or ISO instant */
+	const char *actor, *subject, *action;
+	int64_t after_seq, limit;
+};
+int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query *q,
+		  int (*cb)(void *ctx, json_t *event), void *ctx, struct bm_err *e);
+
+/* ---- demo ---- */
+struct demo_summary {
+	int64_t units, posts, persons, appointments;
+	int64_t by_level_state[4][16];
+};
+int svc_demo(struct svc *s, const struct actor *a, uint32_t seed, int persons,
+	     struct demo_summary *out, struct bm_err *e);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * store.h - persistence behind one domain-level interface.
+ *
+ * struct store_ops is implemented by store_sqlite.c now and by a PostgreSQL
+ * backend later; nothing outside store/ speaks SQL.  The store knows records,
+ * not rules: it checks uniqueness and references (BM_EEXIST, BM_ENOTFOUND),
+ * optimistic versions (BM_ECONFLICT) and nothing else.  Writes happen
+ * between store_begin and store_commit/store_rollback; the service layer
+ * owns transactions.  Strings in records are fixed-size, NUL-terminated
+ * UTF-8; the service validates lengths before they reach the store.
+ *
+ * List functions call cb for each record in id order; a nonzero return from
+ * cb stops the walk and is returned.  Records passed to cb are borrowed.
+ */
+#ifndef BM_STORE_H
+#define BM_STORE_H
+
+#include "../lib/buf.h"
+#include "../lib/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BM_CODE_MAX 64     /* unit/post codes, external ids: < 64 bytes */
+#define BM_NAME_MAX 256    /* names and titles: < 256 bytes of UTF-8 */
+#define BM_COMP_MAX 256    /* normalised compartment list */
+#define BM_SEALED_MAX 128  /* a sealed sensitive field */
+
+struct unit_rec {
+	int64_t id;
+	char code[BM_CODE_MAX];
+	char name[BM_NAME_MAX];
+	int64_t parent_id;         /* 0 for a root */
+	int64_t version;
+	int64_t created, updated;  /* Unix seconds */
+};
+
+struct post_rec {
+	int64_t id;
+	char code[BM_CODE_MAX];
+	int64_t unit_id;
+	int level;
+	char compartments[BM_COMP_MAX];
+	char title[BM_NAME_MAX];
+	int64_t version;
+	int64_t created, updated;
+};
+
+struct sealed {
+	uint8_t ct[BM_SEALED_MAX];
+	size_t len;                /* 0 = absent */
+	uint8_t idx[32];           /* blind index, meaningful when len > 0 */
+};
+
+struct person_rec {
+	int64_t id;
+	char ext_id[BM_CODE_MAX];
+	char name[BM_NAME_MAX];
+	int64_t unit_id;
+	int state;                 /* enum person_state */
+	int level;                 /* derived from open appointments */
+	char compartments[BM_COMP_MAX]; /* derived */
+	struct sealed national_id;
+	struct sealed passport;
+	int64_t version;
+	int64_t created, updated;
+};
+
+struct appt_rec {
+	int64_t id;
+	int64_t person_id;
+	int64_t post_id;
+	int64_t start;             /* Unix seconds */
+	int64_t end;               /* 0 while open */
+	int64_t version;
+	int64_t created;
+};
+
+struct policy_rec {
+	int64_t version;
+	char profile[16];
+	int64_t created;
+	char actor[BM_CODE_MAX];
+	char *json;                /* owned by the store until the callback returns */
+};
+
+struct audit_rec {
+	int64_t seq;
+	int64_t time_ms;
+	char actor[BM_CODE_MAX];
+	char action[BM_CODE_MAX];
+	char *subjects;            /* canonical JSON array text */
+	char *fields;              /* canonical JSON object text */
+	uint8_t prev[32];
+	uint8_t hash[32];
+};
+
+struct person_filter {
+	int64_t unit_root;         /* 0 = all; else this unit and its subtree */
+	int level;                 /* -1 = any */
+	int state;                 /* -1 = any */
+	int64_t after_id;          /* cursor: ids greater than this */
+	int64_t limit;             /* 0 = no limit */
+};
+
+struct audit_filter {
+	int64_t since_ms;          /* 0 = from the start */
+	const char *actor;         /* NULL = any */
+	const char *action;        /* NULL = any; a trailing '*' matches a prefix */
+	const char *subject;       /* NULL = any; matches one element of subjects */
+	int64_t after_seq;
+	int64_t limit;
+};
+
+struct store;
+
+typedef int (*store_unit_cb)(void *ctx, const struct unit_rec *r);
+typedef int (*store_post_cb)(void *ctx, const struct post_rec *r);
+typedef int (*store_person_cb)(void *ctx, const struct person_rec *r);
+typedef int (*store_appt_cb)(void *ctx, const struct appt_rec *r);
+typedef int (*store_policy_cb)(void *ctx, const struct policy_rec *r);
+typedef int (*store_audit_cb)(void *ctx, const struct audit_rec *r);
+typedef int (*store_count_cb)(void *ctx, int64_t unit_id, int level, int state, int64_t n);
+
+enum store_open_flags {
+	STORE_CREATE = 1,          /* create a new database; BM_EEXIST if present */
+	STORE_READONLY = 2,
+};
+
+struct store_ops {
+	const char *name;
+	int (*open)(const char *target, int flags, struct store **out, struct bm_err *e);
+	void (*close)(struct store *s);
+	int (*begin)(struct store *s, struct bm_err *e);          /* write transaction */
+	int (*commit)(struct store *s, struct bm_err *e);
+	void (*rollback)(struct store *s);
+	int (*schema_version)(struct store *s, int *out, struct bm_err *e);
+	/* For bulk work (imports): hint that many writes follow. */
+	void (*bulk_hint)(struct store *s, bool on);
+
+	int (*meta_get)(struct store *s, const char *key, struct buf *out, struct bm_err *e);
+	int (*meta_set)(struct store *s, const char *key, const char *val, struct bm_err *e);
+
+	int (*unit_insert)(struct store *s, struct unit_rec *r, struct bm_err *e);
+	int (*unit_get)(struct store *s, int64_t id, const char *code, struct unit_rec *r,
+			struct bm_err *e);   /* by id when code is NULL */
+	int (*unit_list)(struct store *s, store_unit_cb cb, void *ctx, struct bm_err *e);
+	/* True (1) when unit is root or inside root's subtree, 0 when not. */
+	int (*unit_within)(struct store *s, int64_t unit, int64_t root, struct bm_err *e);
+
+	int (*post_insert)(struct store *s, struct post_rec *r, struct bm_err *e);
+	int (*post_get)(struct store *s, int64_t id, const char *code, struct post_rec *r,
+			struct bm_err *e);
+	int (*post_list)(struct store *s, int64_t unit_id, store_post_cb cb, void *ctx,
+			 struct bm_err *e);  /* unit_id 0 = all */
+
+	int (*person_insert)(struct store *s, struct person_rec *r, struct bm_err *e);
+	int (*person_get)(struct store *s, int64_t id, const char *ext_id, struct person_rec *r,
+			  struct bm_err *e);
+	/* Writes r if the stored version equals r->version, then bumps it. */
+	int (*person_update)(struct store *s, struct person_rec *r, struct bm_err *e);
+	int (*person_list)(struct store *s, const struct person_filter *f, store_person_cb cb,
+			   void *ctx, struct bm_err *e);
+	/* Persons whose national id (column "national_id") or passport
+	 * ("passport") has blind index idx. */
+	int (*person_find_sealed)(struct store *s, const char *column, const uint8_t idx[32],
+				  store_person_cb cb, void *ctx, struct bm_err *e);
+	/* Counts persons grouped by unit, level and state. */
+	int (*person_counts)(struct store *s, store_count_cb cb, void *ctx, struct bm_err *e);
+
+	int (*appt_insert)(struct store *s, struct appt_rec *r, struct bm_err *e);
+	int (*appt_update)(struct store *s, struct appt_rec *r, struct bm_err *e);
+	int (*appt_list)(struct store *s, int64_t person_id, store_appt_cb cb, void *ctx,
+			 struct bm_err *e);
+
+	int (*policy_insert)(struct store *s, struct policy_rec *r, struct bm_err *e);
+	/* The newest policy (BM_ENOTFOUND when none), or version v when v > 0. */
+	int (*policy_get)(struct store *s, int64_t v, store_policy_cb cb, void *ctx,
+			  struct bm_err *e);
+	int (*policy_list)(struct store *s, store_policy_cb cb, void *ctx, struct bm_err *e);
+
+	/* seq 0 and zero hash when the trail is empty. */
+	int (*audit_head)(struct store *s, int64_t *seq, uint8_t hash[32], struct bm_err *e);
+	int (*audit_insert)(struct store *s, const struct audit_rec *r, struct bm_err *e);
+	/* Events with from <= seq <= to (to 0 = end), in stored order. */
+	int (*audit_scan)(struct store *s, int64_t from, int64_t to, store_audit_cb cb,
+			  void *ctx, struct bm_err *e);
+	int (*audit_query)(struct store *s, const struct audit_filter *f, store_audit_cb cb,
+			   void *ctx, struct bm_err *e);
+};
+
+/* The SQLite backend. */
+extern const struct store_ops store_sqlite_ops;
+
+/* Every backend's struct store begins with this, so callers can dispatch. */
+struct store {
+	const struct store_ops *ops;
+};
+
+#endif
