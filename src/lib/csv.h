@@ -34,8 +34,10 @@ struct csv_reader *csv_open(FILE *fp);
 int csv_next(struct csv_reader *r, struct csv_record *rec, struct bm_err *e);
 /* Bytes consumed so far (for progress reporting). */
 uint64_t csv_offset(const struct csv_reader *r);
-/* SHA-256 of every byte read so far (complete once csv_next returned 0). */
-void csv_sha256(const struct csv_reader *r, uint8_t out[32]);
+/* Calls tap(ctx, block, n) with every block of raw input as it is read, so a
+ * caller can hash or count the exact bytes (the import's SHA-256). */
+void csv_set_tap(struct csv_reader *r, void (*tap)(void *ctx, const void *p, size_t n),
+		 void *ctx);
 void csv_close(struct csv_reader *r);
 
 /* Appends one field, quoted when it holds a comma, quote, CR or LF. */
