@@ -94,8 +94,8 @@ struct appt_input {
 };
 int svc_appt_add(struct svc *s, const struct actor *a, const struct appt_input *in,
 		 struct appt_rec *out, struct bm_err *e);
-int svc_appt_end(struct svc *s, const struct actor *a, int64_t appt_id, const char *date,
-		 struct bm_err *e);
+int svc_appt_end(struct svc *s, const struct actor *a, const char *person, int64_t appt_id,
+		 const char *date, struct bm_err *e);
 
 /* ---- import / export ---- */
 enum import_kind { IMPORT_UNITS, IMPORT_POSTS, IMPORT_PERSONS, IMPORT_APPOINTMENTS };

@@ -1,0 +1,78 @@
+/*
+ * cli.h - the command-line adapter: parse, call service/, print.
+ *
+ * `baomi <noun> <verb> [args] [options]`.  Each verb is one function that
+ * reads its options with args_parse, calls exactly one service function and
+ * renders the result as a table or, with --json, as the service's JSON view.
+ * No rule lives here.
+ */
+#ifndef BM_CLI_H
+#define BM_CLI_H
+
+#include "../lib/err.h"
+#include "../service/service.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct cli {
+	struct svc_paths paths;
+	bool json;
+	struct actor actor;
+	struct svc *svc;          /* opened on demand by cli_open */
+	int argc;                 /* arguments after the verb */
+	char **argv;
+	const char *cmd;          /* "person add", for messages */
+};
+
+struct verb {
+	const char *name;
+	const char *usage;        /* "ID --name NAME --unit UNIT [--national-id N]" */
+	const char *summary;
+	int (*fn)(struct cli *c, struct bm_err *e);
+};
+
+struct noun {
+	const char *name;
+	const char *summary;
+	const struct verb *verbs;
+};
+
+/* One option of a verb: value options set *val, flags set *flag. */
+struct opt {
+	const char *name;         /* without the leading "--" */
+	const char **val;
+	bool *flag;
+};
+
+/* Parses c->argv: options from opts, positionals into pos[0..npos); exactly
+ * nreq positionals are required.  BM_EUSAGE naming the problem otherwise. */
+int args_parse(struct cli *c, const struct opt *opts, const char **pos, int nreq, int npos,
+	       struct bm_err *e);
+/* Parses a non-negative integer option value. */
+int args_int(const char *field, const char *v, int64_t *out, struct bm_err *e);
+
+/* Opens the database named by --db/BAOMI_DB (once). */
+int cli_open(struct cli *c, struct bm_err *e);
+
+/* Prints v as indented JSON on stdout and consumes it. */
+void out_json(json_t *v);
+/* Prints rows of an array of objects as an aligned table of the given keys. */
+void out_table(json_t *rows, const char *const *keys, const char *const *heads, int n);
+/* Prints an object as "key: value" lines. */
+void out_record(json_t *obj);
+/* Prints e to stderr: message, then each item, then the count left off. */
+void out_error(const struct bm_err *e);
+/* Display width of UTF-8 text (East Asian wide characters count 2). */
+int out_width(const char *s);
+
+extern const struct noun cli_nouns[];
+
+/* The verb tables of each noun. */
+extern const struct verb cmd_unit_verbs[], cmd_post_verbs[], cmd_person_verbs[],
+	cmd_appt_verbs[], cmd_import_verbs[], cmd_export_verbs[], cmd_policy_verbs[],
+	cmd_audit_verbs[];
+int cmd_init(struct cli *c, struct bm_err *e);
+int cmd_demo(struct cli *c, struct bm_err *e);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * cmd_init.c - `baomi init` and `baomi demo`.
+ */
+#include "cli.h"
+#include "../core/level.h"
+#include "../core/lifecycle.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_init(struct cli *c, struct bm_err *e)
+{
+	const char *profile = "cn";
+	const struct opt o[] = {{"profile", &profile, NULL}, {0}};
+	int rc;
+
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
+	    (rc = svc_init(&c->paths, profile, &c->actor, e)))
+		return rc;
+	if (c->json)
+		out_json(json_pack("{s:s, s:s?, s:s}", "db", c->paths.db, "key", c->paths.keyfile,
+				   "profile", profile));
+	else
+		printf("created database %s and key file %s%s (profile %s)\n"
+		       "keep the key file secret and backed up: without it the sensitive fields "
+		       "cannot be read\n", c->paths.db, c->paths.keyfile ? c->paths.keyfile : c->paths.db,
+		       c->paths.keyfile ? "" : ".key", profile);
+	return 0;
+}
+
+static void print_summary(const struct demo_summary *s)
+{
+	static const int cats[] = {3, 2, 1, 0};
+
+	printf("demo organisation: %lld units, %lld posts, %lld persons, %lld appointments\n\n",
+	       (long long)s->units, (long long)s->posts, (long long)s->persons,
+	       (long long)s->appointments);
+	printf("%-10s", "category");
+	for (int st = 0; st < ST__COUNT; st++)
+		printf(" %15s", state_name(st));
+	printf(" %7s\n", "total");
+	for (int i = 0; i < 4; i++) {
+		int64_t total = 0;
+
+		printf("%-10s", category_name(cats[i]));
+		for (int st = 0; st < ST__COUNT; st++) {
+			printf(" %15lld", (long long)s->by_level_state[cats[i]][st]);
+			total += s->by_level_state[cats[i]][st];
+		}
+		printf(" %7lld\n", (long long)total);
+	}
+}
+
+/* {"core": {"active": 120, ...}, ...} without the empty cells. */
+static json_t *summary_json(const struct demo_summary *s)
+{
+	json_t *t = json_object();
+
+	for (int l = 0; l < 4; l++) {
+		json_t *row = json_object();
+
+		for (int st = 0; st < ST__COUNT; st++)
+			if (s->by_level_state[l][st])
+				json_object_set_new(row, state_name(st),
+						    json_integer(s->by_level_state[l][st]));
+		json_object_set_new(t, category_name(l), row);
+	}
+	return json_pack("{s:I, s:I, s:I, s:I, s:o}", "units", (json_int_t)s->units, "posts",
+			 (json_int_t)s->posts, "persons", (json_int_t)s->persons, "appointments",
+			 (json_int_t)s->appointments, "by_category", t);
+}
+
+int cmd_demo(struct cli *c, struct bm_err *e)
+{
+	const char *persons = "600", *seed = "0";
+	const struct opt o[] = {{"persons", &persons, NULL}, {"seed", &seed, NULL}, {0}};
+	struct demo_summary sum;
+	int64_t n, sd;
+	int rc;
+
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) || (rc = args_int("persons", persons, &n, e)) ||
+	    (rc = args_int("seed", seed, &sd, e)) || (rc = cli_open(c, e)) ||
+	    (rc = svc_demo(c->svc, &c->actor, (uint32_t)sd, (int)n, &sum, e)))
+		return rc;
+	if (c->json)
+		out_json(summary_json(&sum));
+	else
+		print_summary(&sum);
+	return 0;
+}

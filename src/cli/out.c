@@ -1,0 +1,166 @@
+/*
+ * out.c - rendering for people and for scripts.  JSON is the service view
+ * printed as is; tables align columns by display width so Chinese names line
+ * up in a terminal.
+ */
+#include "cli.h"
+#include "../lib/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void out_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(v);
+}
+
+/* Decodes one UTF-8 sequence (valid input assumed); returns its length. */
+static int decode(const unsigned char *s, unsigned *cp)
+{
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xE0) == 0xC0 && s[1]) {
+		*cp = ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+		return 2;
+	}
+	if ((s[0] & 0xF0) == 0xE0 && s[1] && s[2]) {
+		*cp = ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+		return 3;
+	}
+	if (s[1] && s[2] && s[3]) {
+		*cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
+		      (s[3] & 0x3Fu);
+		return 4;
+	}
+	*cp = '?';
+	return 1;
+}
+
+static bool wide(unsigned cp)
+{
+	return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+	       (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+	       (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+	       (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1FAFF) ||
+	       (cp >= 0x20000 && cp <= 0x3FFFD);
+}
+
+int out_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int w = 0;
+
+	while (*p) {
+		unsigned cp;
+
+		p += decode(p, &cp);
+		w += wide(cp) ? 2 : 1;
+	}
+	return w;
+}
+
+/* The text of one cell: strings as is, arrays joined by commas. */
+static void cell(json_t *v, char *out, size_t cap)
+{
+	size_t o = 0;
+	size_t i;
+	json_t *x;
+
+	out[0] = '\0';
+	if (json_is_string(v)) {
+		snprintf(out, cap, "%s", json_string_value(v));
+	} else if (json_is_integer(v)) {
+		snprintf(out, cap, "%lld", (long long)json_integer_value(v));
+	} else if (json_is_boolean(v)) {
+		snprintf(out, cap, "%s", json_is_true(v) ? "yes" : "no");
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			if (json_is_string(x) && o + 1 < cap)
+				o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "," : "",
+						      json_string_value(x));
+		}
+	} else if (v == NULL || json_is_null(v)) {
+		snprintf(out, cap, "-");
+	}
+}
+
+static void pad(const char *s, int width, bool last)
+{
+	fputs(s, stdout);
+	if (!last)
+		for (int k = out_width(s); k < width + 2; k++)
+			fputc(' ', stdout);
+}
+
+void out_table(json_t *rows, const char *const *keys, const char *const *heads, int n)
+{
+	int w[16] = {0};
+	char buf[512];
+	size_t i;
+	json_t *r;
+
+	for (int k = 0; k < n && k < 16; k++)
+		w[k] = out_width(heads[k]);
+	json_array_foreach(rows, i, r) {
+		for (int k = 0; k < n && k < 16; k++) {
+			cell(json_object_get(r, keys[k]), buf, sizeof buf);
+			if (out_width(buf) > w[k])
+				w[k] = out_width(buf);
+		}
+	}
+	for (int k = 0; k < n; k++)
+		pad(heads[k], w[k], k == n - 1);
+	fputc('\n', stdout);
+	json_array_foreach(rows, i, r) {
+		for (int k = 0; k < n; k++) {
+			cell(json_object_get(r, keys[k]), buf, sizeof buf);
+			pad(buf, w[k], k == n - 1);
+		}
+		fputc('\n', stdout);
+	}
+}
+
+void out_record(json_t *obj)
+{
+	const char *key;
+	json_t *v;
+	char buf[1024];
+
+	json_object_foreach(obj, key, v) {
+		if (json_is_array(v) && json_array_size(v) > 0 && json_is_object(json_array_get(v, 0))) {
+			printf("%s:\n", key);
+			size_t i;
+			json_t *x;
+
+			json_array_foreach(v, i, x) {
+				char *line = json_dumps(x, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+				printf("  - %s\n", line ? line : "");
+				free(line);
+			}
+			continue;
+		}
+		cell(v, buf, sizeof buf);
+		printf("%s: %s\n", key, buf);
+	}
+}
+
+void out_error(const struct bm_err *e)
+{
+	fprintf(stderr, "baomi: %s\n", e->msg[0] ? e->msg : bm_errname(e->code));
+	for (size_t i = 0; i < e->nitems; i++) {
+		const struct bm_err_item *it = &e->items[i];
+
+		if (it->line > 0)
+			fprintf(stderr, "  line %ld, column %s: %s\n", it->line,
+				it->field[0] ? it->field : "-", it->reason);
+		else
+			fprintf(stderr, "  %s: %s\n", it->field[0] ? it->field : "-", it->reason);
+	}
+	if (e->total > e->nitems)
+		fprintf(stderr, "  ... and %zu more (%zu in all)\n", e->total - e->nitems, e->total);
+}

@@ -1,0 +1,217 @@
+/*
+ * appointments.c - a person holding a post, from a start date until ended.
+ *
+ * The person's level (their category) is the highest level among open
+ * appointments and their compartments the union of those posts'; both are
+ * stored on the person and recomputed here, in the same transaction as the
+ * appointment change, so readers and the decision snapshot never see a
+ * person whose derived fields disagree with their appointments.
+ */
+#include "svc_internal.h"
+#include "../core/level.h"
+#include "../core/role.h"
+#include "../lib/clock.h"
+
+#include <string.h>
+
+struct derive_ctx {
+	struct svc *s;
+	int level;
+	char comps[BM_COMP_MAX];
+	int rc;
+	struct bm_err *e;
+};
+
+static int derive_one(void *ctx, const struct appt_rec *r)
+{
+	struct derive_ctx *d = ctx;
+	struct post_rec p;
+	char merged[BM_COMP_MAX];
+
+	if (r->end != 0)
+		return 0;
+	if ((d->rc = ST(d->s)->post_get(d->s->st, r->post_id, NULL, &p, d->e)))
+		return 1;
+	if (p.level > d->level)
+		d->level = p.level;
+	if (compartments_union(d->comps, p.compartments, merged, sizeof merged)) {
+		d->rc = bm_errf(d->e, BM_ETOOBIG, "compartments",
+				"compartments: the person's posts together name too many");
+		return 1;
+	}
+	memcpy(d->comps, merged, sizeof merged);
+	return 0;
+}
+
+int svc__person_derive(struct svc *s, struct person_rec *p, struct bm_err *e)
+{
+	struct derive_ctx d = {.s = s, .e = e};
+
+	if (ST(s)->appt_list(s->st, p->id, derive_one, &d, e) && d.rc == 0)
+		return BM_EIO;
+	if (d.rc)
+		return d.rc;
+	if (p->level == d.level && strcmp(p->compartments, d.comps) == 0)
+		return 0;
+	p->level = d.level;
+	memcpy(p->compartments, d.comps, sizeof d.comps);
+	p->updated = clock_now();
+	return ST(s)->person_update(s->st, p, e);
+}
+
+struct holds_ctx {
+	int64_t post_id;
+	int64_t appt_id;
+};
+
+static int holds_one(void *ctx, const struct appt_rec *r)
+{
+	struct holds_ctx *h = ctx;
+
+	if (r->end != 0 || r->post_id != h->post_id)
+		return 0;
+	h->appt_id = r->id;
+	return 1;
+}
+
+/* A person holds a post at most once at a time. */
+static int check_not_holding(struct svc *s, const struct person_rec *p,
+			     const struct post_rec *post, struct bm_err *e)
+{
+	struct holds_ctx h = {post->id, 0};
+
+	ST(s)->appt_list(s->st, p->id, holds_one, &h, e);
+	if (h.appt_id == 0)
+		return 0;
+	return bm_errf(e, BM_EEXIST, "post", "post: %s already holds post %s (appointment %lld)",
+		       p->ext_id, post->code, (long long)h.appt_id);
+}
+
+static int parse_date_opt(const char *field, const char *v, int64_t dflt, int64_t *out,
+			  struct bm_err *e)
+{
+	if (v == NULL || v[0] == '\0') {
+		*out = dflt;
+		return 0;
+	}
+	return clock_parse(v, field, out, e);
+}
+
+int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec *out,
+		     struct bm_err *e)
+{
+	struct person_rec p;
+	struct post_rec post;
+	int64_t today = clock_now() / BM_DAY * BM_DAY;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = svc__check_code("person", in->person, e)) ||
+	    (rc = svc__check_code("post", in->post, e)) ||
+	    (rc = parse_date_opt("start", in->start, today, &out->start, e)) ||
+	    (rc = parse_date_opt("end", in->end, 0, &out->end, e)))
+		return rc;
+	if (out->end != 0 && out->end < out->start)
+		return bm_errf(e, BM_EINVAL, "end", "end: before the start date");
+	rc = ST(s)->person_get(s->st, 0, in->person, &p, e);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, BM_EINVAL, "person", "person: %.64s not found", in->person);
+	if (rc)
+		return rc;
+	rc = ST(s)->post_get(s->st, 0, in->post, &post, e);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, BM_EINVAL, "post", "post: %.64s not found", in->post);
+	if (rc)
+		return rc;
+	if ((rc = check_not_holding(s, &p, &post, e)))
+		return rc;
+	out->person_id = p.id;
+	out->post_id = post.id;
+	out->created = clock_now();
+	if ((rc = ST(s)->appt_insert(s->st, out, e)))
+		return rc;
+	return svc__person_derive(s, &p, e);
+}
+
+int svc_appt_add(struct svc *s, const struct actor *a, const struct appt_input *in,
+		 struct appt_rec *out, struct bm_err *e)
+{
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) || (rc = svc__begin(s, e)))
+		return rc;
+	if ((rc = svc__appt_add_tx(s, in, out, e)) ||
+	    (rc = svc__audit(s, a, "appointment.add", json_pack("[ss]", in->person, in->post),
+			     json_pack("{s:I, s:s, s:s, s:I, s:I}", "appointment", (json_int_t)out->id,
+				       "person", in->person, "post", in->post,
+				       "start", (json_int_t)out->start, "end", (json_int_t)out->end),
+			     e))) {
+		svc__rollback(s);
+		return rc;
+	}
+	return svc__commit(s, e);
+}
+
+struct find_appt {
+	int64_t id;
+	struct appt_rec r;
+	bool found;
+};
+
+static int find_appt_one(void *ctx, const struct appt_rec *r)
+{
+	struct find_appt *f = ctx;
+
+	if (r->id != f->id)
+		return 0;
+	f->r = *r;
+	f->found = true;
+	return 1;
+}
+
+static int end_tx(struct svc *s, const char *person, int64_t appt_id, int64_t when,
+		  struct person_rec *p, struct bm_err *e)
+{
+	struct find_appt f = {.id = appt_id};
+	int rc;
+
+	rc = ST(s)->person_get(s->st, 0, person, p, e);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, BM_ENOTFOUND, "person", "person %.64s not found", person);
+	if (rc)
+		return rc;
+	ST(s)->appt_list(s->st, p->id, find_appt_one, &f, e);
+	if (!f.found)
+		return bm_errf(e, BM_ENOTFOUND, "appointment",
+			       "appointment %lld of %s not found", (long long)appt_id, person);
+	if (f.r.end != 0)
+		return bm_errf(e, BM_ESTATE, "appointment", "appointment %lld already ended",
+			       (long long)appt_id);
+	if (when < f.r.start)
+		return bm_errf(e, BM_EINVAL, "date", "date: before the appointment's start");
+	f.r.end = when;
+	if ((rc = ST(s)->appt_update(s->st, &f.r, e)))
+		return rc;
+	return svc__person_derive(s, p, e);
+}
+
+int svc_appt_end(struct svc *s, const struct actor *a, const char *person, int64_t appt_id,
+		 const char *date, struct bm_err *e)
+{
+	struct person_rec p;
+	int64_t when;
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) ||
+	    (rc = parse_date_opt("date", date, clock_now() / BM_DAY * BM_DAY, &when, e)) ||
+	    (rc = svc__begin(s, e)))
+		return rc;
+	if ((rc = end_tx(s, person, appt_id, when, &p, e)) ||
+	    (rc = svc__audit1(s, a, "appointment.end", person,
+			      json_pack("{s:I, s:I}", "appointment", (json_int_t)appt_id, "end",
+					(json_int_t)when), e))) {
+		svc__rollback(s);
+		return rc;
+	}
+	return svc__commit(s, e);
+}

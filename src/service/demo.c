@@ -1,0 +1,198 @@
+/*
+ * demo.c - a believable organisation for trying baomi out.
+ *
+ * It goes through the same service functions an officer would use, so the
+ * demo database has a real audit trail and obeys every rule.  The names are
+ * generated from common Chinese and English names with a fixed seed, so two
+ * runs with the same seed build the same organisation.
+ */
+#include "svc_internal.h"
+#include "../core/level.h"
+#include "../core/lifecycle.h"
+#include "../lib/clock.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct unit_input demo_units[] = {
+	{"HQ", "总部 Headquarters", NULL},
+	{"HQ-R", "研究院 Research Institute", "HQ"},
+	{"HQ-R1", "第一研究室 Lab 1 (Cryptography)", "HQ-R"},
+	{"HQ-R2", "第二研究室 Lab 2 (Satellites)", "HQ-R"},
+	{"HQ-E", "工程部 Engineering", "HQ"},
+	{"HQ-E1", "总装车间 Assembly", "HQ-E"},
+	{"HQ-S", "保密办公室 Security Office", "HQ"},
+	{"HQ-A", "行政部 Administration", "HQ"},
+	{"HQ-F", "财务部 Finance", "HQ"},
+	{"HQ-IT", "信息中心 IT Centre", "HQ"},
+};
+
+static const struct post_input demo_posts[] = {
+	{"P-100", "HQ-R", "secret", "ALPHA,BRAVO", "Lab lead 研究室主任"},
+	{"P-101", "HQ-R1", "top_secret", "ALPHA,CRYPTO", "Chief cryptographer 首席密码师"},
+	{"P-102", "HQ-R1", "secret", "CRYPTO", "Cryptanalyst 密码分析员"},
+	{"P-103", "HQ-R1", "confidential", "", "Research assistant 科研助理"},
+	{"P-104", "HQ-R2", "top_secret", "BRAVO,ORBIT", "Chief designer 总设计师"},
+	{"P-105", "HQ-R2", "secret", "ORBIT", "Orbit engineer 轨道工程师"},
+	{"P-106", "HQ-R2", "confidential", "ORBIT", "Test technician 测试技术员"},
+	{"P-107", "HQ-R", "secret", "ALPHA", "Project manager 项目经理"},
+	{"P-200", "HQ-E", "secret", "DELTA", "Chief engineer 总工程师"},
+	{"P-201", "HQ-E1", "confidential", "DELTA", "Assembly fitter 装配钳工"},
+	{"P-202", "HQ-E1", "confidential", "", "Quality inspector 质检员"},
+	{"P-203", "HQ-E", "secret", "DELTA,ORBIT", "Integration engineer 总体工程师"},
+	{"P-204", "HQ-E1", "none", "", "Warehouse clerk 库管员"},
+	{"P-300", "HQ-S", "top_secret", "", "Security director 保密办主任"},
+	{"P-301", "HQ-S", "secret", "", "Security officer 保密专干"},
+	{"P-302", "HQ-S", "confidential", "", "Archivist 档案管理员"},
+	{"P-400", "HQ-A", "confidential", "", "Office secretary 机要秘书"},
+	{"P-401", "HQ-A", "none", "", "Receptionist 前台"},
+	{"P-402", "HQ-A", "secret", "", "Director's assistant 主任助理"},
+	{"P-500", "HQ-F", "confidential", "", "Accountant 会计"},
+	{"P-501", "HQ-F", "none", "", "Cashier 出纳"},
+	{"P-600", "HQ-IT", "secret", "NET", "Network administrator 网络管理员"},
+	{"P-601", "HQ-IT", "confidential", "NET", "Help desk 运维支持"},
+	{"P-602", "HQ-IT", "top_secret", "NET,CRYPTO", "Key custodian 密钥管理员"},
+};
+
+static const char *surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周",
+				 "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗"};
+static const char *given[] = {"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军",
+			      "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞",
+			      "平", "刚", "桂英", "建华", "晓东", "子涵", "浩然", "欣怡"};
+static const char *first_en[] = {"James", "Mary", "Robert", "Patricia", "John", "Jennifer",
+				 "Michael", "Linda", "David", "Elizabeth", "William", "Susan",
+				 "Richard", "Jessica", "Thomas", "Sarah", "Chloé", "José"};
+static const char *last_en[] = {"Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia",
+				"Miller", "Davis", "Wilson", "Anderson", "Taylor", "O'Neill",
+				"Müller", "Nakamura"};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint32_t rnd(uint32_t *st)
+{
+	uint32_t x = *st;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *st = x;
+}
+
+static void person_name(uint32_t *st, char *out, size_t cap)
+{
+	if (rnd(st) % 5 == 0)
+		snprintf(out, cap, "%s %s", first_en[rnd(st) % N(first_en)],
+			 last_en[rnd(st) % N(last_en)]);
+	else
+		snprintf(out, cap, "%s%s", surnames[rnd(st) % N(surnames)],
+			 given[rnd(st) % N(given)]);
+}
+
+/* An 18-character resident id shape with a valid ISO 7064 check character. */
+static void national_id(uint32_t *st, char out[19])
+{
+	static const int w[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+	int sum = 0;
+
+	snprintf(out, 19, "1101%02u19%02u%02u%02u%03u", rnd(st) % 20 + 1, rnd(st) % 40 + 60,
+		 rnd(st) % 12 + 1, rnd(st) % 28 + 1, rnd(st) % 1000);
+	for (int i = 0; i < 17; i++)
+		sum += (out[i] - '0') * w[i];
+	out[17] = "10X98765432"[sum % 11];
+	out[18] = '\0';
+}
+
+/* Walks the person from candidate to target along legal transitions. */
+static int walk_to(struct svc *s, const struct actor *a, const char *id, int target,
+		   struct bm_err *e)
+{
+	static const int path_active[] = {ST_REVIEWING, ST_ONBOARDING, ST_ACTIVE};
+	static const int path_leaving[] = {ST_REVIEWING, ST_ONBOARDING, ST_ACTIVE, ST_LEAVING,
+					   ST_DECONTAMINATION, ST_RELEASED};
+	const int *path = target == ST_REJECTED ? (const int[]){ST_REVIEWING, ST_REJECTED}
+			  : target >= ST_LEAVING ? path_leaving : path_active;
+	int n = target == ST_REJECTED ? 2 : target >= ST_LEAVING ? 6 : 3;
+	int rc;
+
+	for (int i = 0; i < n; i++) {
+		if ((rc = svc__person_set_state(s, a, id, path[i], "demo", e)))
+			return rc;
+		if (path[i] == target)
+			return 0;
+		if (target == ST_SUSPENDED && path[i] == ST_ACTIVE)
+			return svc__person_set_state(s, a, id, ST_SUSPENDED, "demo", e);
+	}
+	return 0;
+}
+
+/* Mostly active staff, with a realistic tail in every other state. */
+static int pick_state(uint32_t *st)
+{
+	static const int table[] = {ST_ACTIVE, ST_ACTIVE, ST_ACTIVE, ST_ACTIVE, ST_ACTIVE,
+				    ST_ACTIVE, ST_ACTIVE, ST_ACTIVE, ST_ACTIVE, ST_ACTIVE,
+				    ST_ACTIVE, ST_ACTIVE, ST_CANDIDATE, ST_REVIEWING,
+				    ST_ONBOARDING, ST_SUSPENDED, ST_LEAVING, ST_DECONTAMINATION,
+				    ST_RELEASED, ST_REJECTED};
+
+	return table[rnd(st) % N(table)];
+}
+
+static int add_person(struct svc *s, const struct actor *a, uint32_t *st, int i,
+		      struct demo_summary *sum, struct bm_err *e)
+{
+	char id[16], name[64], nid[19], pp[16];
+	const struct post_input *post = &demo_posts[rnd(st) % N(demo_posts)];
+	struct person_input in = {id, name, post->unit, nid, NULL};
+	struct appt_input ap = {id, post->code, NULL, NULL};
+	struct person_rec pr;
+	struct appt_rec ar;
+	int target = pick_state(st), rc;
+
+	snprintf(id, sizeof id, "E%04d", 1001 + i);
+	person_name(st, name, sizeof name);
+	national_id(st, nid);
+	if (rnd(st) % 4 == 0) {
+		snprintf(pp, sizeof pp, "E%08u", rnd(st) % 100000000);
+		in.passport = pp;
+	}
+	if ((rc = svc_person_add(s, a, &in, &pr, e)))
+		return rc;
+	sum->persons++;
+	if (target != ST_CANDIDATE && target != ST_REJECTED) {
+		if ((rc = svc_appt_add(s, a, &ap, &ar, e)))
+			return rc;
+		sum->appointments++;
+	}
+	return target == ST_CANDIDATE ? 0 : walk_to(s, a, id, target, e);
+}
+
+static int count_cb(void *ctx, int64_t unit, int level, int state, int64_t n)
+{
+	struct demo_summary *sum = ctx;
+
+	(void)unit;
+	if (level >= 0 && level <= 3 && state >= 0 && state < 16)
+		sum->by_level_state[level][state] += n;
+	return 0;
+}
+
+int svc_demo(struct svc *s, const struct actor *a, uint32_t seed, int persons,
+	     struct demo_summary *out, struct bm_err *e)
+{
+	uint32_t st = seed ? seed : 20261121;
+	struct unit_rec u;
+	struct post_rec p;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < N(demo_units); i++, out->units++)
+		if ((rc = svc_unit_add(s, a, &demo_units[i], &u, e)))
+			return rc;
+	for (size_t i = 0; i < N(demo_posts); i++, out->posts++)
+		if ((rc = svc_post_add(s, a, &demo_posts[i], &p, e)))
+			return rc;
+	for (int i = 0; i < persons; i++)
+		if ((rc = add_person(s, a, &st, i, out, e)))
+			return rc;
+	return ST(s)->person_counts(s->st, count_cb, out, e);
+}

@@ -1,0 +1,274 @@
+/*
+ * persons.c - secret-related persons and their appointments.
+ *
+ * A person's national id and passport number are sealed with the field key
+ * (the row's external id in the associated data) and found again through a
+ * keyed blind index; they never reach the audit trail, a list, or an export
+ * in clear.  Showing them in clear is itself an audited act.  A person's
+ * level and compartments are derived from their open appointments and
+ * recomputed whenever an appointment opens or ends.
+ */
+#include "svc_internal.h"
+#include "../core/level.h"
+#include "../core/lifecycle.h"
+#include "../core/role.h"
+#include "../lib/clock.h"
+
+#include <string.h>
+
+static int seal_doc(struct svc *s, const char *column, const char *ext_id, const char *v,
+		    struct sealed *out, struct bm_err *e)
+{
+	struct buf ct = BUF_INIT;
+	char norm[64];
+	int rc;
+
+	out->len = 0;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if ((rc = svc__norm_docnum(column, v, norm, e)))
+		return rc;
+	crypto_seal(s->keys, "persons", column, ext_id, norm, strlen(norm), &ct);
+	if (ct.len > sizeof out->ct) {
+		buf_free(&ct);
+		return bm_errf(e, BM_EINTERNAL, column, "%s: sealed value too large", column);
+	}
+	memcpy(out->ct, ct.p, ct.len);
+	out->len = ct.len;
+	crypto_blind_index(s->keys, column, norm, strlen(norm), out->idx);
+	buf_free(&ct);
+	return 0;
+}
+
+int svc__person_build(struct svc *s, const struct person_input *in, int64_t unit_id,
+		      struct person_rec *r, struct bm_err *e)
+{
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if ((rc = svc__check_code("id", in->ext_id, e)) ||
+	    (rc = svc__check_name("name", in->name, true, e)) ||
+	    (rc = seal_doc(s, "national_id", in->ext_id, in->national_id, &r->national_id, e)) ||
+	    (rc = seal_doc(s, "passport", in->ext_id, in->passport, &r->passport, e)))
+		return rc;
+	svc__copy(r->ext_id, sizeof r->ext_id, in->ext_id);
+	svc__copy(r->name, sizeof r->name, in->name);
+	r->unit_id = unit_id;
+	r->state = ST_CANDIDATE;
+	r->created = r->updated = clock_now();
+	return 0;
+}
+
+/* Resolves a unit code to its id, as a validation error on field. */
+static int unit_id_of(struct svc *s, const char *field, const char *code, int64_t *id,
+		      struct bm_err *e)
+{
+	struct unit_rec u;
+	int rc;
+
+	if ((rc = svc__check_code(field, code, e)))
+		return rc;
+	rc = ST(s)->unit_get(s->st, 0, code, &u, e);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, BM_EINVAL, field, "%s: unit %.64s not found", field, code);
+	*id = u.id;
+	return rc;
+}
+
+static json_t *person_audit_fields(const struct person_rec *r, const char *unit)
+{
+	return json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", r->ext_id, "name", r->name, "unit",
+			 unit, "national_id_set", r->national_id.len > 0, "passport_set",
+			 r->passport.len > 0);
+}
+
+int svc_person_add(struct svc *s, const struct actor *a, const struct person_input *in,
+		   struct person_rec *out, struct bm_err *e)
+{
+	int64_t unit_id = 0;
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_PERSON_WRITE, e)) || (rc = svc__begin(s, e)))
+		return rc;
+	if ((rc = unit_id_of(s, "unit", in->unit, &unit_id, e)) ||
+	    (rc = svc__person_build(s, in, unit_id, out, e)))
+		goto fail;
+	rc = ST(s)->person_insert(s->st, out, e);
+	if (rc == BM_EEXIST)
+		rc = bm_errf(e, BM_EEXIST, "id", "id: person %s already exists", in->ext_id);
+	if (rc || (rc = svc__audit1(s, a, "person.add", out->ext_id,
+				    person_audit_fields(out, in->unit), e)))
+		goto fail;
+	return svc__commit(s, e);
+fail:
+	svc__rollback(s);
+	return rc;
+}
+
+static int appt_collect(void *ctx, const struct appt_rec *r)
+{
+	void **c = ctx;
+
+	json_array_append_new(c[1], svc__appt_json(c[0], r));
+	return 0;
+}
+
+/* Showing sensitive fields in clear is recorded, so the auditor can see
+ * who looked at whose national id and when. */
+static int audit_reveal(struct svc *s, const struct actor *a, const char *ext_id,
+			struct bm_err *e)
+{
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_PERSON_SENSITIVE, e)) || (rc = svc__begin(s, e)))
+		return rc;
+	if ((rc = svc__audit1(s, a, "person.reveal", ext_id,
+			      json_pack("{s:[ss]}", "fields", "national_id", "passport"), e))) {
+		svc__rollback(s);
+		return rc;
+	}
+	return svc__commit(s, e);
+}
+
+json_t *svc_person_show(struct svc *s, const struct actor *a, const char *ext_id, bool reveal,
+			struct bm_err *e)
+{
+	struct person_rec p;
+	json_t *v, *appts;
+	void *ctx[2];
+	int rc;
+
+	if (svc__allow(a, PERM_PERSON_READ, e))
+		return NULL;
+	rc = ST(s)->person_get(s->st, 0, ext_id, &p, e);
+	if (rc == BM_ENOTFOUND)
+		bm_errf(e, rc, "id", "person %.64s not found", ext_id);
+	if (rc || (reveal && audit_reveal(s, a, ext_id, e)))
+		return NULL;
+	v = svc__person_json(s, &p, reveal ? SENSITIVE_CLEAR : SENSITIVE_MASKED);
+	if (v == NULL) {
+		bm_errf(e, BM_ECRYPTO, "id", "sensitive fields of person %s failed to open: "
+			"tampered with or sealed under another key", ext_id);
+		return NULL;
+	}
+	appts = json_array();
+	ctx[0] = s;
+	ctx[1] = appts;
+	if (ST(s)->appt_list(s->st, p.id, appt_collect, ctx, e)) {
+		json_decref(appts);
+		json_decref(v);
+		return NULL;
+	}
+	json_object_set_new(v, "appointments", appts);
+	return v;
+}
+
+struct list_ctx {
+	struct svc *s;
+	int (*cb)(void *ctx, json_t *view);
+	void *ctx;
+};
+
+static int list_one(void *ctx, const struct person_rec *p)
+{
+	struct list_ctx *l = ctx;
+	json_t *v = svc__person_json(l->s, p, SENSITIVE_NONE);
+	int rc = l->cb(l->ctx, v);
+
+	json_decref(v);
+	return rc;
+}
+
+int svc_person_list(struct svc *s, const struct actor *a, const struct person_query *q,
+		    int (*cb)(void *ctx, json_t *view), void *ctx, struct bm_err *e)
+{
+	struct person_filter f = {.level = -1, .state = -1};
+	struct list_ctx l = {s, cb, ctx};
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_PERSON_READ, e)))
+		return rc;
+	if (q->unit && (rc = unit_id_of(s, "unit", q->unit, &f.unit_root, e)))
+		return rc == BM_EINVAL ? bm_errf(e, BM_ENOTFOUND, "unit", "unit %.64s not found",
+						 q->unit) : rc;
+	if (q->category && (rc = category_parse(q->category, "category", &f.level, e)))
+		return rc;
+	if (q->state && (rc = state_parse(q->state, "state", &f.state, e)))
+		return rc;
+	if (a->scope_unit && !(a->roles & ACTOR_LOCAL)) {
+		if (f.unit_root == 0)
+			f.unit_root = a->scope_unit;
+		else if (ST(s)->unit_within(s->st, f.unit_root, a->scope_unit, e) != 1)
+			return bm_errf(e, BM_ENOTFOUND, "unit", "unit %.64s not found", q->unit);
+	}
+	f.after_id = q->after_id;
+	f.limit = q->limit;
+	return ST(s)->person_list(s->st, &f, list_one, &l, e);
+}
+
+static int find_collect(void *ctx, const struct person_rec *p)
+{
+	void **c = ctx;
+
+	json_array_append_new(c[1], svc__person_json(c[0], p, SENSITIVE_NONE));
+	return 0;
+}
+
+json_t *svc_person_find(struct svc *s, const struct actor *a, const char *national_id,
+			const char *passport, struct bm_err *e)
+{
+	const char *column = national_id ? "national_id" : "passport";
+	const char *v = national_id ? national_id : passport;
+	uint8_t idx[32];
+	char norm[64];
+	json_t *arr;
+	void *ctx[2];
+
+	if (svc__allow(a, PERM_PERSON_SENSITIVE, e))
+		return NULL;
+	if ((national_id == NULL) == (passport == NULL)) {
+		bm_errf(e, BM_EUSAGE, NULL, "give exactly one of --national-id and --passport");
+		return NULL;
+	}
+	if (svc__norm_docnum(column, v, norm, e))
+		return NULL;
+	crypto_blind_index(s->keys, column, norm, strlen(norm), idx);
+	arr = json_array();
+	ctx[0] = s;
+	ctx[1] = arr;
+	if (ST(s)->person_find_sealed(s->st, column, idx, find_collect, ctx, e)) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* Moves a person along the lifecycle after core/lifecycle approves the move.
+ * Internal: the public workflows (reviews, suspension, departure) call it
+ * once their own rule holds. */
+int svc__person_set_state(struct svc *s, const struct actor *a, const char *ext_id, int to,
+			  const char *reason, struct bm_err *e)
+{
+	struct person_rec p;
+	int from, rc;
+
+	if ((rc = svc__begin(s, e)))
+		return rc;
+	rc = ST(s)->person_get(s->st, 0, ext_id, &p, e);
+	if (rc == BM_ENOTFOUND)
+		rc = bm_errf(e, rc, "id", "person %.64s not found", ext_id);
+	if (rc || (rc = lifecycle_check(p.state, to, e)))
+		goto fail;
+	from = p.state;
+	p.state = to;
+	p.updated = clock_now();
+	if ((rc = ST(s)->person_update(s->st, &p, e)) ||
+	    (rc = svc__audit1(s, a, "person.state", ext_id,
+			      json_pack("{s:s, s:s, s:s}", "from", state_name(from), "to",
+					state_name(to), "reason", reason), e)))
+		goto fail;
+	return svc__commit(s, e);
+fail:
+	svc__rollback(s);
+	return rc;
+}

@@ -1,0 +1,135 @@
+/*
+ * policysvc.c - the policy in force and its versions.
+ *
+ * Loading a policy validates the whole document first (every problem named
+ * by its JSON path), then stores it as the next version; old versions stay,
+ * so what was in force at any time can be shown.  The stored text is the
+ * canonical rendering of the parsed policy, so equal policies store equal
+ * text whatever the input's spacing.
+ */
+#include "svc_internal.h"
+#include "../core/role.h"
+#include "../lib/clock.h"
+#include "../lib/crypto.h"
+
+#include <string.h>
+
+struct got_policy {
+	struct policy *p;
+	int64_t version;
+	int rc;
+	struct bm_err *e;
+};
+
+static int take_policy(void *ctx, const struct policy_rec *r)
+{
+	struct got_policy *g = ctx;
+
+	g->version = r->version;
+	g->rc = policy_from_json(r->json, strlen(r->json), g->p, g->e);
+	return 0;
+}
+
+int svc__policy_load_current(struct svc *s, struct bm_err *e)
+{
+	struct got_policy g = {&s->policy, 0, 0, e};
+	int rc = ST(s)->policy_get(s->st, 0, take_policy, &g, e);
+
+	if (rc == BM_ENOTFOUND) {
+		bm_err_clear(e);
+		s->policy_version = 0;
+		return policy_builtin("cn", &s->policy, e);
+	}
+	if (rc == 0 && g.rc != 0)
+		return bm_errf(e, BM_ESCHEMA, "policy",
+			       "stored policy version %lld is damaged: %s", (long long)g.version,
+			       e->msg);
+	s->policy_version = g.version;
+	return rc;
+}
+
+json_t *svc_policy_show(struct svc *s, const struct actor *a, struct bm_err *e)
+{
+	struct buf doc = BUF_INIT;
+	json_t *v;
+
+	if (svc__allow(a, PERM_POLICY_READ, e))
+		return NULL;
+	policy_to_json(&s->policy, &doc);
+	v = json_loads(buf_cstr(&doc), 0, NULL);
+	buf_free(&doc);
+	if (v == NULL) {
+		bm_errf(e, BM_EINTERNAL, "policy", "policy rendering is not JSON");
+		return NULL;
+	}
+	json_object_set_new(v, "version", json_integer(s->policy_version));
+	return v;
+}
+
+int svc_policy_load(struct svc *s, const struct actor *a, const char *text, size_t len,
+		    int64_t *version, struct bm_err *e)
+{
+	struct policy p;
+	struct buf doc = BUF_INIT;
+	struct policy_rec r = {0};
+	uint8_t digest[32];
+	char hex[65];
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_POLICY_WRITE, e)) ||
+	    (rc = policy_from_json(text, len, &p, e)))
+		return rc;
+	policy_to_json(&p, &doc);
+	sha256(doc.p, doc.len, digest);
+	hex_encode(digest, 32, hex);
+	if ((rc = svc__begin(s, e)))
+		goto out;
+	if ((rc = svc__policy_load_current(s, e)))
+		goto fail;
+	r.version = s->policy_version + 1;
+	svc__copy(r.profile, sizeof r.profile, p.profile);
+	svc__copy(r.actor, sizeof r.actor, a->name);
+	r.created = clock_now();
+	r.json = doc.p;
+	if ((rc = ST(s)->policy_insert(s->st, &r, e)) ||
+	    (rc = svc__audit1(s, a, "policy.load", "policy",
+			      json_pack("{s:I, s:s, s:s}", "version", (json_int_t)r.version,
+					"profile", p.profile, "sha256", hex), e)))
+		goto fail;
+	if ((rc = svc__commit(s, e)))
+		goto out;
+	s->policy = p;
+	s->policy_version = r.version;
+	*version = r.version;
+	goto out;
+fail:
+	svc__rollback(s);
+out:
+	buf_free(&doc);
+	return rc;
+}
+
+static int version_row(void *ctx, const struct policy_rec *r)
+{
+	char when[21];
+
+	clock_fmt_iso(r->created, when);
+	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s}", "version",
+					     (json_int_t)r->version, "profile", r->profile,
+					     "created", when, "actor", r->actor));
+	return 0;
+}
+
+json_t *svc_policy_versions(struct svc *s, const struct actor *a, struct bm_err *e)
+{
+	json_t *arr;
+
+	if (svc__allow(a, PERM_POLICY_READ, e))
+		return NULL;
+	arr = json_array();
+	if (ST(s)->policy_list(s->st, version_row, arr, e)) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}

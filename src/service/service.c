@@ -1,0 +1,330 @@
+/*
+ * service.c - opening and creating a baomi database, transactions, the
+ * audit append, and the input checks every use case shares.
+ *
+ * The audit append runs inside the caller's transaction: it reads the chain
+ * head, canonicalises the event, hashes it and inserts it, so the event
+ * commits or rolls back with the change it describes.  It never receives a
+ * sensitive value in clear; callers pass only codes, names and counts.
+ */
+#include "svc_internal.h"
+#include "../core/audit.h"
+#include "../core/role.h"
+#include "../lib/cjson.h"
+#include "../lib/clock.h"
+#include "../lib/mem.h"
+#include "../lib/utf8.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define META_FINGERPRINT "key_fingerprint"
+
+static char *key_path_for(const struct svc_paths *p);
+static int open_common(const struct svc_paths *p, bool fresh, struct svc **out,
+		       struct bm_err *e);
+static int check_key(struct svc *s, bool fresh, struct bm_err *e);
+static int first_setup(struct svc *s, const struct actor *a, const struct policy *pol,
+		       struct bm_err *e);
+
+static char *key_path_for(const struct svc_paths *p)
+{
+	struct buf b = BUF_INIT;
+
+	if (p->keyfile != NULL && p->keyfile[0] != '\0')
+		return xstrdup(p->keyfile);
+	buf_printf(&b, "%s.key", p->db);
+	return buf_steal(&b);
+}
+
+/* Creates the key file first and removes both files again on any failure,
+ * so init either leaves a working pair or nothing. */
+int svc_init(const struct svc_paths *p, const char *profile, const struct actor *a,
+	     struct bm_err *e)
+{
+	char *kp = key_path_for(p);
+	struct svc *s = NULL;
+	struct policy pol;
+	struct stat sb;
+	int rc;
+
+	if ((rc = crypto_init(e)) || (rc = policy_builtin(profile ? profile : "cn", &pol, e)))
+		goto out;
+	if (stat(p->db, &sb) == 0) {
+		rc = bm_errf(e, BM_EEXIST, "db", "database %s already exists; refusing to overwrite it",
+			     p->db);
+		goto out;
+	}
+	if ((rc = crypto_keyfile_create(kp, e)))
+		goto out;
+	rc = open_common(p, true, &s, e);
+	if (rc == 0)
+		rc = first_setup(s, a, &pol, e);
+	svc_close(s);
+	if (rc != 0) {
+		unlink(kp);
+		unlink(p->db);
+	}
+out:
+	free(kp);
+	return rc;
+}
+
+int svc_open(const struct svc_paths *p, struct svc **out, struct bm_err *e)
+{
+	return open_common(p, false, out, e);
+}
+
+static int open_common(const struct svc_paths *p, bool fresh, struct svc **out,
+		       struct bm_err *e)
+{
+	struct svc *s = xcalloc(1, sizeof *s);
+	int rc;
+
+	*out = NULL;
+	s->db_path = xstrdup(p->db);
+	s->key_path = key_path_for(p);
+	if ((rc = crypto_init(e)))
+		goto fail;
+	if ((rc = store_sqlite_ops.open(p->db, fresh ? STORE_CREATE : 0, &s->st, e)))
+		goto fail;
+	if ((rc = crypto_keyfile_load(s->key_path, &s->keys, e)))
+		goto fail;
+	if ((rc = check_key(s, fresh, e)))
+		goto fail;
+	if (!fresh && (rc = svc__policy_load_current(s, e)))
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	svc_close(s);
+	return rc;
+}
+
+/* A database remembers the fingerprint of its key set; another key file
+ * would open nothing but garbage, so it is refused by name. */
+static int check_key(struct svc *s, bool fresh, struct bm_err *e)
+{
+	struct buf stored = BUF_INIT;
+	char fp[65];
+	int rc;
+
+	crypto_keys_fingerprint(s->keys, fp);
+	if (fresh)
+		return 0;
+	rc = ST(s)->meta_get(s->st, META_FINGERPRINT, &stored, e);
+	if (rc == BM_ENOTFOUND)
+		rc = bm_errf(e, BM_ESCHEMA, "db", "database %s was never initialised; run baomi init",
+			     s->db_path);
+	else if (rc == 0 && strcmp(buf_cstr(&stored), fp) != 0)
+		rc = bm_errf(e, BM_ECRYPTO, "key",
+			     "key file %s does not belong to database %s (fingerprint %.16s..., "
+			     "expected %.16s...)", s->key_path, s->db_path, fp, buf_cstr(&stored));
+	buf_free(&stored);
+	return rc;
+}
+
+static int first_setup(struct svc *s, const struct actor *a, const struct policy *pol,
+		       struct bm_err *e)
+{
+	struct buf doc = BUF_INIT;
+	struct policy_rec pr = {0};
+	char fp[65];
+	int rc;
+
+	crypto_keys_fingerprint(s->keys, fp);
+	policy_to_json(pol, &doc);
+	pr.version = 1;
+	svc__copy(pr.profile, sizeof pr.profile, pol->profile);
+	svc__copy(pr.actor, sizeof pr.actor, a->name);
+	pr.created = clock_now();
+	pr.json = doc.p;
+	if ((rc = svc__begin(s, e)))
+		goto out;
+	if ((rc = ST(s)->meta_set(s->st, META_FINGERPRINT, fp, e)) ||
+	    (rc = ST(s)->policy_insert(s->st, &pr, e)) ||
+	    (rc = svc__audit1(s, a, "system.init", "system",
+			      json_pack("{s:s, s:s, s:I}", "profile", pol->profile,
+					"key_fingerprint", fp, "policy_version", (json_int_t)1),
+			      e))) {
+		svc__rollback(s);
+		goto out;
+	}
+	rc = svc__commit(s, e);
+	s->policy = *pol;
+	s->policy_version = 1;
+out:
+	buf_free(&doc);
+	return rc;
+}
+
+void svc_close(struct svc *s)
+{
+	if (s == NULL)
+		return;
+	if (s->st != NULL)
+		s->st->ops->close(s->st);
+	crypto_keys_free(s->keys);
+	buf_free(&s->scratch);
+	free(s->db_path);
+	free(s->key_path);
+	free(s);
+}
+
+const struct policy *svc_policy(const struct svc *s)
+{
+	return &s->policy;
+}
+
+int svc__begin(struct svc *s, struct bm_err *e)
+{
+	return ST(s)->begin(s->st, e);
+}
+
+int svc__commit(struct svc *s, struct bm_err *e)
+{
+	int rc = ST(s)->commit(s->st, e);
+
+	if (rc != 0)
+		ST(s)->rollback(s->st);
+	return rc;
+}
+
+void svc__rollback(struct svc *s)
+{
+	ST(s)->rollback(s->st);
+}
+
+/* Canonicalises subjects and fields, links the event to the chain head and
+ * inserts it.  Both JSON values are consumed. */
+int svc__audit(struct svc *s, const struct actor *a, const char *action, json_t *subjects,
+	       json_t *fields, struct bm_err *e)
+{
+	struct buf subj = BUF_INIT, flds = BUF_INIT;
+	struct audit_event ev = {0};
+	struct audit_rec r = {0};
+	int64_t seq;
+	int rc;
+
+	if (subjects == NULL || fields == NULL) {
+		rc = bm_errf(e, BM_EINTERNAL, NULL, "audit event %s built without subjects/fields",
+			     action);
+		goto out;
+	}
+	if ((rc = cjson_dump(subjects, &subj, e)) || (rc = cjson_dump(fields, &flds, e)))
+		goto out;
+	if ((rc = ST(s)->audit_head(s->st, &seq, ev.prev, e)))
+		goto out;
+	ev.seq = seq + 1;
+	ev.time_ms = clock_now_ms();
+	ev.actor = a->name;
+	ev.action = action;
+	ev.subjects = buf_cstr(&subj);
+	ev.fields = buf_cstr(&flds);
+	audit_seal(&ev, &s->scratch);
+	r.seq = ev.seq;
+	r.time_ms = ev.time_ms;
+	svc__copy(r.actor, sizeof r.actor, a->name);
+	svc__copy(r.action, sizeof r.action, action);
+	r.subjects = subj.p;
+	r.fields = flds.p;
+	memcpy(r.prev, ev.prev, 32);
+	memcpy(r.hash, ev.hash, 32);
+	rc = ST(s)->audit_insert(s->st, &r, e);
+out:
+	json_decref(subjects);
+	json_decref(fields);
+	buf_free(&subj);
+	buf_free(&flds);
+	return rc;
+}
+
+int svc__audit1(struct svc *s, const struct actor *a, const char *action, const char *subject,
+		json_t *fields, struct bm_err *e)
+{
+	return svc__audit(s, a, action, json_pack("[s]", subject), fields, e);
+}
+
+int svc__allow(const struct actor *a, int perm, struct bm_err *e)
+{
+	if (a->roles & ACTOR_LOCAL)
+		return 0;
+	if (role_allows(a->roles, perm))
+		return 0;
+	return bm_errf(e, BM_EPERM, NULL, "%s may not %s", a->name, perm_name(perm));
+}
+
+/* Codes (units, posts, external ids) are short ASCII identifiers so they
+ * survive every export format and URL unescaped. */
+int svc__check_code(const char *field, const char *v, struct bm_err *e)
+{
+	size_t n;
+
+	if (v == NULL || v[0] == '\0')
+		return bm_errf(e, BM_EINVAL, field, "%s: required", field);
+	n = strlen(v);
+	if (n >= BM_CODE_MAX)
+		return bm_errf(e, BM_EINVAL, field, "%s: longer than %d characters", field,
+			       BM_CODE_MAX - 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return bm_errf(e, BM_EINVAL, field,
+				       "%s: \"%.64s\" may hold only letters, digits, '-', '_' and '.'",
+				       field, v);
+	}
+	return 0;
+}
+
+/* Names are any Unicode text a person would type: valid UTF-8, no control
+ * characters, not only spaces, under BM_NAME_MAX bytes. */
+int svc__check_name(const char *field, const char *v, bool required, struct bm_err *e)
+{
+	size_t n = v ? strlen(v) : 0, bad;
+
+	if (n == 0)
+		return required ? bm_errf(e, BM_EINVAL, field, "%s: required", field) : 0;
+	if (n >= BM_NAME_MAX)
+		return bm_errf(e, BM_EINVAL, field, "%s: longer than %d bytes", field,
+			       BM_NAME_MAX - 1);
+	if (!utf8_valid(v, n, &bad))
+		return bm_errf(e, BM_EINVAL, field, "%s: invalid UTF-8 at byte %zu", field, bad + 1);
+	if (!utf8_printable(v, n))
+		return bm_errf(e, BM_EINVAL, field, "%s: contains control characters", field);
+	if (strspn(v, " ") == n)
+		return bm_errf(e, BM_EINVAL, field, "%s: only spaces", field);
+	return 0;
+}
+
+int svc__norm_docnum(const char *field, const char *v, char out[64], struct bm_err *e)
+{
+	size_t o = 0;
+
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == ' ')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			c = (unsigned char)(c - 'a' + 'A');
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+			return bm_errf(e, BM_EINVAL, field,
+				       "%s: may hold only letters, digits and '-'", field);
+		if (o >= 63)
+			return bm_errf(e, BM_EINVAL, field, "%s: longer than 63 characters", field);
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	if (o == 0)
+		return bm_errf(e, BM_EINVAL, field, "%s: empty", field);
+	return 0;
+}
+
+void svc__copy(char *dst, size_t cap, const char *v)
+{
+	snprintf(dst, cap, "%s", v ? v : "");
+}

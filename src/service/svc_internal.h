@@ -1,0 +1,93 @@
+/*
+ * svc_internal.h - what the service modules share and nobody else sees:
+ * the service context, transaction and audit helpers, input checks, and
+ * the per-record "in an open transaction" functions that a single add and
+ * an import both use, so every rule about a record is written once.
+ */
+#ifndef BM_SVC_INTERNAL_H
+#define BM_SVC_INTERNAL_H
+
+#include "service.h"
+#include "../core/policy.h"
+#include "../lib/crypto.h"
+#include "../store/store.h"
+
+#include <jansson.h>
+
+struct svc {
+	struct store *st;
+	struct bm_keys *keys;
+	struct policy policy;
+	int64_t policy_version;
+	char *db_path;
+	char *key_path;
+	struct buf scratch;        /* audit preimage scratch */
+	struct {                   /* unit id -> code; codes never change */
+		int64_t id;
+		char code[BM_CODE_MAX];
+	} ucache[256];
+};
+
+/* Dispatch to the store backend. */
+#define ST(s) ((s)->st->ops)
+
+/* Starts a write transaction. */
+int svc__begin(struct svc *s, struct bm_err *e);
+/* Commits; on failure the transaction is rolled back. */
+int svc__commit(struct svc *s, struct bm_err *e);
+void svc__rollback(struct svc *s);
+
+/* Appends an audit event in the open transaction.  Takes ownership of
+ * subjects (a JSON array of ids) and fields (an object of changed fields;
+ * never a sensitive value in clear). */
+int svc__audit(struct svc *s, const struct actor *a, const char *action, json_t *subjects,
+	       json_t *fields, struct bm_err *e);
+/* One-subject convenience form. */
+int svc__audit1(struct svc *s, const struct actor *a, const char *action, const char *subject,
+		json_t *fields, struct bm_err *e);
+
+/* Refuses the actor unless it may perform perm (a core/role.h permission);
+ * the local CLI actor may do everything. */
+int svc__allow(const struct actor *a, int perm, struct bm_err *e);
+
+/* Input checks; each names field in its error. */
+int svc__check_code(const char *field, const char *v, struct bm_err *e);
+int svc__check_name(const char *field, const char *v, bool required, struct bm_err *e);
+/* Normalises a national id or passport number (ASCII letters upper-cased,
+ * spaces removed) into out (64 bytes). */
+int svc__norm_docnum(const char *field, const char *v, char out[64], struct bm_err *e);
+/* Copies v into a fixed record field of cap bytes (checked before). */
+void svc__copy(char *dst, size_t cap, const char *v);
+
+/* Per-record writes inside an open transaction (no audit). */
+int svc__unit_add_tx(struct svc *s, const struct unit_input *in, struct unit_rec *out,
+		     struct bm_err *e);
+int svc__post_add_tx(struct svc *s, const struct post_input *in, struct post_rec *out,
+		     struct bm_err *e);
+/* Fills a person record from input (validation, sealing) without writing. */
+int svc__person_build(struct svc *s, const struct person_input *in, int64_t unit_id,
+		      struct person_rec *r, struct bm_err *e);
+int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec *out,
+		     struct bm_err *e);
+/* Recomputes a person's derived level and compartments from open appointments. */
+int svc__person_derive(struct svc *s, struct person_rec *p, struct bm_err *e);
+
+/* Moves a person to lifecycle state `to` (checked by core/lifecycle), audited. */
+int svc__person_set_state(struct svc *s, const struct actor *a, const char *ext_id, int to,
+			  const char *reason, struct bm_err *e);
+
+/* Views: the single JSON shape of each record (new references). */
+json_t *svc__unit_json(struct svc *s, const struct unit_rec *u);
+json_t *svc__post_json(struct svc *s, const struct post_rec *p);
+json_t *svc__person_json(struct svc *s, const struct person_rec *p, int sensitive);
+json_t *svc__appt_json(struct svc *s, const struct appt_rec *r);
+json_t *svc__compartments_json(const char *list);
+/* Unit code for an id ("" when unknown); uses a small cache. */
+const char *svc__unit_code(struct svc *s, int64_t id, char out[BM_CODE_MAX]);
+
+enum { SENSITIVE_NONE = 0, SENSITIVE_MASKED = 1, SENSITIVE_CLEAR = 2 };
+
+/* Loads the newest stored policy into s->policy (built-in cn when none). */
+int svc__policy_load_current(struct svc *s, struct bm_err *e);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * view.c - the one JSON shape of each record, used by the CLI's --json and
+ * by the HTTP API alike.  Field names are snake_case and stable; instants are
+ * ISO 8601 UTC; enumerations appear as code names with Chinese labels beside
+ * them for display.  Sensitive fields are omitted, masked (last four
+ * characters) or shown in clear, as the caller chose and was allowed.
+ */
+#include "svc_internal.h"
+#include "../core/level.h"
+#include "../core/lifecycle.h"
+#include "../lib/clock.h"
+
+#include <string.h>
+
+static json_t *iso(int64_t t)
+{
+	char b[21];
+
+	if (t == 0)
+		return json_null();
+	clock_fmt_iso(t, b);
+	return json_string(b);
+}
+
+static json_t *date(int64_t t)
+{
+	char b[11];
+
+	if (t == 0)
+		return json_null();
+	clock_fmt_date(t, b);
+	return json_string(b);
+}
+
+const char *svc__unit_code(struct svc *s, int64_t id, char out[BM_CODE_MAX])
+{
+	struct unit_rec u;
+	size_t slot = (size_t)id % 256;
+	struct bm_err e = BM_ERR_INIT;
+
+	if (s->ucache[slot].id == id && id != 0)
+		return s->ucache[slot].code;
+	out[0] = '\0';
+	if (id == 0 || ST(s)->unit_get(s->st, id, NULL, &u, &e) != 0) {
+		bm_err_clear(&e);
+		return out;
+	}
+	s->ucache[slot].id = id;
+	memcpy(s->ucache[slot].code, u.code, sizeof u.code);
+	return s->ucache[slot].code;
+}
+
+json_t *svc__compartments_json(const char *list)
+{
+	json_t *arr = json_array();
+	const char *p = list;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		json_array_append_new(arr, json_stringn(p, n));
+		p = comma ? comma + 1 : p + n;
+	}
+	return arr;
+}
+
+json_t *svc__unit_json(struct svc *s, const struct unit_rec *u)
+{
+	char parent[BM_CODE_MAX];
+	const char *pc = svc__unit_code(s, u->parent_id, parent);
+
+	return json_pack("{s:s, s:s, s:o, s:I, s:o, s:o}", "code", u->code, "name", u->name,
+			 "parent", pc[0] ? json_string(pc) : json_null(), "version",
+			 (json_int_t)u->version, "created", iso(u->created), "updated",
+			 iso(u->updated));
+}
+
+json_t *svc__post_json(struct svc *s, const struct post_rec *p)
+{
+	char unit[BM_CODE_MAX];
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:I, s:o}", "code", p->code,
+			 "unit", svc__unit_code(s, p->unit_id, unit), "level",
+			 level_name(p->level), "level_zh", level_name_zh(p->level), "level_number",
+			 p->level, "compartments", svc__compartments_json(p->compartments),
+			 "title", p->title, "version", (json_int_t)p->version, "created",
+			 iso(p->created));
+}
+
+/* "110101199003071234" -> "**************1234". */
+static json_t *masked(const char *clear)
+{
+	size_t n = strlen(clear);
+	char out[64];
+
+	if (n >= sizeof out)
+		n = sizeof out - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = i + 4 < n ? '*' : clear[i];
+	out[n] = '\0';
+	return json_string(out);
+}
+
+/* Opens one sealed field; returns 0 and sets *v (null when absent). */
+static int open_field(struct svc *s, const struct person_rec *p, const char *column,
+		      const struct sealed *f, int mode, json_t **v)
+{
+	struct buf pt = BUF_INIT;
+	struct bm_err e = BM_ERR_INIT;
+	int rc;
+
+	if (f->len == 0) {
+		*v = json_null();
+		return 0;
+	}
+	rc = crypto_open(s->keys, "persons", column, p->ext_id, f->ct, f->len, &pt, &e);
+	if (rc == 0)
+		*v = mode == SENSITIVE_CLEAR ? json_string(buf_cstr(&pt)) : masked(buf_cstr(&pt));
+	buf_free(&pt);
+	bm_err_clear(&e);
+	return rc;
+}
+
+/* Returns NULL only when a sensitive field fails to open (tampering). */
+json_t *svc__person_json(struct svc *s, const struct person_rec *p, int sensitive)
+{
+	char unit[BM_CODE_MAX];
+	json_t *v, *nid, *pp;
+
+	v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:o}", "id",
+		      p->ext_id, "name", p->name, "unit", svc__unit_code(s, p->unit_id, unit),
+		      "state", state_name(p->state), "state_zh", state_name_zh(p->state),
+		      "category", category_name(p->level), "category_zh",
+		      category_name_zh(p->level), "level", level_name(p->level), "compartments",
+		      svc__compartments_json(p->compartments), "version", (json_int_t)p->version,
+		      "created", iso(p->created), "updated", iso(p->updated));
+	if (sensitive == SENSITIVE_NONE) {
+		json_object_set_new(v, "has_national_id", json_boolean(p->national_id.len > 0));
+		json_object_set_new(v, "has_passport", json_boolean(p->passport.len > 0));
+		return v;
+	}
+	if (open_field(s, p, "national_id", &p->national_id, sensitive, &nid)) {
+		json_decref(v);
+		return NULL;
+	}
+	json_object_set_new(v, "national_id", nid);
+	if (open_field(s, p, "passport", &p->passport, sensitive, &pp)) {
+		json_decref(v);
+		return NULL;
+	}
+	json_object_set_new(v, "passport", pp);
+	return v;
+}
+
+json_t *svc__appt_json(struct svc *s, const struct appt_rec *r)
+{
+	struct post_rec p;
+	struct bm_err e = BM_ERR_INIT;
+	json_t *v;
+
+	if (ST(s)->post_get(s->st, r->post_id, NULL, &p, &e) != 0) {
+		bm_err_clear(&e);
+		memset(&p, 0, sizeof p);
+	}
+	v = json_pack("{s:I, s:s, s:s, s:o, s:o, s:b}", "id", (json_int_t)r->id, "post", p.code,
+		      "level", level_name(p.level), "start", date(r->start), "end", date(r->end),
+		      "open", r->end == 0);
+	return v;
+}
