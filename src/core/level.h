@@ -19,7 +19,9 @@ enum {
 	LEVEL_MAX = 3,
 };
 
-/* Parses a level name or number; field names the input in errors. */
+/* Parses a level name or number (ASCII case and surrounding blanks
+ * ignored); field names the input in errors.  BM_EINVAL lists the accepted
+ * forms. */
 int level_parse(const char *s, const char *field, int *out, struct bm_err *e);
 /* Code name: "none", "confidential", "secret", "top_secret". */
 const char *level_name(int level);
@@ -37,13 +39,20 @@ const char *category_name(int level);
 const char *category_name_zh(int level);
 
 /* Compartment lists are sets of codes ([A-Z0-9_-], 1..31 chars) kept as a
- * sorted, de-duplicated, comma-separated string.  Normalises s into out
- * (cap bytes) or fails naming field. */
+ * sorted (byte order), de-duplicated, comma-separated string.  Normalises s
+ * into out (cap bytes) or fails naming field: each code is trimmed of
+ * blanks and upper-cased; an empty or blank s gives "" (no compartments);
+ * an empty code (",,", trailing comma), a long code or a bad character is
+ * BM_EINVAL; BM_ETOOBIG when the result does not fit.  out may be s. */
 int compartments_normalize(const char *s, const char *field, char *out, size_t cap,
 			   struct bm_err *e);
-/* Union of two normalised lists into out; BM_ETOOBIG when it does not fit. */
+/* Union of two normalised lists into out (which must not alias a or b);
+ * BM_ETOOBIG when it does not fit, BM_EINVAL when a or b is not normalised.
+ * out is "" on failure.  Merges; never allocates. */
 int compartments_union(const char *a, const char *b, char *out, size_t cap);
-/* True when every compartment of need is in have (both normalised). */
+/* True when every compartment of need is in have (both normalised).  A
+ * list that is not normalised (unsorted, malformed) gives false: fail
+ * closed.  Merges; never allocates. */
 int compartments_include(const char *have, const char *need);
 
 #endif

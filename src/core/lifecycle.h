@@ -27,12 +27,22 @@ enum person_state {
 	ST__COUNT
 };
 
-const char *state_name(int st);      /* "candidate", ... */
-const char *state_name_zh(int st);   /* "候选", ... */
+/* "candidate", ...; "unknown" out of range. */
+const char *state_name(int st);
+/* "候选", "审查中", "上岗准备", "在岗", "暂停", "离岗中", "脱密期", "已脱密",
+ * "未通过"; "未知" out of range. */
+const char *state_name_zh(int st);
+/* Parses a code name or a Chinese name (ASCII case and surrounding blanks
+ * ignored); BM_EINVAL naming field and listing the states otherwise. */
 int state_parse(const char *s, const char *field, int *out, struct bm_err *e);
-/* 0 when from -> to is a legal move, else BM_ESTATE with the reason in e. */
+/* 0 when from -> to is a legal move, else BM_ESTATE with the reason in e
+ * ("cannot move from candidate to active: a candidate must be reviewed
+ * first"); staying in the same state is refused too.  BM_EINVAL for a
+ * state number out of range. */
 int lifecycle_check(int from, int to, struct bm_err *e);
-/* True when the person holds a post in this state (may be cleared). */
+/* True exactly for active and suspended: the person holds a post (and may
+ * be cleared, if every gate holds; suspended never is).  Onboarding has
+ * not taken the post up yet; leaving has given it up. */
 bool state_on_post(int st);
 
 #endif

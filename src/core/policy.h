@@ -73,10 +73,18 @@ struct policy {
 int policy_builtin(const char *name, struct policy *p, struct bm_err *e);
 /* Parses and validates a policy document.  Every problem is collected in e
  * (items with the JSON path, e.g. "$.categories.core.rereview_days"); the
- * return is BM_EINVAL when there was any. */
+ * return is BM_EINVAL when there was any, with e->msg "policy has N
+ * errors" and e->field the first item's path.  A syntax error (duplicate
+ * keys included) is BM_EINVAL with line and column in the message; an
+ * empty document BM_EINVAL; one over 1 MiB BM_ETOOBIG.  p is written only
+ * on success.  Every field is required; unknown fields are refused. */
 int policy_from_json(const char *text, size_t len, struct policy *p, struct bm_err *e);
-/* Appends the policy as a JSON document policy_from_json accepts. */
+/* Appends the policy (as filled by policy_builtin or policy_from_json) as
+ * an indented JSON document, ending in a newline, that policy_from_json
+ * accepts and reads back equal. */
 void policy_to_json(const struct policy *p, struct buf *out);
+/* True when a and b hold the same rules (every field compared). */
+bool policy_equal(const struct policy *a, const struct policy *b);
 
 const char *gate_kind_name(int g);           /* "review", "not_suspended", ... */
 int gate_kind_parse(const char *s);          /* -1 when unknown */
