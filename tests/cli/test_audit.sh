@@ -1,0 +1,88 @@
+# Audit trail: every write audited, chain verified, tampering named by seq.
+
+# A trail of a dozen events, with the append-only triggers removed so the
+# tests can tamper like an attacker with file access would.
+tamper_setup() {
+	setup_org || return 1
+	for i in 1 2 3 4 5; do
+		expect 0 person add "E$i" --name "P$i" --unit HQ || return 1
+	done
+	sqlite3 test.db "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;" || return 1
+	for t in $(sqlite3 test.db "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit'"); do
+		sqlite3 test.db "DROP TRIGGER $t" || return 1
+	done
+}
+
+t_audit_verify_intact() {
+	setup_org || return 1
+	expect 0 audit verify || return 1
+	has_out "audit trail intact: 7 events"
+	expect 0 audit verify --json || return 1
+	eq "$(json v.ok)" true
+	eq "$(json v.head.length)" 64
+}
+
+t_audit_table_is_append_only() {
+	setup_org || return 1
+	! sqlite3 test.db "UPDATE audit SET actor='x' WHERE seq=2" 2>/dev/null || fail "update allowed"
+	! sqlite3 test.db "DELETE FROM audit WHERE seq=2" 2>/dev/null || fail "delete allowed"
+}
+
+t_audit_modified_event_named() {
+	tamper_setup || return 1
+	sqlite3 test.db "UPDATE audit SET fields=replace(fields,'P3','PX') WHERE seq=10" || return 1
+	expect 65 audit verify || return 1
+	has_err "seq 10"
+	has_err "modified"
+}
+
+t_audit_modified_actor_named() {
+	tamper_setup || return 1
+	sqlite3 test.db "UPDATE audit SET actor='cli:nobody' WHERE seq=4" || return 1
+	expect 65 audit verify || return 1
+	has_err "seq 4"
+}
+
+t_audit_deleted_event_named() {
+	tamper_setup || return 1
+	sqlite3 test.db "DELETE FROM audit WHERE seq=6" || return 1
+	expect 65 audit verify || return 1
+	has_err "seq 6"
+}
+
+t_audit_inserted_event_named() {
+	tamper_setup || return 1
+	# Shift events 8.. up by one and forge a new event 8 copied from 7.
+	sqlite3 test.db "UPDATE audit SET seq=seq+1000 WHERE seq>=8; UPDATE audit SET seq=seq-999 WHERE seq>=1008; INSERT INTO audit(seq,time_ms,actor,action,subjects,fields,prev,hash) SELECT 8,time_ms,actor,action,subjects,fields,hash,hash FROM audit WHERE seq=7;" || return 1
+	expect 65 audit verify || return 1
+	has_err "seq 8"
+}
+
+t_audit_reordered_events_named() {
+	tamper_setup || return 1
+	sqlite3 test.db "UPDATE audit SET seq=-1 WHERE seq=9; UPDATE audit SET seq=9 WHERE seq=10; UPDATE audit SET seq=10 WHERE seq=-1;" || return 1
+	expect 65 audit verify || return 1
+	has_err "seq 9"
+}
+
+t_audit_log_filters() {
+	setup_org || return 1
+	expect 0 person add E1001 --name "张伟" --unit HQ-R || return 1
+	expect 0 person add E1002 --name "Li" --unit HQ-R || return 1
+	expect 0 audit log --subject E1001 --json || return 1
+	eq "$(json 'v.map(e=>e.action).join()')" person.add
+	eq "$(json 'v[0].fields.name')" "张伟"
+	expect 0 audit log --action 'unit.*' --json || return 1
+	eq "$(json v.length)" 3
+	expect 0 audit log --actor "cli:$(id -un)" --json || return 1
+	[ "$(json v.length)" -ge 8 ] || fail "actor filter"
+	expect 0 audit log --actor nobody --json || return 1
+	eq "$(json v.length)" 0
+	expect 0 audit log --since 2000-01-01 --limit 2 --json || return 1
+	eq "$(json v.length)" 2
+	expect 0 audit log --since 2999-01-01 --json || return 1
+	eq "$(json v.length)" 0
+	expect 65 audit log --since yesterday || return 1
+	expect 0 audit log || return 1
+	has_out "person.add"
+}

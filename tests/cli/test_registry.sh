@@ -1,0 +1,143 @@
+# Registry: units, posts, persons, appointments through the CLI.
+
+t_init_creates_db_and_private_key() {
+	expect 0 init || return 1
+	[ -f test.db ] || fail "no database"
+	[ -f test.db.key ] || fail "no key file"
+	eq "$(stat -c %a test.db.key)" 600 "key file mode"
+}
+
+t_init_refuses_to_overwrite() {
+	expect 0 init || return 1
+	expect 1 init || return 1
+	has_err "already exists"
+	rm test.db
+	expect 1 init || return 1
+	has_err "test.db.key"
+	[ ! -f test.db ] || fail "a database was created beside a foreign key file"
+}
+
+t_issue_forms_work() {
+	setup_org || return 1
+	expect 0 person add E1001 --name "张伟" --unit HQ-R --national-id 110101199003071234 || return 1
+	expect 0 person show E1001 --json || return 1
+	eq "$(json v.name)" "张伟"
+	eq "$(json v.national_id)" "**************1234"
+	eq "$(json v.state)" "candidate"
+	expect 0 appointment add E1001 P-100 || return 1
+	expect 0 person list --unit HQ --category key --json || return 1
+	eq "$(json v.length)" 1
+	eq "$(json 'v[0].id')" E1001
+	eq "$(json 'v[0].compartments.join()')" "ALPHA,BRAVO"
+	expect 0 person find --national-id 110101199003071234 || return 1
+	has_out E1001
+	expect 0 export persons || return 1
+	has_out "E1001,张伟,HQ-R"
+}
+
+t_levels_by_name_in_both_languages_and_number() {
+	setup_org || return 1
+	expect 0 post add P-A --unit HQ --level 机密 || return 1
+	expect 0 post add P-B --unit HQ --level S || return 1
+	expect 0 post add P-C --unit HQ --level 2 || return 1
+	expect 0 post list --json || return 1
+	eq "$(json 'v.filter(p=>p.code.startsWith("P-")&&p.code.length==3).map(p=>p.level).join()')" "secret,secret,secret"
+	expect 65 post add P-D --unit HQ --level cosmic || return 1
+	has_err "level"
+}
+
+t_sensitive_fields_never_in_clear_unless_revealed() {
+	setup_org || return 1
+	expect 0 person add E1 --name "Li Lei" --unit HQ-R --national-id 110101199003071234 --passport E12345678 || return 1
+	expect 0 person list --json || return 1
+	lacks_out 110101199003071234
+	expect 0 person show E1 --reveal --json || return 1
+	eq "$(json v.national_id)" 110101199003071234
+	expect 0 audit log --action person.reveal --json || return 1
+	eq "$(json 'v[0].subjects[0]')" E1
+	lacks_out 110101199003071234
+	expect 0 audit log --json || return 1
+	lacks_out 110101199003071234
+	lacks_out E12345678
+	if command -v sqlite3 >/dev/null; then
+		! sqlite3 test.db .dump | grep -q 110101199003071234 || fail "national id in clear in the database"
+	fi
+}
+
+t_sealed_value_moved_to_another_row_fails() {
+	setup_org || return 1
+	expect 0 person add E1 --name A --unit HQ --national-id 111 || return 1
+	expect 0 person add E2 --name B --unit HQ --national-id 222 || return 1
+	sqlite3 test.db "UPDATE persons SET nid_ct=(SELECT nid_ct FROM persons WHERE ext_id='E1') WHERE ext_id='E2'" || return 1
+	expect 1 person show E2 || return 1
+	has_err "tamper"
+}
+
+t_unicode_names_round_trip() {
+	setup_org || return 1
+	expect 0 person add U1 --name "Zoë Ørsted-Ñúñez 😀" --unit HQ || return 1
+	expect 0 person add U2 --name "欧阳·娜娜" --unit HQ || return 1
+	expect 0 person show U1 --json || return 1
+	eq "$(json v.name)" "Zoë Ørsted-Ñúñez 😀"
+	expect 65 person add U3 --name "$(printf 'bad\x01name')" --unit HQ || return 1
+	has_err "control"
+	expect 65 person add U4 --name "$(printf '\xff\xfe')" --unit HQ || return 1
+	has_err "UTF-8"
+	expect 65 person add U5 --name "$(head -c 300 /dev/zero | tr '\0' x)" --unit HQ || return 1
+	has_err "longer"
+}
+
+t_bad_registry_input_names_the_field() {
+	setup_org || return 1
+	expect 65 unit add "bad code" --name X || return 1
+	has_err "code"
+	expect 65 unit add X1 || return 1
+	has_err "name: required"
+	expect 65 unit add X2 --name X --parent NOPE || return 1
+	has_err "parent"
+	expect 1 unit add HQ --name Again || return 1
+	has_err "already exists"
+	expect 65 person add E9 --name X --unit NOPE || return 1
+	has_err "unit"
+	expect 65 post add P-9 --unit HQ --level 2 --compartments "A B!" || return 1
+	has_err "compartments"
+	expect 1 person show NOBODY || return 1
+	has_err "not found"
+}
+
+t_category_derived_from_open_appointments() {
+	setup_org || return 1
+	expect 0 person add E1 --name A --unit HQ-R || return 1
+	expect 0 appointment add E1 P-300 || return 1
+	expect 0 appointment add E1 P-200 || return 1
+	expect 0 person show E1 --json || return 1
+	eq "$(json v.category)" core
+	id=$(json 'v.appointments.find(a=>a.post=="P-200").id')
+	expect 1 appointment add E1 P-200 || return 1
+	has_err "already holds"
+	expect 0 appointment end E1 "$id" || return 1
+	expect 0 person show E1 --json || return 1
+	eq "$(json v.category)" general
+}
+
+t_subtree_listing() {
+	setup_org || return 1
+	expect 0 unit add HQ-R-1 --name Lab --parent HQ-R || return 1
+	expect 0 person add A --name A --unit HQ-R-1 || return 1
+	expect 0 person add B --name B --unit HQ-A || return 1
+	expect 0 person list --unit HQ-R --json || return 1
+	eq "$(json 'v.map(p=>p.id).join()')" A
+	expect 0 person list --unit HQ --json || return 1
+	eq "$(json v.length)" 2
+	expect 1 person list --unit NOPE || return 1
+}
+
+t_demo_builds_an_organisation() {
+	expect 0 init || return 1
+	expect 0 demo --json || return 1
+	[ "$(json v.persons)" -ge 500 ] || fail "persons"
+	[ "$(json v.units)" -ge 5 ] || fail "units"
+	[ "$(json v.posts)" -ge 20 ] || fail "posts"
+	[ "$(json 'Object.keys(v.by_category.core).length')" -ge 1 ] || fail "no core personnel"
+	expect 0 audit verify || return 1
+}
