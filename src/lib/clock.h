@@ -15,18 +15,37 @@
 
 int64_t clock_now(void);        /* seconds */
 int64_t clock_now_ms(void);     /* milliseconds */
-/* Fixes the clock at t seconds (0 restores the real clock). */
+/* Fixes the clock at t seconds (0 restores the real clock).  Thread-safe. */
 void clock_set(int64_t t);
-/* Reads BAOMI_NOW if set; returns a BM_E* code when it is malformed. */
+/* Reads BAOMI_NOW if set and not empty: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or
+ * decimal Unix seconds, and fixes the clock there.  Unset or empty leaves the
+ * clock alone.  BM_EINVAL (field "BAOMI_NOW") when malformed or not after
+ * 1970-01-01T00:00:00Z (0 would mean "real clock"). */
 int clock_from_env(struct bm_err *e);
-/* Parses YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM:SSZ; field names the input in errors. */
+/* Parses YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM:SSZ exactly (no
+ * spaces, signs, offsets or leap seconds; 'T' and 'Z' upper case).  Years
+ * 1900-9999, months 1-12, days within the month (leap years counted), hours
+ * 0-23, minutes and seconds 0-59.  BM_EINVAL with e->field = field and a
+ * message naming the part that is wrong ("month 13 ..."); the input itself
+ * is not echoed, since it may not be valid UTF-8. */
 int clock_parse(const char *s, const char *field, int64_t *out, struct bm_err *e);
-/* Formats t as YYYY-MM-DD into out (at least 11 bytes). */
+/* Formats t as YYYY-MM-DD into out (at least 11 bytes), in UTC whatever TZ
+ * says.  Instants outside years 0000-9999 are clamped to that range, so
+ * INT64_MAX ("never") prints as 9999-12-31. */
 void clock_fmt_date(int64_t t, char out[11]);
-/* Formats t as YYYY-MM-DDTHH:MM:SSZ into out (at least 21 bytes). */
+/* Formats t as YYYY-MM-DDTHH:MM:SSZ into out (at least 21 bytes); UTC and
+ * clamped like clock_fmt_date. */
 void clock_fmt_iso(int64_t t, char out[21]);
-/* Parses a duration "90d", "12m" (months as 30 d), "1y" (365 d), "36h" into seconds. */
+/* Parses a duration "90d", "12m" (months as 30 d), "1y" (365 d), "36h" into seconds.
+ * Exactly: decimal digits then one unit letter h, d, m or y (lower case).
+ * "0d" is allowed.  BM_EINVAL naming field for empty input, a sign, a
+ * missing number or unit, an unknown unit, trailing text or overflow. */
 int clock_parse_duration(const char *s, const char *field, int64_t *out, struct bm_err *e);
+/* Midnight UTC of the proleptic Gregorian date y-m-d, by arithmetic (no
+ * mktime, no TZ).  m and d are not validated; m must be 1-12. */
+int64_t clock_from_civil(int y, int m, int d);
+/* The UTC calendar date of instant t (any int64). */
+void clock_to_civil(int64_t t, int64_t *y, int *m, int *d);
 
 #define BM_DAY 86400
 
