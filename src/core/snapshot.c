@@ -160,6 +160,7 @@ static inline void key_make(struct key *k, const char *id, size_t len)
 	uint64_t h = HASH_SEED ^ (len * 0x9e3779b97f4a7c15ull);
 	k->w[nw ? nw - 1 : 0] = 0;
 	k->w[1] = k->w[2] = k->w[0] = 0;
+	len = len < sizeof k->w ? len : sizeof k->w - 1;   /* callers check; keeps the copy in bounds */
 	memcpy(k->w, id, len);
 	for (size_t i = 0; i < nw; i++)
 		h = (h ^ k->w[i]) * 0x9fb21c651e98df25ull, h ^= h >> 29;
@@ -705,27 +706,21 @@ const char *snapshot_comp_code(const struct snapshot *s, int b)
 
 /* ---- decisions ---- */
 
-void snapshot_decide(const struct snapshot *s, const char *ext_id, size_t idlen,
-		     const struct snap_object *obj, int64_t now, struct decision *out)
+/* The decision for a found entry copy c (or an unknown person). */
+static void decide_copy(const struct copy *c, bool found, const struct snap_object *obj,
+			int64_t now, struct decision *out)
 {
-	struct key k;
-	struct copy c;
 	*out = (struct decision){.allow = false};
-	if (!id_ok(ext_id, idlen)) {
+	if (!found) {
 		out->reasons = 1u << REASON_UNKNOWN_PERSON;
 		return;
 	}
-	key_make(&k, ext_id, idlen);
-	if (lookup(s, &k, &c) < 0) {
-		out->reasons = 1u << REASON_UNKNOWN_PERSON;
-		return;
-	}
-	uint32_t r = c.reasons;
-	int level = (int)(c.meta & 0xff);
+	uint32_t r = c->reasons;
+	int level = (int)(c->meta & 0xff);
 	uint64_t missing = 0;
 	for (int i = 0; i < SNAP_COMP_WORDS; i++)
-		missing |= obj->comp.w[i] & ~c.comp[i];
-	if (now >= c.valid_until)
+		missing |= obj->comp.w[i] & ~c->comp[i];
+	if (now >= c->valid_until)
 		r |= 1u << REASON_CLEARANCE_LAPSED;
 	if (level < obj->level)
 		r |= 1u << REASON_LEVEL_TOO_LOW;
@@ -734,7 +729,64 @@ void snapshot_decide(const struct snapshot *s, const char *ext_id, size_t idlen,
 	out->allow = r == 0;
 	out->reasons = r;
 	out->level = level;
-	out->valid_until = c.valid_until;
+	out->valid_until = c->valid_until;
+}
+
+void snapshot_decide(const struct snapshot *s, const char *ext_id, size_t idlen,
+		     const struct snap_object *obj, int64_t now, struct decision *out)
+{
+	struct key k;
+	struct copy c;
+	bool found = false;
+	if (id_ok(ext_id, idlen)) {
+		key_make(&k, ext_id, idlen);
+		found = lookup(s, &k, &c) >= 0;
+	}
+	decide_copy(&c, found, obj, now, out);
+}
+
+#define GROUP 16
+
+/* Prefetches the home slots of keys k[0..n) and then the entries they
+ * name, so the lookups that follow find both lines in cache. */
+static void prefetch_group(const struct snapshot *s, const struct key *k, const bool *ok,
+			   size_t n)
+{
+	struct sidx *ix = atomic_load_explicit(
+		&((struct snapshot *)(uintptr_t)s)->idx, memory_order_acquire);
+	for (size_t i = 0; i < n; i++)
+		if (ok[i])
+			__builtin_prefetch((const void *)(uintptr_t)&ix->slot[k[i].h & ix->mask]);
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		uint64_t v = atomic_load_explicit(&ix->slot[k[i].h & ix->mask],
+						  memory_order_relaxed);
+		if (v != SLOT_EMPTY && (v >> 32) == (k[i].h >> 32))
+			__builtin_prefetch((const void *)ent_at(s, (uint32_t)v - 1));
+	}
+}
+
+void snapshot_decide_many(const struct snapshot *s, const struct snap_query *q, size_t n,
+			  int64_t now, struct decision *out)
+{
+	struct key k[GROUP];
+	bool ok[GROUP];
+	for (size_t base = 0; base < n; base += GROUP) {
+		size_t g = n - base < GROUP ? n - base : GROUP;
+		for (size_t i = 0; i < g; i++) {
+			const struct snap_query *qi = &q[base + i];
+			ok[i] = id_ok(qi->id, qi->idlen);
+			if (ok[i])
+				key_make(&k[i], qi->id, qi->idlen);
+		}
+		prefetch_group(s, k, ok, g);
+		for (size_t i = 0; i < g; i++) {
+			struct copy c;
+			bool found = ok[i] && lookup(s, &k[i], &c) >= 0;
+			decide_copy(&c, found, q[base + i].obj, now, &out[base + i]);
+		}
+	}
 }
 
 size_t snapshot_reasons(uint32_t mask, struct reason_text *out, size_t max)

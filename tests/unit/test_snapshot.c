@@ -385,6 +385,45 @@ static void test_remove(void **state)
 	snapshot_free(s);
 }
 
+/* The batch API answers exactly as one call per query would, for known,
+ * unknown and malformed ids and a count that is not a multiple of a group. */
+static void test_decide_many_matches_single(void **state)
+{
+	(void)state;
+	enum { N = 3000, Q = 1003 };
+	struct snapshot *s = snapshot_new(0);
+	struct bm_err e = BM_ERR_INIT;
+	static char ids[Q][40];
+	static struct snap_query q[Q];
+	static struct decision many[Q];
+	struct snap_object objs[3] = {object(s, 1, ""), object(s, 2, ""), object(s, 3, "")};
+	for (int i = 0; i < N; i++) {
+		char id[40];
+		size_t n = grow_id(id, sizeof id, i);
+		struct snap_entry v = {.level = i % 4, .valid_until = NOW + (i % 5) - 2,
+				       .reasons = i % 11 ? 0 : BIT(REASON_SUSPENDED)};
+		assert_int_equal(snapshot_put(s, id, n, &v, &e), 0);
+	}
+	for (int i = 0; i < Q; i++) {
+		size_t n = grow_id(ids[i], sizeof ids[i], (i * 7919) % (N + 200));
+		q[i] = (struct snap_query){ids[i], i % 97 ? n : 0, &objs[i % 3]};
+	}
+	snapshot_decide_many(s, q, Q, NOW, many);
+	int allowed = 0;
+	for (int i = 0; i < Q; i++) {
+		struct decision one;
+		snapshot_decide(s, q[i].id, q[i].idlen, q[i].obj, NOW, &one);
+		assert_int_equal(many[i].allow, one.allow);
+		assert_int_equal(many[i].reasons, one.reasons);
+		assert_int_equal(many[i].level, one.level);
+		assert_int_equal(many[i].valid_until, one.valid_until);
+		allowed += one.allow;
+	}
+	assert_true(allowed > 0 && allowed < Q);
+	snapshot_decide_many(s, q, 0, NOW, many);   /* nothing to do is fine */
+	snapshot_free(s);
+}
+
 /* ---- readers racing a writer ---- */
 
 enum { RACE_N = 64, RACE_FLIPS = 20000 };
@@ -498,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_growth_to_200k),
 		cmocka_unit_test(test_update_replaces),
 		cmocka_unit_test(test_remove),
+		cmocka_unit_test(test_decide_many_matches_single),
 		cmocka_unit_test(test_concurrent_readers_never_torn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
