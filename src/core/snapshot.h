@@ -78,7 +78,10 @@ struct reason_text {
 	const char *code, *msg_en, *msg_zh;   /* static */
 };
 
-/* A new empty snapshot sized for about `expect` persons (0 = small). */
+/* A new empty snapshot sized for about `expect` persons (0 = small).  Pass
+ * the store's person count when loading at start-up: at 1M persons that is
+ * 84 bytes per person, against 101 when the index grows step by step (the
+ * retired indexes are kept, see above). */
 struct snapshot *snapshot_new(size_t expect);
 /* Frees everything, retired indexes included.  No reader may be running. */
 void snapshot_free(struct snapshot *s);
