@@ -1,0 +1,297 @@
+/*
+ * bench_decide.c - how fast and how small the decision snapshot is.
+ *
+ * Loads N synthetic persons (fixed seed; a realistic mix of levels,
+ * compartments, failing gates and lapsed clearances) into a snapshot, then
+ * decides for ~2 s on one thread over random persons (1 % unknown) and
+ * objects.  Prints one JSON line per data set:
+ *   decisions_per_s  from the untimed-inside throughput loop;
+ *   p50_ns, p99_ns   per decision, each call timed alone with
+ *                    clock_gettime, minus the timer's own median cost;
+ *   batch64_p99_ns   99th percentile of the mean of 64-call batches;
+ *   bytes_per_person snapshot_bytes / count;  load_s  time to put N entries.
+ * With --out DIR it also writes the persons and queries as text for the
+ * reference engines (bench/ref/decide_ref.mjs).  Must never be linked into
+ * baomi itself.
+ */
+#include "core/snapshot.h"
+#include "lib/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NOW 1767225600LL                 /* 2026-01-01 */
+#define NCODES 48
+#define NOBJ 1024
+#define NQUERY (1u << 20)
+#define RUN_NS 2000000000LL
+#define SAMPLE 20000                     /* queries whose allow ratio all engines print */
+
+struct person {
+	char id[16];
+	struct snap_entry e;
+	char comps[96];
+};
+
+/* Ids are copied into the query, as a server has them in its request
+ * buffer: the benchmark must not add a cache miss of its own. */
+struct query {
+	char id[16];
+	uint32_t len;
+	uint32_t obj;
+};
+
+struct object {
+	struct snap_object o;
+	char comps[64];
+};
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static int64_t ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* A comma list of k distinct random codes from the pool, written to out. */
+static void pick_codes(int k, char *out, size_t cap)
+{
+	uint64_t used = 0;
+	out[0] = '\0';
+	for (int i = 0; i < k; i++) {
+		int c;
+		do
+			c = (int)(rnd() % NCODES);
+		while (used & (1ull << c));
+		used |= 1ull << c;
+		size_t n = strlen(out);
+		snprintf(out + n, cap - n, "%sP%02d", n ? "," : "", c);
+	}
+}
+
+/* Person i: 10 % level 0, 45 % general, 30 % key, 15 % core; 0-4
+ * compartments; ~8 % failing a gate; ~1 % lapsed by time. */
+static void make_person(struct person *p, size_t i)
+{
+	uint64_t r = rnd() % 100;
+	snprintf(p->id, sizeof p->id, "E%07u", (unsigned)(i % 100000000u));
+	p->e.level = r < 10 ? 0 : r < 55 ? 1 : r < 85 ? 2 : 3;
+	r = rnd() % 100;
+	p->e.reasons = r < 4 ? 1u << REASON_REVIEW_EXPIRED
+		       : r < 5 ? 1u << REASON_SUSPENDED
+		       : r < 8 ? 1u << REASON_NOT_ON_POST : 0;
+	p->e.valid_until = rnd() % 100 == 0 ? NOW - 86400 : NOW + (int64_t)(rnd() % (5 * 365)) * 86400;
+	pick_codes((int)(rnd() % 5), p->comps, sizeof p->comps);
+}
+
+static void make_object(struct object *o)
+{
+	uint64_t r = rnd() % 100;
+	o->o.level = r < 40 ? 1 : r < 80 ? 2 : 3;
+	pick_codes((int)(rnd() % 3), o->comps, sizeof o->comps);
+}
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The allow ratio over the first SAMPLE queries, to compare with the
+ * reference engines' answers on the same queries. */
+static double sample_ratio(const struct snapshot *s, const struct query *q,
+			  const struct object *obj)
+{
+	struct decision d;
+	long allow = 0;
+	for (uint32_t i = 0; i < SAMPLE; i++) {
+		snapshot_decide(s, q[i].id, q[i].len, &obj[q[i].obj].o, NOW, &d);
+		allow += d.allow;
+	}
+	return (double)allow / SAMPLE;
+}
+
+/* Decides over the queries for RUN_NS; returns decisions per second. */
+static double throughput(const struct snapshot *s, const struct query *q,
+			 const struct object *obj, long *allows, long *total)
+{
+	struct decision d;
+	long n = 0, allow = 0;
+	int64_t t0 = ns(), t1;
+	do {
+		for (uint32_t i = 0; i < NQUERY; i++) {
+			snapshot_decide(s, q[i].id, q[i].len, &obj[q[i].obj].o, NOW, &d);
+			allow += d.allow;
+		}
+		n += NQUERY;
+		t1 = ns();
+	} while (t1 - t0 < RUN_NS);
+	*allows = allow;
+	*total = n;
+	return (double)n * 1e9 / (double)(t1 - t0);
+}
+
+/* Times each call alone; lat gets the corrected ns of NQUERY calls. */
+static void latency(const struct snapshot *s, const struct query *q, const struct object *obj,
+		    int64_t *lat, int64_t *batch, int64_t *timer)
+{
+	struct decision d;
+	for (uint32_t i = 0; i < NQUERY; i++) {
+		int64_t a = ns(), b = ns();
+		lat[i] = b - a;
+	}
+	qsort(lat, NQUERY, sizeof *lat, cmp64);
+	*timer = lat[NQUERY / 2];
+	for (uint32_t i = 0; i < NQUERY; i++) {
+		int64_t a = ns();
+		snapshot_decide(s, q[i].id, q[i].len, &obj[q[i].obj].o, NOW, &d);
+		lat[i] = ns() - a - *timer;
+	}
+	qsort(lat, NQUERY, sizeof *lat, cmp64);
+	for (uint32_t i = 0; i < NQUERY / 64; i++) {
+		int64_t a = ns();
+		for (uint32_t j = i * 64; j < i * 64 + 64; j++)
+			snapshot_decide(s, q[j].id, q[j].len, &obj[q[j].obj].o, NOW, &d);
+		batch[i] = (ns() - a) / 64;
+	}
+	qsort(batch, NQUERY / 64, sizeof *batch, cmp64);
+}
+
+/* The batch API: calls of 64 queries for RUN_NS; returns decisions per
+ * second and fills per[] with each call's time per decision (sorted). */
+static double throughput_many(const struct snapshot *s, const struct query *q,
+			      const struct object *obj, int64_t *per, size_t *nper)
+{
+	struct snap_query *sq = xcalloc(NQUERY, sizeof *sq);
+	struct decision d[64];
+	for (uint32_t i = 0; i < NQUERY; i++)
+		sq[i] = (struct snap_query){q[i].id, q[i].len, &obj[q[i].obj].o};
+	long n = 0;
+	size_t np = 0;
+	int64_t t0 = ns(), t1;
+	do {
+		for (uint32_t i = 0; i < NQUERY; i += 64) {
+			int64_t a = ns();
+			snapshot_decide_many(s, &sq[i], 64, NOW, d);
+			if (np < NQUERY / 64)
+				per[np++] = (ns() - a) / 64;
+		}
+		n += NQUERY;
+		t1 = ns();
+	} while (t1 - t0 < RUN_NS);
+	qsort(per, np, sizeof *per, cmp64);
+	*nper = np;
+	free(sq);
+	return (double)n * 1e9 / (double)(t1 - t0);
+}
+
+/* Writes persons and queries for the reference engines. */
+static void write_data(const char *dir, size_t n, const struct person *p,
+		       const struct query *q, const struct object *obj)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/decide_%zu.txt", dir, n);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fprintf(f, "now %lld persons %zu objects %d queries %u\n", NOW, n, NOBJ, NQUERY);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s %d %u %lld %s\n", p[i].id, p[i].e.level, p[i].e.reasons,
+			(long long)p[i].e.valid_until, p[i].comps[0] ? p[i].comps : "-");
+	for (int i = 0; i < NOBJ; i++)
+		fprintf(f, "%d %s\n", obj[i].o.level, obj[i].comps[0] ? obj[i].comps : "-");
+	for (uint32_t i = 0; i < NQUERY; i++)
+		fprintf(f, "%.*s %u\n", (int)q[i].len, q[i].id, q[i].obj);
+	fclose(f);
+}
+
+/* Builds the data set of n persons, measures, prints one JSON line. */
+static void run(size_t n, const char *outdir)
+{
+	struct bm_err e = BM_ERR_INIT;
+	struct person *p = xcalloc(n, sizeof *p);
+	struct object *obj = xcalloc(NOBJ, sizeof *obj);
+	struct query *q = xcalloc(NQUERY, sizeof *q);
+	rng_state = 20260101u + n;
+	struct snapshot *s = snapshot_new(n);
+	for (size_t i = 0; i < n; i++) {
+		make_person(&p[i], i);
+		if (snapshot_comp_bits(s, p[i].comps, true, &p[i].e.comp, NULL, &e) < 0)
+			exit(1);
+	}
+	int64_t t0 = ns();
+	for (size_t i = 0; i < n; i++)
+		if (snapshot_put(s, p[i].id, strlen(p[i].id), &p[i].e, &e) < 0)
+			exit(1);
+	double load_s = (double)(ns() - t0) / 1e9;
+	for (int i = 0; i < NOBJ; i++) {
+		make_object(&obj[i]);
+		snapshot_object(s, obj[i].o.level, obj[i].comps, &obj[i].o, &e);
+	}
+	for (uint32_t i = 0; i < NQUERY; i++) {
+		q[i].obj = (uint32_t)(rnd() % NOBJ);
+		if (rnd() % 100 == 0)
+			snprintf(q[i].id, sizeof q[i].id, "X%07u", (unsigned)(rnd() % 10000000));
+		else
+			memcpy(q[i].id, p[rnd() % n].id, sizeof q[i].id);
+		q[i].len = (uint32_t)strlen(q[i].id);
+	}
+	if (outdir)
+		write_data(outdir, n, p, q, obj);
+	long allows, total;
+	double rate = throughput(s, q, obj, &allows, &total);
+	int64_t *lat = xcalloc(NQUERY, sizeof *lat), *batch = xcalloc(NQUERY / 64, sizeof *batch);
+	int64_t timer;
+	latency(s, q, obj, lat, batch, &timer);
+	printf("{\"bench\":\"decide\",\"persons\":%zu,\"decisions_per_s\":%.0f,"
+	       "\"p50_ns\":%lld,\"p99_ns\":%lld,\"p999_ns\":%lld,\"batch64_p50_ns\":%lld,"
+	       "\"batch64_p99_ns\":%lld,\"timer_ns\":%lld,\"bytes_per_person\":%.1f,"
+	       "\"load_s\":%.3f,\"allow_ratio\":%.3f,\"allow_ratio_sample\":%.4f}\n",
+	       n, rate, (long long)lat[NQUERY / 2], (long long)lat[NQUERY / 100 * 99],
+	       (long long)lat[NQUERY / 1000 * 999], (long long)batch[NQUERY / 128],
+	       (long long)batch[NQUERY / 64 / 100 * 99], (long long)timer,
+	       (double)snapshot_bytes(s) / (double)snapshot_count(s), load_s,
+	       (double)allows / (double)total, sample_ratio(s, q, obj));
+	size_t np;
+	double many = throughput_many(s, q, obj, batch, &np);
+	printf("{\"bench\":\"decide_many\",\"persons\":%zu,\"batch\":64,"
+	       "\"decisions_per_s\":%.0f,\"p50_ns\":%lld,\"p99_ns\":%lld}\n",
+	       n, many, (long long)batch[np / 2], (long long)batch[np / 100 * 99]);
+	fflush(stdout);
+	snapshot_free(s);
+	free(lat), free(batch), free(q), free(obj), free(p);
+}
+
+int main(int argc, char **argv)
+{
+	const char *outdir = NULL;
+	size_t sizes[2] = {1000000, 1000};
+	int nsizes = 2;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+			outdir = argv[++i];
+		else if (strcmp(argv[i], "--persons") == 0 && i + 1 < argc)
+			sizes[0] = strtoul(argv[++i], NULL, 10), nsizes = 1;
+		else {
+			fprintf(stderr, "usage: bench_decide [--persons N] [--out DIR]\n");
+			return 2;
+		}
+	}
+	for (int i = 0; i < nsizes; i++)
+		run(sizes[i], outdir);
+	return 0;
+}

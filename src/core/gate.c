@@ -1,0 +1,235 @@
+/*
+ * gate.c - gate evaluation and the table of failure reasons.
+ *
+ * Each gate is one small evaluator in a table of {kind, fn}; adding a gate
+ * (training, exam, commitment) means writing one function, adding its facts
+ * to struct gate_facts and its reasons to enum gate_reason, and one table
+ * row.  Evaluators only read facts and policy: this file must never do I/O,
+ * read the clock or allocate.
+ */
+#include "gate.h"
+
+#include "../lib/clock.h"
+#include "level.h"
+#include "lifecycle.h"
+
+#include <string.h>
+
+typedef void (*gate_fn)(const struct gate_facts *f, const struct policy_category *c,
+			int64_t now, struct gate_result *r);
+
+struct gate_def {
+	int kind;
+	gate_fn eval;
+};
+
+struct reason_def {
+	const char *code, *en, *zh;
+};
+
+static void eval_review(const struct gate_facts *f, const struct policy_category *c,
+			int64_t now, struct gate_result *r);
+static void eval_not_suspended(const struct gate_facts *f, const struct policy_category *c,
+			       int64_t now, struct gate_result *r);
+static void eval_on_post(const struct gate_facts *f, const struct policy_category *c,
+			 int64_t now, struct gate_result *r);
+
+static const struct gate_def gate_table[] = {
+	{GATE_REVIEW, eval_review},
+	{GATE_NOT_SUSPENDED, eval_not_suspended},
+	{GATE_ON_POST, eval_on_post},
+};
+
+/* Indexed by enum gate_reason. */
+static const struct reason_def reasons[REASON__COUNT] = {
+	[REASON_UNKNOWN_PERSON] = {"unknown_person", "No such person is on record.",
+				   "无此人员记录。"},
+	[REASON_NO_SECRET_POST] = {"no_secret_post", "The person holds no secret-related post.",
+				   "该人员未在涉密岗位。"},
+	[REASON_NOT_ON_POST] = {"not_on_post", "The person is not on post in their current state.",
+				"该人员当前状态不在岗。"},
+	[REASON_SUSPENDED] = {"suspended", "The person's clearance is suspended.",
+			      "该人员涉密资格已暂停。"},
+	[REASON_REVIEW_MISSING] = {"review_missing", "No approved appointment review.",
+				   "无已批准的上岗审查。"},
+	[REASON_REVIEW_EXPIRED] = {"review_expired", "The appointment review is past its re-review date.",
+				   "上岗审查已超过复审期限。"},
+	[REASON_REVIEW_LEVEL_TOO_LOW] = {"review_level_too_low",
+					 "The approved review is below the level of the post.",
+					 "已批准的审查级别低于岗位密级。"},
+	[REASON_GATE_UNAVAILABLE] = {"gate_unavailable",
+				     "The policy requires a gate this version cannot check.",
+				     "保密政策要求的条件本版本无法核验。"},
+	[REASON_CLEARANCE_LAPSED] = {"clearance_lapsed", "The clearance has lapsed with time.",
+				     "涉密资格已过期失效。"},
+	[REASON_LEVEL_TOO_LOW] = {"level_too_low", "The object is classified above the person's level.",
+				  "客体密级高于该人员涉密等级。"},
+	[REASON_NEED_TO_KNOW] = {"need_to_know",
+				 "The person does not hold every compartment of the object.",
+				 "该人员不具备客体全部知悉范围。"},
+};
+
+/* Marks r as failed for reason rs since `since`. */
+static void fail(struct gate_result *r, int rs, int64_t since)
+{
+	r->ok = false;
+	r->reason = rs;
+	r->code = reasons[rs].code;
+	r->msg_en = reasons[rs].en;
+	r->msg_zh = reasons[rs].zh;
+	r->since = since;
+	r->valid_until = 0;
+}
+
+/* Marks r as holding from `since` until `until`. */
+static void pass(struct gate_result *r, int64_t since, int64_t until)
+{
+	r->ok = true;
+	r->reason = -1;
+	r->code = "ok";
+	r->msg_en = "Holds.";
+	r->msg_zh = "满足。";
+	r->since = since;
+	r->valid_until = until;
+}
+
+/* The review's due instant: the recorded one, else approval plus the
+ * category's interval (no interval configured: it never falls due). */
+static int64_t review_due(const struct gate_facts *f, const struct policy_category *c)
+{
+	if (f->review_due > 0)
+		return f->review_due;
+	if (c->rereview_days <= 0)
+		return GATE_NEVER;
+	return f->review_approved_at + (int64_t)c->rereview_days * BM_DAY;
+}
+
+/* Review valid: approved, at or above the person's level, not yet due. */
+static void eval_review(const struct gate_facts *f, const struct policy_category *c,
+			int64_t now, struct gate_result *r)
+{
+	if (!f->review) {
+		fail(r, REASON_REVIEW_MISSING, 0);
+		return;
+	}
+	r->due = review_due(f, c);
+	if (f->review_level < f->level)
+		fail(r, REASON_REVIEW_LEVEL_TOO_LOW, f->review_approved_at);
+	else if (now >= r->due)
+		fail(r, REASON_REVIEW_EXPIRED, r->due);
+	else
+		pass(r, f->review_approved_at, r->due);
+}
+
+/* Not suspended: neither in the suspended state nor under a suspension. */
+static void eval_not_suspended(const struct gate_facts *f, const struct policy_category *c,
+			       int64_t now, struct gate_result *r)
+{
+	(void)c;
+	(void)now;
+	if (f->suspended)
+		fail(r, REASON_SUSPENDED, f->suspended_since);
+	else if (f->state == ST_SUSPENDED)
+		fail(r, REASON_SUSPENDED, f->state_since);
+	else
+		pass(r, 0, GATE_NEVER);
+}
+
+/* On post: active or suspended (a suspended person still holds the post;
+ * not_suspended is what fails).  Onboarding, leaving and later states hold
+ * none.  An appointment with an end date stops holding at that instant. */
+static void eval_on_post(const struct gate_facts *f, const struct policy_category *c,
+			 int64_t now, struct gate_result *r)
+{
+	(void)c;
+	bool state_ok = f->state == ST_ACTIVE || f->state == ST_SUSPENDED;
+	if (!state_ok) {
+		fail(r, REASON_NOT_ON_POST, f->state_since);
+		return;
+	}
+	if (f->post_until > 0) {
+		r->due = f->post_until;
+		if (now >= f->post_until) {
+			fail(r, REASON_NOT_ON_POST, f->post_until);
+			return;
+		}
+	}
+	pass(r, f->state_since, f->post_until > 0 ? f->post_until : GATE_NEVER);
+}
+
+/* The table row for kind, or NULL when the kind has no evaluator. */
+static const struct gate_def *gate_find(int kind)
+{
+	for (size_t i = 0; i < sizeof gate_table / sizeof gate_table[0]; i++)
+		if (gate_table[i].kind == kind)
+			return &gate_table[i];
+	return NULL;
+}
+
+bool gate_has_eval(int g)
+{
+	return gate_find(g) != NULL;
+}
+
+/* Runs one gate into the next result of st and folds it into the totals. */
+static void eval_one(int kind, const struct gate_facts *f, const struct policy_category *c,
+		     int64_t now, struct gate_status *st)
+{
+	struct gate_result *r = &st->r[st->n++];
+	const struct gate_def *d = gate_find(kind);
+	memset(r, 0, sizeof *r);
+	r->kind = kind;
+	if (d)
+		d->eval(f, c, now, r);
+	else
+		fail(r, REASON_GATE_UNAVAILABLE, 0);
+	if (r->due > 0 && r->due < st->next_due)
+		st->next_due = r->due;
+	if (!r->ok)
+		st->reasons |= 1u << r->reason;
+	else if (r->valid_until < st->valid_until)
+		st->valid_until = r->valid_until;
+}
+
+void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
+	       struct gate_status *out)
+{
+	memset(out, 0, sizeof *out);
+	out->valid_until = GATE_NEVER;
+	out->next_due = GATE_NEVER;
+	out->level = f->level;
+	if (f->level <= LEVEL_NONE || f->level > LEVEL_MAX) {
+		out->level = 0;
+		out->reasons = 1u << REASON_NO_SECRET_POST;
+		return;
+	}
+	const struct policy_category *c = &p->cat[f->level];
+	uint32_t set = c->gates | (1u << GATE_ON_POST);
+	for (int k = 0; k < GATE__COUNT; k++)
+		if (set & (1u << k))
+			eval_one(k, f, c, now, out);
+	out->cleared = out->reasons == 0;
+}
+
+const char *gate_reason_code(int r)
+{
+	return r >= 0 && r < REASON__COUNT ? reasons[r].code : "unknown";
+}
+
+const char *gate_reason_msg_en(int r)
+{
+	return r >= 0 && r < REASON__COUNT ? reasons[r].en : "Unknown reason.";
+}
+
+const char *gate_reason_msg_zh(int r)
+{
+	return r >= 0 && r < REASON__COUNT ? reasons[r].zh : "未知原因。";
+}
+
+int gate_reason_parse(const char *code)
+{
+	for (int r = 0; code && r < REASON__COUNT; r++)
+		if (strcmp(reasons[r].code, code) == 0)
+			return r;
+	return -1;
+}

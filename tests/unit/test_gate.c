@@ -1,0 +1,343 @@
+/*
+ * test_gate.c - every outcome of every implemented gate, the clearance
+ * status they add up to, and the reason table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/gate.h"
+#include "core/lifecycle.h"
+#include "lib/clock.h"
+
+#define T0 1700000000LL             /* review approved */
+#define NOW (T0 + 100 * BM_DAY)
+
+static const uint32_t STD_GATES =
+	(1u << GATE_REVIEW) | (1u << GATE_NOT_SUSPENDED) | (1u << GATE_ON_POST);
+
+/* A cn-like policy: re-review 5/3/1 years for levels 1/2/3. */
+static struct policy test_policy(uint32_t gates)
+{
+	struct policy p;
+	memset(&p, 0, sizeof p);
+	strcpy(p.profile, "test");
+	int days[4] = {0, 5 * 365, 3 * 365, 365};
+	for (int l = 1; l <= 3; l++) {
+		p.cat[l].rereview_days = days[l];
+		p.cat[l].gates = gates;
+	}
+	return p;
+}
+
+/* An active level-3 person with a fresh level-3 review. */
+static struct gate_facts good_facts(void)
+{
+	struct gate_facts f;
+	memset(&f, 0, sizeof f);
+	f.state = ST_ACTIVE;
+	f.state_since = T0 + BM_DAY;
+	f.level = 3;
+	f.review = true;
+	f.review_level = 3;
+	f.review_approved_at = T0;
+	return f;
+}
+
+static const struct gate_result *find(const struct gate_status *st, int kind)
+{
+	for (int i = 0; i < st->n; i++)
+		if (st->r[i].kind == kind)
+			return &st->r[i];
+	return NULL;
+}
+
+static void test_all_gates_hold(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	gate_eval(&f, &p, NOW, &st);
+	assert_true(st.cleared);
+	assert_int_equal(st.level, 3);
+	assert_int_equal(st.reasons, 0);
+	assert_int_equal(st.n, 3);
+	for (int i = 0; i < st.n; i++) {
+		assert_true(st.r[i].ok);
+		assert_string_equal(st.r[i].code, "ok");
+	}
+	/* Level 3 re-review is yearly: the clearance lapses then, by time alone. */
+	assert_int_equal(st.valid_until, T0 + 365 * BM_DAY);
+	assert_int_equal(st.next_due, T0 + 365 * BM_DAY);
+	const struct gate_result *rv = find(&st, GATE_REVIEW);
+	assert_non_null(rv);
+	assert_int_equal(rv->since, T0);
+	assert_int_equal(find(&st, GATE_ON_POST)->since, T0 + BM_DAY);
+	assert_int_equal(find(&st, GATE_NOT_SUSPENDED)->valid_until, GATE_NEVER);
+}
+
+static void test_review_missing(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	f.review = false;
+	struct gate_status st;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	const struct gate_result *rv = find(&st, GATE_REVIEW);
+	assert_false(rv->ok);
+	assert_string_equal(rv->code, "review_missing");
+	assert_int_equal(st.reasons, 1u << REASON_REVIEW_MISSING);
+	assert_true(strlen(rv->msg_en) > 0 && strlen(rv->msg_zh) > 0);
+	assert_string_not_equal(rv->msg_en, rv->msg_zh);
+	assert_int_equal(st.next_due, GATE_NEVER);
+}
+
+static void test_review_expires_exactly_at_due(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	int64_t due = T0 + 365 * BM_DAY;
+	gate_eval(&f, &p, due - 1, &st);
+	assert_true(st.cleared);
+	assert_int_equal(st.valid_until, due);
+	gate_eval(&f, &p, due, &st);
+	assert_false(st.cleared);
+	const struct gate_result *rv = find(&st, GATE_REVIEW);
+	assert_string_equal(rv->code, "review_expired");
+	assert_int_equal(rv->since, due);
+	assert_int_equal(rv->valid_until, 0);
+	assert_int_equal(st.next_due, due);      /* overdue, still reported */
+	assert_int_equal(st.reasons, 1u << REASON_REVIEW_EXPIRED);
+}
+
+static void test_review_interval_follows_level(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	f.level = 1;                             /* general: 5 years */
+	gate_eval(&f, &p, T0 + 4 * 365 * BM_DAY, &st);
+	assert_true(st.cleared);
+	assert_int_equal(st.valid_until, T0 + 5 * 365 * BM_DAY);
+	f.level = 2;                             /* key: 3 years */
+	gate_eval(&f, &p, T0 + 4 * 365 * BM_DAY, &st);
+	assert_false(st.cleared);
+	assert_string_equal(find(&st, GATE_REVIEW)->code, "review_expired");
+}
+
+static void test_review_due_recorded_wins(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	f.review_due = T0 + 30 * BM_DAY;         /* brought forward by a matter */
+	gate_eval(&f, &p, T0 + 29 * BM_DAY, &st);
+	assert_true(st.cleared);
+	assert_int_equal(st.valid_until, T0 + 30 * BM_DAY);
+	gate_eval(&f, &p, T0 + 30 * BM_DAY, &st);
+	assert_false(st.cleared);
+}
+
+static void test_no_interval_never_lapses(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	p.cat[3].rereview_days = 0;
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	gate_eval(&f, &p, T0 + 50 * 365LL * BM_DAY, &st);
+	assert_true(st.cleared);
+	assert_int_equal(st.valid_until, GATE_NEVER);
+}
+
+static void test_review_level_too_low(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	f.review_level = 2;
+	struct gate_status st;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	assert_string_equal(find(&st, GATE_REVIEW)->code, "review_level_too_low");
+	assert_int_equal(st.reasons, 1u << REASON_REVIEW_LEVEL_TOO_LOW);
+	f.review_level = 3;
+	f.level = 2;                             /* a higher review covers a lower post */
+	gate_eval(&f, &p, NOW, &st);
+	assert_true(st.cleared);
+}
+
+static void test_suspended(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	f.state = ST_SUSPENDED;
+	f.state_since = NOW - 5;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	assert_true(find(&st, GATE_ON_POST)->ok); /* still holds the post */
+	const struct gate_result *ns = find(&st, GATE_NOT_SUSPENDED);
+	assert_string_equal(ns->code, "suspended");
+	assert_int_equal(ns->since, NOW - 5);
+	assert_int_equal(st.reasons, 1u << REASON_SUSPENDED);
+
+	f = good_facts();
+	f.suspended = true;
+	f.suspended_since = NOW - 9;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	assert_int_equal(find(&st, GATE_NOT_SUSPENDED)->since, NOW - 9);
+}
+
+static void test_not_on_post_states(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_status st;
+	for (int s = 0; s < ST__COUNT; s++) {
+		struct gate_facts f = good_facts();
+		f.state = s;
+		gate_eval(&f, &p, NOW, &st);
+		const struct gate_result *op = find(&st, GATE_ON_POST);
+		bool on = s == ST_ACTIVE || s == ST_SUSPENDED;
+		assert_int_equal(op->ok, on);
+		if (!on) {
+			assert_string_equal(op->code, "not_on_post");
+			assert_false(st.cleared);
+			assert_true(st.reasons & (1u << REASON_NOT_ON_POST));
+		}
+		assert_int_equal(st.cleared, s == ST_ACTIVE);
+	}
+}
+
+static void test_appointment_end_lapses(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	f.post_until = NOW + 10;
+	gate_eval(&f, &p, NOW, &st);
+	assert_true(st.cleared);
+	assert_int_equal(st.valid_until, NOW + 10);   /* earlier than the review */
+	assert_int_equal(st.next_due, NOW + 10);
+	gate_eval(&f, &p, NOW + 10, &st);
+	assert_false(st.cleared);
+	assert_int_equal(find(&st, GATE_ON_POST)->since, NOW + 10);
+}
+
+static void test_level_zero_never_cleared(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_status st;
+	int levels[] = {0, -1, 4, 99};
+	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+		struct gate_facts f = good_facts();
+		f.level = levels[i];
+		gate_eval(&f, &p, NOW, &st);
+		assert_false(st.cleared);
+		assert_int_equal(st.level, 0);
+		assert_int_equal(st.n, 0);
+		assert_int_equal(st.reasons, 1u << REASON_NO_SECRET_POST);
+	}
+}
+
+static void test_every_failure_listed(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	f.state = ST_LEAVING;
+	f.suspended = true;
+	f.review = false;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	assert_int_equal(st.reasons, (1u << REASON_NOT_ON_POST) | (1u << REASON_SUSPENDED) |
+					     (1u << REASON_REVIEW_MISSING));
+	for (int i = 0; i < st.n; i++)
+		assert_false(st.r[i].ok);
+	assert_int_equal(st.valid_until, GATE_NEVER);  /* no holding gate */
+}
+
+static void test_policy_gate_set(void **state)
+{
+	(void)state;
+	struct gate_status st;
+	/* A policy listing no gates still requires being on post. */
+	struct policy p = test_policy(0);
+	struct gate_facts f = good_facts();
+	f.review = false;
+	gate_eval(&f, &p, NOW, &st);
+	assert_int_equal(st.n, 1);
+	assert_int_equal(st.r[0].kind, GATE_ON_POST);
+	assert_true(st.cleared);
+	f.state = ST_RELEASED;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	/* A listed gate without an evaluator fails closed. */
+	p = test_policy(STD_GATES | (1u << GATE_EXAM));
+	f = good_facts();
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	assert_string_equal(find(&st, GATE_EXAM)->code, "gate_unavailable");
+	assert_int_equal(st.reasons, 1u << REASON_GATE_UNAVAILABLE);
+	assert_true(gate_has_eval(GATE_REVIEW));
+	assert_false(gate_has_eval(GATE_EXAM));
+	assert_false(gate_has_eval(-1));
+	assert_false(gate_has_eval(GATE__COUNT));
+}
+
+static void test_reason_table(void **state)
+{
+	(void)state;
+	for (int r = 0; r < REASON__COUNT; r++) {
+		const char *c = gate_reason_code(r);
+		assert_int_equal(gate_reason_parse(c), r);
+		assert_true(strlen(gate_reason_msg_en(r)) > 5);
+		assert_true(strlen(gate_reason_msg_zh(r)) > 5);
+		assert_string_not_equal(gate_reason_msg_en(r), gate_reason_msg_zh(r));
+	}
+	assert_string_equal(gate_reason_code(REASON_NEED_TO_KNOW), "need_to_know");
+	assert_string_equal(gate_reason_code(-1), "unknown");
+	assert_string_equal(gate_reason_code(REASON__COUNT), "unknown");
+	assert_int_equal(gate_reason_parse("nope"), -1);
+	assert_int_equal(gate_reason_parse(""), -1);
+	assert_int_equal(gate_reason_parse(NULL), -1);
+	assert_int_equal(gate_reason_parse("\xff\xfe"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_gates_hold),
+		cmocka_unit_test(test_review_missing),
+		cmocka_unit_test(test_review_expires_exactly_at_due),
+		cmocka_unit_test(test_review_interval_follows_level),
+		cmocka_unit_test(test_review_due_recorded_wins),
+		cmocka_unit_test(test_no_interval_never_lapses),
+		cmocka_unit_test(test_review_level_too_low),
+		cmocka_unit_test(test_suspended),
+		cmocka_unit_test(test_not_on_post_states),
+		cmocka_unit_test(test_appointment_end_lapses),
+		cmocka_unit_test(test_level_zero_never_cleared),
+		cmocka_unit_test(test_every_failure_listed),
+		cmocka_unit_test(test_policy_gate_set),
+		cmocka_unit_test(test_reason_table),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,544 @@
+/*
+ * test_snapshot.c - decisions from the in-memory table: dominance,
+ * need-to-know, lapse at valid_until, unknown persons, every reason listed,
+ * growth, replacement, removal, and readers racing a writer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/snapshot.h"
+
+#define NOW 1700000000LL
+#define BIT(r) (1u << (r))
+
+static struct snap_comp comps(struct snapshot *s, const char *list)
+{
+	struct snap_comp c;
+	struct bm_err e = BM_ERR_INIT;
+	assert_int_equal(snapshot_comp_bits(s, list, true, &c, NULL, &e), 0);
+	return c;
+}
+
+static struct snap_object object(const struct snapshot *s, int level, const char *list)
+{
+	struct snap_object o;
+	struct bm_err e = BM_ERR_INIT;
+	assert_int_equal(snapshot_object(s, level, list, &o, &e), 0);
+	return o;
+}
+
+/* Stores a cleared person at level with compartments list. */
+static void put_cleared(struct snapshot *s, const char *id, int level, const char *list)
+{
+	struct snap_entry v = {.level = level, .reasons = 0, .valid_until = GATE_NEVER};
+	struct bm_err e = BM_ERR_INIT;
+	v.comp = comps(s, list);
+	assert_int_equal(snapshot_put(s, id, strlen(id), &v, &e), 0);
+}
+
+static struct decision decide(const struct snapshot *s, const char *id,
+			      const struct snap_object *o, int64_t now)
+{
+	struct decision d;
+	snapshot_decide(s, id, strlen(id), o, now, &d);
+	return d;
+}
+
+static void test_level_dominance(void **state)
+{
+	(void)state;
+	struct snapshot *s = snapshot_new(0);
+	char id[8];
+	for (int pl = 0; pl <= 3; pl++) {
+		snprintf(id, sizeof id, "P%d", pl);
+		put_cleared(s, id, pl, "");
+	}
+	for (int pl = 0; pl <= 3; pl++) {
+		for (int ol = 0; ol <= 3; ol++) {
+			snprintf(id, sizeof id, "P%d", pl);
+			struct snap_object o = object(s, ol, "");
+			struct decision d = decide(s, id, &o, NOW);
+			bool want = pl > 0 && pl >= ol;
+			assert_int_equal(d.allow, want);
+			assert_int_equal(d.level, pl);
+			assert_int_equal(!!(d.reasons & BIT(REASON_LEVEL_TOO_LOW)), pl < ol);
+			/* Level 0 persons are never cleared, whatever the object. */
+			assert_int_equal(!!(d.reasons & BIT(REASON_NO_SECRET_POST)), pl == 0);
+		}
+	}
+	snapshot_free(s);
+}
+
+static void test_compartment_inclusion(void **state)
+{
+	(void)state;
+	struct snapshot *s = snapshot_new(0);
+	put_cleared(s, "E1", 2, "ALPHA,BRAVO");
+	put_cleared(s, "E2", 2, "CHARLIE");
+	struct {
+		const char *need;
+		bool allow;
+	} cases[] = {
+		{"", true},           {"ALPHA", true},         {"BRAVO,ALPHA", true},
+		{"ALPHA,BRAVO", true}, {"ALPHA,CHARLIE", false}, {"CHARLIE", false},
+		{"ZULU", false},      {"ALPHA,ZULU", false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct snap_object o = object(s, 1, cases[i].need);
+		struct decision d = decide(s, "E1", &o, NOW);
+		assert_int_equal(d.allow, cases[i].allow);
+		assert_int_equal(d.reasons, cases[i].allow ? 0 : BIT(REASON_NEED_TO_KNOW));
+	}
+	/* A code nobody holds is a need-to-know denial, not an error, and is not
+	 * added to the dictionary by a reader. */
+	struct snap_object o = object(s, 1, "ZULU");
+	assert_true(o.comp_unknown);
+	assert_null(snapshot_comp_code(s, 3));
+	assert_string_equal(snapshot_comp_code(s, 0), "ALPHA");
+	assert_string_equal(snapshot_comp_code(s, 2), "CHARLIE");
+	assert_null(snapshot_comp_code(s, -1));
+	snapshot_free(s);
+}
+
+static void test_unknown_person(void **state)
+{
+	(void)state;
+	struct snapshot *s = snapshot_new(0);
+	put_cleared(s, "E1", 3, "");
+	struct snap_object o = object(s, 1, "");
+	struct decision d = decide(s, "E2", &o, NOW);
+	assert_false(d.allow);
+	assert_int_equal(d.reasons, BIT(REASON_UNKNOWN_PERSON));
+	assert_int_equal(d.level, 0);
+	/* Prefixes and extensions of a known id are other persons. */
+	snapshot_decide(s, "E1", 1, &o, NOW, &d);
+	assert_int_equal(d.reasons, BIT(REASON_UNKNOWN_PERSON));
+	snapshot_decide(s, "E1X", 3, &o, NOW, &d);
+	assert_int_equal(d.reasons, BIT(REASON_UNKNOWN_PERSON));
+	/* Empty, too long and NULL ids are unknown persons too. */
+	char longid[80];
+	memset(longid, 'A', sizeof longid);
+	snapshot_decide(s, "", 0, &o, NOW, &d);
+	assert_int_equal(d.reasons, BIT(REASON_UNKNOWN_PERSON));
+	snapshot_decide(s, longid, sizeof longid, &o, NOW, &d);
+	assert_int_equal(d.reasons, BIT(REASON_UNKNOWN_PERSON));
+	snapshot_decide(s, NULL, 3, &o, NOW, &d);
+	assert_int_equal(d.reasons, BIT(REASON_UNKNOWN_PERSON));
+	/* An empty table answers too. */
+	struct snapshot *empty = snapshot_new(0);
+	snapshot_decide(empty, "E1", 2, &o, NOW, &d);
+	assert_int_equal(d.reasons, BIT(REASON_UNKNOWN_PERSON));
+	snapshot_free(empty);
+	snapshot_free(s);
+}
+
+static void test_lapse_at_valid_until(void **state)
+{
+	(void)state;
+	struct snapshot *s = snapshot_new(0);
+	struct snap_entry v = {.level = 3, .valid_until = NOW + 3600};
+	struct bm_err e = BM_ERR_INIT;
+	assert_int_equal(snapshot_put(s, "E1", 2, &v, &e), 0);
+	struct snap_object o = object(s, 3, "");
+	struct decision d = decide(s, "E1", &o, NOW + 3599);
+	assert_true(d.allow);
+	assert_int_equal(d.valid_until, NOW + 3600);
+	d = decide(s, "E1", &o, NOW + 3600);
+	assert_false(d.allow);
+	assert_int_equal(d.reasons, BIT(REASON_CLEARANCE_LAPSED));
+	snapshot_free(s);
+}
+
+static void test_every_reason_listed(void **state)
+{
+	(void)state;
+	struct snapshot *s = snapshot_new(0);
+	struct snap_entry v = {.level = 1, .valid_until = NOW - 1,
+			       .reasons = BIT(REASON_REVIEW_EXPIRED) | BIT(REASON_SUSPENDED)};
+	struct bm_err e = BM_ERR_INIT;
+	v.comp = comps(s, "ALPHA");
+	assert_int_equal(snapshot_put(s, "E1", 2, &v, &e), 0);
+	struct snap_object o = object(s, 3, "ALPHA,BRAVO");
+	struct decision d = decide(s, "E1", &o, NOW);
+	uint32_t want = BIT(REASON_REVIEW_EXPIRED) | BIT(REASON_SUSPENDED) |
+			BIT(REASON_CLEARANCE_LAPSED) | BIT(REASON_LEVEL_TOO_LOW) |
+			BIT(REASON_NEED_TO_KNOW);
+	assert_false(d.allow);
+	assert_int_equal(d.reasons, want);
+	struct reason_text t[8];
+	assert_int_equal(snapshot_reasons(d.reasons, t, 8), 5);
+	assert_string_equal(t[0].code, "suspended");
+	assert_string_equal(t[1].code, "review_expired");
+	assert_string_equal(t[2].code, "clearance_lapsed");
+	assert_string_equal(t[3].code, "level_too_low");
+	assert_string_equal(t[4].code, "need_to_know");
+	assert_int_equal(t[4].reason, REASON_NEED_TO_KNOW);
+	assert_true(strlen(t[4].msg_zh) > 0 && strlen(t[4].msg_en) > 0);
+	/* A short output array still reports how many there are. */
+	assert_int_equal(snapshot_reasons(d.reasons, t, 2), 5);
+	assert_int_equal(snapshot_reasons(0, t, 8), 0);
+	assert_int_equal(snapshot_reasons(0xffffffffu, NULL, 0), REASON__COUNT);
+	snapshot_free(s);
+}
+
+static void test_entry_from_gate_status(void **state)
+{
+	(void)state;
+	struct gate_status st;
+	memset(&st, 0, sizeof st);
+	st.level = 2;
+	st.reasons = BIT(REASON_REVIEW_MISSING);
+	st.valid_until = NOW + 5;
+	struct snap_comp c = {{5, 0}};
+	struct snap_entry v;
+	snapshot_entry_from_status(&st, &c, &v);
+	assert_int_equal(v.level, 2);
+	assert_int_equal(v.reasons, BIT(REASON_REVIEW_MISSING));
+	assert_int_equal(v.valid_until, NOW + 5);
+	assert_int_equal(v.comp.w[0], 5);
+}
+
+static void test_put_rejects_bad_input(void **state)
+{
+	(void)state;
+	struct snapshot *s = snapshot_new(0);
+	struct snap_entry v = {.level = 2, .valid_until = GATE_NEVER};
+	struct bm_err e = BM_ERR_INIT;
+	char longid[64];
+	memset(longid, 'x', sizeof longid);
+	assert_int_equal(snapshot_put(s, "", 0, &v, &e), BM_EINVAL);
+	assert_string_equal(e.field, "ext_id");
+	assert_int_equal(snapshot_put(s, longid, 64, &v, &e), BM_EINVAL);
+	assert_int_equal(snapshot_put(s, longid, 63, &v, &e), 0);
+	v.level = 4;
+	assert_int_equal(snapshot_put(s, "E1", 2, &v, &e), BM_EINVAL);
+	assert_string_equal(e.field, "level");
+	v.level = -1;
+	assert_int_equal(snapshot_put(s, "E1", 2, &v, &e), BM_EINVAL);
+	assert_int_equal(snapshot_count(s), 1);
+	/* Ids are bytes: NULs and invalid UTF-8 are distinct keys. */
+	v.level = 1;
+	assert_int_equal(snapshot_put(s, "A\0B", 3, &v, &e), 0);
+	v.level = 2;
+	assert_int_equal(snapshot_put(s, "\xff\xfe", 2, &v, &e), 0);
+	struct snap_entry got;
+	assert_true(snapshot_get(s, "A\0B", 3, &got));
+	assert_int_equal(got.level, 1);
+	assert_false(snapshot_get(s, "A\0C", 3, &got));
+	assert_true(snapshot_get(s, "\xff\xfe", 2, &got));
+	assert_int_equal(got.level, 2);
+	assert_false(snapshot_get(s, "", 0, &got));
+	snapshot_free(s);
+}
+
+static void test_comp_lists(void **state)
+{
+	(void)state;
+	struct snapshot *s = snapshot_new(0);
+	struct snap_comp c;
+	struct bm_err e = BM_ERR_INIT;
+	bool unk;
+	const char *bad[] = {"alpha", "A,,B", "A,", ",A", "A B", "A;B", " , ",
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", "\xe4\xb8\xad", "\xff"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(snapshot_comp_bits(s, bad[i], true, &c, &unk, &e), BM_EINVAL);
+		assert_string_equal(e.field, "compartments");
+	}
+	assert_int_equal(snapshot_comp_bits(s, NULL, true, &c, &unk, &e), BM_EINVAL);
+	assert_null(snapshot_comp_code(s, 0));   /* nothing half-added */
+	assert_int_equal(snapshot_comp_bits(s, " A , B-2 ,C_3", true, &c, &unk, &e), 0);
+	assert_int_equal(c.w[0], 7);
+	assert_int_equal(snapshot_comp_bits(s, "C_3,A", false, &c, &unk, &e), 0);
+	assert_int_equal(c.w[0], 5);
+	assert_false(unk);
+	assert_int_equal(snapshot_comp_bits(s, "", false, &c, &unk, &e), 0);
+	assert_int_equal(c.w[0] | c.w[1], 0);
+	assert_int_equal(snapshot_object(s, 4, "", &(struct snap_object){0}, &e), BM_EINVAL);
+	/* Up to SNAP_COMP_MAX codes; the last one lands in the high word. */
+	char code[16];
+	for (int i = 3; i < SNAP_COMP_MAX; i++) {
+		snprintf(code, sizeof code, "K%d", i);
+		assert_int_equal(snapshot_comp_bits(s, code, true, &c, NULL, &e), 0);
+	}
+	assert_int_equal(c.w[1], 1ull << 63);
+	assert_string_equal(snapshot_comp_code(s, 127), "K127");
+	assert_int_equal(snapshot_comp_bits(s, "ONE_TOO_MANY", true, &c, NULL, &e), BM_ETOOBIG);
+	assert_int_equal(snapshot_comp_bits(s, "K127,A", true, &c, NULL, &e), 0);
+	snapshot_free(s);
+}
+
+/* An id of varying length (some beyond the 24 bytes kept inline). */
+static size_t grow_id(char *buf, size_t cap, int i)
+{
+	if (i % 7 == 0)
+		return (size_t)snprintf(buf, cap, "LONG-EMPLOYEE-NUMBER-%08d-%d", i, i % 13);
+	return (size_t)snprintf(buf, cap, "E%d", i);
+}
+
+static void test_growth_to_200k(void **state)
+{
+	(void)state;
+	enum { N = 200000 };
+	struct snapshot *s = snapshot_new(0);
+	struct bm_err e = BM_ERR_INIT;
+	char id[64];
+	for (int i = 0; i < N; i++) {
+		struct snap_entry v = {.level = i % 4, .valid_until = NOW + i,
+				       .comp = {{(uint64_t)i, (uint64_t)i * 3}}};
+		size_t n = grow_id(id, sizeof id, i);
+		assert_int_equal(snapshot_put(s, id, n, &v, &e), 0);
+	}
+	assert_int_equal(snapshot_count(s), N);
+	for (int i = 0; i < N; i++) {
+		struct snap_entry got;
+		size_t n = grow_id(id, sizeof id, i);
+		assert_true(snapshot_get(s, id, n, &got));
+		assert_int_equal(got.level, i % 4);
+		assert_int_equal(got.valid_until, NOW + i);
+		assert_int_equal(got.comp.w[0], (uint64_t)i);
+		assert_int_equal(got.comp.w[1], (uint64_t)i * 3);
+	}
+	assert_false(snapshot_get(s, "E200000", 7, &(struct snap_entry){0}));
+	size_t per = snapshot_bytes(s) / snapshot_count(s);
+	printf("# 200k entries: %zu bytes per person\n", per);
+	assert_true(per < 160);
+	snapshot_free(s);
+}
+
+static void test_update_replaces(void **state)
+{
+	(void)state;
+	struct snapshot *s = snapshot_new(0);
+	struct snap_object o = object(s, 2, "");
+	put_cleared(s, "E1", 3, "ALPHA");
+	assert_true(decide(s, "E1", &o, NOW).allow);
+	struct snap_entry v = {.level = 3, .reasons = BIT(REASON_SUSPENDED),
+			       .valid_until = GATE_NEVER};
+	struct bm_err e = BM_ERR_INIT;
+	assert_int_equal(snapshot_put(s, "E1", 2, &v, &e), 0);
+	assert_int_equal(snapshot_count(s), 1);
+	struct decision d = decide(s, "E1", &o, NOW);
+	assert_false(d.allow);
+	assert_int_equal(d.reasons, BIT(REASON_SUSPENDED));
+	struct snap_entry got;
+	assert_true(snapshot_get(s, "E1", 2, &got));
+	assert_int_equal(got.comp.w[0], 0);      /* replaced, not merged */
+	put_cleared(s, "E1", 1, "");
+	assert_int_equal(decide(s, "E1", &o, NOW).reasons, BIT(REASON_LEVEL_TOO_LOW));
+	snapshot_free(s);
+}
+
+static void test_remove(void **state)
+{
+	(void)state;
+	struct snapshot *s = snapshot_new(0);
+	struct bm_err e = BM_ERR_INIT;
+	struct snap_object o = object(s, 1, "");
+	char id[64];
+	for (int i = 0; i < 5000; i++) {
+		size_t n = grow_id(id, sizeof id, i);
+		struct snap_entry v = {.level = 1 + i % 3, .valid_until = GATE_NEVER};
+		assert_int_equal(snapshot_put(s, id, n, &v, &e), 0);
+	}
+	assert_int_equal(snapshot_remove(s, "nobody", 6, &e), BM_ENOTFOUND);
+	assert_int_equal(snapshot_remove(s, "", 0, &e), BM_EINVAL);
+	/* Remove the even ones, then check every id: tombstones must not hide
+	 * the odd ones further along a probe chain. */
+	for (int i = 0; i < 5000; i += 2) {
+		size_t n = grow_id(id, sizeof id, i);
+		assert_int_equal(snapshot_remove(s, id, n, &e), 0);
+	}
+	assert_int_equal(snapshot_count(s), 2500);
+	for (int i = 0; i < 5000; i++) {
+		size_t n = grow_id(id, sizeof id, i);
+		struct decision d;
+		snapshot_decide(s, id, n, &o, NOW, &d);
+		assert_int_equal(d.allow, i % 2 == 1);
+		assert_int_equal(snapshot_remove(s, id, n, &e), i % 2 ? 0 : BM_ENOTFOUND);
+	}
+	assert_int_equal(snapshot_count(s), 0);
+	/* Churn: re-adding reuses entries and keeps lookups right. */
+	size_t before = snapshot_bytes(s);
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 5000; i++) {
+			size_t n = (size_t)snprintf(id, sizeof id, "R%d-%d", round, i);
+			struct snap_entry v = {.level = 2, .valid_until = GATE_NEVER};
+			assert_int_equal(snapshot_put(s, id, n, &v, &e), 0);
+		}
+		for (int i = 0; i < 5000; i++) {
+			size_t n = (size_t)snprintf(id, sizeof id, "R%d-%d", round, i);
+			assert_true(decide(s, id, &o, NOW).allow);
+			assert_int_equal(snapshot_remove(s, id, n, &e), 0);
+		}
+	}
+	assert_int_equal(snapshot_count(s), 0);
+	printf("# churn: %zu bytes before, %zu after\n", before, snapshot_bytes(s));
+	assert_int_equal(snapshot_bytes(s), before);  /* entries and index reused */
+	snapshot_free(s);
+}
+
+/* The batch API answers exactly as one call per query would, for known,
+ * unknown and malformed ids and a count that is not a multiple of a group. */
+static void test_decide_many_matches_single(void **state)
+{
+	(void)state;
+	enum { N = 3000, Q = 1003 };
+	struct snapshot *s = snapshot_new(0);
+	struct bm_err e = BM_ERR_INIT;
+	static char ids[Q][40];
+	static struct snap_query q[Q];
+	static struct decision many[Q];
+	struct snap_object objs[3] = {object(s, 1, ""), object(s, 2, ""), object(s, 3, "")};
+	for (int i = 0; i < N; i++) {
+		char id[40];
+		size_t n = grow_id(id, sizeof id, i);
+		struct snap_entry v = {.level = i % 4, .valid_until = NOW + (i % 5) - 2,
+				       .reasons = i % 11 ? 0 : BIT(REASON_SUSPENDED)};
+		assert_int_equal(snapshot_put(s, id, n, &v, &e), 0);
+	}
+	for (int i = 0; i < Q; i++) {
+		size_t n = grow_id(ids[i], sizeof ids[i], (i * 7919) % (N + 200));
+		q[i] = (struct snap_query){ids[i], i % 97 ? n : 0, &objs[i % 3]};
+	}
+	snapshot_decide_many(s, q, Q, NOW, many);
+	int allowed = 0;
+	for (int i = 0; i < Q; i++) {
+		struct decision one;
+		snapshot_decide(s, q[i].id, q[i].idlen, q[i].obj, NOW, &one);
+		assert_int_equal(many[i].allow, one.allow);
+		assert_int_equal(many[i].reasons, one.reasons);
+		assert_int_equal(many[i].level, one.level);
+		assert_int_equal(many[i].valid_until, one.valid_until);
+		allowed += one.allow;
+	}
+	assert_true(allowed > 0 && allowed < Q);
+	snapshot_decide_many(s, q, 0, NOW, many);   /* nothing to do is fine */
+	snapshot_free(s);
+}
+
+/* ---- readers racing a writer ---- */
+
+enum { RACE_N = 64, RACE_FLIPS = 20000 };
+
+struct race {
+	struct snapshot *s;
+	atomic_bool stop;
+	atomic_long seen_a, seen_b, torn;
+};
+
+/* State A: level 3, ALPHA, no reasons, valid NOW+1000.
+ * State B: level 1, BRAVO, suspended, valid NOW+2000. */
+static struct snap_entry race_state(int which)
+{
+	struct snap_entry v = {.level = which ? 1 : 3,
+			       .reasons = which ? BIT(REASON_SUSPENDED) : 0,
+			       .valid_until = which ? NOW + 2000 : NOW + 1000,
+			       .comp = {{which ? 2u : 1u, which ? 0x8000000000000000ull : 1u}}};
+	return v;
+}
+
+static bool same(const struct snap_entry *a, const struct snap_entry *b)
+{
+	return a->level == b->level && a->reasons == b->reasons &&
+	       a->valid_until == b->valid_until && a->comp.w[0] == b->comp.w[0] &&
+	       a->comp.w[1] == b->comp.w[1];
+}
+
+static void *race_reader(void *arg)
+{
+	struct race *r = arg;
+	struct snap_entry a = race_state(0), b = race_state(1), got;
+	struct snap_object oa = {.level = 3, .comp = {{1, 1}}};
+	char id[32];
+	for (long it = 0; !atomic_load(&r->stop); it++) {
+		size_t n = (size_t)snprintf(id, sizeof id, "RACE-%ld", it % RACE_N);
+		if (!snapshot_get(r->s, id, n, &got)) {
+			atomic_fetch_add(&r->torn, 1);   /* flipping ids never vanish */
+			continue;
+		}
+		if (same(&got, &a))
+			atomic_fetch_add(&r->seen_a, 1);
+		else if (same(&got, &b))
+			atomic_fetch_add(&r->seen_b, 1);
+		else
+			atomic_fetch_add(&r->torn, 1);
+		struct decision d;
+		snapshot_decide(r->s, id, n, &oa, NOW, &d);
+		/* A gives allow; B gives exactly these reasons; nothing else. */
+		uint32_t rb = BIT(REASON_SUSPENDED) | BIT(REASON_LEVEL_TOO_LOW) |
+			      BIT(REASON_NEED_TO_KNOW);
+		if (!(d.allow && d.reasons == 0 && d.level == 3) &&
+		    !(!d.allow && d.reasons == rb && d.level == 1))
+			atomic_fetch_add(&r->torn, 1);
+	}
+	return NULL;
+}
+
+static void test_concurrent_readers_never_torn(void **state)
+{
+	(void)state;
+	struct race r = {.s = snapshot_new(0)};
+	struct bm_err e = BM_ERR_INIT;
+	char id[32];
+	for (int i = 0; i < RACE_N; i++) {
+		struct snap_entry v = race_state(0);
+		size_t n = (size_t)snprintf(id, sizeof id, "RACE-%d", i);
+		assert_int_equal(snapshot_put(r.s, id, n, &v, &e), 0);
+	}
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, race_reader, &r), 0);
+	/* The writer flips entries while the table grows underneath and
+	 * removals shift probe runs back; it goes on until both readers had
+	 * the chance to see both states. */
+	for (long f = 0; f < RACE_FLIPS || atomic_load(&r.seen_a) < 1000 ||
+			 atomic_load(&r.seen_b) < 1000; f++) {
+		struct snap_entry v = race_state((int)((f / RACE_N) & 1));
+		size_t n = (size_t)snprintf(id, sizeof id, "RACE-%ld", f % RACE_N);
+		assert_int_equal(snapshot_put(r.s, id, n, &v, &e), 0);
+		n = (size_t)snprintf(id, sizeof id, "GROW-%ld", f);
+		assert_int_equal(snapshot_put(r.s, id, n, &v, &e), 0);
+		if (f % 4 && f >= 100) {
+			n = (size_t)snprintf(id, sizeof id, "GROW-%ld", f - 100);
+			assert_int_equal(snapshot_remove(r.s, id, n, &e), 0);
+		}
+		assert_true(f < 100000000);
+	}
+	atomic_store(&r.stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	printf("# race: seen A %ld, B %ld, torn %ld\n", atomic_load(&r.seen_a),
+	       atomic_load(&r.seen_b), atomic_load(&r.torn));
+	assert_int_equal(atomic_load(&r.torn), 0);
+	assert_true(atomic_load(&r.seen_a) > 0);
+	assert_true(atomic_load(&r.seen_b) > 0);
+	snapshot_free(r.s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_level_dominance),
+		cmocka_unit_test(test_compartment_inclusion),
+		cmocka_unit_test(test_unknown_person),
+		cmocka_unit_test(test_lapse_at_valid_until),
+		cmocka_unit_test(test_every_reason_listed),
+		cmocka_unit_test(test_entry_from_gate_status),
+		cmocka_unit_test(test_put_rejects_bad_input),
+		cmocka_unit_test(test_comp_lists),
+		cmocka_unit_test(test_growth_to_200k),
+		cmocka_unit_test(test_update_replaces),
+		cmocka_unit_test(test_remove),
+		cmocka_unit_test(test_decide_many_matches_single),
+		cmocka_unit_test(test_concurrent_readers_never_torn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
