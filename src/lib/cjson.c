@@ -126,8 +126,13 @@ static size_t put_string(struct buf *out, const char *s, size_t n, bool strict)
 	buf_putc(out, '"');
 	while (i < n) {
 		uint8_t c = p[i];
-		size_t len = c < 0x20 || c == '"' || c == '\\' ? 0 : utf8_seq(p + i, n - i);
+		size_t len;
 
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		len = c >= 0x80 ? utf8_seq(p + i, n - i) : 0;
 		if (len > 0) {
 			i += len;
 			continue;
