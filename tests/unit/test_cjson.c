@@ -11,6 +11,7 @@
 #include "lib/cjson.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Dumps v (stolen) and compares with the expected canonical text. */
@@ -165,6 +166,31 @@ static void test_depth_limit(void **state)
 	assert_int_equal(cjson_dump(NULL, &(struct buf)BUF_INIT, NULL), BM_EINVAL);
 }
 
+/* A 1 MiB string of mixed text keeps every byte and escapes only controls. */
+static void test_huge_string(void **state)
+{
+	size_t n = 1 << 20, nl = 0;
+	char *s = malloc(n);
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++) {
+		s[i] = i % 97 == 0 ? '\n' : (char)('a' + i % 26);
+		nl += s[i] == '\n';
+	}
+	{
+		json_t *v = json_stringn(s, n);
+
+		assert_int_equal(cjson_dump(v, &out, NULL), 0);
+		json_decref(v);
+	}
+	assert_int_equal(out.len, n + nl + 2);
+	assert_memory_equal(out.p + 1, "\\nbcdef", 7);
+	buf_free(&out);
+	free(s);
+}
+
 static void test_cjson_str(void **state)
 {
 	struct buf out = BUF_INIT;
@@ -256,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_reals_refused_with_path),
 		cmocka_unit_test(test_invalid_utf8_refused),
 		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_huge_string),
 		cmocka_unit_test(test_cjson_str),
 		cmocka_unit_test(test_parse_duplicates),
 		cmocka_unit_test(test_parse_syntax_errors),

@@ -163,6 +163,22 @@ static void test_seal_empty_and_binary(void **state)
 	assert_int_equal(crypto_open(k, "t", "c", "r", ct.p, ct.len, &out, &e), 0);
 	assert_int_equal(out.len, sizeof bin);
 	assert_memory_equal(out.p, bin, sizeof bin);
+	/* A 1 MiB value round-trips too. */
+	{
+		size_t n = 1 << 20;
+		char *big = malloc(n);
+
+		assert_non_null(big);
+		crypto_random(big, n);
+		buf_reset(&ct);
+		buf_reset(&out);
+		crypto_seal(k, "t", "c", "r", big, n, &ct);
+		assert_int_equal(ct.len, n + 40);
+		assert_int_equal(crypto_open(k, "t", "c", "r", ct.p, ct.len, &out, &e), 0);
+		assert_int_equal(out.len, n);
+		assert_memory_equal(out.p, big, n);
+		free(big);
+	}
 	buf_free(&ct);
 	buf_free(&out);
 	crypto_keys_free(k);
