@@ -27,7 +27,8 @@ struct audit_event {
 	uint8_t hash[32];
 };
 
-/* Appends the canonical hashed text of ev to out. */
+/* Appends the canonical hashed text of ev to out.  actor and action are
+ * escaped with cjson_str; a NULL member is written as null. */
 void audit_preimage(const struct audit_event *ev, struct buf *out);
 /* Computes ev->hash from the other members; scratch is reused between calls. */
 void audit_seal(struct audit_event *ev, struct buf *scratch);
@@ -40,7 +41,12 @@ enum audit_fault {
 };
 
 /* Checks ev against the previous event (prev_seq, prev_hash); returns an
- * enum audit_fault.  For the first event prev_seq is 0 and prev_hash zeros. */
+ * enum audit_fault.  For the first event prev_seq is 0 and prev_hash zeros.
+ * Order: the row itself first (fields and subjects each one bracketed
+ * value, recomputed hash == ev->hash, else AUDIT_MODIFIED, whichever member
+ * changed), then seq (AUDIT_BAD_SEQ: a deleted row shows at the next seq),
+ * then prev (AUDIT_BROKEN_LINK: a re-hashed row inserted, replaced or
+ * moved).  Allocates nothing once scratch has grown. */
 int audit_verify_step(const struct audit_event *ev, int64_t prev_seq,
 		      const uint8_t prev_hash[32], struct buf *scratch);
 const char *audit_fault_name(int f);

@@ -10,6 +10,18 @@
  * Sensitive fields are sealed with XChaCha20-Poly1305 (IETF); the associated
  * data binds a ciphertext to its table, column and row, so a value copied to
  * another row fails to open.  Lookups use a keyed BLAKE2b "blind index".
+ *
+ * Key file layout, version 1 (172 bytes, integers big-endian):
+ *     0   8  magic "BAOMIKEY"
+ *     8   4  format version (1)
+ *    12  32  field-encryption key (XChaCha20-Poly1305 IETF)
+ *    44  32  blind-index key (keyed BLAKE2b)
+ *    76  64  Ed25519 secret key (seed || public key)
+ *   140  32  checksum: BLAKE2b-256 of bytes 0..139, personalisation
+ *            "baomi-keyfile-v1" (detects damage, not an attacker)
+ *
+ * libsodium owns the crypto_ namespace it shares with this module; names
+ * here never collide with its (hence crypto_keys_sign, not crypto_sign).
  */
 #ifndef BM_CRYPTO_H
 #define BM_CRYPTO_H
@@ -17,6 +29,7 @@
 #include "buf.h"
 #include "err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,21 +48,26 @@ void crypto_keys_free(struct bm_keys *k);
  * database, so a key file of another database is recognised as wrong. */
 void crypto_keys_fingerprint(const struct bm_keys *k, char out[65]);
 
-/* Seals plaintext: out receives nonce || ciphertext || tag (binary).
- * table, column and row form the associated data. */
+/* Seals plaintext: appends nonce (24) || ciphertext || tag (16) to out
+ * (binary, ptlen + 40 bytes).  table, column and row form the associated
+ * data, each length-prefixed so no two triples share an encoding. */
 void crypto_seal(const struct bm_keys *k, const char *table, const char *column,
 		 const char *row, const void *pt, size_t ptlen, struct buf *out);
-/* Opens a sealed value into out (NUL-terminated); BM_ECRYPTO when it was
- * tampered with, moved to another row, or sealed under another key. */
+/* Opens a sealed value, appending the plaintext to out (NUL-terminated);
+ * BM_ECRYPTO when it was tampered with, moved to another row, or sealed
+ * under another key (out is then unchanged). */
 int crypto_open(const struct bm_keys *k, const char *table, const char *column,
 		const char *row, const void *ct, size_t ctlen, struct buf *out,
 		struct bm_err *e);
-/* Keyed hash of a normalised value for equality lookups (32 bytes). */
+/* Keyed hash of a normalised value for equality lookups (32 bytes); the
+ * column name separates domains, so equal values in two columns differ. */
 void crypto_blind_index(const struct bm_keys *k, const char *column,
 			const void *val, size_t len, uint8_t out[32]);
 
-/* Ed25519 detached signature (64 bytes) and verification with the public key. */
-void crypto_sign(const struct bm_keys *k, const void *msg, size_t len, uint8_t sig[64]);
+/* Ed25519 detached signature (64 bytes) of msg, verifiable with the public
+ * key from crypto_sign_pk by libsodium's crypto_sign_verify_detached or any
+ * Ed25519 tool.  (Not crypto_sign: libsodium already defines that name.) */
+void crypto_keys_sign(const struct bm_keys *k, const void *msg, size_t len, uint8_t sig[64]);
 void crypto_sign_pk(const struct bm_keys *k, uint8_t pk[32]);
 
 /* SHA-256, using the CPU's SHA extensions when present. */
@@ -63,6 +81,11 @@ void sha256_init(struct bm_sha256 *c);
 void sha256_update(struct bm_sha256 *c, const void *data, size_t len);
 void sha256_final(struct bm_sha256 *c, uint8_t out[32]);
 void sha256(const void *data, size_t len, uint8_t out[32]);
+/* Test and benchmark hook: true forces the portable block function, false
+ * returns to the one picked for this CPU.  Not for concurrent use. */
+void sha256_force_portable(bool on);
+/* The block function in use: "sha-ni" or "portable". */
+const char *sha256_impl(void);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const uint8_t *in, size_t n, char *out);
