@@ -64,15 +64,15 @@ static int kind_arg(const char *s, int *kind, struct bm_err *e)
 
 static int import_run(struct cli *c, struct bm_err *e)
 {
-	const char *pos[2] = {0};
+	const char *kindname = c->cmd + strlen("import "), *path = NULL;
 	struct progress p = {0, isatty(2) == 1};
 	struct import_result r;
 	char hex[65];
 	FILE *fp = NULL;
 	int kind, rc;
 
-	if ((rc = args_parse(c, NULL, pos, 2, 2, e)) || (rc = kind_arg(pos[0], &kind, e)) ||
-	    (rc = open_input(pos[1], &fp, &p, e)))
+	if ((rc = args_parse(c, NULL, &path, 1, 1, e)) || (rc = kind_arg(kindname, &kind, e)) ||
+	    (rc = open_input(path, &fp, &p, e)))
 		return rc;
 	if ((rc = cli_open(c, e)) == 0)
 		rc = svc_import(c->svc, &c->actor, kind, fp, draw, &p, &r, e);
@@ -82,11 +82,11 @@ static int import_run(struct cli *c, struct bm_err *e)
 		return rc;
 	hex_encode(r.sha256, 32, hex);
 	if (c->json)
-		out_json(json_pack("{s:s, s:I, s:I, s:I, s:s}", "kind", pos[0], "rows",
+		out_json(json_pack("{s:s, s:I, s:I, s:I, s:s}", "kind", kindname, "rows",
 				   (json_int_t)r.rows, "added", (json_int_t)r.added, "unchanged",
 				   (json_int_t)r.unchanged, "sha256", hex));
 	else
-		printf("imported %s: %lld rows, %lld added, %lld unchanged (sha256 %s)\n", pos[0],
+		printf("imported %s: %lld rows, %lld added, %lld unchanged (sha256 %s)\n", kindname,
 		       (long long)r.rows, (long long)r.added, (long long)r.unchanged, hex);
 	return 0;
 }

@@ -120,7 +120,7 @@ static int audit_reveal(struct svc *s, const struct actor *a, const char *ext_id
 {
 	int rc;
 
-	if ((rc = svc__allow(a, PERM_PERSON_SENSITIVE, e)) || (rc = svc__begin(s, e)))
+	if ((rc = svc__allow(a, PERM_PERSON_SENSITIVE_READ, e)) || (rc = svc__begin(s, e)))
 		return rc;
 	if ((rc = svc__audit1(s, a, "person.reveal", ext_id,
 			      json_pack("{s:[ss]}", "fields", "national_id", "passport"), e))) {
@@ -224,7 +224,7 @@ json_t *svc_person_find(struct svc *s, const struct actor *a, const char *nation
 	json_t *arr;
 	void *ctx[2];
 
-	if (svc__allow(a, PERM_PERSON_SENSITIVE, e))
+	if (svc__allow(a, PERM_PERSON_SENSITIVE_READ, e))
 		return NULL;
 	if ((national_id == NULL) == (passport == NULL)) {
 		bm_errf(e, BM_EUSAGE, NULL, "give exactly one of --national-id and --passport");
