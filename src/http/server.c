@@ -95,11 +95,10 @@ void http_resp_bytes(struct http_resp *w, int status, const char *ctype, const v
 
 int http_resp_header(struct http_resp *w, const char *name, const char *value)
 {
-	if (w->nheaders == HTTP_MAXHEADERS || strlen(name) >= sizeof w->headers[0].name ||
-	    strlen(value) >= sizeof w->headers[0].value)
+	if (w->nheaders == HTTP_MAXHEADERS)
 		return BM_ETOOBIG;
-	snprintf(w->headers[w->nheaders].name, sizeof w->headers[0].name, "%s", name);
-	snprintf(w->headers[w->nheaders].value, sizeof w->headers[0].value, "%s", value);
+	w->headers[w->nheaders].name = xstrdup(name);
+	w->headers[w->nheaders].value = xstrdup(value);
 	w->nheaders++;
 	return 0;
 }
@@ -187,13 +186,18 @@ static void access_log(struct http_server *s, const struct ctx *c, int64_t dur_u
 {
 	const struct http_route *rt = c->routed ? c->req.match.route : NULL;
 	struct buf b = BUF_INIT;
+	static _Thread_local char when[32];
+	static _Thread_local time_t when_sec = -1;
 	struct timespec ts;
 	struct tm tm;
-	char when[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ts.tv_sec != when_sec) { /* formatting the date is the costly part */
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+		when_sec = ts.tv_sec;
+	}
+	buf_reserve(&b, 256);
 	buf_printf(&b, "{\"time\":\"%s.%03ldZ\",\"id\":\"%s\",\"method\":", when,
 		   ts.tv_nsec / 1000000, c->req.id);
 	log_str(&b, c->req.method ? c->req.method : "", 16);
@@ -271,17 +275,6 @@ static void peer_addr(struct ctx *c)
 			  c->req.client, sizeof c->req.client);
 }
 
-/* Does the request announce a body?  Without one it is dispatched on the
- * first call, saving a round through the event loop. */
-static bool has_body(struct ctx *c)
-{
-	const char *cl = http_req_header(&c->req, MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-	if (http_req_header(&c->req, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
-		return true;
-	return cl != NULL && strcmp(cl, "0") != 0;
-}
-
 /* First call: headers are in, and from here the request counts as in
  * flight (a client still sending headers has been promised nothing, so it
  * must not hold up a graceful stop).  Refuses an announced body over the cap. */
@@ -299,10 +292,9 @@ static enum MHD_Result begin(struct http_server *s, struct ctx *c, const char *m
 				"the request body exceeds the server's limit");
 		return send_resp(s, c);
 	}
-	if (!has_body(c)) {
-		dispatch(s, c);
-		return send_resp(s, c);
-	}
+	/* Answering now would make libmicrohttpd close the connection (it has
+	 * not seen the end of the request), so even a GET waits for the next
+	 * call: keep-alive matters more than one trip through the loop. */
 	return MHD_YES;
 }
 
@@ -363,6 +355,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		access_log(s, c, dur, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	json_decref(c->resp.json);
 	free(c->resp.raw);
+	for (size_t i = 0; i < c->resp.nheaders; i++) {
+		free(c->resp.headers[i].name);
+		free(c->resp.headers[i].value);
+	}
 	buf_free(&c->body);
 	if (c->started)
 		atomic_fetch_sub(&s->inflight, 1);

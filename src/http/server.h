@@ -60,8 +60,7 @@ struct http_resp {
 	const char *ctype;  /* static string; default application/json */
 	size_t nheaders;
 	struct {
-		char name[40];
-		char value[400];
+		char *name, *value; /* owned copies */
 	} headers[HTTP_MAXHEADERS];
 };
 
@@ -126,7 +125,7 @@ void http_resp_json(struct http_resp *w, int status, json_t *body);
 /* Sets status and a body of len bytes copied from data, with ctype (static). */
 void http_resp_bytes(struct http_resp *w, int status, const char *ctype, const void *data,
 		     size_t len);
-/* Adds a response header (copied); BM_ETOOBIG when full or too long. */
+/* Adds a response header (copied); BM_ETOOBIG when full. */
 int http_resp_header(struct http_resp *w, const char *name, const char *value);
 
 #endif
