@@ -175,8 +175,8 @@ static void render_counter(struct buf *out, const char *name, const char *help,
 void metrics_render(struct metrics *m, struct buf *out)
 {
 	render_requests(m, out);
-	buf_puts(out, "# HELP baomi_http_request_duration_seconds Time from request line "
-		      "to response queued.\n"
+	buf_puts(out, "# HELP baomi_http_request_duration_seconds Time from the request "
+		      "line until the response was sent.\n"
 		      "# TYPE baomi_http_request_duration_seconds histogram\n");
 	for (size_t r = 0; r < m->nrows; r++) {
 		uint64_t any = 0;

@@ -294,6 +294,15 @@ static void test_hello_and_headers(void **state)
 	assert_true(has_header(&r, "Cache-Control: no-store"));
 	assert_string_equal(jstr(r.json, "hello"), "world");
 	reply_free(&r);
+	/* Keep-alive: two requests on one connection are both answered (a
+	 * response queued too early makes libmicrohttpd close instead). */
+	roundtrip(f->port, "GET /t/hello HTTP/1.1\r\nHost: t\r\n\r\n"
+			   "GET /t/hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+		  strlen("GET /t/hello HTTP/1.1\r\nHost: t\r\n\r\n"
+			 "GET /t/hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"), &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(strstr(buf_cstr(&r.raw), "world"), "HTTP/1.1 200 OK"));
+	reply_free(&r);
 	/* HEAD answers like GET, without a body. */
 	request(f->port, "HEAD", "/t/hello", NULL, NULL, &r);
 	assert_int_equal(r.status, 200);
