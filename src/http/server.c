@@ -1,0 +1,738 @@
+/*
+ * server.c - libmicrohttpd glue: body collection under a cap, dispatch,
+ * error mapping, built-in routes, access log and graceful stop.
+ *
+ * This module must never log a query string, a request body or any header
+ * value: tokens travel in those.  It must never block a worker on anything
+ * but the handler itself.
+ */
+#include "server.h"
+#include "../lib/buf.h"
+#include "../lib/mem.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_CAP (1024 * 1024)
+/* Past the cap, a chunked body is discarded up to this many bytes so the
+ * client can read its 413; beyond that the connection is dropped. */
+#define DISCARD_MAX (4 * 1024 * 1024)
+/* How long the server must be idle, while draining, before it stops. */
+#define DRAIN_GRACE_US (100 * 1000)
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct router *router;
+	struct metrics *metrics;
+	struct http_opts o;
+	uint16_t port;
+	size_t builtin_first;
+	atomic_uint inflight;
+	atomic_bool draining;
+	atomic_uint_fast64_t seq;
+	uint32_t id_prefix;
+};
+
+/* Per-request state; req comes first so handlers see only it. */
+struct ctx {
+	struct http_req req;
+	struct http_resp resp;
+	struct buf body;
+	size_t discarded;
+	size_t route_index;
+	int status;
+	size_t bytes;
+	bool started, too_big, routed;
+	char path[];
+};
+
+static void dispatch(struct http_server *s, struct ctx *c);
+static enum MHD_Result send_resp(struct http_server *s, struct ctx *c);
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- responses ---- */
+
+void http_resp_json(struct http_resp *w, int status, json_t *body)
+{
+	json_decref(w->json);
+	free(w->raw);
+	w->raw = NULL;
+	w->status = status;
+	w->json = body;
+	w->ctype = NULL;
+}
+
+void http_resp_bytes(struct http_resp *w, int status, const char *ctype, const void *data,
+		     size_t len)
+{
+	json_decref(w->json);
+	free(w->raw);
+	w->json = NULL;
+	w->status = status;
+	w->ctype = ctype;
+	w->raw = xmalloc(len ? len : 1);
+	if (len)
+		memcpy(w->raw, data, len);
+	w->raw_len = len;
+}
+
+int http_resp_header(struct http_resp *w, const char *name, const char *value)
+{
+	if (w->nheaders == HTTP_MAXHEADERS)
+		return BM_ETOOBIG;
+	w->headers[w->nheaders].name = xstrdup(name);
+	w->headers[w->nheaders].value = xstrdup(value);
+	w->nheaders++;
+	return 0;
+}
+
+/* Replaces whatever the handler set with a problem for e. */
+static void resp_problem(struct ctx *c, const struct bm_err *e)
+{
+	int status;
+	json_t *p = problem_from_err(e, c->req.id, &status);
+
+	http_resp_json(&c->resp, status, p);
+	c->resp.ctype = PROBLEM_CTYPE;
+}
+
+/* A problem the framework itself produces (404, 405, 413, ...). */
+static void resp_fw_problem(struct ctx *c, int status, const char *name, const char *title,
+			    const char *detail)
+{
+	json_t *p = problem_make(status, name, title, detail);
+
+	json_object_set_new(p, "request_id", json_string(c->req.id));
+	http_resp_json(&c->resp, status, p);
+	c->resp.ctype = PROBLEM_CTYPE;
+}
+
+/* ---- requests ---- */
+
+const char *http_req_header(const struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn_, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_query(const struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn_, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_req_param(const struct http_req *r, const char *name)
+{
+	return router_param(&r->match, name);
+}
+
+json_t *http_req_json(const struct http_req *r, const struct problem_field *spec, size_t n,
+		      struct bm_err *e)
+{
+	const char *ct = http_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+	json_t *v;
+
+	if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0 &&
+	    strstr(ct, "+json") == NULL) {
+		bm_errf(e, BM_EUSAGE, "Content-Type", "expected application/json, got '%.60s'",
+			ct);
+		return NULL;
+	}
+	v = problem_parse_object(r->body, r->body_len, e);
+	if (v != NULL && spec != NULL && problem_check_fields(v, spec, n, e) < 0) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* ---- access log ---- */
+
+/* Appends s as a JSON string; every byte outside printable ASCII is
+ * escaped, so a hostile path cannot break the log line. */
+static void log_str(struct buf *b, const char *s, size_t max)
+{
+	buf_putc(b, '"');
+	for (size_t i = 0; s[i] && i < max; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			buf_printf(b, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7F)
+			buf_printf(b, "\\u%04x", ch);
+		else
+			buf_putc(b, (char)ch);
+	}
+	buf_putc(b, '"');
+}
+
+static void access_log(struct http_server *s, const struct ctx *c, int64_t dur_us,
+		       bool completed)
+{
+	const struct http_route *rt = c->routed ? c->req.match.route : NULL;
+	struct buf b = BUF_INIT;
+	static _Thread_local char when[32];
+	static _Thread_local time_t when_sec = -1;
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != when_sec) { /* formatting the date is the costly part */
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+		when_sec = ts.tv_sec;
+	}
+	buf_reserve(&b, 256);
+	buf_printf(&b, "{\"time\":\"%s.%03ldZ\",\"id\":\"%s\",\"method\":", when,
+		   ts.tv_nsec / 1000000, c->req.id);
+	log_str(&b, c->req.method ? c->req.method : "", 16);
+	buf_puts(&b, ",\"path\":");
+	log_str(&b, c->path, 256);
+	if (rt != NULL) {
+		buf_puts(&b, ",\"route\":");
+		log_str(&b, rt->pattern, 128);
+	}
+	buf_printf(&b, ",\"status\":%d,\"bytes\":%zu,\"duration_us\":%lld,\"client\":\"%s\"",
+		   c->status, c->bytes, (long long)dur_us, c->req.client);
+	if (c->req.authenticated) {
+		buf_puts(&b, ",\"actor\":");
+		log_str(&b, c->req.actor.name, 64);
+	}
+	buf_puts(&b, completed ? "}\n" : ",\"aborted\":true}\n");
+	if (write(s->o.log_fd, b.p, b.len) < 0) {
+		/* Nothing sensible to do: the log is best effort. */
+	}
+	buf_free(&b);
+}
+
+/* An internal error's real message goes to the log, not to the client. */
+static void log_internal(struct http_server *s, const struct ctx *c, const struct bm_err *e)
+{
+	struct buf b = BUF_INIT;
+
+	if (s->o.no_access_log)
+		return;
+	buf_printf(&b, "{\"level\":\"error\",\"id\":\"%s\",\"code\":\"%s\",\"msg\":", c->req.id,
+		   bm_errname(e->code));
+	log_str(&b, e->msg, sizeof e->msg);
+	buf_puts(&b, "}\n");
+	if (write(s->o.log_fd, b.p, b.len) < 0) {
+		/* best effort */
+	}
+	buf_free(&b);
+}
+
+/* ---- MHD callbacks ---- */
+
+/* Called with the raw request line: the request context is born here so
+ * the path is seen before libmicrohttpd unescapes it. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_server *s = cls;
+	size_t n = strcspn(uri, "?");
+	struct ctx *c = xcalloc(1, sizeof *c + n + 1);
+	uint64_t seq = atomic_fetch_add_explicit(&s->seq, 1, memory_order_relaxed);
+
+	memcpy(c->path, uri, n);
+	c->req.path = c->path;
+	c->req.srv = s;
+	c->req.app = s->o.app;
+	c->req.conn_ = conn;
+	c->req.start_us = mono_us();
+	c->route_index = SIZE_MAX;
+	snprintf(c->req.id, sizeof c->req.id, "%08x%010llx", s->id_prefix,
+		 (unsigned long long)(seq & 0xFFFFFFFFFFull));
+	return c;
+}
+
+static void peer_addr(struct ctx *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c->req.conn_, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(c->req.client, sizeof c->req.client, "?");
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			  c->req.client, sizeof c->req.client);
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  c->req.client, sizeof c->req.client);
+}
+
+/* First call: headers are in, and from here the request counts as in
+ * flight (a client still sending headers has been promised nothing, so it
+ * must not hold up a graceful stop).  Refuses an announced body over the cap. */
+static enum MHD_Result begin(struct http_server *s, struct ctx *c, const char *method)
+{
+	const char *cl = http_req_header(&c->req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	c->started = true;
+	atomic_fetch_add(&s->inflight, 1);
+	c->req.method = method;
+	peer_addr(c);
+	if (cl != NULL && strtoull(cl, NULL, 10) > s->o.body_cap) {
+		c->too_big = true;
+		resp_fw_problem(c, 413, "too_big", "Content too large",
+				"the request body exceeds the server's limit");
+		return send_resp(s, c);
+	}
+	/* Answering now would make libmicrohttpd close the connection (it has
+	 * not seen the end of the request), so even a GET waits for the next
+	 * call: keep-alive matters more than one trip through the loop. */
+	return MHD_YES;
+}
+
+/* Appends upload data under the cap; past it, discards (bounded). */
+static enum MHD_Result collect(struct http_server *s, struct ctx *c, const char *data,
+			       size_t *size)
+{
+	size_t n = *size;
+
+	*size = 0;
+	if (!c->too_big && c->body.len + n > s->o.body_cap) {
+		c->too_big = true;
+		buf_free(&c->body);
+	}
+	if (c->too_big) {
+		c->discarded += n;
+		return c->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
+	}
+	buf_append(&c->body, data, n);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct ctx *c = *con_cls;
+
+	(void)version;
+	if (c == NULL) /* no URI callback ran; cannot happen with our options */
+		*con_cls = c = on_uri(s, url, conn);
+	if (!c->started)
+		return begin(s, c, method);
+	if (*upload_size > 0)
+		return collect(s, c, upload, upload_size);
+	if (c->too_big)
+		resp_fw_problem(c, 413, "too_big", "Content too large",
+				"the request body exceeds the server's limit");
+	else
+		dispatch(s, c);
+	return send_resp(s, c);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct ctx *c = *con_cls;
+	int64_t dur;
+
+	(void)conn;
+	if (c == NULL)
+		return;
+	dur = mono_us() - c->req.start_us;
+	metrics_observe(s->metrics, c->route_index, c->status, (uint64_t)(dur > 0 ? dur : 0));
+	if (!s->o.no_access_log)
+		access_log(s, c, dur, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	json_decref(c->resp.json);
+	free(c->resp.raw);
+	for (size_t i = 0; i < c->resp.nheaders; i++) {
+		free(c->resp.headers[i].name);
+		free(c->resp.headers[i].value);
+	}
+	buf_free(&c->body);
+	if (c->started)
+		atomic_fetch_sub(&s->inflight, 1);
+	free(c);
+	*con_cls = NULL;
+}
+
+/* ---- dispatch ---- */
+
+/* Who is calling, and may they use this route? */
+static int authorize(struct http_server *s, struct ctx *c, struct bm_err *e)
+{
+	const struct http_route *rt = c->req.match.route;
+
+	if (rt->flags & ROUTE_PUBLIC)
+		return 0;
+	if (s->o.auth == NULL)
+		return bm_errf(e, BM_EAUTH, NULL, "authentication required");
+	if (s->o.auth(s->o.app, &c->req, e) < 0)
+		return e->code ? e->code : BM_EAUTH;
+	c->req.authenticated = true;
+	if (!role_allows(c->req.actor.roles, rt->perm))
+		return bm_errf(e, BM_EPERM, NULL, "this request requires the permission '%s'",
+			       perm_name(rt->perm));
+	return 0;
+}
+
+static void route_failed(struct ctx *c, enum router_result rr)
+{
+	if (rr == ROUTER_BADMETHOD) {
+		resp_fw_problem(c, 405, "method_not_allowed", "Method not allowed",
+				"this resource does not support the method");
+		http_resp_header(&c->resp, MHD_HTTP_HEADER_ALLOW, c->req.match.allow);
+	} else if (rr == ROUTER_BADPATH) {
+		resp_fw_problem(c, 400, "bad_path", "Bad request",
+				"the path has a bad percent-encoding, invalid UTF-8 or a "
+				"control character, or is too long");
+	} else {
+		resp_fw_problem(c, 404, "no_route", "Not found", "no such resource");
+	}
+}
+
+static void dispatch(struct http_server *s, struct ctx *c)
+{
+	struct bm_err e = BM_ERR_INIT;
+	enum router_result rr;
+	int rc;
+
+	c->req.body = buf_cstr(&c->body);
+	c->req.body_len = c->body.len;
+	rr = router_match(s->router, c->req.method, c->req.path, &c->req.match);
+	if (rr != ROUTER_OK) {
+		route_failed(c, rr);
+		return;
+	}
+	c->routed = true;
+	c->route_index = c->req.match.index;
+	rc = authorize(s, c, &e);
+	if (rc == 0)
+		rc = c->req.match.route->fn(&c->req, &c->resp, &e);
+	if (rc == 0 && c->resp.status == 0)
+		rc = bm_errf(&e, BM_EINTERNAL, NULL, "handler for %s set no response",
+			     c->req.match.route->pattern);
+	if (rc < 0) {
+		if (e.code == 0)
+			e.code = rc;
+		if (problem_status(e.code) >= 500)
+			log_internal(s, c, &e);
+		resp_problem(c, &e);
+		if (e.code == BM_EAUTH)
+			http_resp_header(&c->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	}
+	bm_err_clear(&e);
+}
+
+/* Hands the body to a libmicrohttpd response (which frees it). */
+static struct MHD_Response *make_response(struct ctx *c)
+{
+	struct http_resp *w = &c->resp;
+	char *body = NULL;
+	size_t len = 0;
+
+	if (w->json != NULL) {
+		body = json_dumps(w->json, JSON_COMPACT);
+		len = body ? strlen(body) : 0;
+		if (w->ctype == NULL)
+			w->ctype = "application/json";
+	} else if (w->raw != NULL) {
+		body = w->raw;
+		len = w->raw_len;
+		w->raw = NULL;
+	}
+	c->bytes = len;
+	if (body == NULL)
+		return MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	return MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+}
+
+static enum MHD_Result send_resp(struct http_server *s, struct ctx *c)
+{
+	struct MHD_Response *r = make_response(c);
+	enum MHD_Result ok;
+
+	if (r == NULL)
+		return MHD_NO;
+	if (c->resp.ctype != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, c->resp.ctype);
+	MHD_add_response_header(r, "X-Request-Id", c->req.id);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	for (size_t i = 0; i < c->resp.nheaders; i++)
+		MHD_add_response_header(r, c->resp.headers[i].name, c->resp.headers[i].value);
+	if (atomic_load(&s->draining) || c->too_big)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	c->status = c->resp.status;
+	ok = MHD_queue_response(c->req.conn_, (unsigned)c->resp.status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+/* ---- built-in routes ---- */
+
+static int h_healthz(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	(void)r;
+	(void)e;
+	http_resp_json(w, 200, json_pack("{s:s}", "status", "ok"));
+	return 0;
+}
+
+static int h_readyz(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct http_server *s = r->srv;
+	bool ready = !atomic_load(&s->draining) && (s->o.ready == NULL || s->o.ready(s->o.app));
+
+	(void)e;
+	http_resp_json(w, ready ? 200 : 503,
+		       json_pack("{s:s}", "status", ready ? "ready" : "not_ready"));
+	return 0;
+}
+
+static int h_metrics(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct buf b = BUF_INIT;
+
+	(void)e;
+	metrics_render(r->srv->metrics, &b);
+	w->status = 200;
+	w->ctype = "text/plain; version=0.0.4; charset=utf-8";
+	w->raw_len = b.len;
+	w->raw = buf_steal(&b);
+	return 0;
+}
+
+static int add_builtins(struct http_server *s, struct bm_err *e)
+{
+	const struct http_route builtins[] = {
+		{"GET", "/healthz", h_healthz, PERM_METRICS_READ, ROUTE_PUBLIC},
+		{"GET", "/readyz", h_readyz, PERM_METRICS_READ, ROUTE_PUBLIC},
+		{"GET", "/metrics", h_metrics, PERM_METRICS_READ,
+		 s->o.metrics_public ? ROUTE_PUBLIC : 0},
+	};
+
+	s->builtin_first = router_count(s->router);
+	return router_add_all(s->router, builtins, sizeof builtins / sizeof builtins[0], e);
+}
+
+/* ---- start and stop ---- */
+
+static void defaults(struct http_opts *o)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (o->addr == NULL)
+		o->addr = "127.0.0.1";
+	if (o->threads == 0)
+		o->threads = cores > 0 ? (unsigned)cores : 1;
+	if (o->conn_limit == 0)
+		o->conn_limit = 1024;
+	if (o->per_ip_limit == 0)
+		o->per_ip_limit = 256;
+	if (o->timeout_s == 0)
+		o->timeout_s = 10;
+	if (o->body_cap == 0)
+		o->body_cap = DEFAULT_CAP;
+	if (o->log_fd == 0)
+		o->log_fd = STDERR_FILENO;
+}
+
+static int parse_addr(const struct http_opts *o, struct sockaddr_storage *ss, bool *v6,
+		      struct bm_err *e)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof *ss);
+	*v6 = strchr(o->addr, ':') != NULL;
+	if (!*v6 && inet_pton(AF_INET, o->addr, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(o->port);
+		return 0;
+	}
+	if (*v6 && inet_pton(AF_INET6, o->addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(o->port);
+		return 0;
+	}
+	return bm_errf(e, BM_EUSAGE, "listen", "'%s' is not an IPv4 or IPv6 address", o->addr);
+}
+
+/* Refuses new connections once the server is draining. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct http_server *s = cls;
+
+	(void)addr;
+	(void)len;
+	return atomic_load_explicit(&s->draining, memory_order_relaxed) ? MHD_NO : MHD_YES;
+}
+
+static struct MHD_Daemon *start_mhd(struct http_server *s, struct sockaddr_storage *ss,
+				    bool v6)
+{
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
+
+	return MHD_start_daemon(
+		flags, s->o.port, on_accept, s, on_request, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.conn_limit,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->o.per_ip_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.timeout_s,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_END);
+}
+
+static struct metrics *make_metrics(const struct router *rt)
+{
+	size_t n = router_count(rt);
+	char **labels = xcalloc(n ? n : 1, sizeof *labels);
+	struct metrics *m;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct http_route *r = router_route(rt, i);
+		size_t len = strlen(r->method) + strlen(r->pattern) + 2;
+
+		labels[i] = xmalloc(len);
+		snprintf(labels[i], len, "%s %s", r->method, r->pattern);
+	}
+	m = metrics_new(n, (const char *const *)labels);
+	for (size_t i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
+	return m;
+}
+
+int http_server_start(const struct http_opts *o, struct http_server **out, struct bm_err *e)
+{
+	struct http_server *s = xcalloc(1, sizeof *s);
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *di;
+	bool v6;
+
+	s->o = *o;
+	defaults(&s->o);
+	s->router = o->router;
+	if (s->router == NULL || parse_addr(&s->o, &ss, &v6, e) < 0 || add_builtins(s, e) < 0) {
+		if (s->router == NULL)
+			bm_errf(e, BM_EUSAGE, NULL, "no router given");
+		goto fail;
+	}
+	if (sodium_init() < 0) {
+		bm_errf(e, BM_ECRYPTO, NULL, "libsodium failed to initialise");
+		goto fail;
+	}
+	s->id_prefix = randombytes_random();
+	s->metrics = make_metrics(s->router);
+	s->d = start_mhd(s, &ss, v6);
+	if (s->d == NULL) {
+		bm_errf(e, BM_EIO, "listen", "cannot listen on %s port %u (in use, or not "
+			"permitted)", s->o.addr, (unsigned)s->o.port);
+		goto fail;
+	}
+	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di ? di->port : s->o.port;
+	*out = s;
+	return 0;
+fail:
+	metrics_free(s->metrics);
+	free(s);
+	return e->code;
+}
+
+uint16_t http_server_port(const struct http_server *s)
+{
+	return s->port;
+}
+
+unsigned http_server_inflight(struct http_server *s)
+{
+	return atomic_load(&s->inflight);
+}
+
+struct metrics *http_server_metrics(struct http_server *s)
+{
+	return s->metrics;
+}
+
+/* Connections still open (idle keep-alive ones included). */
+static unsigned open_connections(struct http_server *s)
+{
+	const union MHD_DaemonInfo *di =
+		MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return di ? di->num_connections : 0;
+}
+
+/* Waits until no connection is left, or no request has been in flight for
+ * DRAIN_GRACE_US (a worker that just finished a handler reads the next
+ * request already waiting on its connections well within that), or the
+ * deadline passes.  Returns the requests still in flight. */
+static unsigned drain(struct http_server *s, unsigned drain_ms)
+{
+	int64_t now = mono_us(), deadline = now + (int64_t)drain_ms * 1000, idle_since = now;
+	struct timespec nap = {0, 2 * 1000 * 1000};
+	unsigned left;
+
+	for (;;) {
+		left = atomic_load(&s->inflight);
+		now = mono_us();
+		if (left > 0)
+			idle_since = now;
+		if (open_connections(s) == 0 || now - idle_since >= DRAIN_GRACE_US ||
+		    now >= deadline)
+			return left;
+		nanosleep(&nap, NULL);
+	}
+}
+
+/* Stopping uses the accept policy rather than MHD_quiesce_daemon: with
+ * libmicrohttpd 0.9.75's epoll thread pool, connections closed by their
+ * clients after a quiesce were not reaped for seconds, stalling the drain. */
+unsigned http_server_stop(struct http_server *s, unsigned drain_ms)
+{
+	unsigned left;
+
+	atomic_store(&s->draining, true);
+	left = drain(s, drain_ms);
+	MHD_stop_daemon(s->d);
+	metrics_free(s->metrics);
+	free(s);
+	return left;
+}
+
+void http_signals_block(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int http_signals_wait(void)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	while (sigwait(&set, &sig) != 0)
+		;
+	return sig;
+}

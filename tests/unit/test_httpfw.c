@@ -1,0 +1,920 @@
+/*
+ * test_httpfw.c - the HTTP framework driven over real sockets on loopback:
+ * routing, auth and permissions, the body cap, strict JSON, problem+json,
+ * slow clients, graceful stop, metrics and the access log.
+ */
+#define _GNU_SOURCE /* strcasestr */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/server.h"
+#include "lib/buf.h"
+
+static atomic_int writes;
+static atomic_bool app_ready = true;
+
+/* ---- test routes ---- */
+
+static int h_hello(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	(void)r;
+	(void)e;
+	http_resp_json(w, 200, json_pack("{s:s}", "hello", "world"));
+	return 0;
+}
+
+static int h_item(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	(void)e;
+	http_resp_json(w, 200, json_pack("{s:s, s:s}", "id", http_req_param(r, "id"),
+					  "actor", r->actor.name));
+	return 0;
+}
+
+static const struct problem_field item_spec[] = {
+	{"name", PF_STRING, true, 16, 0},
+	{"count", PF_INTEGER, false, 0, 0},
+	{"flag", PF_BOOLEAN, false, 0, 0},
+	{"tags", PF_STRARRAY, false, 8, 3},
+	{"note", PF_STRING, false, 20000, 0},
+	{"extra", PF_OBJECT, false, 0, 0},
+};
+
+static int h_create(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *v = http_req_json(r, item_spec, sizeof item_spec / sizeof item_spec[0], e);
+
+	if (v == NULL)
+		return e->code;
+	http_resp_json(w, 201, v);
+	return 0;
+}
+
+static int h_len(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	(void)e;
+	http_resp_json(w, 200, json_pack("{s:I}", "len", (json_int_t)r->body_len));
+	return 0;
+}
+
+/* A write that takes a while: counted before it answers. */
+static int h_slow(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct timespec t = {0, 300 * 1000 * 1000};
+
+	(void)r;
+	(void)e;
+	nanosleep(&t, NULL);
+	atomic_fetch_add(&writes, 1);
+	http_resp_json(w, 201, json_pack("{s:b}", "written", 1));
+	return 0;
+}
+
+static int h_fail(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	(void)r;
+	(void)w;
+	return bm_errf(e, BM_EIO, NULL, "disk /secret/path.db is on fire");
+}
+
+static int h_conflict(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	(void)r;
+	(void)w;
+	bm_err_add(e, 3, "unit", "no such unit");
+	return bm_errf(e, BM_EINVAL, "unit", "bad row");
+}
+
+static const struct http_route test_routes[] = {
+	{"GET", "/t/hello", h_hello, PERM_UNIT_READ, ROUTE_PUBLIC},
+	{"GET", "/t/items/{id}", h_item, PERM_PERSON_READ, 0},
+	{"DELETE", "/t/items/{id}", h_item, PERM_PERSON_WRITE, 0},
+	{"POST", "/t/items", h_create, PERM_UNIT_READ, ROUTE_PUBLIC},
+	{"POST", "/t/len", h_len, PERM_UNIT_READ, ROUTE_PUBLIC},
+	{"POST", "/t/slow", h_slow, PERM_UNIT_READ, ROUTE_PUBLIC},
+	{"GET", "/t/fail", h_fail, PERM_UNIT_READ, ROUTE_PUBLIC},
+	{"GET", "/t/invalid", h_conflict, PERM_UNIT_READ, ROUTE_PUBLIC},
+};
+
+/* "Authorization: Bearer officer,reviewer" names the roles directly. */
+static int test_auth(void *app, struct http_req *r, struct bm_err *e)
+{
+	const char *h = http_req_header(r, "Authorization");
+
+	(void)app;
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return bm_errf(e, BM_EAUTH, NULL, "no credentials");
+	if (role_parse_list(h + 7, "token", &r->actor.roles, e) < 0)
+		return bm_errf(e, BM_EAUTH, NULL, "bad token");
+	snprintf(r->actor.name, sizeof r->actor.name, "tester");
+	return 0;
+}
+
+static bool test_ready(void *app)
+{
+	(void)app;
+	return atomic_load(&app_ready);
+}
+
+/* ---- a server per test ---- */
+
+struct fixture {
+	struct router *rt;
+	struct http_server *srv;
+	uint16_t port;
+	char logpath[64];
+	int logfd;
+};
+
+static struct fixture *start(struct http_opts *o)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	struct bm_err e = BM_ERR_INIT;
+
+	f->rt = router_new();
+	assert_int_equal(router_add_all(f->rt, test_routes,
+					sizeof test_routes / sizeof test_routes[0], &e), 0);
+	snprintf(f->logpath, sizeof f->logpath, "/tmp/test_httpfw_log_XXXXXX");
+	f->logfd = mkstemp(f->logpath);
+	assert_true(f->logfd >= 0);
+	o->router = f->rt;
+	o->auth = test_auth;
+	o->ready = test_ready;
+	o->log_fd = f->logfd;
+	if (o->threads == 0)
+		o->threads = 2;
+	assert_int_equal(http_server_start(o, &f->srv, &e), 0);
+	f->port = http_server_port(f->srv);
+	assert_true(f->port != 0);
+	return f;
+}
+
+static void stop(struct fixture *f)
+{
+	if (f->srv)
+		assert_int_equal(http_server_stop(f->srv, 5000), 0);
+	router_free(f->rt);
+	close(f->logfd);
+	unlink(f->logpath);
+	free(f);
+}
+
+static int dial(uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct timeval tv = {5, 0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct reply {
+	int status;
+	struct buf raw;
+	const char *body;
+	json_t *json;
+};
+
+static void send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (k <= 0)
+			return; /* the server may answer and close early */
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+/* Reads until the server closes; parses status and a JSON body if any. */
+static void read_reply(int fd, struct reply *r)
+{
+	char chunk[65536];
+	ssize_t k;
+
+	memset(r, 0, sizeof *r);
+	while ((k = recv(fd, chunk, sizeof chunk, 0)) > 0)
+		buf_append(&r->raw, chunk, (size_t)k);
+	close(fd);
+	if (r->raw.len < 12 || sscanf(buf_cstr(&r->raw), "HTTP/1.%*d %d", &r->status) != 1)
+		return;
+	r->body = strstr(buf_cstr(&r->raw), "\r\n\r\n");
+	r->body = r->body ? r->body + 4 : "";
+	r->json = json_loads(r->body, 0, NULL);
+}
+
+static void roundtrip(uint16_t port, const char *req, size_t n, struct reply *r)
+{
+	int fd = dial(port);
+
+	assert_true(fd >= 0);
+	send_all(fd, req, n);
+	read_reply(fd, r);
+}
+
+/* A complete request with Connection: close and an optional body. */
+static void request(uint16_t port, const char *method, const char *path, const char *hdrs,
+		    const char *body, struct reply *r)
+{
+	struct buf q = BUF_INIT;
+
+	buf_printf(&q, "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s", method, path,
+		   hdrs ? hdrs : "");
+	if (body)
+		buf_printf(&q, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			   strlen(body), body);
+	else
+		buf_puts(&q, "\r\n");
+	roundtrip(port, q.p, q.len, r);
+	buf_free(&q);
+}
+
+static void reply_free(struct reply *r)
+{
+	json_decref(r->json);
+	buf_free(&r->raw);
+}
+
+static bool has_header(const struct reply *r, const char *line)
+{
+	const char *end = r->body ? r->body : buf_cstr(&r->raw) + r->raw.len;
+	const char *p = strcasestr(buf_cstr(&r->raw), line);
+
+	return p != NULL && p < end;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* errors[i].field and .reason of a problem reply. */
+static const char *err_field(const struct reply *r, size_t i, const char *k)
+{
+	return jstr(json_array_get(json_object_get(r->json, "errors"), i), k);
+}
+
+/* ---- tests ---- */
+
+static void test_hello_and_headers(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+	struct reply r;
+
+	(void)state;
+	request(f->port, "GET", "/t/hello", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(has_header(&r, "Content-Type: application/json"));
+	assert_true(has_header(&r, "X-Request-Id: "));
+	assert_true(has_header(&r, "Cache-Control: no-store"));
+	assert_string_equal(jstr(r.json, "hello"), "world");
+	reply_free(&r);
+	/* Keep-alive: two requests on one connection are both answered (a
+	 * response queued too early makes libmicrohttpd close instead). */
+	roundtrip(f->port, "GET /t/hello HTTP/1.1\r\nHost: t\r\n\r\n"
+			   "GET /t/hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+		  strlen("GET /t/hello HTTP/1.1\r\nHost: t\r\n\r\n"
+			 "GET /t/hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"), &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(strstr(buf_cstr(&r.raw), "world"), "HTTP/1.1 200 OK"));
+	reply_free(&r);
+	/* HEAD answers like GET, without a body. */
+	request(f->port, "HEAD", "/t/hello", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	stop(f);
+}
+
+static void test_404_405(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+	struct reply r;
+
+	(void)state;
+	request(f->port, "GET", "/t/nothing", NULL, NULL, &r);
+	assert_int_equal(r.status, 404);
+	assert_true(has_header(&r, "Content-Type: application/problem+json"));
+	assert_string_equal(jstr(r.json, "type"), "urn:baomi:problem:no_route");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "status")), 404);
+	reply_free(&r);
+	request(f->port, "GET", "/t/hello/", NULL, NULL, &r);
+	assert_int_equal(r.status, 404);
+	reply_free(&r);
+	request(f->port, "PUT", "/t/items/7", "Authorization: Bearer officer\r\n", NULL, &r);
+	assert_int_equal(r.status, 405);
+	assert_true(has_header(&r, "Allow: GET, DELETE"));
+	assert_string_equal(jstr(r.json, "type"), "urn:baomi:problem:method_not_allowed");
+	reply_free(&r);
+	stop(f);
+}
+
+static void test_path_params(void **state)
+{
+	static const struct {
+		const char *path;
+		int status;
+		const char *id;
+	} cases[] = {
+		{"/t/items/42", 200, "42"},
+		{"/t/items/a%2Fb", 200, "a/b"},
+		{"/t/items/%E4%BA%BA", 200, "\xE4\xBA\xBA"},
+		{"/t/items/%ZZ", 400, NULL},
+		{"/t/items/%4", 400, NULL},
+		{"/t/items/%00", 400, NULL},
+		{"/t/items/%0A", 400, NULL},
+		{"/t/items/%C0%AF", 400, NULL},       /* overlong '/' */
+		{"/t/items/%ED%A0%80", 400, NULL},    /* surrogate */
+		{"/t/items/%FF", 400, NULL},
+		{"/t/items/", 404, NULL},
+	};
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct reply r;
+
+		request(f->port, "GET", cases[i].path, "Authorization: Bearer officer\r\n", NULL,
+			&r);
+		assert_int_equal(r.status, cases[i].status);
+		if (cases[i].id)
+			assert_string_equal(jstr(r.json, "id"), cases[i].id);
+		reply_free(&r);
+	}
+	stop(f);
+}
+
+static void test_auth_and_permissions(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+	struct reply r;
+
+	(void)state;
+	request(f->port, "GET", "/t/items/1", NULL, NULL, &r);
+	assert_int_equal(r.status, 401);
+	assert_true(has_header(&r, "WWW-Authenticate: Bearer"));
+	assert_string_equal(jstr(r.json, "type"), "urn:baomi:problem:unauthenticated");
+	reply_free(&r);
+	/* sysadmin reads no personnel data. */
+	request(f->port, "GET", "/t/items/1", "Authorization: Bearer sysadmin\r\n", NULL, &r);
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(jstr(r.json, "detail"), "person.read"));
+	reply_free(&r);
+	/* auditor+officer is not a valid role set: the hook refuses it. */
+	request(f->port, "GET", "/t/items/1", "Authorization: Bearer auditor,officer\r\n", NULL,
+		&r);
+	assert_int_equal(r.status, 401);
+	reply_free(&r);
+	request(f->port, "GET", "/t/items/1", "Authorization: Bearer reviewer\r\n", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(jstr(r.json, "actor"), "tester");
+	reply_free(&r);
+	/* reviewer may read but not write persons. */
+	request(f->port, "DELETE", "/t/items/1", "Authorization: Bearer reviewer\r\n", NULL, &r);
+	assert_int_equal(r.status, 403);
+	reply_free(&r);
+	stop(f);
+}
+
+static void test_body_cap_content_length(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+	const char *big = "POST /t/len HTTP/1.1\r\nHost: t\r\nContent-Length: 1048577\r\n\r\n";
+	size_t n = 1048576;
+	char *body = malloc(n);
+	struct buf q = BUF_INIT;
+	struct reply r;
+
+	(void)state;
+	roundtrip(f->port, big, strlen(big), &r);
+	assert_int_equal(r.status, 413);
+	assert_string_equal(jstr(r.json, "type"), "urn:baomi:problem:too_big");
+	reply_free(&r);
+	/* Exactly at the cap is accepted. */
+	memset(body, 'x', n);
+	buf_printf(&q, "POST /t/len HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+		       "Content-Length: %zu\r\n\r\n", n);
+	buf_append(&q, body, n);
+	roundtrip(f->port, q.p, q.len, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "len")), (json_int_t)n);
+	reply_free(&r);
+	buf_free(&q);
+	free(body);
+	stop(f);
+}
+
+/* Sends n bytes as chunks of 64 KiB. */
+static void chunked(uint16_t port, size_t n, struct reply *r)
+{
+	const char *head = "POST /t/len HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n";
+	static char chunk[65536];
+	int fd = dial(port);
+	char line[32];
+
+	memset(chunk, 'y', sizeof chunk);
+	send_all(fd, head, strlen(head));
+	for (size_t sent = 0; sent < n; sent += sizeof chunk) {
+		size_t k = n - sent < sizeof chunk ? n - sent : sizeof chunk;
+
+		snprintf(line, sizeof line, "%zx\r\n", k);
+		send_all(fd, line, strlen(line));
+		send_all(fd, chunk, k);
+		send_all(fd, "\r\n", 2);
+	}
+	send_all(fd, "0\r\n\r\n", 5);
+	read_reply(fd, r);
+}
+
+static void test_body_cap_chunked(void **state)
+{
+	struct http_opts o = {.body_cap = 256 * 1024};
+	struct fixture *f = start(&o);
+	struct reply r;
+
+	(void)state;
+	chunked(f->port, 256 * 1024 + 1, &r);
+	assert_int_equal(r.status, 413);
+	assert_true(has_header(&r, "Content-Type: application/problem+json"));
+	reply_free(&r);
+	chunked(f->port, 256 * 1024, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "len")), 256 * 1024);
+	reply_free(&r);
+	/* The server is still fine afterwards. */
+	request(f->port, "GET", "/t/hello", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	stop(f);
+}
+
+static void expect_problem(uint16_t port, const char *body, int status, const char *field,
+			   const char *reason)
+{
+	struct reply r;
+
+	request(port, "POST", "/t/items", NULL, body, &r);
+	assert_int_equal(r.status, status);
+	assert_true(has_header(&r, "Content-Type: application/problem+json"));
+	assert_non_null(err_field(&r, 0, "field"));
+	assert_string_equal(err_field(&r, 0, "field"), field);
+	if (reason)
+		assert_non_null(strstr(err_field(&r, 0, "reason"), reason));
+	reply_free(&r);
+}
+
+static void test_malformed_json(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+
+	(void)state;
+	expect_problem(f->port, "{\"name\": }", 400, "$.name", NULL);
+	expect_problem(f->port, "{\"name\": \"a\", \"name\": \"b\"}", 400, "$.name",
+		       "duplicate");
+	expect_problem(f->port, "{\"name\": \"a\", \"extra\": {\"k\": 1, \"k\": 2}}", 400,
+		       "$.extra.k", "duplicate");
+	expect_problem(f->port, "{\"tags\": [\"a\", tru]}", 400, "$.tags[1]", NULL);
+	expect_problem(f->port, "[1, 2]", 400, "$", "object");
+	expect_problem(f->port, "{\"name\": \"a\"} trailing", 400, "$", NULL);
+	expect_problem(f->port, "{\"name\": \"\xC3\x28\"}", 400, "$.name", NULL);
+	expect_problem(f->port, "", 400, "$", NULL);
+	stop(f);
+}
+
+static void test_field_spec(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+	struct buf big = BUF_INIT;
+	struct reply r;
+
+	(void)state;
+	expect_problem(f->port, "{\"name\": \"a\", \"bogus\": 1}", 422, "$.bogus",
+		       "unknown field");
+	expect_problem(f->port, "{\"name\": 5}", 422, "$.name", "expected string");
+	expect_problem(f->port, "{\"name\": \"a\", \"count\": \"7\"}", 422, "$.count",
+		       "expected integer");
+	expect_problem(f->port, "{\"name\": \"a\", \"count\": 1.5}", 422, "$.count",
+		       "expected integer");
+	expect_problem(f->port, "{\"name\": \"a\", \"flag\": 1}", 422, "$.flag",
+		       "expected boolean");
+	expect_problem(f->port, "{\"name\": \"a\", \"tags\": [\"x\", 2]}", 422, "$.tags[1]",
+		       "expected string");
+	expect_problem(f->port, "{\"name\": \"a\", \"tags\": [\"a\",\"b\",\"c\",\"d\"]}", 422,
+		       "$.tags", "more than 3");
+	expect_problem(f->port, "{\"count\": 1}", 422, "$.name", "required");
+	expect_problem(f->port, "{\"name\": null}", 422, "$.name", "required");
+	expect_problem(f->port, "{\"name\": \"a\\u0000b\"}", 422, "$.name", "NUL");
+	expect_problem(f->port, "{\"name\": \"a\", \"extra\": {\"x\": [\"\\u0000\"]}}", 422,
+		       "$.extra.x[0]", "NUL");
+	/* 16 code points of CJK pass, 17 do not. */
+	request(f->port, "POST", "/t/items", NULL,
+		"{\"name\": \"人人人人人人人人人人人人人人人人\"}", &r);
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	expect_problem(f->port, "{\"name\": \"人人人人人人人人人人人人人人人人人\"}", 422,
+		       "$.name", "longer than 16");
+	/* A 10,000-character string passes a 20,000 spec and fails a 16 one. */
+	buf_puts(&big, "{\"name\": \"ok\", \"note\": \"");
+	for (int i = 0; i < 10000; i++)
+		buf_putc(&big, 'n');
+	buf_puts(&big, "\"}");
+	request(f->port, "POST", "/t/items", NULL, big.p, &r);
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	buf_reset(&big);
+	buf_puts(&big, "{\"name\": \"");
+	for (int i = 0; i < 10000; i++)
+		buf_putc(&big, 'n');
+	buf_puts(&big, "\"}");
+	expect_problem(f->port, big.p, 422, "$.name", "longer than 16");
+	buf_free(&big);
+	/* Several problems are all reported. */
+	request(f->port, "POST", "/t/items", NULL, "{\"name\": 1, \"count\": true, \"zz\": 0}",
+		&r);
+	assert_int_equal(r.status, 422);
+	assert_int_equal(json_array_size(json_object_get(r.json, "errors")), 3);
+	reply_free(&r);
+	stop(f);
+}
+
+static void test_error_mapping(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+	struct reply r;
+	char log[8192] = "";
+
+	(void)state;
+	request(f->port, "GET", "/t/fail", NULL, NULL, &r);
+	assert_int_equal(r.status, 500);
+	assert_string_equal(jstr(r.json, "type"), "urn:baomi:problem:io");
+	assert_null(strstr(r.body, "secret"));
+	assert_non_null(jstr(r.json, "request_id"));
+	reply_free(&r);
+	/* The real message is in the server log. */
+	assert_true(pread(f->logfd, log, sizeof log - 1, 0) > 0);
+	assert_non_null(strstr(log, "/secret/path.db"));
+	request(f->port, "GET", "/t/invalid", NULL, NULL, &r);
+	assert_int_equal(r.status, 422);
+	assert_string_equal(err_field(&r, 0, "field"), "unit");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(r.json, "errors"), 0), "line")), 3);
+	reply_free(&r);
+	assert_int_equal(problem_status(BM_ENOTFOUND), 404);
+	assert_int_equal(problem_status(BM_ECONFLICT), 409);
+	assert_int_equal(problem_status(BM_ETOOBIG), 413);
+	assert_int_equal(problem_status(12345), 500);
+	stop(f);
+}
+
+static void test_health_ready_metrics(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+	struct reply r;
+
+	(void)state;
+	request(f->port, "GET", "/healthz", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(jstr(r.json, "status"), "ok");
+	reply_free(&r);
+	request(f->port, "GET", "/readyz", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	atomic_store(&app_ready, false);
+	request(f->port, "GET", "/readyz", NULL, NULL, &r);
+	assert_int_equal(r.status, 503);
+	reply_free(&r);
+	atomic_store(&app_ready, true);
+
+	metrics_login(http_server_metrics(f->srv), true);
+	metrics_login(http_server_metrics(f->srv), false);
+	metrics_login(http_server_metrics(f->srv), false);
+	metrics_lockout(http_server_metrics(f->srv));
+	metrics_decision(http_server_metrics(f->srv), false);
+	request(f->port, "GET", "/t/hello", NULL, NULL, &r);
+	reply_free(&r);
+	request(f->port, "GET", "/nowhere", NULL, NULL, &r);
+	reply_free(&r);
+	request(f->port, "GET", "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.status, 401);
+	reply_free(&r);
+	request(f->port, "GET", "/metrics", "Authorization: Bearer officer\r\n", NULL, &r);
+	assert_int_equal(r.status, 403);
+	reply_free(&r);
+	request(f->port, "GET", "/metrics", "Authorization: Bearer sysadmin\r\n", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(has_header(&r, "Content-Type: text/plain; version=0.0.4"));
+	assert_non_null(strstr(r.body, "baomi_http_requests_total{route=\"GET /t/hello\","
+				       "code=\"200\"} 1\n"));
+	assert_non_null(strstr(r.body, "baomi_http_requests_total{route=\"GET /readyz\","
+				       "code=\"503\"} 1\n"));
+	assert_non_null(strstr(r.body, "baomi_http_requests_total{route=\"unmatched\","
+				       "code=\"404\"} 1\n"));
+	assert_non_null(strstr(r.body, "baomi_http_requests_total{route=\"GET /metrics\","
+				       "code=\"401\"} 1\n"));
+	assert_non_null(strstr(r.body, "baomi_http_request_duration_seconds_bucket{route=\"GET "
+				       "/t/hello\",le=\"+Inf\"} 1\n"));
+	assert_non_null(strstr(r.body, "baomi_http_request_duration_seconds_count{route=\"GET "
+				       "/t/hello\"} 1\n"));
+	assert_non_null(strstr(r.body, "baomi_logins_total{result=\"ok\"} 1\n"));
+	assert_non_null(strstr(r.body, "baomi_logins_total{result=\"fail\"} 2\n"));
+	assert_non_null(strstr(r.body, "baomi_lockouts_total 1\n"));
+	assert_non_null(strstr(r.body, "baomi_decisions_total{result=\"deny\"} 1\n"));
+	reply_free(&r);
+	stop(f);
+}
+
+static void test_access_log_has_no_secrets(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+	struct reply r;
+	char log[8192] = "";
+	json_t *line;
+
+	(void)state;
+	request(f->port, "GET", "/t/items/9?token=SECRETQUERY",
+		"Authorization: Bearer officer\r\nCookie: sid=SECRETCOOKIE\r\n", NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	http_server_stop(f->srv, 1000); /* the line is written when the request completes */
+	f->srv = NULL;
+	assert_true(pread(f->logfd, log, sizeof log - 1, 0) > 0);
+	assert_null(strstr(log, "SECRET"));
+	assert_null(strstr(log, "Bearer"));
+	assert_null(strstr(log, "token"));
+	line = json_loads(log, JSON_DISABLE_EOF_CHECK, NULL);
+	assert_non_null(line);
+	assert_string_equal(jstr(line, "path"), "/t/items/9");
+	assert_string_equal(jstr(line, "route"), "/t/items/{id}");
+	assert_string_equal(jstr(line, "method"), "GET");
+	assert_string_equal(jstr(line, "client"), "127.0.0.1");
+	assert_string_equal(jstr(line, "actor"), "tester");
+	assert_int_equal(json_integer_value(json_object_get(line, "status")), 200);
+	assert_true(json_integer_value(json_object_get(line, "bytes")) > 0);
+	assert_true(json_is_integer(json_object_get(line, "duration_us")));
+	assert_int_equal(strlen(jstr(line, "id")), 18);
+	json_decref(line);
+	stop(f);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void test_slow_clients_do_not_stall(void **state)
+{
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+	const char *half = "POST /t/len HTTP/1.1\r\nHost: t\r\nContent-Le";
+	int fds[200];
+	struct reply r;
+	double t0;
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		fds[i] = dial(f->port);
+		assert_true(fds[i] >= 0);
+		send_all(fds[i], half, strlen(half));
+	}
+	t0 = now_s();
+	request(f->port, "GET", "/t/hello", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(now_s() - t0 < 1.0);
+	reply_free(&r);
+	for (int i = 0; i < 200; i++)
+		close(fds[i]);
+	stop(f);
+}
+
+static void test_connection_timeout_and_per_ip_limit(void **state)
+{
+	struct http_opts o = {.per_ip_limit = 3, .timeout_s = 1};
+	struct fixture *f = start(&o);
+	int fds[3];
+	struct reply r;
+	char c;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		fds[i] = dial(f->port);
+	/* A fourth connection from the same address is closed unanswered. */
+	request(f->port, "GET", "/t/hello", NULL, NULL, &r);
+	assert_int_equal(r.status, 0);
+	reply_free(&r);
+	/* Idle connections are closed after the timeout, freeing the slots. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(recv(fds[i], &c, 1, 0), 0);
+		close(fds[i]);
+	}
+	/* (the server frees the slot just after closing the socket) */
+	for (int tries = 0; tries < 50; tries++) {
+		request(f->port, "GET", "/t/hello", NULL, NULL, &r);
+		reply_free(&r);
+		if (r.status == 200)
+			break;
+		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+	}
+	assert_int_equal(r.status, 200);
+	stop(f);
+}
+
+struct writer {
+	uint16_t port;
+	int status;
+};
+
+static void *write_once(void *arg)
+{
+	struct writer *w = arg;
+	struct reply r;
+	const char *q = "POST /t/slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+			"Content-Length: 2\r\n\r\n{}";
+
+	roundtrip(w->port, q, strlen(q), &r);
+	w->status = r.status;
+	reply_free(&r);
+	return NULL;
+}
+
+static unsigned stop_left;
+
+static void *stop_async(void *arg)
+{
+	struct fixture *f = arg;
+
+	stop_left = http_server_stop(f->srv, 5000);
+	return NULL;
+}
+
+/* SIGTERM under load: every request in flight when the stop begins is
+ * answered, and no write happens without its answer reaching the client.
+ * Requests the server never accepted get no answer (status 0): the client
+ * knows they were not done. */
+static void test_graceful_stop(void **state)
+{
+	struct http_opts o = {.threads = 8};
+	struct fixture *f = start(&o);
+	struct writer w[8];
+	pthread_t th[8];
+	struct timespec t = {0, 2 * 1000 * 1000};
+	unsigned at_stop;
+	int acked = 0;
+	pthread_t stopper;
+	struct reply r;
+
+	(void)state;
+	atomic_store(&writes, 0);
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct writer){f->port, 0};
+		pthread_create(&th[i], NULL, write_once, &w[i]);
+	}
+	for (int i = 0; i < 1000 && http_server_inflight(f->srv) < 1; i++)
+		nanosleep(&t, NULL);
+	at_stop = http_server_inflight(f->srv);
+	assert_true(at_stop >= 1);
+	assert_int_equal(atomic_load(&writes), 0);
+	pthread_create(&stopper, NULL, stop_async, f);
+	nanosleep(&(struct timespec){0, 30 * 1000 * 1000}, NULL);
+	/* While draining, a new connection is closed unanswered. */
+	request(f->port, "GET", "/t/hello", NULL, NULL, &r);
+	assert_int_equal(r.status, 0);
+	reply_free(&r);
+	pthread_join(stopper, NULL);
+	assert_int_equal(stop_left, 0);
+	f->srv = NULL;
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(w[i].status == 201 || w[i].status == 0);
+		acked += w[i].status == 201;
+	}
+	assert_true(acked >= (int)at_stop);
+	assert_int_equal(atomic_load(&writes), acked);
+	/* No longer listening. */
+	assert_int_equal(dial(f->port), -1);
+	stop(f);
+}
+
+static void test_start_errors(void **state)
+{
+	struct http_opts o = {.addr = "not-an-address"};
+	struct http_server *s;
+	struct bm_err e = BM_ERR_INIT;
+	struct router *rt = router_new();
+	struct fixture *f;
+
+	(void)state;
+	o.router = rt;
+	assert_int_equal(http_server_start(&o, &s, &e), BM_EUSAGE);
+	assert_string_equal(e.field, "listen");
+	router_free(rt);
+	/* A port in use. */
+	f = start(&(struct http_opts){0});
+	rt = router_new();
+	o = (struct http_opts){.port = f->port, .router = rt};
+	assert_int_equal(http_server_start(&o, &s, &e), BM_EIO);
+	router_free(rt);
+	stop(f);
+}
+
+static int h_dummy(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	(void)r;
+	(void)w;
+	(void)e;
+	return 0;
+}
+
+static void test_router_patterns(void **state)
+{
+	struct router *rt = router_new();
+	struct bm_err e = BM_ERR_INIT;
+	struct router_match *m = malloc(sizeof *m);
+	const struct http_route bad[] = {
+		{"GET", "no-slash", h_dummy, PERM_UNIT_READ, 0},
+		{"GET", "/a//b", h_dummy, PERM_UNIT_READ, 0},
+		{"GET", "/a/{}", h_dummy, PERM_UNIT_READ, 0},
+		{"GET", "/a/{Bad}", h_dummy, PERM_UNIT_READ, 0},
+		{"GET", "/a/{x", h_dummy, PERM_UNIT_READ, 0},
+		{"GET", "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17", h_dummy, PERM_UNIT_READ, 0},
+	};
+	const struct http_route ok = {"GET", "/v1/units/{unit}/posts/{post}", h_dummy,
+				      PERM_POST_READ, 0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(router_add(rt, &bad[i], &e), BM_EINVAL);
+	assert_int_equal(router_add(rt, &ok, &e), 0);
+	assert_int_equal(router_add(rt, &ok, &e), BM_EEXIST);
+	assert_int_equal(router_match(rt, "GET", "/v1/units/u1/posts/p%202", m), ROUTER_OK);
+	assert_string_equal(router_param(m, "unit"), "u1");
+	assert_string_equal(router_param(m, "post"), "p 2");
+	assert_null(router_param(m, "nope"));
+	assert_int_equal(router_match(rt, "GET", "/v1/units/u1/posts", m), ROUTER_NOTFOUND);
+	assert_int_equal(router_match(rt, "GET", "/v1/units//posts/p", m), ROUTER_NOTFOUND);
+	assert_int_equal(router_match(rt, "POST", "/v1/units/u/posts/p", m), ROUTER_BADMETHOD);
+	assert_string_equal(m->allow, "GET");
+	assert_int_equal(router_match(rt, "GET", "", m), ROUTER_NOTFOUND);
+	free(m);
+	router_free(rt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_router_patterns),
+		cmocka_unit_test(test_hello_and_headers),
+		cmocka_unit_test(test_404_405),
+		cmocka_unit_test(test_path_params),
+		cmocka_unit_test(test_auth_and_permissions),
+		cmocka_unit_test(test_body_cap_content_length),
+		cmocka_unit_test(test_body_cap_chunked),
+		cmocka_unit_test(test_malformed_json),
+		cmocka_unit_test(test_field_spec),
+		cmocka_unit_test(test_error_mapping),
+		cmocka_unit_test(test_health_ready_metrics),
+		cmocka_unit_test(test_access_log_has_no_secrets),
+		cmocka_unit_test(test_slow_clients_do_not_stall),
+		cmocka_unit_test(test_connection_timeout_and_per_ip_limit),
+		cmocka_unit_test(test_graceful_stop),
+		cmocka_unit_test(test_start_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
