@@ -379,6 +379,26 @@ static void ad_build(struct buf *ad, const char *table, const char *column, cons
 	ad_part(ad, row);
 }
 
+/* Nonces come from a per-thread pool refilled from the kernel 4 KiB at a
+ * time: one getrandom call per 170 nonces instead of one each, which is a
+ * sixth of a bulk import's time otherwise.  The pool remembers its process,
+ * so a forked child never reuses the parent's remaining bytes. */
+static void nonce_take(uint8_t *dst, size_t n)
+{
+	static _Thread_local uint8_t pool[4096];
+	static _Thread_local size_t left;
+	static _Thread_local pid_t owner;
+
+	if (owner != getpid() || left < n) {
+		randombytes_buf(pool, sizeof pool);
+		left = sizeof pool;
+		owner = getpid();
+	}
+	memcpy(dst, pool + sizeof pool - left, n);
+	sodium_memzero(pool + sizeof pool - left, n);
+	left -= n;
+}
+
 void crypto_seal(const struct bm_keys *k, const char *table, const char *column,
 		 const char *row, const void *pt, size_t ptlen, struct buf *out)
 {
@@ -393,7 +413,7 @@ void crypto_seal(const struct bm_keys *k, const char *table, const char *column,
 	ad_build(&ad, table, column, row);
 	buf_reserve(out, total);
 	dst = (uint8_t *)out->p + out->len;
-	randombytes_buf(dst, SEAL_NONCE);
+	nonce_take(dst, SEAL_NONCE);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(dst + SEAL_NONCE, &clen, pt ? pt : empty,
 						   ptlen, (const uint8_t *)ad.p, ad.len, NULL,
 						   dst, k->enc);

@@ -17,6 +17,7 @@
 #include "../lib/mem.h"
 #include "../lib/strmap.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -123,25 +124,6 @@ static void row_error(struct imp *im, long line, struct bm_err *re)
 	bm_err_clear(re);
 }
 
-static int unit_id(struct imp *im, const char *code, int64_t *id, struct bm_err *re)
-{
-	struct unit_rec u;
-	int rc;
-
-	if (strmap_get(im->units, code, strlen(code), id))
-		return 0;
-	if ((rc = svc__check_code("unit", code, re)))
-		return rc;
-	rc = ST(im->s)->unit_get(im->s->st, 0, code, &u, re);
-	if (rc == BM_ENOTFOUND)
-		return bm_errf(re, BM_EINVAL, "unit", "unit %.64s not found", code);
-	if (rc == 0) {
-		strmap_put(im->units, code, strlen(code), u.id);
-		*id = u.id;
-	}
-	return rc;
-}
-
 /* An id met twice: the second is a duplicate when this import added the
  * first, an unchanged row when the stored record is identical, else a conflict. */
 static void person_exists(struct imp *im, long line, const struct person_rec *r)
@@ -169,30 +151,40 @@ static void person_exists(struct imp *im, long line, const struct person_rec *r)
 	bm_err_add(im->e, line, "id", "id %s already exists with different data", r->ext_id);
 }
 
-static void row_person(struct imp *im, const struct csv_record *r)
+/* The writing half of a person row: insert, or explain why not. */
+static void insert_person(struct imp *im, long line, struct person_rec *p)
+{
+	struct bm_err re = BM_ERR_INIT;
+	int rc = ST(im->s)->person_insert(im->s->st, p, &re);
+
+	if (rc == BM_EEXIST) {
+		bm_err_clear(&re);
+		person_exists(im, line, p);
+	} else if (rc) {
+		row_error(im, line, &re);
+	} else {
+		strmap_put(im->seen, p->ext_id, strlen(p->ext_id), line);
+		im->res->added++;
+	}
+}
+
+/* The pure half: validation and sealing, no database (units come from
+ * the preloaded map), so it can run on the producer thread. */
+static int build_person(struct imp *im, const struct csv_record *r, struct person_rec *p)
 {
 	struct person_input in = {fld(im, r, 0), fld(im, r, 1), fld(im, r, 2), fld(im, r, 3),
 				  fld(im, r, 4)};
 	struct bm_err re = BM_ERR_INIT;
-	struct person_rec p;
 	int64_t uid = 0;
-	int rc;
 
-	if (unit_id(im, in.unit, &uid, &re) || svc__person_build(im->s, &in, uid, &p, &re)) {
-		row_error(im, r->line, &re);
-		return;
-	}
-	rc = ST(im->s)->person_insert(im->s->st, &p, &re);
-	if (rc == BM_EEXIST) {
-		bm_err_clear(&re);
-		person_exists(im, r->line, &p);
-	} else if (rc) {
-		row_error(im, r->line, &re);
-	} else {
-		strmap_put(im->seen, p.ext_id, strlen(p.ext_id), r->line);
-		im->res->added++;
-	}
+	if (!strmap_get(im->units, in.unit, strlen(in.unit), &uid))
+		bm_errf(&re, BM_EINVAL, "unit", "unit %.64s not found", in.unit);
+	else if (svc__person_build(im->s, &in, uid, p, &re) == 0)
+		return 0;
+	row_error(im, r->line, &re);
+	return -1;
 }
+
 
 /* For units and posts: a second row with the same code is a duplicate when
  * this import added the first, otherwise the stored record wins only if
@@ -354,7 +346,7 @@ static void row(struct imp *im, const struct csv_record *r)
 {
 	static void (*const fn[])(struct imp *, const struct csv_record *) = {
 		[IMPORT_UNITS] = row_unit, [IMPORT_POSTS] = row_post,
-		[IMPORT_PERSONS] = row_person, [IMPORT_APPOINTMENTS] = row_appt,
+		[IMPORT_APPOINTMENTS] = row_appt,
 	};
 
 	im->res->rows++;
@@ -402,6 +394,205 @@ static int walk(struct imp *im, FILE *in, void (*progress)(void *, uint64_t), vo
 	return rc == BM_EIO ? BM_EIO : 0;
 }
 
+/*
+ * Persons, the bulk case, run as a two-stage pipeline: a producer thread
+ * parses, validates and seals rows (no database), the calling thread
+ * inserts them.  Batches pass through a small bounded ring, so memory stays
+ * flat whatever the file size.  The producer keeps its own error list; the
+ * two lists are merged in line order at the end.
+ */
+#define PIPE_BATCH 512
+#define PIPE_SLOTS 4
+
+struct prow {
+	long line;
+	struct person_rec p;
+};
+
+struct pbatch {
+	size_t n;
+	bool last;
+	struct prow rows[PIPE_BATCH];
+};
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	struct pbatch *ring;          /* PIPE_SLOTS batches */
+	size_t put, take;             /* batches published and consumed */
+	struct imp prod;              /* the producer's view: own error list */
+	FILE *in;
+	void (*progress)(void *, uint64_t);
+	void *pctx;
+	int io_rc;
+};
+
+static struct pbatch *pipe_slot_for_put(struct pipe *pp)
+{
+	pthread_mutex_lock(&pp->mu);
+	while (pp->put - pp->take == PIPE_SLOTS)
+		pthread_cond_wait(&pp->changed, &pp->mu);
+	pthread_mutex_unlock(&pp->mu);
+	return &pp->ring[pp->put % PIPE_SLOTS];
+}
+
+static void pipe_publish(struct pipe *pp)
+{
+	pthread_mutex_lock(&pp->mu);
+	pp->put++;
+	pthread_cond_broadcast(&pp->changed);
+	pthread_mutex_unlock(&pp->mu);
+}
+
+static struct pbatch *pipe_slot_for_take(struct pipe *pp)
+{
+	pthread_mutex_lock(&pp->mu);
+	while (pp->put == pp->take)
+		pthread_cond_wait(&pp->changed, &pp->mu);
+	pthread_mutex_unlock(&pp->mu);
+	return &pp->ring[pp->take % PIPE_SLOTS];
+}
+
+static void pipe_release(struct pipe *pp)
+{
+	pthread_mutex_lock(&pp->mu);
+	pp->take++;
+	pthread_cond_broadcast(&pp->changed);
+	pthread_mutex_unlock(&pp->mu);
+}
+
+/* One CSV record on the producer side; returns false to stop reading. */
+static bool produce_record(struct pipe *pp, const struct csv_record *rec, bool *header,
+			   struct pbatch **b)
+{
+	struct imp *im = &pp->prod;
+
+	if (*header) {
+		*header = false;
+		return read_header(im, rec) == 0;
+	}
+	im->res->rows++;
+	if (rec->nfields != im->nfile) {
+		bm_err_add(im->e, rec->line, "row", "expected %zu fields, found %zu", im->nfile,
+			   rec->nfields);
+		return true;
+	}
+	if (build_person(im, rec, &(*b)->rows[(*b)->n].p) != 0)
+		return true;
+	(*b)->rows[(*b)->n++].line = rec->line;
+	if ((*b)->n == PIPE_BATCH) {
+		pipe_publish(pp);
+		*b = pipe_slot_for_put(pp);
+		(*b)->n = 0;
+		(*b)->last = false;
+	}
+	return true;
+}
+
+static void *produce(void *arg)
+{
+	struct pipe *pp = arg;
+	struct imp *im = &pp->prod;
+	struct csv_reader *cr = csv_open(pp->in);
+	struct pbatch *b = pipe_slot_for_put(pp);
+	struct csv_record rec;
+	bool header = true;
+	int rc;
+
+	b->n = 0;
+	csv_set_tap(cr, tap, im);
+	while ((rc = csv_next(cr, &rec, im->e)) != 0) {
+		if (rc < 0) {
+			bm_err_add(im->e, im->e->line, im->e->field, "%s", im->e->msg);
+			if (rc == BM_EIO)
+				break;
+			continue;
+		}
+		if (!produce_record(pp, &rec, &header, &b))
+			break;
+		if (pp->progress && (im->res->rows & 4095) == 0)
+			pp->progress(pp->pctx, csv_offset(cr));
+	}
+	if (header && im->e->total == 0)
+		bm_err_add(im->e, 1, "header", "empty file: expected a header row naming the columns");
+	if (pp->progress)
+		pp->progress(pp->pctx, csv_offset(cr));
+	pp->io_rc = rc == BM_EIO ? BM_EIO : 0;
+	csv_close(cr);
+	b->last = true;
+	pipe_publish(pp);
+	return NULL;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct bm_err_item *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/* Merges src's items into dst in line order, keeping the cap and the total. */
+static void merge_errors(struct bm_err *dst, struct bm_err *src)
+{
+	size_t n = dst->nitems + src->nitems, total = dst->total + src->total;
+	struct bm_err_item *all;
+
+	if (src->total == 0)
+		return;
+	all = xcalloc(n ? n : 1, sizeof *all);
+	memcpy(all, dst->items, dst->nitems * sizeof *all);
+	memcpy(all + dst->nitems, src->items, src->nitems * sizeof *all);
+	qsort(all, n, sizeof *all, item_cmp);
+	free(dst->items);
+	dst->items = NULL;
+	dst->nitems = dst->total = 0;
+	for (size_t i = 0; i < n; i++)
+		bm_err_add(dst, all[i].line, all[i].field, "%s", all[i].reason);
+	dst->total = total;
+	free(all);
+}
+
+static int load_unit(void *ctx, const struct unit_rec *u)
+{
+	strmap_put(ctx, u->code, strlen(u->code), u->id);
+	return 0;
+}
+
+static int walk_persons(struct imp *im, FILE *in, void (*progress)(void *, uint64_t), void *pctx)
+{
+	struct bm_err pe = BM_ERR_INIT;
+	struct pipe pp = {.in = in, .progress = progress, .pctx = pctx};
+	pthread_t th;
+	bool last = false;
+	int rc;
+
+	if ((rc = ST(im->s)->unit_list(im->s->st, load_unit, im->units, im->e)))
+		return rc;
+	pp.ring = xcalloc(PIPE_SLOTS, sizeof *pp.ring);
+	pp.prod = *im;
+	pp.prod.e = &pe;
+	pthread_mutex_init(&pp.mu, NULL);
+	pthread_cond_init(&pp.changed, NULL);
+	if (pthread_create(&th, NULL, produce, &pp) != 0)
+		abort();
+	while (!last) {
+		struct pbatch *b = pipe_slot_for_take(&pp);
+
+		for (size_t i = 0; i < b->n; i++)
+			insert_person(im, b->rows[i].line, &b->rows[i].p);
+		last = b->last;
+		pipe_release(&pp);
+	}
+	pthread_join(th, NULL);
+	im->sha = pp.prod.sha;
+	merge_errors(im->e, &pe);
+	bm_err_clear(&pe);
+	pthread_cond_destroy(&pp.changed);
+	pthread_mutex_destroy(&pp.mu);
+	free(pp.ring);
+	return pp.io_rc;
+}
+
 static int finish(struct imp *im, const struct actor *a)
 {
 	char hex[65];
@@ -437,7 +628,8 @@ int svc_import(struct svc *s, const struct actor *a, int kind, FILE *in,
 	im.units = strmap_new();
 	sha256_init(&im.sha);
 	ST(s)->bulk_hint(s->st, true);
-	rc = walk(&im, in, progress, pctx);
+	rc = kind == IMPORT_PERSONS ? walk_persons(&im, in, progress, pctx)
+				    : walk(&im, in, progress, pctx);
 	if (rc == 0)
 		rc = finish(&im, a);
 	if (rc == 0)
