@@ -1,0 +1,127 @@
+/*
+ * migrations.c - the SQLite schema, as numbered steps embedded in the binary.
+ *
+ * store_sqlite.c applies each missing step in its own transaction and
+ * records it in PRAGMA user_version.  Tables are STRICT so a wrong type is
+ * an error, not a silent conversion.  This file must never edit a step that
+ * has shipped: databases in the field were built by it.
+ *
+ * The audit trail is append-only by trigger, so even a bug (or a hand with
+ * the sqlite3 shell who does not drop the triggers first) cannot rewrite it;
+ * `audit verify` catches the rest.
+ */
+#include "migrations.h"
+
+#include <stddef.h>
+
+static const char *const steps[] = {
+	/* 1: the registry, policies and the audit trail. */
+	"PRAGMA application_id = 1111576397;\n" /* STORE__APP_ID, "BAOM" */
+	"CREATE TABLE meta (\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  value TEXT NOT NULL\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE TABLE units (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  code TEXT NOT NULL UNIQUE,\n"
+	"  name TEXT NOT NULL,\n"
+	"  parent_id INTEGER REFERENCES units(id),\n"
+	"  version INTEGER NOT NULL,\n"
+	"  created INTEGER NOT NULL,\n"
+	"  updated INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX units_parent ON units(parent_id);\n"
+	"CREATE TABLE posts (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  code TEXT NOT NULL UNIQUE,\n"
+	"  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+	"  level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 3),\n"
+	"  compartments TEXT NOT NULL,\n"
+	"  title TEXT NOT NULL,\n"
+	"  version INTEGER NOT NULL,\n"
+	"  created INTEGER NOT NULL,\n"
+	"  updated INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX posts_unit ON posts(unit_id);\n"
+	"CREATE TABLE persons (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  ext_id TEXT NOT NULL UNIQUE,\n"
+	"  name TEXT NOT NULL,\n"
+	"  unit_id INTEGER NOT NULL REFERENCES units(id),\n"
+	"  state INTEGER NOT NULL,\n"
+	"  level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 3),\n"
+	"  compartments TEXT NOT NULL,\n"
+	"  nid_ct BLOB,\n"
+	"  nid_idx BLOB,\n"
+	"  pp_ct BLOB,\n"
+	"  pp_idx BLOB,\n"
+	"  version INTEGER NOT NULL,\n"
+	"  created INTEGER NOT NULL,\n"
+	"  updated INTEGER NOT NULL\n"
+	") STRICT;\n"
+	/* Sparse blind indexes: absent fields cost no index entry. */
+	"CREATE INDEX persons_nid ON persons(nid_idx) WHERE nid_idx IS NOT NULL;\n"
+	"CREATE INDEX persons_pp ON persons(pp_idx) WHERE pp_idx IS NOT NULL;\n"
+	/* (unit_id, level, state) serves unit lookups and covers the counts. */
+	"CREATE INDEX persons_unit ON persons(unit_id, level, state);\n"
+	"CREATE INDEX persons_level_state ON persons(level, state);\n"
+	"CREATE TABLE appointments (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  person_id INTEGER NOT NULL REFERENCES persons(id),\n"
+	"  post_id INTEGER NOT NULL REFERENCES posts(id),\n"
+	"  start_at INTEGER NOT NULL,\n"
+	"  end_at INTEGER,\n"
+	"  version INTEGER NOT NULL,\n"
+	"  created INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX appointments_person ON appointments(person_id);\n"
+	"CREATE INDEX appointments_post ON appointments(post_id);\n"
+	"CREATE TABLE policies (\n"
+	"  version INTEGER PRIMARY KEY,\n"
+	"  profile TEXT NOT NULL,\n"
+	"  created INTEGER NOT NULL,\n"
+	"  actor TEXT NOT NULL,\n"
+	"  json TEXT NOT NULL\n"
+	") STRICT;\n"
+	"CREATE TABLE audit (\n"
+	"  seq INTEGER PRIMARY KEY,\n"
+	"  time_ms INTEGER NOT NULL,\n"
+	"  actor TEXT NOT NULL,\n"
+	"  action TEXT NOT NULL,\n"
+	"  subjects TEXT NOT NULL,\n"
+	"  fields TEXT NOT NULL,\n"
+	"  prev BLOB NOT NULL,\n"
+	"  hash BLOB NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX audit_actor ON audit(actor);\n"
+	"CREATE INDEX audit_action ON audit(action);\n"
+	"CREATE INDEX audit_time ON audit(time_ms);\n"
+	/* One row per element of audit.subjects, for the subject filter. */
+	"CREATE TABLE audit_subjects (\n"
+	"  subject TEXT NOT NULL,\n"
+	"  seq INTEGER NOT NULL REFERENCES audit(seq),\n"
+	"  PRIMARY KEY (subject, seq)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit\n"
+	"  BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;\n"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit\n"
+	"  BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;\n"
+	"CREATE TRIGGER audit_subjects_no_update BEFORE UPDATE ON audit_subjects\n"
+	"  BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;\n"
+	"CREATE TRIGGER audit_subjects_no_delete BEFORE DELETE ON audit_subjects\n"
+	"  BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;\n",
+};
+
+/* The count of steps is the schema version a fully migrated database has. */
+int store__latest_schema(void)
+{
+	return (int)(sizeof steps / sizeof steps[0]);
+}
+
+/* Borrowed static text; NULL for a version this build does not know. */
+const char *store__migration_sql(int v)
+{
+	if (v < 1 || v > store__latest_schema())
+		return NULL;
+	return steps[v - 1];
+}

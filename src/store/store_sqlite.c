@@ -1,0 +1,1711 @@
+/*
+ * store_sqlite.c - the SQLite backend of store.h.
+ *
+ * One struct sq per connection and per thread (the connection is opened
+ * NOMUTEX: it must never be shared between threads without the caller's own
+ * lock).  Every statement is prepared once, cached on the struct and reset
+ * after use; SQL text uses "$N" placeholders whose N equals the bind
+ * position, so a PostgreSQL backend can share it.  The schema comes from
+ * migrations.c and is upgraded on open, one transaction per step.
+ *
+ * This file knows records, not rules: it maps SQLite's constraint failures
+ * to BM_EEXIST / BM_ENOTFOUND / BM_ECONFLICT with the field named, and must
+ * never decide whether a write is allowed.  Records passed to callbacks are
+ * borrowed: strings copied into the record's arrays live on the caller's
+ * stack frame, and char * members (policy json, audit subjects and fields)
+ * point into SQLite's column memory, valid only until the callback returns.
+ *
+ * Timestamps: a created/updated of 0 in a record being written is filled in
+ * with the current time (and written back), so tests and tools need no clock.
+ */
+#include "store.h"
+#include "migrations.h"
+#include "../lib/mem.h"
+
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Cache sizes in KiB (negative PRAGMA cache_size): normal and bulk work. */
+#define CACHE_KIB 8192
+#define BULK_CACHE_KIB 65536
+#define BUSY_MS 5000
+
+#define UNIT_COLS "id, code, name, parent_id, version, created, updated"
+#define POST_COLS "id, code, unit_id, level, compartments, title, version, created, updated"
+#define PERSON_COLS "id, ext_id, name, unit_id, state, level, compartments, " \
+	"nid_ct, nid_idx, pp_ct, pp_idx, version, created, updated"
+#define APPT_COLS "id, person_id, post_id, start_at, end_at, version, created"
+#define POLICY_COLS "version, profile, created, actor, json"
+#define AUDIT_COLS "seq, time_ms, actor, action, subjects, fields, prev, hash"
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_META_GET, ST_META_SET,
+	ST_UNIT_INS, ST_UNIT_BY_ID, ST_UNIT_BY_CODE, ST_UNIT_LIST, ST_UNIT_WITHIN,
+	ST_UNIT_EXISTS,
+	ST_POST_INS, ST_POST_BY_ID, ST_POST_BY_CODE, ST_POST_LIST, ST_POST_LIST_UNIT,
+	ST_POST_EXISTS,
+	ST_PERSON_INS, ST_PERSON_BY_ID, ST_PERSON_BY_EXT, ST_PERSON_UPD,
+	ST_PERSON_VERSION, ST_PERSON_BY_NID, ST_PERSON_BY_PP, ST_PERSON_COUNTS,
+	ST_APPT_INS, ST_APPT_UPD, ST_APPT_VERSION, ST_APPT_LIST, ST_APPT_LIST_PERSON,
+	ST_POLICY_INS, ST_POLICY_NEXT, ST_POLICY_NEWEST, ST_POLICY_GET, ST_POLICY_LIST,
+	ST_AUDIT_HEAD, ST_AUDIT_INS, ST_AUDIT_SUBJ_INS, ST_AUDIT_SCAN,
+	ST__COUNT
+};
+
+static const char *const sql_text[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = $1",
+	[ST_META_SET] = "INSERT INTO meta(key, value) VALUES ($1, $2) "
+		"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[ST_UNIT_INS] = "INSERT INTO units(code, name, parent_id, version, created, updated) "
+		"VALUES ($1, $2, $3, 1, $4, $5)",
+	[ST_UNIT_BY_ID] = "SELECT " UNIT_COLS " FROM units WHERE id = $1",
+	[ST_UNIT_BY_CODE] = "SELECT " UNIT_COLS " FROM units WHERE code = $1",
+	[ST_UNIT_LIST] = "SELECT " UNIT_COLS " FROM units ORDER BY id",
+	/* Walks up from $1; the depth bound guards against a hand-made cycle. */
+	[ST_UNIT_WITHIN] = "WITH RECURSIVE up(id, parent, depth) AS ("
+		"SELECT id, parent_id, 0 FROM units WHERE id = $1 "
+		"UNION ALL SELECT u.id, u.parent_id, up.depth + 1 FROM units u "
+		"JOIN up ON u.id = up.parent WHERE up.depth < 100000) "
+		"SELECT 1 FROM up WHERE id = $2 LIMIT 1",
+	[ST_UNIT_EXISTS] = "SELECT 1 FROM units WHERE id = $1",
+	[ST_POST_INS] = "INSERT INTO posts(code, unit_id, level, compartments, title, version, "
+		"created, updated) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)",
+	[ST_POST_BY_ID] = "SELECT " POST_COLS " FROM posts WHERE id = $1",
+	[ST_POST_BY_CODE] = "SELECT " POST_COLS " FROM posts WHERE code = $1",
+	[ST_POST_LIST] = "SELECT " POST_COLS " FROM posts ORDER BY id",
+	[ST_POST_LIST_UNIT] = "SELECT " POST_COLS " FROM posts WHERE unit_id = $1 ORDER BY id",
+	[ST_POST_EXISTS] = "SELECT 1 FROM posts WHERE id = $1",
+	[ST_PERSON_INS] = "INSERT INTO persons(ext_id, name, unit_id, state, level, compartments, "
+		"nid_ct, nid_idx, pp_ct, pp_idx, version, created, updated) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12)",
+	[ST_PERSON_BY_ID] = "SELECT " PERSON_COLS " FROM persons WHERE id = $1",
+	[ST_PERSON_BY_EXT] = "SELECT " PERSON_COLS " FROM persons WHERE ext_id = $1",
+	[ST_PERSON_UPD] = "UPDATE persons SET ext_id = $1, name = $2, unit_id = $3, state = $4, "
+		"level = $5, compartments = $6, nid_ct = $7, nid_idx = $8, pp_ct = $9, "
+		"pp_idx = $10, updated = $11, version = version + 1 "
+		"WHERE id = $12 AND version = $13",
+	[ST_PERSON_VERSION] = "SELECT version FROM persons WHERE id = $1",
+	[ST_PERSON_BY_NID] = "SELECT " PERSON_COLS " FROM persons WHERE nid_idx = $1 ORDER BY id",
+	[ST_PERSON_BY_PP] = "SELECT " PERSON_COLS " FROM persons WHERE pp_idx = $1 ORDER BY id",
+	[ST_PERSON_COUNTS] = "SELECT unit_id, level, state, count(*) FROM persons "
+		"GROUP BY unit_id, level, state ORDER BY unit_id, level, state",
+	[ST_APPT_INS] = "INSERT INTO appointments(person_id, post_id, start_at, end_at, version, "
+		"created) VALUES ($1, $2, $3, $4, 1, $5)",
+	[ST_APPT_UPD] = "UPDATE appointments SET person_id = $1, post_id = $2, start_at = $3, "
+		"end_at = $4, version = version + 1 WHERE id = $5 AND version = $6",
+	[ST_APPT_VERSION] = "SELECT version FROM appointments WHERE id = $1",
+	[ST_APPT_LIST] = "SELECT " APPT_COLS " FROM appointments ORDER BY id",
+	[ST_APPT_LIST_PERSON] = "SELECT " APPT_COLS " FROM appointments WHERE person_id = $1 "
+		"ORDER BY id",
+	[ST_POLICY_INS] = "INSERT INTO policies(" POLICY_COLS ") VALUES ($1, $2, $3, $4, $5)",
+	[ST_POLICY_NEXT] = "SELECT coalesce(max(version), 0) + 1 FROM policies",
+	[ST_POLICY_NEWEST] = "SELECT " POLICY_COLS " FROM policies ORDER BY version DESC LIMIT 1",
+	[ST_POLICY_GET] = "SELECT " POLICY_COLS " FROM policies WHERE version = $1",
+	[ST_POLICY_LIST] = "SELECT " POLICY_COLS " FROM policies ORDER BY version",
+	[ST_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+	[ST_AUDIT_INS] = "INSERT INTO audit(" AUDIT_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	/* Scalars only: a nested array or object is not a subject id. */
+	[ST_AUDIT_SUBJ_INS] = "INSERT OR IGNORE INTO audit_subjects(subject, seq) "
+		"SELECT CAST(value AS TEXT), $1 FROM json_each($2) "
+		"WHERE type IN ('text', 'integer', 'real')",
+	[ST_AUDIT_SCAN] = "SELECT " AUDIT_COLS " FROM audit WHERE seq BETWEEN $1 AND $2 "
+		"ORDER BY seq",
+};
+
+/* person_list and audit_query build their SQL from the filters present;
+ * each combination is its own cached statement, so indexes stay usable. */
+enum { PL_UNIT = 1, PL_LEVEL = 2, PL_STATE = 4, PL_VARIANTS = 8 };
+enum { AQ_SINCE = 1, AQ_ACTOR = 2, AQ_ACT_EQ = 4, AQ_ACT_LO = 8, AQ_ACT_HI = 16,
+       AQ_SUBJ = 32, AQ_VARIANTS = 64 };
+
+struct sq {
+	struct store base;         /* first: callers dispatch through base.ops */
+	sqlite3 *db;
+	char *path;
+	bool readonly;
+	bool made_file;            /* open created the file: remove it on failure */
+	sqlite3_stmt *st[ST__COUNT];
+	sqlite3_stmt *pl[PL_VARIANTS];
+	sqlite3_stmt *aq[AQ_VARIANTS];
+};
+
+/* What a UNIQUE failure means for the statement that hit it. */
+struct wctx {
+	const char *field;         /* "code", "ext_id", "version" */
+	const char *what;          /* "unit code", "person" */
+	const char *key;           /* the offending value */
+};
+
+/* Parameter positions of a person_list / audit_query variant (0 = absent). */
+struct pl_plan { int unit, level, state, limit; };
+struct aq_plan { int since, actor, act_eq, act_lo, act_hi, subj, limit; };
+
+static void sq_close(struct store *st);
+static int sq_begin(struct store *st, struct bm_err *e);
+static int sq_commit(struct store *st, struct bm_err *e);
+static void sq_rollback(struct store *st);
+
+static struct sq *SQ(struct store *st)
+{
+	return (struct sq *)st;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+/* Maps the connection's last error to a BM_E code and message.  w, when
+ * given, names the unique field the statement can violate. */
+static int db_err(struct sq *s, const struct wctx *w, struct bm_err *e)
+{
+	int x = sqlite3_extended_errcode(s->db);
+	const char *m = sqlite3_errmsg(s->db);
+
+	if ((x == SQLITE_CONSTRAINT_UNIQUE || x == SQLITE_CONSTRAINT_PRIMARYKEY) && w != NULL)
+		return bm_errf(e, BM_EEXIST, w->field, "%s %s already exists", w->what, w->key);
+	if (x == SQLITE_CONSTRAINT_FOREIGNKEY)
+		return bm_errf(e, BM_ENOTFOUND, NULL, "a referenced record does not exist");
+	if (x == SQLITE_CONSTRAINT_CHECK)
+		return bm_errf(e, BM_EINVAL, strstr(m, "level") ? "level" : NULL,
+			       "value out of range (%s)", m);
+	if (x == SQLITE_CONSTRAINT_NOTNULL || x == SQLITE_CONSTRAINT_DATATYPE)
+		return bm_errf(e, BM_EINVAL, NULL, "invalid value (%s)", m);
+	switch (x & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return bm_errf(e, BM_EBUSY, NULL, "database %s is busy; try again", s->path);
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return bm_errf(e, BM_ESCHEMA, NULL, "%s is not a usable SQLite database (%s)",
+			       s->path, m);
+	default:
+		return bm_errf(e, BM_EIO, NULL, "database %s: %s", s->path, m);
+	}
+}
+
+/* ------------------------------------------------------------ statements */
+
+/* Prepares sql and checks that parameter i is named "$i", which is what
+ * lets callers bind by number. */
+static int prepare(struct sq *s, const char *sql, sqlite3_stmt **out, struct bm_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	char want[16];
+	int i, n;
+
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return db_err(s, NULL, e);
+	if (st == NULL)
+		return bm_errf(e, BM_EINTERNAL, NULL, "empty SQL statement");
+	n = sqlite3_bind_parameter_count(st);
+	for (i = 1; i <= n; i++) {
+		const char *name = sqlite3_bind_parameter_name(st, i);
+
+		snprintf(want, sizeof want, "$%d", i);
+		if (name == NULL || strcmp(name, want) != 0) {
+			sqlite3_finalize(st);
+			return bm_errf(e, BM_EINTERNAL, NULL, "parameter %d of \"%s\" is not %s",
+				       i, sql, want);
+		}
+	}
+	*out = st;
+	return 0;
+}
+
+/* The statement cached in *slot, preparing it on first use.  If the cached
+ * one is mid-walk (a callback re-entered the store), a private copy is
+ * prepared instead; stmt_done finalizes it. */
+static int stmt_slot(struct sq *s, sqlite3_stmt **slot, const char *sql, sqlite3_stmt **out,
+		     struct bm_err *e)
+{
+	int rc;
+
+	if (*slot != NULL && !sqlite3_stmt_busy(*slot)) {
+		*out = *slot;
+		return 0;
+	}
+	if ((rc = prepare(s, sql, out, e)) != 0)
+		return rc;
+	if (*slot == NULL)
+		*slot = *out;
+	return 0;
+}
+
+static int stmt_get(struct sq *s, enum stmt_id id, sqlite3_stmt **out, struct bm_err *e)
+{
+	return stmt_slot(s, &s->st[id], sql_text[id], out, e);
+}
+
+/* Returns st to its cache slot (reset, bindings cleared) or finalizes it
+ * when it was a private copy. */
+static void stmt_done(sqlite3_stmt *cached, sqlite3_stmt *st)
+{
+	if (st != cached) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void stmt_put(struct sq *s, enum stmt_id id, sqlite3_stmt *st)
+{
+	stmt_done(s->st[id], st);
+}
+
+static void finalize_all(sqlite3_stmt **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_finalize(v[i]);
+		v[i] = NULL;
+	}
+}
+
+/* Runs a statement that returns no rows, mapping failures through w. */
+static int step_write(struct sq *s, sqlite3_stmt *st, const struct wctx *w, struct bm_err *e)
+{
+	if (sqlite3_step(st) == SQLITE_DONE)
+		return 0;
+	return db_err(s, w, e);
+}
+
+/* Runs a cached statement without parameters (BEGIN, COMMIT, ...). */
+static int run(struct sq *s, enum stmt_id id, struct bm_err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = stmt_get(s, id, &st, e)) != 0)
+		return rc;
+	rc = step_write(s, st, NULL, e);
+	stmt_put(s, id, st);
+	return rc;
+}
+
+/* Steps a one-row query: 1 with a row, 0 when empty, <0 on error. */
+static int step_row(struct sq *s, sqlite3_stmt *st, struct bm_err *e)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_err(s, NULL, e);
+}
+
+/* --------------------------------------------------------------- binding */
+
+/* Binds a fixed-size string member; never reads past its array. */
+static void bind_str(sqlite3_stmt *st, int i, const char *p, size_t cap)
+{
+	sqlite3_bind_text(st, i, p, (int)strnlen(p, cap), SQLITE_STATIC);
+}
+
+/* Binds an optional reference or time: 0 is stored as NULL. */
+static void bind_opt(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v == 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+/* Binds a sealed field as (ciphertext, blind index) at i and i+1. */
+static void bind_sealed(sqlite3_stmt *st, int i, const struct sealed *f)
+{
+	if (f->len == 0) {
+		sqlite3_bind_null(st, i);
+		sqlite3_bind_null(st, i + 1);
+		return;
+	}
+	sqlite3_bind_blob(st, i, f->ct, (int)f->len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, i + 1, f->idx, sizeof f->idx, SQLITE_STATIC);
+}
+
+/* Fills zero timestamps with now, writing them back to the record. */
+static void stamp(int64_t *created, int64_t *updated)
+{
+	if (*created == 0)
+		*created = (int64_t)time(NULL);
+	if (updated != NULL && *updated == 0)
+		*updated = *created;
+}
+
+/* --------------------------------------------------------------- columns */
+
+/* Copies a text column into a fixed array, truncating at cap - 1. */
+static void col_str(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+	const unsigned char *p = sqlite3_column_text(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+
+	if (p == NULL)
+		n = 0;
+	if (n >= cap)
+		n = cap - 1;
+	if (n > 0)
+		memcpy(dst, p, n);
+	dst[n] = '\0';
+}
+
+/* Borrows a text column: valid until the statement steps or resets. */
+static char *col_borrow(sqlite3_stmt *st, int i)
+{
+	static char empty[1];
+	const unsigned char *p = sqlite3_column_text(st, i);
+
+	return p != NULL ? (char *)(uintptr_t)p : empty;
+}
+
+/* Copies a blob column into a fixed array of cap bytes, zero-padding. */
+static size_t col_blob(sqlite3_stmt *st, int i, uint8_t *dst, size_t cap)
+{
+	const void *p = sqlite3_column_blob(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+
+	if (p == NULL)
+		n = 0;
+	if (n > cap)
+		n = cap;
+	if (n > 0)
+		memcpy(dst, p, n);
+	if (n < cap)
+		memset(dst + n, 0, cap - n);
+	return n;
+}
+
+static void fill_unit(sqlite3_stmt *st, struct unit_rec *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	col_str(st, 1, r->code, sizeof r->code);
+	col_str(st, 2, r->name, sizeof r->name);
+	r->parent_id = sqlite3_column_int64(st, 3);
+	r->version = sqlite3_column_int64(st, 4);
+	r->created = sqlite3_column_int64(st, 5);
+	r->updated = sqlite3_column_int64(st, 6);
+}
+
+static void fill_post(sqlite3_stmt *st, struct post_rec *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	col_str(st, 1, r->code, sizeof r->code);
+	r->unit_id = sqlite3_column_int64(st, 2);
+	r->level = sqlite3_column_int(st, 3);
+	col_str(st, 4, r->compartments, sizeof r->compartments);
+	col_str(st, 5, r->title, sizeof r->title);
+	r->version = sqlite3_column_int64(st, 6);
+	r->created = sqlite3_column_int64(st, 7);
+	r->updated = sqlite3_column_int64(st, 8);
+}
+
+static void fill_sealed(sqlite3_stmt *st, int i, struct sealed *f)
+{
+	f->len = col_blob(st, i, f->ct, sizeof f->ct);
+	col_blob(st, i + 1, f->idx, sizeof f->idx);
+}
+
+static void fill_person(sqlite3_stmt *st, struct person_rec *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	col_str(st, 1, r->ext_id, sizeof r->ext_id);
+	col_str(st, 2, r->name, sizeof r->name);
+	r->unit_id = sqlite3_column_int64(st, 3);
+	r->state = sqlite3_column_int(st, 4);
+	r->level = sqlite3_column_int(st, 5);
+	col_str(st, 6, r->compartments, sizeof r->compartments);
+	fill_sealed(st, 7, &r->national_id);
+	fill_sealed(st, 9, &r->passport);
+	r->version = sqlite3_column_int64(st, 11);
+	r->created = sqlite3_column_int64(st, 12);
+	r->updated = sqlite3_column_int64(st, 13);
+}
+
+static void fill_appt(sqlite3_stmt *st, struct appt_rec *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->person_id = sqlite3_column_int64(st, 1);
+	r->post_id = sqlite3_column_int64(st, 2);
+	r->start = sqlite3_column_int64(st, 3);
+	r->end = sqlite3_column_int64(st, 4);
+	r->version = sqlite3_column_int64(st, 5);
+	r->created = sqlite3_column_int64(st, 6);
+}
+
+static void fill_policy(sqlite3_stmt *st, struct policy_rec *r)
+{
+	r->version = sqlite3_column_int64(st, 0);
+	col_str(st, 1, r->profile, sizeof r->profile);
+	r->created = sqlite3_column_int64(st, 2);
+	col_str(st, 3, r->actor, sizeof r->actor);
+	r->json = col_borrow(st, 4);
+}
+
+/* The hot path of audit_scan: no allocation, JSON texts borrowed. */
+static void fill_audit(sqlite3_stmt *st, struct audit_rec *r)
+{
+	r->seq = sqlite3_column_int64(st, 0);
+	r->time_ms = sqlite3_column_int64(st, 1);
+	col_str(st, 2, r->actor, sizeof r->actor);
+	col_str(st, 3, r->action, sizeof r->action);
+	r->subjects = col_borrow(st, 4);
+	r->fields = col_borrow(st, 5);
+	col_blob(st, 6, r->prev, sizeof r->prev);
+	col_blob(st, 7, r->hash, sizeof r->hash);
+}
+
+/* ----------------------------------------------------------------- walks */
+
+/* Each walk steps st to the end, calling cb per row; a nonzero cb return
+ * stops it and is returned.  The caller resets st. */
+static int walk_units(struct sq *s, sqlite3_stmt *st, store_unit_cb cb, void *ctx,
+		      struct bm_err *e)
+{
+	struct unit_rec r;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_unit(st, &r);
+		if ((rc = cb(ctx, &r)) != 0)
+			return rc;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+}
+
+static int walk_posts(struct sq *s, sqlite3_stmt *st, store_post_cb cb, void *ctx,
+		      struct bm_err *e)
+{
+	struct post_rec r;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_post(st, &r);
+		if ((rc = cb(ctx, &r)) != 0)
+			return rc;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+}
+
+static int walk_persons(struct sq *s, sqlite3_stmt *st, store_person_cb cb, void *ctx,
+			struct bm_err *e)
+{
+	struct person_rec r;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_person(st, &r);
+		if ((rc = cb(ctx, &r)) != 0)
+			return rc;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+}
+
+static int walk_appts(struct sq *s, sqlite3_stmt *st, store_appt_cb cb, void *ctx,
+		      struct bm_err *e)
+{
+	struct appt_rec r;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_appt(st, &r);
+		if ((rc = cb(ctx, &r)) != 0)
+			return rc;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+}
+
+static int walk_policies(struct sq *s, sqlite3_stmt *st, store_policy_cb cb, void *ctx,
+			 struct bm_err *e)
+{
+	struct policy_rec r;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_policy(st, &r);
+		if ((rc = cb(ctx, &r)) != 0)
+			return rc;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+}
+
+static int walk_audit(struct sq *s, sqlite3_stmt *st, store_audit_cb cb, void *ctx,
+		      struct bm_err *e)
+{
+	struct audit_rec r;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_audit(st, &r);
+		if ((rc = cb(ctx, &r)) != 0)
+			return rc;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+}
+
+/* Gets cached statement id and binds v (when nonzero) as $1, ready to walk. */
+static int walk_start(struct sq *s, enum stmt_id id, int64_t v, sqlite3_stmt **q,
+		      struct bm_err *e)
+{
+	int rc = stmt_get(s, id, q, e);
+
+	if (rc == 0 && v != 0)
+		sqlite3_bind_int64(*q, 1, v);
+	return rc;
+}
+
+/* ---------------------------------------------------------- open / close */
+
+static bool is_memory(const char *path)
+{
+	return strcmp(path, ":memory:") == 0;
+}
+
+/* Creates the file exclusively, so two `init`s cannot both succeed. */
+static int create_file(struct sq *s, struct bm_err *e)
+{
+	int fd;
+
+	if (is_memory(s->path))
+		return 0;
+	fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return bm_errf(e, BM_EEXIST, NULL, "database %s already exists", s->path);
+	if (fd < 0)
+		return bm_errf(e, BM_EIO, NULL, "cannot create database %s: %s", s->path,
+			       strerror(errno));
+	close(fd);
+	s->made_file = true;
+	return 0;
+}
+
+static int check_present(struct sq *s, struct bm_err *e)
+{
+	struct stat sb;
+
+	if (is_memory(s->path))
+		return 0;
+	if (stat(s->path, &sb) != 0 && errno == ENOENT)
+		return bm_errf(e, BM_ENOINPUT, NULL, "database %s not found; run baomi init",
+			       s->path);
+	if (stat(s->path, &sb) != 0)
+		return bm_errf(e, BM_ENOINPUT, NULL, "cannot access database %s: %s", s->path,
+			       strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return bm_errf(e, BM_ENOINPUT, NULL, "database %s is not a regular file", s->path);
+	return 0;
+}
+
+static int open_db(struct sq *s, int flags, struct bm_err *e)
+{
+	int of = SQLITE_OPEN_NOMUTEX | (s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+	int rc = (flags & STORE_CREATE) ? create_file(s, e) : check_present(s, e);
+
+	if (rc != 0)
+		return rc;
+	if (is_memory(s->path))
+		of |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(s->path, &s->db, of, NULL) == SQLITE_OK)
+		return 0;
+	if (s->db == NULL)
+		return bm_errf(e, BM_EIO, NULL, "cannot open database %s: out of memory", s->path);
+	return bm_errf(e, BM_EIO, NULL, "cannot open database %s: %s", s->path,
+		       sqlite3_errmsg(s->db));
+}
+
+/* Runs text that returns no rows we need (PRAGMAs, migration steps). */
+static int exec(struct sq *s, const char *sql, struct bm_err *e)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	return db_err(s, NULL, e);
+}
+
+/* Reads an integer PRAGMA. */
+static int pragma_int(struct sq *s, const char *sql, int *out, struct bm_err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(s, sql, &st, e)) != 0)
+		return rc;
+	rc = step_row(s, st, e);
+	if (rc == 1)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int configure(struct sq *s, struct bm_err *e)
+{
+	char sql[64];
+	int rc;
+
+	sqlite3_busy_timeout(s->db, BUSY_MS);
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", CACHE_KIB);
+	if ((rc = exec(s, "PRAGMA foreign_keys = ON", e)) != 0 ||
+	    (rc = exec(s, sql, e)) != 0)
+		return rc;
+	if (!s->readonly && (rc = exec(s, "PRAGMA journal_mode = WAL", e)) != 0)
+		return rc;
+	return exec(s, "PRAGMA synchronous = NORMAL", e);
+}
+
+/* Refuses files that are not baomi databases or are too new for us. */
+static int check_schema(struct sq *s, int flags, struct bm_err *e)
+{
+	int v = 0, app = 0, latest = store__latest_schema(), rc;
+
+	if ((rc = pragma_int(s, "PRAGMA user_version", &v, e)) != 0 ||
+	    (rc = pragma_int(s, "PRAGMA application_id", &app, e)) != 0)
+		return rc;
+	if (app != 0 && app != STORE__APP_ID)
+		return bm_errf(e, BM_ESCHEMA, NULL, "%s is not a baomi database "
+			       "(application id 0x%08x)", s->path, (unsigned)app);
+	if (v > latest)
+		return bm_errf(e, BM_ESCHEMA, NULL, "database schema version %d is newer than "
+			       "this baomi supports (%d); upgrade baomi", v, latest);
+	if (v == 0 && !(flags & STORE_CREATE))
+		return bm_errf(e, BM_ESCHEMA, NULL, "%s is not a baomi database (no schema); "
+			       "run baomi init", s->path);
+	if (v < latest && s->readonly)
+		return bm_errf(e, BM_ESCHEMA, NULL, "database schema version %d is older than "
+			       "this baomi (%d); open it once read-write to upgrade", v, latest);
+	return 0;
+}
+
+/* Applies the step after the current version, in one transaction; *done
+ * is set when the schema is already current.  The version is re-read under
+ * the write lock so two processes opening at once apply each step once. */
+static int migrate_step(struct sq *s, bool *done, struct bm_err *e)
+{
+	char sql[64];
+	int v = 0, rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", e)) != 0)
+		return rc;
+	if ((rc = pragma_int(s, "PRAGMA user_version", &v, e)) != 0)
+		goto fail;
+	*done = v >= store__latest_schema();
+	if (*done)
+		return exec(s, "COMMIT", e);
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+	if (exec(s, store__migration_sql(v + 1), e) != 0 || exec(s, sql, e) != 0) {
+		rc = bm_errf(e, BM_ESCHEMA, NULL, "applying schema step %d to %s failed: %s",
+			     v + 1, s->path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if ((rc = exec(s, "COMMIT", e)) != 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int migrate(struct sq *s, struct bm_err *e)
+{
+	bool done = false;
+	int v = 0, rc;
+
+	if ((rc = pragma_int(s, "PRAGMA user_version", &v, e)) != 0)
+		return rc;
+	if (v >= store__latest_schema())
+		return 0;
+	while (!done)
+		if ((rc = migrate_step(s, &done, e)) != 0)
+			return rc;
+	return 0;
+}
+
+/* Opens (or with STORE_CREATE creates) the database at target.  On failure
+ * nothing is left open, and a file this call created is removed. */
+static int sq_open(const char *target, int flags, struct store **out, struct bm_err *e)
+{
+	struct sq *s;
+	int rc;
+
+	if ((flags & STORE_CREATE) && (flags & STORE_READONLY))
+		return bm_errf(e, BM_EUSAGE, NULL, "cannot create a database read-only");
+	if (target == NULL || target[0] == '\0')
+		return bm_errf(e, BM_EUSAGE, "db", "no database path given");
+	s = xcalloc(1, sizeof *s);
+	s->base.ops = &store_sqlite_ops;
+	s->path = xstrdup(target);
+	s->readonly = (flags & STORE_READONLY) != 0;
+	rc = open_db(s, flags, e);
+	if (rc == 0)
+		rc = configure(s, e);
+	if (rc == 0)
+		rc = check_schema(s, flags, e);
+	if (rc == 0 && !s->readonly)
+		rc = migrate(s, e);
+	if (rc != 0) {
+		sq_close(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return 0;
+}
+
+static void remove_files(const char *path)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char p[4096];
+
+	for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++)
+		if ((size_t)snprintf(p, sizeof p, "%s%s", path, sfx[i]) < sizeof p)
+			unlink(p);
+}
+
+/* Finalizes every cached statement and closes the connection; an open
+ * transaction is rolled back by SQLite.  A database this struct created but
+ * never finished setting up is removed. */
+static void sq_close(struct store *st)
+{
+	struct sq *s = SQ(st);
+	int v = 0;
+
+	if (s == NULL)
+		return;
+	finalize_all(s->st, ST__COUNT);
+	finalize_all(s->pl, PL_VARIANTS);
+	finalize_all(s->aq, AQ_VARIANTS);
+	if (s->db != NULL && !s->readonly)
+		sqlite3_exec(s->db, "PRAGMA analysis_limit = 400; PRAGMA optimize", NULL, NULL,
+			     NULL);
+	if (s->made_file && s->db != NULL)
+		pragma_int(s, "PRAGMA user_version", &v, NULL);
+	sqlite3_close(s->db);
+	if (s->made_file && v == 0)
+		remove_files(s->path);
+	free(s->path);
+	free(s);
+}
+
+/* ---------------------------------------------------------- transactions */
+
+static int sq_begin(struct store *st, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+
+	if (!sqlite3_get_autocommit(s->db))
+		return bm_errf(e, BM_EINTERNAL, NULL, "a transaction is already open");
+	return run(s, ST_BEGIN, e);
+}
+
+static int sq_commit(struct store *st, struct bm_err *e)
+{
+	return run(SQ(st), ST_COMMIT, e);
+}
+
+/* Safe to call after a failed statement or when no transaction is open. */
+static void sq_rollback(struct store *st)
+{
+	struct sq *s = SQ(st);
+
+	if (!sqlite3_get_autocommit(s->db))
+		run(s, ST_ROLLBACK, NULL);
+}
+
+static int sq_schema_version(struct store *st, int *out, struct bm_err *e)
+{
+	return pragma_int(SQ(st), "PRAGMA user_version", out, e);
+}
+
+/* A bigger page cache keeps the random-order index inserts of an import
+ * in memory; off restores the everyday size. */
+static void sq_bulk_hint(struct store *st, bool on)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", on ? BULK_CACHE_KIB : CACHE_KIB);
+	exec(SQ(st), sql, NULL);
+}
+
+/* ------------------------------------------------------------------ meta */
+
+/* Copies the value into out (replacing its contents). */
+static int sq_meta_get(struct store *st, const char *key, struct buf *out, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_META_GET, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	rc = step_row(s, q, e);
+	if (rc == 1) {
+		buf_reset(out);
+		buf_append(out, sqlite3_column_text(q, 0), (size_t)sqlite3_column_bytes(q, 0));
+		rc = 0;
+	} else if (rc == 0) {
+		rc = bm_errf(e, BM_ENOTFOUND, "key", "meta key %s not set", key);
+	}
+	stmt_put(s, ST_META_GET, q);
+	return rc;
+}
+
+static int sq_meta_set(struct store *st, const char *key, const char *val, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_META_SET, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, val, -1, SQLITE_STATIC);
+	rc = step_write(s, q, NULL, e);
+	stmt_put(s, ST_META_SET, q);
+	return rc;
+}
+
+/* ----------------------------------------------------------------- units */
+
+static int sq_unit_insert(struct store *st, struct unit_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	struct wctx w = { "code", "unit code", r->code };
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_UNIT_INS, &q, e)) != 0)
+		return rc;
+	stamp(&r->created, &r->updated);
+	bind_str(q, 1, r->code, sizeof r->code);
+	bind_str(q, 2, r->name, sizeof r->name);
+	bind_opt(q, 3, r->parent_id);
+	sqlite3_bind_int64(q, 4, r->created);
+	sqlite3_bind_int64(q, 5, r->updated);
+	rc = step_write(s, q, &w, e);
+	stmt_put(s, ST_UNIT_INS, q);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "parent_id", "parent unit %lld not found",
+			       (long long)r->parent_id);
+	if (rc == 0) {
+		r->id = sqlite3_last_insert_rowid(s->db);
+		r->version = 1;
+	}
+	return rc;
+}
+
+/* Looks a record up by id or, when key is non-NULL, by its unique key:
+ * 1 with the row current in *out, 0 when absent, <0 on error.  *out is
+ * NULL only when no statement was obtained; the caller puts it back. */
+static int get_one(struct sq *s, enum stmt_id which, int64_t id, const char *key,
+		   sqlite3_stmt **out, struct bm_err *e)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = stmt_get(s, which, out, e)) != 0)
+		return rc;
+	if (key != NULL)
+		sqlite3_bind_text(*out, 1, key, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(*out, 1, id);
+	return step_row(s, *out, e);
+}
+
+/* The not-found error of a get, naming the key the caller used. */
+static int not_found(struct bm_err *e, const char *kind, const char *keyname, int64_t id,
+		     const char *key)
+{
+	if (key != NULL)
+		return bm_errf(e, BM_ENOTFOUND, keyname, "%s %s not found", kind, key);
+	return bm_errf(e, BM_ENOTFOUND, "id", "%s %lld not found", kind, (long long)id);
+}
+
+static int sq_unit_get(struct store *st, int64_t id, const char *code, struct unit_rec *r,
+		       struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id which = code != NULL ? ST_UNIT_BY_CODE : ST_UNIT_BY_ID;
+	sqlite3_stmt *q;
+	int rc = get_one(s, which, id, code, &q, e);
+
+	if (rc == 1)
+		fill_unit(q, r);
+	if (q != NULL)
+		stmt_put(s, which, q);
+	if (rc == 0)
+		return not_found(e, "unit", "code", id, code);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_unit_list(struct store *st, store_unit_cb cb, void *ctx, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id id = ST_UNIT_LIST;
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = walk_start(s, id, 0, &q, e)) != 0)
+		return rc;
+	rc = walk_units(s, q, cb, ctx, e);
+	stmt_put(s, id, q);
+	return rc;
+}
+
+static int sq_unit_within(struct store *st, int64_t unit, int64_t root, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_UNIT_WITHIN, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, unit);
+	sqlite3_bind_int64(q, 2, root);
+	rc = step_row(s, q, e);
+	stmt_put(s, ST_UNIT_WITHIN, q);
+	return rc;
+}
+
+/* After a foreign-key failure: BM_ENOTFOUND naming field when the row
+ * `exists` looks for is missing, 0 when it is present. */
+static int check_ref(struct sq *s, enum stmt_id exists, int64_t id, const char *field,
+		     const char *kind, struct bm_err *e)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, exists, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	rc = step_row(s, q, e);
+	stmt_put(s, exists, q);
+	if (rc == 0)
+		return bm_errf(e, BM_ENOTFOUND, field, "%s %lld not found", kind, (long long)id);
+	return rc < 0 ? rc : 0;
+}
+
+/* ----------------------------------------------------------------- posts */
+
+static int sq_post_insert(struct store *st, struct post_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	struct wctx w = { "code", "post code", r->code };
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_POST_INS, &q, e)) != 0)
+		return rc;
+	stamp(&r->created, &r->updated);
+	bind_str(q, 1, r->code, sizeof r->code);
+	sqlite3_bind_int64(q, 2, r->unit_id);
+	sqlite3_bind_int(q, 3, r->level);
+	bind_str(q, 4, r->compartments, sizeof r->compartments);
+	bind_str(q, 5, r->title, sizeof r->title);
+	sqlite3_bind_int64(q, 6, r->created);
+	sqlite3_bind_int64(q, 7, r->updated);
+	rc = step_write(s, q, &w, e);
+	stmt_put(s, ST_POST_INS, q);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "unit_id", "unit %lld not found", (long long)r->unit_id);
+	if (rc == 0) {
+		r->id = sqlite3_last_insert_rowid(s->db);
+		r->version = 1;
+	}
+	return rc;
+}
+
+static int sq_post_get(struct store *st, int64_t id, const char *code, struct post_rec *r,
+		       struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id which = code != NULL ? ST_POST_BY_CODE : ST_POST_BY_ID;
+	sqlite3_stmt *q;
+	int rc = get_one(s, which, id, code, &q, e);
+
+	if (rc == 1)
+		fill_post(q, r);
+	if (q != NULL)
+		stmt_put(s, which, q);
+	if (rc == 0)
+		return not_found(e, "post", "code", id, code);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_post_list(struct store *st, int64_t unit_id, store_post_cb cb, void *ctx,
+			struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id id = unit_id ? ST_POST_LIST_UNIT : ST_POST_LIST;
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = walk_start(s, id, unit_id, &q, e)) != 0)
+		return rc;
+	rc = walk_posts(s, q, cb, ctx, e);
+	stmt_put(s, id, q);
+	return rc;
+}
+
+/* --------------------------------------------------------------- persons */
+
+/* Binds $1..$10 shared by insert and update. */
+static int bind_person(sqlite3_stmt *q, const struct person_rec *r, struct bm_err *e)
+{
+	if (r->national_id.len > BM_SEALED_MAX)
+		return bm_errf(e, BM_EINVAL, "national_id", "sealed national id too long");
+	if (r->passport.len > BM_SEALED_MAX)
+		return bm_errf(e, BM_EINVAL, "passport", "sealed passport too long");
+	bind_str(q, 1, r->ext_id, sizeof r->ext_id);
+	bind_str(q, 2, r->name, sizeof r->name);
+	sqlite3_bind_int64(q, 3, r->unit_id);
+	sqlite3_bind_int(q, 4, r->state);
+	sqlite3_bind_int(q, 5, r->level);
+	bind_str(q, 6, r->compartments, sizeof r->compartments);
+	bind_sealed(q, 7, &r->national_id);
+	bind_sealed(q, 9, &r->passport);
+	return 0;
+}
+
+static int sq_person_insert(struct store *st, struct person_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	struct wctx w = { "ext_id", "person", r->ext_id };
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_PERSON_INS, &q, e)) != 0)
+		return rc;
+	stamp(&r->created, &r->updated);
+	if ((rc = bind_person(q, r, e)) == 0) {
+		sqlite3_bind_int64(q, 11, r->created);
+		sqlite3_bind_int64(q, 12, r->updated);
+		rc = step_write(s, q, &w, e);
+	}
+	stmt_put(s, ST_PERSON_INS, q);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "unit_id", "unit %lld not found", (long long)r->unit_id);
+	if (rc == 0) {
+		r->id = sqlite3_last_insert_rowid(s->db);
+		r->version = 1;
+	}
+	return rc;
+}
+
+static int sq_person_get(struct store *st, int64_t id, const char *ext_id, struct person_rec *r,
+		         struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id which = ext_id != NULL ? ST_PERSON_BY_EXT : ST_PERSON_BY_ID;
+	sqlite3_stmt *q;
+	int rc = get_one(s, which, id, ext_id, &q, e);
+
+	if (rc == 1)
+		fill_person(q, r);
+	if (q != NULL)
+		stmt_put(s, which, q);
+	if (rc == 0)
+		return not_found(e, "person", "ext_id", id, ext_id);
+	return rc < 0 ? rc : 0;
+}
+
+/* After an optimistic update touched no row: BM_ENOTFOUND when the row is
+ * gone, else BM_ECONFLICT naming the version someone else wrote. */
+static int explain_stale(struct sq *s, enum stmt_id vq, int64_t id, const char *kind,
+			 const char *name, struct bm_err *e)
+{
+	sqlite3_stmt *q;
+	int64_t v = 0;
+	int rc;
+
+	if ((rc = stmt_get(s, vq, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	rc = step_row(s, q, e);
+	if (rc == 1)
+		v = sqlite3_column_int64(q, 0);
+	stmt_put(s, vq, q);
+	if (rc == 0)
+		return bm_errf(e, BM_ENOTFOUND, "id", "%s %s not found", kind, name);
+	if (rc < 0)
+		return rc;
+	return bm_errf(e, BM_ECONFLICT, "version", "%s %s was changed by someone else "
+		       "(version %lld)", kind, name, (long long)v);
+}
+
+static int sq_person_update(struct store *st, struct person_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	struct wctx w = { "ext_id", "person", r->ext_id };
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_PERSON_UPD, &q, e)) != 0)
+		return rc;
+	if (r->updated == 0)
+		r->updated = (int64_t)time(NULL);
+	if ((rc = bind_person(q, r, e)) == 0) {
+		sqlite3_bind_int64(q, 11, r->updated);
+		sqlite3_bind_int64(q, 12, r->id);
+		sqlite3_bind_int64(q, 13, r->version);
+		rc = step_write(s, q, &w, e);
+	}
+	stmt_put(s, ST_PERSON_UPD, q);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "unit_id", "unit %lld not found", (long long)r->unit_id);
+	if (rc == 0 && sqlite3_changes(s->db) == 0)
+		return explain_stale(s, ST_PERSON_VERSION, r->id, "person", r->ext_id, e);
+	if (rc == 0)
+		r->version++;
+	return rc;
+}
+
+/* Appends " AND <text>$n" (or just counts) and returns n. */
+static int add_param(struct buf *b, int *n, const char *text)
+{
+	++*n;
+	if (b != NULL) {
+		buf_puts(b, text);
+		buf_printf(b, "$%d", *n);
+	}
+	return *n;
+}
+
+/* Plans (and with b, writes) the person_list variant for mask; $1 is
+ * always the id cursor. */
+static void pl_build(unsigned mask, struct buf *b, struct pl_plan *p)
+{
+	int n = 1;
+
+	memset(p, 0, sizeof *p);
+	if (b != NULL)
+		buf_puts(b, "SELECT " PERSON_COLS " FROM persons WHERE id > $1");
+	if (mask & PL_UNIT) {
+		p->unit = add_param(b, &n, " AND unit_id IN (WITH RECURSIVE sub(id) AS (SELECT ");
+		if (b != NULL)
+			buf_puts(b, " UNION SELECT u.id FROM units u JOIN sub "
+				 "ON u.parent_id = sub.id) SELECT id FROM sub)");
+	}
+	if (mask & PL_LEVEL)
+		p->level = add_param(b, &n, " AND level = ");
+	if (mask & PL_STATE)
+		p->state = add_param(b, &n, " AND state = ");
+	p->limit = add_param(b, &n, " ORDER BY id LIMIT ");
+}
+
+/* True when a variant's SQL text is needed: not cached yet, or the cached
+ * statement is mid-walk and a private copy must be prepared. */
+static bool need_sql(sqlite3_stmt *cached)
+{
+	return cached == NULL || sqlite3_stmt_busy(cached);
+}
+
+/* Gets the cached statement of a filter variant (sql built when need_sql). */
+static int variant(struct sq *s, sqlite3_stmt **slot, struct buf *sql, sqlite3_stmt **out,
+		   struct bm_err *e)
+{
+	int rc = stmt_slot(s, slot, buf_cstr(sql), out, e);
+
+	buf_free(sql);
+	return rc;
+}
+
+static int sq_person_list(struct store *st, const struct person_filter *f, store_person_cb cb,
+			  void *ctx, struct bm_err *e)
+{
+	static const struct person_filter all = { 0, -1, -1, 0, 0 };
+	struct sq *s = SQ(st);
+	struct buf sql = BUF_INIT;
+	struct pl_plan p;
+	sqlite3_stmt *q;
+	unsigned mask;
+	int rc;
+
+	if (f == NULL)
+		f = &all;
+	mask = (f->unit_root ? PL_UNIT : 0) | (f->level >= 0 ? PL_LEVEL : 0) |
+	       (f->state >= 0 ? PL_STATE : 0);
+	pl_build(mask, need_sql(s->pl[mask]) ? &sql : NULL, &p);
+	if ((rc = variant(s, &s->pl[mask], &sql, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, f->after_id);
+	if (p.unit)
+		sqlite3_bind_int64(q, p.unit, f->unit_root);
+	if (p.level)
+		sqlite3_bind_int(q, p.level, f->level);
+	if (p.state)
+		sqlite3_bind_int(q, p.state, f->state);
+	sqlite3_bind_int64(q, p.limit, f->limit > 0 ? f->limit : -1);
+	rc = walk_persons(s, q, cb, ctx, e);
+	stmt_done(s->pl[mask], q);
+	return rc;
+}
+
+static int sq_person_find_sealed(struct store *st, const char *column, const uint8_t idx[32],
+				 store_person_cb cb, void *ctx, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id id;
+	sqlite3_stmt *q;
+	int rc;
+
+	if (column != NULL && strcmp(column, "national_id") == 0)
+		id = ST_PERSON_BY_NID;
+	else if (column != NULL && strcmp(column, "passport") == 0)
+		id = ST_PERSON_BY_PP;
+	else
+		return bm_errf(e, BM_EINVAL, "column", "no sealed column named %s",
+			       column ? column : "(null)");
+	if ((rc = stmt_get(s, id, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_blob(q, 1, idx, 32, SQLITE_STATIC);
+	rc = walk_persons(s, q, cb, ctx, e);
+	stmt_put(s, id, q);
+	return rc;
+}
+
+static int sq_person_counts(struct store *st, store_count_cb cb, void *ctx, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc, stop = 0;
+
+	if ((rc = stmt_get(s, ST_PERSON_COUNTS, &q, e)) != 0)
+		return rc;
+	while (stop == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		stop = cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1),
+			  sqlite3_column_int(q, 2), sqlite3_column_int64(q, 3));
+	if (stop != 0)
+		rc = stop;
+	else
+		rc = rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+	stmt_put(s, ST_PERSON_COUNTS, q);
+	return rc;
+}
+
+/* ---------------------------------------------------------- appointments */
+
+/* Names which side of an appointment's references is missing. */
+static int appt_missing(struct sq *s, const struct appt_rec *r, struct bm_err *e)
+{
+	int rc = check_ref(s, ST_PERSON_VERSION, r->person_id, "person_id", "person",
+			   e);
+
+	if (rc == 0)
+		rc = check_ref(s, ST_POST_EXISTS, r->post_id, "post_id", "post", e);
+	return rc;
+}
+
+static int sq_appt_insert(struct store *st, struct appt_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_APPT_INS, &q, e)) != 0)
+		return rc;
+	stamp(&r->created, NULL);
+	sqlite3_bind_int64(q, 1, r->person_id);
+	sqlite3_bind_int64(q, 2, r->post_id);
+	sqlite3_bind_int64(q, 3, r->start);
+	bind_opt(q, 4, r->end);
+	sqlite3_bind_int64(q, 5, r->created);
+	rc = step_write(s, q, NULL, e);
+	stmt_put(s, ST_APPT_INS, q);
+	if (rc == BM_ENOTFOUND)
+		return appt_missing(s, r, e);
+	if (rc == 0) {
+		r->id = sqlite3_last_insert_rowid(s->db);
+		r->version = 1;
+	}
+	return rc;
+}
+
+static int sq_appt_update(struct store *st, struct appt_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	char name[32];
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_APPT_UPD, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, r->person_id);
+	sqlite3_bind_int64(q, 2, r->post_id);
+	sqlite3_bind_int64(q, 3, r->start);
+	bind_opt(q, 4, r->end);
+	sqlite3_bind_int64(q, 5, r->id);
+	sqlite3_bind_int64(q, 6, r->version);
+	rc = step_write(s, q, NULL, e);
+	stmt_put(s, ST_APPT_UPD, q);
+	if (rc == BM_ENOTFOUND)
+		return appt_missing(s, r, e);
+	snprintf(name, sizeof name, "%lld", (long long)r->id);
+	if (rc == 0 && sqlite3_changes(s->db) == 0)
+		return explain_stale(s, ST_APPT_VERSION, r->id, "appointment", name, e);
+	if (rc == 0)
+		r->version++;
+	return rc;
+}
+
+/* person_id 0 lists every appointment (for rebuilding snapshots). */
+static int sq_appt_list(struct store *st, int64_t person_id, store_appt_cb cb, void *ctx,
+			struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id id = person_id ? ST_APPT_LIST_PERSON : ST_APPT_LIST;
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = walk_start(s, id, person_id, &q, e)) != 0)
+		return rc;
+	rc = walk_appts(s, q, cb, ctx, e);
+	stmt_put(s, id, q);
+	return rc;
+}
+
+/* -------------------------------------------------------------- policies */
+
+/* Next free version number, for a policy_insert with version <= 0. */
+static int policy_next(struct sq *s, int64_t *out, struct bm_err *e)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_POLICY_NEXT, &q, e)) != 0)
+		return rc;
+	rc = step_row(s, q, e);
+	if (rc == 1)
+		*out = sqlite3_column_int64(q, 0);
+	stmt_put(s, ST_POLICY_NEXT, q);
+	return rc < 0 ? rc : 0;
+}
+
+/* Stores r as given; a version <= 0 means "the next one" and is written
+ * back.  The json text is copied by SQLite; the caller keeps ownership. */
+static int sq_policy_insert(struct store *st, struct policy_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	char key[32];
+	struct wctx w = { "version", "policy version", key };
+	sqlite3_stmt *q;
+	int rc;
+
+	if (r->json == NULL)
+		return bm_errf(e, BM_EINVAL, "json", "policy text is missing");
+	if (r->version <= 0 && (rc = policy_next(s, &r->version, e)) != 0)
+		return rc;
+	if ((rc = stmt_get(s, ST_POLICY_INS, &q, e)) != 0)
+		return rc;
+	snprintf(key, sizeof key, "%lld", (long long)r->version);
+	stamp(&r->created, NULL);
+	sqlite3_bind_int64(q, 1, r->version);
+	bind_str(q, 2, r->profile, sizeof r->profile);
+	sqlite3_bind_int64(q, 3, r->created);
+	bind_str(q, 4, r->actor, sizeof r->actor);
+	sqlite3_bind_text(q, 5, r->json, -1, SQLITE_STATIC);
+	rc = step_write(s, q, &w, e);
+	stmt_put(s, ST_POLICY_INS, q);
+	return rc;
+}
+
+static int sq_policy_get(struct store *st, int64_t v, store_policy_cb cb, void *ctx,
+			 struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id id = v > 0 ? ST_POLICY_GET : ST_POLICY_NEWEST;
+	struct policy_rec r;
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, id, &q, e)) != 0)
+		return rc;
+	if (v > 0)
+		sqlite3_bind_int64(q, 1, v);
+	rc = step_row(s, q, e);
+	if (rc == 1) {
+		fill_policy(q, &r);
+		rc = cb(ctx, &r);
+	} else if (rc == 0) {
+		rc = v > 0 ? bm_errf(e, BM_ENOTFOUND, "version", "policy version %lld not found",
+				     (long long)v)
+			   : bm_errf(e, BM_ENOTFOUND, NULL, "no policy stored; run baomi init");
+	}
+	stmt_put(s, id, q);
+	return rc;
+}
+
+static int sq_policy_list(struct store *st, store_policy_cb cb, void *ctx, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id id = ST_POLICY_LIST;
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = walk_start(s, id, 0, &q, e)) != 0)
+		return rc;
+	rc = walk_policies(s, q, cb, ctx, e);
+	stmt_put(s, id, q);
+	return rc;
+}
+
+/* ----------------------------------------------------------------- audit */
+
+static int sq_audit_head(struct store *st, int64_t *seq, uint8_t hash[32], struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_AUDIT_HEAD, &q, e)) != 0)
+		return rc;
+	rc = step_row(s, q, e);
+	*seq = 0;
+	memset(hash, 0, 32);
+	if (rc == 1) {
+		*seq = sqlite3_column_int64(q, 0);
+		col_blob(q, 1, hash, 32);
+	}
+	stmt_put(s, ST_AUDIT_HEAD, q);
+	return rc < 0 ? rc : 0;
+}
+
+/* Checks what SQLite would otherwise store silently: a positive seq and a
+ * JSON array of subjects (json_each would also walk an object). */
+static int audit_check(const struct audit_rec *r, struct bm_err *e)
+{
+	const char *p = r->subjects;
+
+	if (r->seq <= 0)
+		return bm_errf(e, BM_EINVAL, "seq", "audit seq must be positive");
+	if (r->fields == NULL)
+		return bm_errf(e, BM_EINVAL, "fields", "audit fields are missing");
+	while (p != NULL && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	if (p == NULL || *p != '[')
+		return bm_errf(e, BM_EINVAL, "subjects", "audit subjects must be a JSON array");
+	return 0;
+}
+
+/* Inserts the event row itself. */
+static int audit_row(struct sq *s, const struct audit_rec *r, struct bm_err *e)
+{
+	char key[32];
+	struct wctx w = { "seq", "audit event", key };
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_AUDIT_INS, &q, e)) != 0)
+		return rc;
+	snprintf(key, sizeof key, "%lld", (long long)r->seq);
+	sqlite3_bind_int64(q, 1, r->seq);
+	sqlite3_bind_int64(q, 2, r->time_ms);
+	bind_str(q, 3, r->actor, sizeof r->actor);
+	bind_str(q, 4, r->action, sizeof r->action);
+	sqlite3_bind_text(q, 5, r->subjects, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, r->fields, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 7, r->prev, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 8, r->hash, 32, SQLITE_STATIC);
+	rc = step_write(s, q, &w, e);
+	stmt_put(s, ST_AUDIT_INS, q);
+	if (rc == BM_EEXIST)
+		return bm_errf(e, BM_ECONFLICT, "seq", "audit event %s already exists "
+			       "(another writer appended first)", key);
+	return rc;
+}
+
+/* Indexes the event's subjects for audit_query. */
+static int audit_subjects(struct sq *s, const struct audit_rec *r, struct bm_err *e)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_AUDIT_SUBJ_INS, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, r->seq);
+	sqlite3_bind_text(q, 2, r->subjects, -1, SQLITE_STATIC);
+	rc = step_write(s, q, NULL, e);
+	if (rc == BM_EIO && (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_ERROR)
+		rc = bm_errf(e, BM_EINVAL, "subjects", "audit subjects are not valid JSON (%s)",
+			     sqlite3_errmsg(s->db));
+	stmt_put(s, ST_AUDIT_SUBJ_INS, q);
+	return rc;
+}
+
+/* Appends one event.  Inside the caller's transaction this is part of it;
+ * alone it runs in its own, so the row and its subjects land together. */
+static int sq_audit_insert(struct store *st, const struct audit_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	bool own = sqlite3_get_autocommit(s->db) != 0;
+	int rc;
+
+	if ((rc = audit_check(r, e)) != 0)
+		return rc;
+	if (own && (rc = sq_begin(st, e)) != 0)
+		return rc;
+	rc = audit_row(s, r, e);
+	if (rc == 0)
+		rc = audit_subjects(s, r, e);
+	if (own && rc == 0)
+		rc = sq_commit(st, e);
+	if (own && rc != 0)
+		sq_rollback(st);
+	return rc;
+}
+
+static int sq_audit_scan(struct store *st, int64_t from, int64_t to, store_audit_cb cb,
+			 void *ctx, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_AUDIT_SCAN, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, from);
+	sqlite3_bind_int64(q, 2, to > 0 ? to : INT64_MAX);
+	rc = walk_audit(s, q, cb, ctx, e);
+	stmt_put(s, ST_AUDIT_SCAN, q);
+	return rc;
+}
+
+/* Plans (and with b, writes) the audit_query variant for mask; $1 is
+ * always the seq cursor. */
+static void aq_build(unsigned mask, struct buf *b, struct aq_plan *p)
+{
+	int n = 1;
+
+	memset(p, 0, sizeof *p);
+	if (b != NULL)
+		buf_puts(b, "SELECT " AUDIT_COLS " FROM audit WHERE seq > $1");
+	if (mask & AQ_SINCE)
+		p->since = add_param(b, &n, " AND time_ms >= ");
+	if (mask & AQ_ACTOR)
+		p->actor = add_param(b, &n, " AND actor = ");
+	if (mask & AQ_ACT_EQ)
+		p->act_eq = add_param(b, &n, " AND action = ");
+	if (mask & AQ_ACT_LO)
+		p->act_lo = add_param(b, &n, " AND action >= ");
+	if (mask & AQ_ACT_HI)
+		p->act_hi = add_param(b, &n, " AND action < ");
+	if (mask & AQ_SUBJ) {
+		p->subj = add_param(b, &n, " AND seq IN (SELECT seq FROM audit_subjects "
+				    "WHERE subject = ");
+		if (b != NULL)
+			buf_putc(b, ')');
+	}
+	p->limit = add_param(b, &n, " ORDER BY seq LIMIT ");
+}
+
+/* Splits an action filter: "person.*" becomes the range [lo, hi) with hi
+ * the prefix whose last byte below 0xff is incremented (no hi when there is
+ * none); an exact name is lo alone.  Returns the AQ_ bits that apply. */
+static unsigned action_range(const char *act, char *lo, char *hi)
+{
+	size_t n = strlen(act);
+
+	if (n == 0 || act[n - 1] != '*') {
+		memcpy(lo, act, n + 1);
+		return AQ_ACT_EQ;
+	}
+	memcpy(lo, act, --n);
+	lo[n] = '\0';
+	memcpy(hi, lo, n + 1);
+	while (n > 0 && (unsigned char)hi[n - 1] == 0xff)
+		hi[--n] = '\0';
+	if (n == 0)
+		return lo[0] != '\0' ? AQ_ACT_LO : 0;
+	hi[n - 1] = (char)((unsigned char)hi[n - 1] + 1);
+	return AQ_ACT_LO | AQ_ACT_HI;
+}
+
+static void aq_bind(sqlite3_stmt *q, const struct aq_plan *p, const struct audit_filter *f,
+		    const char *lo, const char *hi)
+{
+	sqlite3_bind_int64(q, 1, f->after_seq);
+	if (p->since)
+		sqlite3_bind_int64(q, p->since, f->since_ms);
+	if (p->actor)
+		sqlite3_bind_text(q, p->actor, f->actor, -1, SQLITE_STATIC);
+	if (p->act_eq)
+		sqlite3_bind_text(q, p->act_eq, lo, -1, SQLITE_STATIC);
+	if (p->act_lo)
+		sqlite3_bind_text(q, p->act_lo, lo, -1, SQLITE_STATIC);
+	if (p->act_hi)
+		sqlite3_bind_text(q, p->act_hi, hi, -1, SQLITE_STATIC);
+	if (p->subj)
+		sqlite3_bind_text(q, p->subj, f->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, p->limit, f->limit > 0 ? f->limit : -1);
+}
+
+static int sq_audit_query(struct store *st, const struct audit_filter *f, store_audit_cb cb,
+			  void *ctx, struct bm_err *e)
+{
+	static const struct audit_filter all = { 0 };
+	struct sq *s = SQ(st);
+	char lo[BM_CODE_MAX], hi[BM_CODE_MAX];
+	struct buf sql = BUF_INIT;
+	struct aq_plan p;
+	sqlite3_stmt *q;
+	unsigned mask = 0;
+	int rc;
+
+	if (f == NULL)
+		f = &all;
+	if (f->action != NULL && strlen(f->action) >= BM_CODE_MAX)
+		return bm_errf(e, BM_EINVAL, "action", "action filter longer than %d bytes",
+			       BM_CODE_MAX - 1);
+	if (f->action != NULL)
+		mask |= action_range(f->action, lo, hi);
+	mask |= (f->since_ms > 0 ? AQ_SINCE : 0) | (f->actor ? AQ_ACTOR : 0) |
+		(f->subject ? AQ_SUBJ : 0);
+	aq_build(mask, need_sql(s->aq[mask]) ? &sql : NULL, &p);
+	if ((rc = variant(s, &s->aq[mask], &sql, &q, e)) != 0)
+		return rc;
+	aq_bind(q, &p, f, lo, hi);
+	rc = walk_audit(s, q, cb, ctx, e);
+	stmt_done(s->aq[mask], q);
+	return rc;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.schema_version = sq_schema_version,
+	.bulk_hint = sq_bulk_hint,
+	.meta_get = sq_meta_get,
+	.meta_set = sq_meta_set,
+	.unit_insert = sq_unit_insert,
+	.unit_get = sq_unit_get,
+	.unit_list = sq_unit_list,
+	.unit_within = sq_unit_within,
+	.post_insert = sq_post_insert,
+	.post_get = sq_post_get,
+	.post_list = sq_post_list,
+	.person_insert = sq_person_insert,
+	.person_get = sq_person_get,
+	.person_update = sq_person_update,
+	.person_list = sq_person_list,
+	.person_find_sealed = sq_person_find_sealed,
+	.person_counts = sq_person_counts,
+	.appt_insert = sq_appt_insert,
+	.appt_update = sq_appt_update,
+	.appt_list = sq_appt_list,
+	.policy_insert = sq_policy_insert,
+	.policy_get = sq_policy_get,
+	.policy_list = sq_policy_list,
+	.audit_head = sq_audit_head,
+	.audit_insert = sq_audit_insert,
+	.audit_scan = sq_audit_scan,
+	.audit_query = sq_audit_query,
+};
