@@ -59,9 +59,12 @@ static const char *const steps[] = {
 	"  created INTEGER NOT NULL,\n"
 	"  updated INTEGER NOT NULL\n"
 	") STRICT;\n"
-	/* Sparse blind indexes: absent fields cost no index entry. */
-	"CREATE INDEX persons_nid ON persons(nid_idx) WHERE nid_idx IS NOT NULL;\n"
-	"CREATE INDEX persons_pp ON persons(pp_idx) WHERE pp_idx IS NOT NULL;\n"
+	/* Blind-index lookups go through the first 8 bytes of the 32-byte
+	 * index (the query then compares all 32): a third of the index size,
+	 * so an import's random inserts stay in the page cache.  Sparse:
+	 * absent fields cost no index entry. */
+	"CREATE INDEX persons_nid ON persons(substr(nid_idx, 1, 8)) WHERE nid_idx IS NOT NULL;\n"
+	"CREATE INDEX persons_pp ON persons(substr(pp_idx, 1, 8)) WHERE pp_idx IS NOT NULL;\n"
 	/* (unit_id, level, state) serves unit lookups and covers the counts. */
 	"CREATE INDEX persons_unit ON persons(unit_id, level, state);\n"
 	"CREATE INDEX persons_level_state ON persons(level, state);\n"
