@@ -4,7 +4,10 @@
  */
 #include "names.h"
 
+#include "../lib/utf8.h"
+
 #include <stdbool.h>
+
 #include <string.h>
 
 static bool is_blank(char c)
@@ -48,44 +51,18 @@ int names_find(const struct name_map *m, size_t n, const char *s, int *out)
 	return -1;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), or 0 when malformed. */
-static size_t seq_len(const unsigned char *s)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t n;
-
-	if (c < 0xC2 || c > 0xF4)
-		return 0;
-	n = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return n;
-}
-
 char *names_echo(char *dst, size_t cap, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0, room = cap - 1;
+	size_t o = 0, room = cap - 1, left = strlen(s);
 
 	/* Each byte becomes one byte or stays in its sequence, so the output
 	 * is as long as the input; shorten only when that does not fit. */
-	if (strlen(s) > room)
+	if (left > room)
 		room = cap - 4; /* keep space for "..." */
 
 	while (*p) {
-		size_t n = *p < 0x80 ? 1 : seq_len(p);
+		size_t n = utf8_seq_len((const char *)p, left);
 		bool ok = n > 0 && (n > 1 || (*p >= 0x20 && *p != 0x7F));
 
 		if (!ok)
@@ -101,6 +78,7 @@ char *names_echo(char *dst, size_t cap, const char *s)
 			dst[o] = '?';
 		o += ok ? n : 1;
 		p += n;
+		left -= n;
 	}
 	dst[o] = '\0';
 	return dst;

@@ -15,7 +15,6 @@
 #define HIGH_BITS 0x8080808080808080ULL
 
 static size_t ascii_run(const unsigned char *s, size_t n);
-static size_t seq_len(const unsigned char *s, size_t n);
 
 /* Length of the leading all-ASCII run of s[0..n), eight bytes per step. */
 static size_t ascii_run(const unsigned char *s, size_t n)
@@ -111,4 +110,13 @@ bool utf8_printable(const char *s, size_t n)
 			return false;
 	}
 	return true;
+}
+
+size_t utf8_seq_len(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (n == 0)
+		return 0;
+	return u[0] < 0x80 ? 1 : seq_len(u, n);
 }

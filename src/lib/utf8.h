@@ -15,4 +15,8 @@ size_t utf8_count(const char *s, size_t n);
 /* True when s has no C0/C1 control characters or DEL (valid UTF-8 assumed). */
 bool utf8_printable(const char *s, size_t n);
 
+/* Length of the well-formed character at s[0..n) (1 for ASCII), 0 when the
+ * bytes there are not one. */
+size_t utf8_seq_len(const char *s, size_t n);
+
 #endif
