@@ -59,6 +59,10 @@ int cli_open(struct cli *c, struct bm_err *e);
 void out_json(json_t *v);
 /* Prints rows of an array of objects as an aligned table of the given keys. */
 void out_table(json_t *rows, const char *const *keys, const char *const *heads, int n);
+/* Prints a service list (consumed): JSON with --json, else a table; a NULL
+ * list means the service failed and its code is returned. */
+int out_list(struct cli *c, json_t *v, const char *const *keys, const char *const *heads, int n,
+	     struct bm_err *e);
 /* Prints an object as "key: value" lines. */
 void out_record(json_t *obj);
 /* Prints e to stderr: message, then each item, then the count left off. */

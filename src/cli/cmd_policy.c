@@ -105,15 +105,8 @@ static int policy_versions(struct cli *c, struct bm_err *e)
 
 	if ((rc = args_parse(c, NULL, NULL, 0, 0, e)) || (rc = cli_open(c, e)))
 		return rc;
-	if ((v = svc_policy_versions(c->svc, &c->actor, e)) == NULL)
-		return e->code;
-	if (c->json) {
-		out_json(v);
-	} else {
-		out_table(v, ver_keys, ver_heads, 4);
-		json_decref(v);
-	}
-	return 0;
+	v = svc_policy_versions(c->svc, &c->actor, e);
+	return out_list(c, v, ver_keys, ver_heads, 4, e);
 }
 
 const struct verb cmd_policy_verbs[] = {

@@ -33,15 +33,8 @@ static int unit_list(struct cli *c, struct bm_err *e)
 
 	if ((rc = args_parse(c, NULL, NULL, 0, 0, e)) || (rc = cli_open(c, e)))
 		return rc;
-	if ((v = svc_unit_list(c->svc, &c->actor, e)) == NULL)
-		return e->code;
-	if (c->json) {
-		out_json(v);
-	} else {
-		out_table(v, unit_keys, unit_heads, 3);
-		json_decref(v);
-	}
-	return 0;
+	v = svc_unit_list(c->svc, &c->actor, e);
+	return out_list(c, v, unit_keys, unit_heads, 3, e);
 }
 
 /* Shows one record by code with the given service function. */
@@ -109,15 +102,8 @@ static int post_list(struct cli *c, struct bm_err *e)
 
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) || (rc = cli_open(c, e)))
 		return rc;
-	if ((v = svc_post_list(c->svc, &c->actor, unit, e)) == NULL)
-		return e->code;
-	if (c->json) {
-		out_json(v);
-	} else {
-		out_table(v, post_keys, post_heads, 5);
-		json_decref(v);
-	}
-	return 0;
+	v = svc_post_list(c->svc, &c->actor, unit, e);
+	return out_list(c, v, post_keys, post_heads, 5, e);
 }
 
 static int post_show(struct cli *c, struct bm_err *e)

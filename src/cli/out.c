@@ -164,3 +164,17 @@ void out_error(const struct bm_err *e)
 	if (e->total > e->nitems)
 		fprintf(stderr, "  ... and %zu more (%zu in all)\n", e->total - e->nitems, e->total);
 }
+
+int out_list(struct cli *c, json_t *v, const char *const *keys, const char *const *heads, int n,
+	     struct bm_err *e)
+{
+	if (v == NULL)
+		return e->code ? e->code : BM_EINTERNAL;
+	if (c->json) {
+		out_json(v);
+		return 0;
+	}
+	out_table(v, keys, heads, n);
+	json_decref(v);
+	return 0;
+}
