@@ -34,5 +34,9 @@ test: build sanitize
 bench: build
 	@scripts/bench-all $(BUILD)
 
+fuzz: bootstrap
+	@command -v clang >/dev/null || apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
+	@scripts/fuzz
+
 clean:
-	rm -rf $(BUILD) $(SANBUILD)
+	rm -rf $(BUILD) $(SANBUILD) build-fuzz

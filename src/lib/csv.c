@@ -442,6 +442,10 @@ static bool needs_quotes(const char *s, size_t n)
 		return false;
 	if (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t')
 		return true;
+	/* A leading U+FEFF unquoted would read back as a byte order mark when
+	 * the field starts the file; quoted it stays data. */
+	if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		return true;
 	return strpbrk(s, ",\"\r\n") != NULL;
 }
 

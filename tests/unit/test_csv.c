@@ -392,6 +392,8 @@ static void test_writer_quoting(void **state)
 	expect_field("trail\t", "\"trail\t\"");
 	expect_field("in side", "in side");
 	expect_field("张伟", "张伟");
+	/* Found by fuzz/fuzz_csv: an unquoted leading U+FEFF read back as a BOM. */
+	expect_field("\xEF\xBB\xBF" "x", "\"\xEF\xBB\xBF" "x\"");
 	csv_put_record(&b, rec, 3);
 	assert_string_equal(buf_cstr(&b), "1,\"a,b\",\r\n");
 	buf_reset(&b);
