@@ -540,8 +540,10 @@ static void merge_errors(struct bm_err *dst, struct bm_err *src)
 	if (src->total == 0)
 		return;
 	all = xcalloc(n ? n : 1, sizeof *all);
-	memcpy(all, dst->items, dst->nitems * sizeof *all);
-	memcpy(all + dst->nitems, src->items, src->nitems * sizeof *all);
+	if (dst->nitems)
+		memcpy(all, dst->items, dst->nitems * sizeof *all);
+	if (src->nitems)
+		memcpy(all + dst->nitems, src->items, src->nitems * sizeof *all);
 	qsort(all, n, sizeof *all, item_cmp);
 	free(dst->items);
 	dst->items = NULL;
