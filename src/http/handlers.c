@@ -105,11 +105,7 @@ static int reply_ok(struct http_resp *w, int rc, json_t *v)
 static int reply_problem(struct http_resp *w, int status, const char *name, const char *title,
 			 const char *detail)
 {
-	json_t *p = problem_make(status, name, title, detail);
-
-	if (json_object_get(p, "errors") == NULL)
-		json_object_set_new(p, "errors", json_array());
-	http_resp_json(w, status, p);
+	http_resp_json(w, status, problem_make(status, name, title, detail));
 	w->ctype = PROBLEM_CTYPE;
 	return 0;
 }

@@ -51,7 +51,7 @@ export function checkSpec(method, path, status, ctype, body) {
   if (!ctype.includes('json')) return;
   const validate = ajv.getSchema(r.ref);
   assert.ok(validate, `schema ${r.ref} not found`);
-  assert.ok(validate(body), `${method} ${path} ${status} does not match the spec: ` +
+  assert.ok(validate(body), `${method} ${path.slice(0, 80)} ${status} does not match the spec: ` +
     JSON.stringify(validate.errors?.slice(0, 3)) + ' body ' + JSON.stringify(body).slice(0, 300));
 }
 
