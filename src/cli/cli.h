@@ -75,7 +75,7 @@ extern const struct noun cli_nouns[];
 /* The verb tables of each noun. */
 extern const struct verb cmd_unit_verbs[], cmd_post_verbs[], cmd_person_verbs[],
 	cmd_appt_verbs[], cmd_import_verbs[], cmd_export_verbs[], cmd_policy_verbs[],
-	cmd_audit_verbs[];
+	cmd_audit_verbs[], cmd_account_verbs[], cmd_role_verbs[], cmd_serve_verbs[];
 int cmd_init(struct cli *c, struct bm_err *e);
 int cmd_demo(struct cli *c, struct bm_err *e);
 

@@ -4,28 +4,87 @@
 #include "cli.h"
 #include "../core/level.h"
 #include "../core/lifecycle.h"
+#include "../lib/crypto.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
+static const char *const officers[3] = {"sysadmin", "secadmin", "auditor"};
+
+/* Reads "name:password" lines for the three officers; missing names get
+ * random passwords.  Unknown names are refused so a typo is not silent. */
+static int read_passwords(const char *path, struct svc_officers *pw, struct bm_err *e)
+{
+	FILE *fp = fopen(path, "r");
+	char line[256];
+	long n = 0;
+	int rc = 0;
+
+	if (fp == NULL)
+		return bm_errf(e, BM_ENOINPUT, "passwords", "cannot open %s", path);
+	while (rc == 0 && fgets(line, sizeof line, fp) != NULL) {
+		char *colon = strchr(line, ':');
+		int i;
+
+		n++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		for (i = 0; colon && i < 3; i++)
+			if ((size_t)(colon - line) == strlen(officers[i]) &&
+			    strncmp(line, officers[i], strlen(officers[i])) == 0)
+				break;
+		if (colon == NULL || i == 3 || strlen(colon + 1) >= SVC_PASSWORD_MAX)
+			rc = bm_errlf(e, BM_EINVAL, n, "passwords",
+				      "%s line %ld: expected sysadmin|secadmin|auditor:PASSWORD", path, n);
+		else
+			snprintf(pw->password[i], SVC_PASSWORD_MAX, "%s", colon + 1);
+	}
+	sodium_memzero(line, sizeof line);
+	fclose(fp);
+	return rc;
+}
+
+static void print_officers(struct cli *c, const struct svc_officers *pw, const char *profile)
+{
+	if (c->json) {
+		out_json(json_pack("{s:s, s:s?, s:s, s:{s:s, s:s, s:s}}", "db", c->paths.db, "key",
+				   c->paths.keyfile, "profile", profile, "accounts", officers[0],
+				   pw->password[0], officers[1], pw->password[1], officers[2],
+				   pw->password[2]));
+		return;
+	}
+	printf("created database %s and key file %s%s (profile %s)\n"
+	       "keep the key file secret and backed up: without it the sensitive fields "
+	       "cannot be read\n\naccounts (passwords shown once):\n", c->paths.db,
+	       c->paths.keyfile ? c->paths.keyfile : c->paths.db, c->paths.keyfile ? "" : ".key",
+	       profile);
+	for (int i = 0; i < 3; i++)
+		printf("  %-9s %s\n", officers[i], pw->password[i]);
+}
+
 int cmd_init(struct cli *c, struct bm_err *e)
 {
-	const char *profile = "cn";
-	const struct opt o[] = {{"profile", &profile, NULL}, {0}};
+	const char *profile = "cn", *pwfile = NULL;
+	const struct opt o[] = {{"profile", &profile, NULL}, {"passwords", &pwfile, NULL}, {0}};
+	struct svc_officers *pw;
 	int rc;
 
-	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
-	    (rc = svc_init(&c->paths, profile, &c->actor, e)))
+	if ((rc = crypto_init(e)))
 		return rc;
-	if (c->json)
-		out_json(json_pack("{s:s, s:s?, s:s}", "db", c->paths.db, "key", c->paths.keyfile,
-				   "profile", profile));
-	else
-		printf("created database %s and key file %s%s (profile %s)\n"
-		       "keep the key file secret and backed up: without it the sensitive fields "
-		       "cannot be read\n", c->paths.db, c->paths.keyfile ? c->paths.keyfile : c->paths.db,
-		       c->paths.keyfile ? "" : ".key", profile);
-	return 0;
+	pw = sodium_malloc(sizeof *pw);
+	if (pw == NULL)
+		return bm_errf(e, BM_EINTERNAL, NULL, "out of secure memory");
+	memset(pw, 0, sizeof *pw);
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
+	    (pwfile && (rc = read_passwords(pwfile, pw, e))) ||
+	    (rc = svc_init_officers(&c->paths, profile, &c->actor, pw, e)))
+		goto out;
+	print_officers(c, pw, profile);
+out:
+	sodium_free(pw);
+	return rc;
 }
 
 static void print_summary(const struct demo_summary *s)

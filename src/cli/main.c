@@ -19,7 +19,8 @@
 
 
 static const struct verb init_verbs[] = {
-	{"", "[--profile cn|us]", "create the database and its key file", cmd_init}, {0}};
+	{"", "[--profile cn|us] [--passwords FILE]",
+	 "create the database, its key file and the three officers' accounts", cmd_init}, {0}};
 static const struct verb demo_verbs[] = {
 	{"", "[--persons N] [--seed S]", "fill the database with a demo organisation", cmd_demo},
 	{0}};
@@ -35,6 +36,9 @@ const struct noun cli_nouns[] = {
 	{"policy", "the rules' numbers, versioned", cmd_policy_verbs},
 	{"audit", "the hash-chained audit trail", cmd_audit_verbs},
 	{"demo", "build a demo organisation", demo_verbs},
+	{"account", "login accounts", cmd_account_verbs},
+	{"role", "roles of accounts (three-officer separation)", cmd_role_verbs},
+	{"serve", "run the HTTP API server", cmd_serve_verbs},
 	{0},
 };
 

@@ -55,8 +55,9 @@ json_t *problem_make(int status, const char *name, const char *title, const char
 	char type[96];
 
 	snprintf(type, sizeof type, PROBLEM_TYPE_PREFIX "%s", name);
-	return json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title,
-			 "status", status, "detail", detail ? detail : title);
+	/* errors[] is always present, empty here, so clients need no special case. */
+	return json_pack("{s:s, s:s, s:i, s:s, s:[]}", "type", type, "title", title,
+			 "status", status, "detail", detail ? detail : title, "errors");
 }
 
 /* errors[] from the items, or from the single field when there are none. */

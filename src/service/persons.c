@@ -75,6 +75,32 @@ static int unit_id_of(struct svc *s, const char *field, const char *code, int64_
 	return rc;
 }
 
+/* unit_id_of for a write by a: a unit outside an officer's subtree is
+ * refused with the very words used for a unit that does not exist. */
+static int unit_id_scoped(struct svc *s, const struct actor *a, const char *field,
+			  const char *code, int64_t *id, struct bm_err *e)
+{
+	int rc = unit_id_of(s, field, code, id, e);
+
+	if (rc == 0 && svc__scope_check(s, a, *id, field, "unit", e) == BM_ENOTFOUND)
+		rc = bm_errf(e, BM_EINVAL, field, "%s: unit %.64s not found", field, code);
+	return rc;
+}
+
+/* Loads a person the actor may see; outside an officer's subtree it is
+ * "not found", exactly as for an id that does not exist. */
+static int person_load(struct svc *s, const struct actor *a, const char *ext_id,
+		       struct person_rec *p, struct bm_err *e)
+{
+	int rc = ST(s)->person_get(s->st, 0, ext_id, p, e);
+
+	if (rc == 0 && svc__scope_check(s, a, p->unit_id, "id", "person", e) == BM_ENOTFOUND)
+		rc = BM_ENOTFOUND;
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "id", "person %.64s not found", ext_id);
+	return rc;
+}
+
 static json_t *person_audit_fields(const struct person_rec *r, const char *unit)
 {
 	return json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", r->ext_id, "name", r->name, "unit",
@@ -90,7 +116,7 @@ int svc_person_add(struct svc *s, const struct actor *a, const struct person_inp
 
 	if ((rc = svc__allow(a, PERM_PERSON_WRITE, e)) || (rc = svc__begin(s, e)))
 		return rc;
-	if ((rc = unit_id_of(s, "unit", in->unit, &unit_id, e)) ||
+	if ((rc = unit_id_scoped(s, a, "unit", in->unit, &unit_id, e)) ||
 	    (rc = svc__person_build(s, in, unit_id, out, e)))
 		goto fail;
 	rc = ST(s)->person_insert(s->st, out, e);
@@ -140,9 +166,7 @@ json_t *svc_person_show(struct svc *s, const struct actor *a, const char *ext_id
 
 	if (svc__allow(a, PERM_PERSON_READ, e))
 		return NULL;
-	rc = ST(s)->person_get(s->st, 0, ext_id, &p, e);
-	if (rc == BM_ENOTFOUND)
-		bm_errf(e, rc, "id", "person %.64s not found", ext_id);
+	rc = person_load(s, a, ext_id, &p, e);
 	if (rc || (reveal && audit_reveal(s, a, ext_id, e)))
 		return NULL;
 	v = svc__person_json(s, &p, reveal ? SENSITIVE_CLEAR : SENSITIVE_MASKED);
@@ -167,6 +191,7 @@ struct list_ctx {
 	struct svc *s;
 	int (*cb)(void *ctx, json_t *view);
 	void *ctx;
+	int64_t *last_id;
 };
 
 static int list_one(void *ctx, const struct person_rec *p)
@@ -174,6 +199,9 @@ static int list_one(void *ctx, const struct person_rec *p)
 	struct list_ctx *l = ctx;
 	json_t *v = svc__person_json(l->s, p, SENSITIVE_NONE);
 	int rc = l->cb(l->ctx, v);
+
+	if (l->last_id != NULL)
+		*l->last_id = p->id;
 
 	json_decref(v);
 	return rc;
@@ -183,7 +211,7 @@ int svc_person_list(struct svc *s, const struct actor *a, const struct person_qu
 		    int (*cb)(void *ctx, json_t *view), void *ctx, struct bm_err *e)
 {
 	struct person_filter f = {.level = -1, .state = -1};
-	struct list_ctx l = {s, cb, ctx};
+	struct list_ctx l = {s, cb, ctx, q->last_id};
 	int rc;
 
 	if ((rc = svc__allow(a, PERM_PERSON_READ, e)))
@@ -204,6 +232,62 @@ int svc_person_list(struct svc *s, const struct actor *a, const struct person_qu
 	f.after_id = q->after_id;
 	f.limit = q->limit;
 	return ST(s)->person_list(s->st, &f, list_one, &l, e);
+}
+
+/* Applies a patch to p, collecting the changed fields for the audit. */
+static int person_patch_apply(struct svc *s, const struct actor *a,
+			      const struct person_patch *in, struct person_rec *p,
+			      json_t *changed, struct bm_err *e)
+{
+	int64_t unit_id;
+	int rc;
+
+	if (in->name != NULL) {
+		if ((rc = svc__check_name("name", in->name, true, e)))
+			return rc;
+		if (strcmp(in->name, p->name) != 0)
+			json_object_set_new(changed, "name", json_string(in->name));
+		svc__copy(p->name, sizeof p->name, in->name);
+	}
+	if (in->unit != NULL) {
+		if ((rc = unit_id_scoped(s, a, "unit", in->unit, &unit_id, e)))
+			return rc;
+		if (unit_id != p->unit_id)
+			json_object_set_new(changed, "unit", json_string(in->unit));
+		p->unit_id = unit_id;
+	}
+	return 0;
+}
+
+int svc_person_update(struct svc *s, const struct actor *a, const char *ext_id,
+		      const struct person_patch *in, struct person_rec *out, struct bm_err *e)
+{
+	json_t *changed = json_object();
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_PERSON_WRITE, e)) || (rc = svc__begin(s, e)))
+		goto out;
+	if ((rc = person_load(s, a, ext_id, out, e)))
+		goto fail;
+	if (out->version != in->expected_version) {
+		rc = bm_errf(e, BM_ECONFLICT, "version", "person %.64s was changed by someone else "
+			     "(version %lld, expected %lld)", ext_id, (long long)out->version,
+			     (long long)in->expected_version);
+		goto fail;
+	}
+	if ((rc = person_patch_apply(s, a, in, out, changed, e)))
+		goto fail;
+	out->updated = clock_now();
+	if ((rc = ST(s)->person_update(s->st, out, e)) ||
+	    (rc = svc__audit1(s, a, "person.update", out->ext_id, json_incref(changed), e)))
+		goto fail;
+	rc = svc__commit(s, e);
+	goto out;
+fail:
+	svc__rollback(s);
+out:
+	json_decref(changed);
+	return rc;
 }
 
 static int find_collect(void *ctx, const struct person_rec *p)

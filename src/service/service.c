@@ -15,6 +15,7 @@
 #include "../lib/mem.h"
 #include "../lib/utf8.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,7 +28,7 @@ static int open_common(const struct svc_paths *p, bool fresh, struct svc **out,
 		       struct bm_err *e);
 static int check_key(struct svc *s, bool fresh, struct bm_err *e);
 static int first_setup(struct svc *s, const struct actor *a, const struct policy *pol,
-		       struct bm_err *e);
+		       struct svc_officers *pw, struct bm_err *e);
 
 static char *key_path_for(const struct svc_paths *p)
 {
@@ -43,6 +44,18 @@ static char *key_path_for(const struct svc_paths *p)
  * so init either leaves a working pair or nothing. */
 int svc_init(const struct svc_paths *p, const char *profile, const struct actor *a,
 	     struct bm_err *e)
+{
+	struct svc_officers pw;
+	int rc;
+
+	memset(&pw, 0, sizeof pw);
+	rc = svc_init_officers(p, profile, a, &pw, e);
+	sodium_memzero(&pw, sizeof pw);
+	return rc;
+}
+
+int svc_init_officers(const struct svc_paths *p, const char *profile, const struct actor *a,
+		      struct svc_officers *pw, struct bm_err *e)
 {
 	char *kp = key_path_for(p);
 	struct svc *s = NULL;
@@ -61,7 +74,7 @@ int svc_init(const struct svc_paths *p, const char *profile, const struct actor 
 		goto out;
 	rc = open_common(p, true, &s, e);
 	if (rc == 0)
-		rc = first_setup(s, a, &pol, e);
+		rc = first_setup(s, a, &pol, pw, e);
 	svc_close(s);
 	if (rc != 0) {
 		unlink(kp);
@@ -127,7 +140,7 @@ static int check_key(struct svc *s, bool fresh, struct bm_err *e)
 }
 
 static int first_setup(struct svc *s, const struct actor *a, const struct policy *pol,
-		       struct bm_err *e)
+		       struct svc_officers *pw, struct bm_err *e)
 {
 	struct buf doc = BUF_INIT;
 	struct policy_rec pr = {0};
@@ -148,7 +161,8 @@ static int first_setup(struct svc *s, const struct actor *a, const struct policy
 	    (rc = svc__audit1(s, a, "system.init", "system",
 			      json_pack("{s:s, s:s, s:I}", "profile", pol->profile,
 					"key_fingerprint", fp, "policy_version", (json_int_t)1),
-			      e))) {
+			      e)) ||
+	    (rc = svc__officers_add_tx(s, a, pw, e))) {
 		svc__rollback(s);
 		goto out;
 	}
@@ -171,6 +185,11 @@ void svc_close(struct svc *s)
 	free(s->db_path);
 	free(s->key_path);
 	free(s);
+}
+
+int svc_reload(struct svc *s, struct bm_err *e)
+{
+	return svc__policy_load_current(s, e);
 }
 
 const struct policy *svc_policy(const struct svc *s)

@@ -30,6 +30,7 @@ struct actor {
 	uint32_t roles;            /* bit set of roles (core/role.h), or ACTOR_LOCAL */
 	int64_t account_id;        /* 0 for the local CLI */
 	int64_t scope_unit;        /* officer scope root; 0 = everything */
+	int64_t session_id;        /* the HTTP session acting; 0 for the CLI */
 };
 #define ACTOR_LOCAL 0x80000000u
 
@@ -41,6 +42,20 @@ struct svc_paths {
 /* Creates a new database and key file; refuses to overwrite either. */
 int svc_init(const struct svc_paths *p, const char *profile, const struct actor *a,
 	     struct bm_err *e);
+/* The three officers' initial passwords: an empty entry is filled with a
+ * new random password (shown once by the caller, then wiped). */
+#define SVC_PASSWORD_MAX 128
+struct svc_officers {
+	char password[3][SVC_PASSWORD_MAX];   /* sysadmin, secadmin, auditor */
+};
+/* svc_init that also creates the accounts sysadmin, secadmin and auditor
+ * with the passwords in pw (filled in where empty). */
+int svc_init_officers(const struct svc_paths *p, const char *profile, const struct actor *a,
+		      struct svc_officers *pw, struct bm_err *e);
+/* A new random password (20 characters, unambiguous alphabet). */
+void svc_password_random(char out[SVC_PASSWORD_MAX]);
+/* Re-reads the policy in force (after another connection stored a new one). */
+int svc_reload(struct svc *s, struct bm_err *e);
 /* Opens an existing database with its key file; checks schema and key. */
 int svc_open(const struct svc_paths *p, struct svc **out, struct bm_err *e);
 void svc_close(struct svc *s);
@@ -80,11 +95,21 @@ struct person_query {
 	const char *category;      /* NULL = any */
 	const char *state;         /* NULL = any */
 	int64_t after_id, limit;
+	int64_t *last_id;          /* out, may be NULL: id of the last person passed to cb,
+				    * the next page's after_id */
 };
 /* Streams matching persons' views to cb (borrowed json). */
 int svc_person_list(struct svc *s, const struct actor *a, const struct person_query *q,
 		    int (*cb)(void *ctx, json_t *view), void *ctx, struct bm_err *e);
 /* Finds persons by national id or passport (exactly one of the two). */
+/* Changes name and/or unit if the stored version is expected_version
+ * (BM_ECONFLICT otherwise); out gets the new record.  Audited. */
+struct person_patch {
+	const char *name, *unit;   /* NULL = unchanged */
+	int64_t expected_version;
+};
+int svc_person_update(struct svc *s, const struct actor *a, const char *ext_id,
+		      const struct person_patch *in, struct person_rec *out, struct bm_err *e);
 json_t *svc_person_find(struct svc *s, const struct actor *a, const char *national_id,
 			const char *passport, struct bm_err *e);
 
@@ -137,6 +162,72 @@ struct audit_query {
 };
 int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query *q,
 		  int (*cb)(void *ctx, json_t *event), void *ctx, struct bm_err *e);
+
+/* ---- accounts, roles and sessions ---- */
+struct account_input {
+	const char *name;
+	const char *password;      /* NULL: an unusable account until passwd */
+	const char *roles;         /* comma list, NULL or "" = none */
+	const char *scope;         /* officer scope unit code, NULL = none */
+	const char *person;        /* linked person's external id, NULL = none */
+};
+/* Creates an account (account.admin; roles also need role.grant). */
+int svc_account_add(struct svc *s, const struct actor *a, const struct account_input *in,
+		    struct bm_err *e);
+/* The JSON view of every account (never a password hash); new reference. */
+json_t *svc_account_list(struct svc *s, const struct actor *a, struct bm_err *e);
+json_t *svc_account_show(struct svc *s, const struct actor *a, const char *name,
+			 struct bm_err *e);
+/* Disables an account and revokes its sessions. */
+int svc_account_disable(struct svc *s, const struct actor *a, const char *name,
+			struct bm_err *e);
+/* Sets an account's password (account.admin), revoking its sessions and
+ * clearing a lockout. */
+int svc_account_passwd(struct svc *s, const struct actor *a, const char *name,
+		       const char *password, struct bm_err *e);
+/* Changes the actor's own password after checking the old one. */
+int svc_password_change(struct svc *s, const struct actor *a, const char *old_pw,
+			const char *new_pw, struct bm_err *e);
+/* Grants or revokes one role (role.grant).  The resulting set must pass
+ * role_check_set (three-officer separation), refused with its reason;
+ * scope (a unit code) sets an officer's subtree.  Nobody changes their own
+ * roles. */
+int svc_role_grant(struct svc *s, const struct actor *a, const char *name, const char *role,
+		   const char *scope, struct bm_err *e);
+int svc_role_revoke(struct svc *s, const struct actor *a, const char *name, const char *role,
+		    struct bm_err *e);
+
+#define SVC_IDLE_S (30 * 60)
+#define SVC_ABSOLUTE_S (12 * 3600)
+struct login_result {
+	char token[65];            /* 64 hex chars: shown once, stored hashed */
+	char csrf[65];             /* the CSRF value bound to the token */
+	int64_t session_id;
+	int64_t expires_abs;
+	int64_t retry_after;       /* seconds, set with BM_EBUSY */
+	bool locked;               /* this failure started a lockout */
+};
+/* Checks name and password (Argon2id, at most two at a time process-wide)
+ * and opens a session.  BM_EAUTH for a wrong name or password (one message
+ * for both), BM_EBUSY with retry_after while the account or the client
+ * address is backing off after five failures.  Every outcome is audited. */
+int svc_login(struct svc *s, const char *name, const char *password, const char *client,
+	      struct login_result *out, struct bm_err *e);
+/* The actor a session token stands for; BM_EAUTH when unknown, revoked,
+ * idle more than 30 minutes, older than 12 hours or the account disabled. */
+int svc_session_resolve(struct svc *s, const char *token, struct actor *out, struct bm_err *e);
+/* The CSRF value of a token (hex of a keyed hash), for comparing headers. */
+void svc_session_csrf(const char *token, char out[65]);
+/* Ends the actor's own session (audited as logout). */
+int svc_logout(struct svc *s, const struct actor *a, struct bm_err *e);
+/* Sessions: the actor's own (session.own) or, with all, everyone's
+ * (session.all).  New reference. */
+json_t *svc_session_list(struct svc *s, const struct actor *a, bool all, struct bm_err *e);
+/* Revokes one session: one's own, or any with session.all; another's
+ * session answers like one that does not exist. */
+int svc_session_revoke(struct svc *s, const struct actor *a, int64_t id, struct bm_err *e);
+/* The actor's own view (name, roles, scope, session expiry). */
+json_t *svc_whoami(struct svc *s, const struct actor *a, struct bm_err *e);
 
 /* ---- demo ---- */
 struct demo_summary {

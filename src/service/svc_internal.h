@@ -87,6 +87,22 @@ const char *svc__unit_code(struct svc *s, int64_t id, char out[BM_CODE_MAX]);
 
 enum { SENSITIVE_NONE = 0, SENSITIVE_MASKED = 1, SENSITIVE_CLEAR = 2 };
 
+/* Argon2id hashing and verification, at most SVC__PW_SLOTS at a time in
+ * the process so logins never take every worker.  verify returns 0 on a
+ * match, BM_EAUTH otherwise. */
+#define SVC__PW_SLOTS 2
+int svc__pw_hash(const char *password, char out[BM_PWHASH_MAX], struct bm_err *e);
+int svc__pw_verify(const char *hash, const char *password);
+/* Checks a new password's length and text. */
+int svc__pw_check(const char *field, const char *pw, struct bm_err *e);
+/* 0 when the actor may see unit_id (unscoped, or inside its subtree);
+ * BM_ENOTFOUND naming field with msg otherwise, like a missing record. */
+int svc__scope_check(struct svc *s, const struct actor *a, int64_t unit_id, const char *field,
+		     const char *what, struct bm_err *e);
+/* Creates the three officers in the open transaction. */
+int svc__officers_add_tx(struct svc *s, const struct actor *a, struct svc_officers *pw,
+			 struct bm_err *e);
+
 /* Loads the newest stored policy into s->policy (built-in cn when none). */
 int svc__policy_load_current(struct svc *s, struct bm_err *e);
 

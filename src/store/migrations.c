@@ -113,6 +113,32 @@ static const char *const steps[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;\n"
 	"CREATE TRIGGER audit_subjects_no_delete BEFORE DELETE ON audit_subjects\n"
 	"  BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;\n",
+	/* 2: login accounts and their sessions.  A session row holds only the
+	 * SHA-256 of its token, so a copy of the database logs nobody in. */
+	"CREATE TABLE accounts (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  pwhash TEXT NOT NULL,\n"
+	"  roles INTEGER NOT NULL,\n"
+	"  scope_unit INTEGER REFERENCES units(id),\n"
+	"  person TEXT,\n"
+	"  disabled INTEGER NOT NULL DEFAULT 0,\n"
+	"  failures INTEGER NOT NULL DEFAULT 0,\n"
+	"  locked_until INTEGER NOT NULL DEFAULT 0,\n"
+	"  version INTEGER NOT NULL,\n"
+	"  created INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE TABLE sessions (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  token_hash BLOB NOT NULL UNIQUE,\n"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),\n"
+	"  created INTEGER NOT NULL,\n"
+	"  last_seen INTEGER NOT NULL,\n"
+	"  expires_abs INTEGER NOT NULL,\n"
+	"  client TEXT NOT NULL,\n"
+	"  revoked INTEGER NOT NULL DEFAULT 0\n"
+	") STRICT;\n"
+	"CREATE INDEX sessions_account ON sessions(account_id);\n",
 };
 
 /* The count of steps is the schema version a fully migrated database has. */

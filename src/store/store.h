@@ -96,6 +96,33 @@ struct audit_rec {
 	uint8_t hash[32];
 };
 
+#define BM_PWHASH_MAX 128  /* an Argon2id string (crypto_pwhash_STRBYTES) */
+
+/* A login account.  pwhash is the Argon2id string; never a password. */
+struct account_rec {
+	int64_t id;
+	char name[BM_CODE_MAX];
+	char pwhash[BM_PWHASH_MAX];
+	uint32_t roles;            /* core/role.h bits */
+	int64_t scope_unit;        /* officer subtree root; 0 = none */
+	char person[BM_CODE_MAX];  /* linked person's external id; "" = none */
+	bool disabled;
+	int failures;              /* consecutive failed logins */
+	int64_t locked_until;      /* Unix seconds; 0 = not locked */
+	int64_t version;
+	int64_t created;
+};
+
+/* A login session.  Only the SHA-256 of the token is stored. */
+struct session_rec {
+	int64_t id;
+	uint8_t token_hash[32];
+	int64_t account_id;
+	int64_t created, last_seen, expires_abs;
+	char client[48];
+	bool revoked;
+};
+
 struct person_filter {
 	int64_t unit_root;         /* 0 = all; else this unit and its subtree */
 	int level;                 /* -1 = any */
@@ -121,6 +148,8 @@ typedef int (*store_person_cb)(void *ctx, const struct person_rec *r);
 typedef int (*store_appt_cb)(void *ctx, const struct appt_rec *r);
 typedef int (*store_policy_cb)(void *ctx, const struct policy_rec *r);
 typedef int (*store_audit_cb)(void *ctx, const struct audit_rec *r);
+typedef int (*store_account_cb)(void *ctx, const struct account_rec *r);
+typedef int (*store_session_cb)(void *ctx, const struct session_rec *r);
 typedef int (*store_count_cb)(void *ctx, int64_t unit_id, int level, int state, int64_t n);
 
 enum store_open_flags {
@@ -188,6 +217,26 @@ struct store_ops {
 			  void *ctx, struct bm_err *e);
 	int (*audit_query)(struct store *s, const struct audit_filter *f, store_audit_cb cb,
 			   void *ctx, struct bm_err *e);
+
+	/* Accounts: name unique (BM_EEXIST); update checks r->version like
+	 * person_update (BM_ECONFLICT) and bumps it. */
+	int (*account_insert)(struct store *s, struct account_rec *r, struct bm_err *e);
+	int (*account_get)(struct store *s, int64_t id, const char *name, struct account_rec *r,
+			   struct bm_err *e);   /* by id when name is NULL */
+	int (*account_update)(struct store *s, struct account_rec *r, struct bm_err *e);
+	int (*account_list)(struct store *s, store_account_cb cb, void *ctx, struct bm_err *e);
+
+	/* Sessions: looked up by token hash (BM_ENOTFOUND); touch sets
+	 * last_seen; revoke marks session id revoked, or with id 0 every
+	 * session of account_id; list walks account_id's (0 = all) newest
+	 * first, revoked ones included. */
+	int (*session_insert)(struct store *s, struct session_rec *r, struct bm_err *e);
+	int (*session_get_by_hash)(struct store *s, const uint8_t hash[32], struct session_rec *r,
+				   struct bm_err *e);
+	int (*session_touch)(struct store *s, int64_t id, int64_t last_seen, struct bm_err *e);
+	int (*session_revoke)(struct store *s, int64_t id, int64_t account_id, struct bm_err *e);
+	int (*session_list)(struct store *s, int64_t account_id, store_session_cb cb, void *ctx,
+			    struct bm_err *e);
 };
 
 /* The SQLite backend. */

@@ -45,6 +45,10 @@
 #define APPT_COLS "id, person_id, post_id, start_at, end_at, version, created"
 #define POLICY_COLS "version, profile, created, actor, json"
 #define AUDIT_COLS "seq, time_ms, actor, action, subjects, fields, prev, hash"
+#define ACCOUNT_COLS "id, name, pwhash, roles, scope_unit, person, disabled, failures, " \
+	"locked_until, version, created"
+#define SESSION_COLS "id, token_hash, account_id, created, last_seen, expires_abs, client, " \
+	"revoked"
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -58,6 +62,10 @@ enum stmt_id {
 	ST_APPT_INS, ST_APPT_UPD, ST_APPT_VERSION, ST_APPT_LIST, ST_APPT_LIST_PERSON,
 	ST_POLICY_INS, ST_POLICY_NEXT, ST_POLICY_NEWEST, ST_POLICY_GET, ST_POLICY_LIST,
 	ST_AUDIT_HEAD, ST_AUDIT_INS, ST_AUDIT_SUBJ_INS, ST_AUDIT_SCAN,
+	ST_ACCOUNT_INS, ST_ACCOUNT_BY_ID, ST_ACCOUNT_BY_NAME, ST_ACCOUNT_UPD,
+	ST_ACCOUNT_VERSION, ST_ACCOUNT_LIST,
+	ST_SESSION_INS, ST_SESSION_BY_HASH, ST_SESSION_TOUCH, ST_SESSION_REVOKE,
+	ST_SESSION_REVOKE_ALL, ST_SESSION_LIST, ST_SESSION_LIST_ACCOUNT,
 	ST__COUNT
 };
 
@@ -124,6 +132,25 @@ static const char *const sql_text[ST__COUNT] = {
 		"WHERE type IN ('text', 'integer', 'real')",
 	[ST_AUDIT_SCAN] = "SELECT " AUDIT_COLS " FROM audit WHERE seq BETWEEN $1 AND $2 "
 		"ORDER BY seq",
+	[ST_ACCOUNT_INS] = "INSERT INTO accounts(name, pwhash, roles, scope_unit, person, "
+		"disabled, failures, locked_until, version, created) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
+	[ST_ACCOUNT_BY_ID] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = $1",
+	[ST_ACCOUNT_BY_NAME] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE name = $1",
+	[ST_ACCOUNT_UPD] = "UPDATE accounts SET name = $1, pwhash = $2, roles = $3, "
+		"scope_unit = $4, person = $5, disabled = $6, failures = $7, locked_until = $8, "
+		"version = version + 1 WHERE id = $9 AND version = $10",
+	[ST_ACCOUNT_VERSION] = "SELECT version FROM accounts WHERE id = $1",
+	[ST_ACCOUNT_LIST] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY id",
+	[ST_SESSION_INS] = "INSERT INTO sessions(token_hash, account_id, created, last_seen, "
+		"expires_abs, client, revoked) VALUES ($1, $2, $3, $4, $5, $6, 0)",
+	[ST_SESSION_BY_HASH] = "SELECT " SESSION_COLS " FROM sessions WHERE token_hash = $1",
+	[ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = $1 WHERE id = $2",
+	[ST_SESSION_REVOKE] = "UPDATE sessions SET revoked = 1 WHERE id = $1",
+	[ST_SESSION_REVOKE_ALL] = "UPDATE sessions SET revoked = 1 WHERE account_id = $1",
+	[ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions ORDER BY id DESC",
+	[ST_SESSION_LIST_ACCOUNT] = "SELECT " SESSION_COLS " FROM sessions "
+		"WHERE account_id = $1 ORDER BY id DESC",
 };
 
 /* person_list and audit_query build their SQL from the filters present;
@@ -1682,6 +1709,247 @@ static int sq_audit_query(struct store *st, const struct audit_filter *f, store_
 	return rc;
 }
 
+/* -------------------------------------------------------------- accounts */
+
+static void fill_account(sqlite3_stmt *st, struct account_rec *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	col_str(st, 1, r->name, sizeof r->name);
+	col_str(st, 2, r->pwhash, sizeof r->pwhash);
+	r->roles = (uint32_t)sqlite3_column_int64(st, 3);
+	r->scope_unit = sqlite3_column_int64(st, 4);
+	col_str(st, 5, r->person, sizeof r->person);
+	r->disabled = sqlite3_column_int(st, 6) != 0;
+	r->failures = sqlite3_column_int(st, 7);
+	r->locked_until = sqlite3_column_int64(st, 8);
+	r->version = sqlite3_column_int64(st, 9);
+	r->created = sqlite3_column_int64(st, 10);
+}
+
+/* Binds the mutable columns $1..$8 shared by insert and update. */
+static void bind_account(sqlite3_stmt *q, const struct account_rec *r)
+{
+	bind_str(q, 1, r->name, sizeof r->name);
+	bind_str(q, 2, r->pwhash, sizeof r->pwhash);
+	sqlite3_bind_int64(q, 3, (int64_t)r->roles);
+	bind_opt(q, 4, r->scope_unit);
+	if (r->person[0] != '\0')
+		bind_str(q, 5, r->person, sizeof r->person);
+	sqlite3_bind_int(q, 6, r->disabled ? 1 : 0);
+	sqlite3_bind_int(q, 7, r->failures);
+	sqlite3_bind_int64(q, 8, r->locked_until);
+}
+
+static int sq_account_insert(struct store *st, struct account_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	struct wctx w = { "name", "account", r->name };
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_ACCOUNT_INS, &q, e)) != 0)
+		return rc;
+	stamp(&r->created, NULL);
+	bind_account(q, r);
+	sqlite3_bind_int64(q, 9, r->created);
+	rc = step_write(s, q, &w, e);
+	stmt_put(s, ST_ACCOUNT_INS, q);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "scope_unit", "unit %lld not found", (long long)r->scope_unit);
+	if (rc == 0) {
+		r->id = sqlite3_last_insert_rowid(s->db);
+		r->version = 1;
+	}
+	return rc;
+}
+
+static int sq_account_get(struct store *st, int64_t id, const char *name, struct account_rec *r,
+			  struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id which = name != NULL ? ST_ACCOUNT_BY_NAME : ST_ACCOUNT_BY_ID;
+	sqlite3_stmt *q;
+	int rc = get_one(s, which, id, name, &q, e);
+
+	if (rc == 1)
+		fill_account(q, r);
+	if (q != NULL)
+		stmt_put(s, which, q);
+	if (rc == 0)
+		return not_found(e, "account", "name", id, name);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_account_update(struct store *st, struct account_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	struct wctx w = { "name", "account", r->name };
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_ACCOUNT_UPD, &q, e)) != 0)
+		return rc;
+	bind_account(q, r);
+	sqlite3_bind_int64(q, 9, r->id);
+	sqlite3_bind_int64(q, 10, r->version);
+	rc = step_write(s, q, &w, e);
+	stmt_put(s, ST_ACCOUNT_UPD, q);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "scope_unit", "unit %lld not found", (long long)r->scope_unit);
+	if (rc == 0 && sqlite3_changes(s->db) == 0)
+		return explain_stale(s, ST_ACCOUNT_VERSION, r->id, "account", r->name, e);
+	if (rc == 0)
+		r->version++;
+	return rc;
+}
+
+static int walk_accounts(struct sq *s, sqlite3_stmt *st, store_account_cb cb, void *ctx,
+			 struct bm_err *e)
+{
+	struct account_rec r;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_account(st, &r);
+		if ((rc = cb(ctx, &r)) != 0)
+			return rc;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+}
+
+static int sq_account_list(struct store *st, store_account_cb cb, void *ctx, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = walk_start(s, ST_ACCOUNT_LIST, 0, &q, e)) != 0)
+		return rc;
+	rc = walk_accounts(s, q, cb, ctx, e);
+	stmt_put(s, ST_ACCOUNT_LIST, q);
+	return rc;
+}
+
+/* -------------------------------------------------------------- sessions */
+
+static void fill_session(sqlite3_stmt *st, struct session_rec *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	col_blob(st, 1, r->token_hash, sizeof r->token_hash);
+	r->account_id = sqlite3_column_int64(st, 2);
+	r->created = sqlite3_column_int64(st, 3);
+	r->last_seen = sqlite3_column_int64(st, 4);
+	r->expires_abs = sqlite3_column_int64(st, 5);
+	col_str(st, 6, r->client, sizeof r->client);
+	r->revoked = sqlite3_column_int(st, 7) != 0;
+}
+
+static int sq_session_insert(struct store *st, struct session_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	struct wctx w = { "token", "session", "token" };
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_SESSION_INS, &q, e)) != 0)
+		return rc;
+	stamp(&r->created, &r->last_seen);
+	sqlite3_bind_blob(q, 1, r->token_hash, sizeof r->token_hash, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, r->account_id);
+	sqlite3_bind_int64(q, 3, r->created);
+	sqlite3_bind_int64(q, 4, r->last_seen);
+	sqlite3_bind_int64(q, 5, r->expires_abs);
+	bind_str(q, 6, r->client, sizeof r->client);
+	rc = step_write(s, q, &w, e);
+	stmt_put(s, ST_SESSION_INS, q);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "account_id", "account %lld not found",
+			       (long long)r->account_id);
+	if (rc == 0)
+		r->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sq_session_get_by_hash(struct store *st, const uint8_t hash[32],
+				  struct session_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_SESSION_BY_HASH, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
+	rc = step_row(s, q, e);
+	if (rc == 1)
+		fill_session(q, r);
+	stmt_put(s, ST_SESSION_BY_HASH, q);
+	if (rc == 0)
+		return bm_errf(e, BM_ENOTFOUND, "token", "no such session");
+	return rc < 0 ? rc : 0;
+}
+
+/* Runs a two-integer update (touch, revoke) and reports a missing row. */
+static int update2(struct sq *s, enum stmt_id id, int64_t a, int64_t b, int nb,
+		   struct bm_err *e)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, id, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, a);
+	if (nb > 1)
+		sqlite3_bind_int64(q, 2, b);
+	rc = step_write(s, q, NULL, e);
+	stmt_put(s, id, q);
+	if (rc == 0 && sqlite3_changes(s->db) == 0 && id != ST_SESSION_REVOKE_ALL)
+		return bm_errf(e, BM_ENOTFOUND, "id", "session not found");
+	return rc;
+}
+
+static int sq_session_touch(struct store *st, int64_t id, int64_t last_seen, struct bm_err *e)
+{
+	return update2(SQ(st), ST_SESSION_TOUCH, last_seen, id, 2, e);
+}
+
+static int sq_session_revoke(struct store *st, int64_t id, int64_t account_id,
+			     struct bm_err *e)
+{
+	if (id == 0)
+		return update2(SQ(st), ST_SESSION_REVOKE_ALL, account_id, 0, 1, e);
+	return update2(SQ(st), ST_SESSION_REVOKE, id, 0, 1, e);
+}
+
+static int walk_sessions(struct sq *s, sqlite3_stmt *st, store_session_cb cb, void *ctx,
+			 struct bm_err *e)
+{
+	struct session_rec r;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_session(st, &r);
+		if ((rc = cb(ctx, &r)) != 0)
+			return rc;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+}
+
+static int sq_session_list(struct store *st, int64_t account_id, store_session_cb cb,
+			   void *ctx, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id id = account_id ? ST_SESSION_LIST_ACCOUNT : ST_SESSION_LIST;
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = walk_start(s, id, account_id, &q, e)) != 0)
+		return rc;
+	rc = walk_sessions(s, q, cb, ctx, e);
+	stmt_put(s, id, q);
+	return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1716,4 +1984,13 @@ const struct store_ops store_sqlite_ops = {
 	.audit_insert = sq_audit_insert,
 	.audit_scan = sq_audit_scan,
 	.audit_query = sq_audit_query,
+	.account_insert = sq_account_insert,
+	.account_get = sq_account_get,
+	.account_update = sq_account_update,
+	.account_list = sq_account_list,
+	.session_insert = sq_session_insert,
+	.session_get_by_hash = sq_session_get_by_hash,
+	.session_touch = sq_session_touch,
+	.session_revoke = sq_session_revoke,
+	.session_list = sq_session_list,
 };

@@ -16,7 +16,7 @@ tamper_setup() {
 t_audit_verify_intact() {
 	setup_org || return 1
 	expect 0 audit verify || return 1
-	has_out "audit trail intact: 7 events"
+	has_out "audit trail intact: 10 events"
 	expect 0 audit verify --json || return 1
 	eq "$(json v.ok)" true
 	eq "$(json v.head.length)" 64
@@ -30,9 +30,9 @@ t_audit_table_is_append_only() {
 
 t_audit_modified_event_named() {
 	tamper_setup || return 1
-	sqlite3 test.db "UPDATE audit SET fields=replace(fields,'P3','PX') WHERE seq=10" || return 1
+	sqlite3 test.db "UPDATE audit SET fields=replace(fields,'P3','PX') WHERE seq=13" || return 1
 	expect 65 audit verify || return 1
-	has_err "seq 10"
+	has_err "seq 13"
 	has_err "modified"
 }
 

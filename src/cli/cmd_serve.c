@@ -1,0 +1,116 @@
+/*
+ * cmd_serve.c - `baomi serve [--listen ADDR:PORT]`: the HTTP API.
+ *
+ * Prints "listening on http://ADDR:PORT" once the socket is bound (port 0
+ * asks for a free one, which tests use), then serves until SIGTERM or
+ * SIGINT: the server stops accepting, answers what is in flight, closes
+ * every database connection and the process exits 0.  The OpenAPI document
+ * is read from BAOMI_OPENAPI, or docs/openapi.json next to the build or
+ * installed share directory.
+ */
+#include "cli.h"
+#include "../http/handlers.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DRAIN_MS 10000
+
+/* Splits "127.0.0.1:8080" or "[::1]:8080" into addr and port. */
+static int parse_listen(const char *v, char *addr, size_t cap, uint16_t *port,
+			struct bm_err *e)
+{
+	const char *colon = strrchr(v, ':');
+	const char *a = v;
+	size_t n;
+	char *end;
+	long p;
+
+	if (colon == NULL)
+		return bm_errf(e, BM_EUSAGE, "listen", "--listen: ADDR:PORT expected");
+	n = (size_t)(colon - v);
+	if (v[0] == '[' && n >= 2 && v[n - 1] == ']') {
+		a = v + 1;
+		n -= 2;
+	}
+	p = strtol(colon + 1, &end, 10);
+	if (n == 0 || n >= cap || *end != '\0' || end == colon + 1 || p < 0 || p > 65535)
+		return bm_errf(e, BM_EUSAGE, "listen", "--listen: ADDR:PORT expected");
+	memcpy(addr, a, n);
+	addr[n] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
+/* The OpenAPI document: $BAOMI_OPENAPI, else ../docs/openapi.json relative
+ * to the executable (the build tree), else the share directory. */
+static const char *openapi_path(char *buf, size_t cap)
+{
+	static const char *const rel[] = {"/../docs/openapi.json",
+					  "/../share/baomi/openapi.json"};
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (getenv("BAOMI_OPENAPI") != NULL)
+		return getenv("BAOMI_OPENAPI");
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+		snprintf(buf, cap, "%s%s", exe, rel[i]);
+		if (access(buf, R_OK) == 0)
+			return buf;
+	}
+	return NULL;
+}
+
+static int serve(struct cli *c, struct bm_err *e)
+{
+	const char *listen = "127.0.0.1:8080", *threads = "0";
+	const struct opt o[] = {{"listen", &listen, NULL}, {"threads", &threads, NULL}, {0}};
+	struct api_opts ao = {0};
+	struct http_opts ho = {0};
+	struct http_server *srv = NULL;
+	struct api *api = NULL;
+	char addr[64], path[PATH_MAX + 64];
+	int64_t nthreads;
+	int rc, sig;
+
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
+	    (rc = parse_listen(listen, addr, sizeof addr, &ho.port, e)) ||
+	    (rc = args_int("threads", threads, &nthreads, e)))
+		return rc;
+	ao.paths = c->paths;
+	ao.secure_cookie = getenv("BAOMI_SECURE_COOKIE") != NULL;
+	ao.test_clock = getenv("BAOMI_TEST_CLOCK") && strcmp(getenv("BAOMI_TEST_CLOCK"), "1") == 0;
+	ao.openapi_path = openapi_path(path, sizeof path);
+	if ((rc = api_new(&ao, &api, e)))
+		return rc;
+	ho.addr = addr;
+	ho.threads = (unsigned)(nthreads > 64 ? 64 : nthreads);
+	api_server_opts(api, &ho);
+	http_signals_block();
+	if ((rc = http_server_start(&ho, &srv, e))) {
+		api_free(api);
+		return rc;
+	}
+	api_set_server(api, srv);
+	printf("listening on http://%s%s%s:%u\n", strchr(addr, ':') ? "[" : "", addr,
+	       strchr(addr, ':') ? "]" : "", (unsigned)http_server_port(srv));
+	fflush(stdout);
+	sig = http_signals_wait();
+	fprintf(stderr, "{\"event\":\"shutdown\",\"signal\":%d}\n", sig);
+	http_server_stop(srv, DRAIN_MS);
+	api_free(api);
+	return 0;
+}
+
+const struct verb cmd_serve_verbs[] = {
+	{"", "[--listen ADDR:PORT] [--threads N]",
+	 "serve the HTTP API until SIGTERM/SIGINT (port 0 picks a free port)", serve},
+	{0}};

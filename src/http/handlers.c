@@ -1,0 +1,976 @@
+/*
+ * handlers.c - API v1: the route table and one small handler per route.
+ *
+ * Each handler reads its parameters and body (strictly: unknown fields,
+ * wrong types and duplicate keys are refused by problem.c), calls one
+ * service function on this thread's service context and renders the
+ * result.  Handlers never decide who may do what: the router checks the
+ * route's permission and the service checks it again, with the officer's
+ * scope.  Nothing here logs a password, a token or a CSRF value.
+ */
+#define _GNU_SOURCE /* fmemopen, open_memstream */
+#include "handlers.h"
+#include "../core/audit.h"
+#include "../core/role.h"
+#include "../lib/buf.h"
+#include "../lib/clock.h"
+#include "../lib/crypto.h"
+#include "../lib/mem.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define COOKIE "baomi_session"
+#define LIST_DEFAULT 50
+#define LIST_MAX 1000
+
+/* One thread's service context; gen is the policy generation it has. */
+struct tsvc {
+	struct svc *svc;
+	long gen;
+	struct tsvc *next;
+};
+
+struct api {
+	struct api_opts o;
+	struct router *rt;
+	pthread_key_t key;
+	pthread_mutex_t mu;        /* guards all */
+	struct tsvc *all;
+	atomic_long gen;           /* bumped after each policy change */
+	struct http_server *srv;
+	char *openapi;             /* the document, loaded once */
+	size_t openapi_len;
+};
+
+static struct api *APP(const struct http_req *r)
+{
+	return r->app;
+}
+
+/* This thread's service context, opened on first use; the policy is
+ * re-read when another thread stored a new one. */
+static struct svc *svc_of(struct http_req *r, struct bm_err *e)
+{
+	struct api *a = APP(r);
+	struct tsvc *t = pthread_getspecific(a->key);
+	long gen = atomic_load(&a->gen);
+
+	if (t == NULL) {
+		t = xcalloc(1, sizeof *t);
+		if (svc_open(&a->o.paths, &t->svc, e) != 0) {
+			free(t);
+			return NULL;
+		}
+		t->gen = gen;
+		pthread_mutex_lock(&a->mu);
+		t->next = a->all;
+		a->all = t;
+		pthread_mutex_unlock(&a->mu);
+		pthread_setspecific(a->key, t);
+	}
+	if (t->gen != gen && svc_reload(t->svc, e) != 0)
+		return NULL;
+	t->gen = gen;
+	return t->svc;
+}
+
+/* ---- small helpers ---- */
+
+/* Renders v (stolen) with status, or returns the service's error. */
+static int reply(struct http_resp *w, int status, json_t *v, struct bm_err *e)
+{
+	if (v == NULL)
+		return e->code ? e->code : bm_errf(e, BM_EINTERNAL, NULL, "no result");
+	http_resp_json(w, status, v);
+	return 0;
+}
+
+static int reply_ok(struct http_resp *w, int rc, json_t *v)
+{
+	if (rc != 0) {
+		json_decref(v);
+		return rc;
+	}
+	http_resp_json(w, 200, v);
+	return 0;
+}
+
+/* A problem the error table does not produce (412, 428). */
+static int reply_problem(struct http_resp *w, int status, const char *name, const char *title,
+			 const char *detail)
+{
+	http_resp_json(w, status, problem_make(status, name, title, detail));
+	w->ctype = PROBLEM_CTYPE;
+	return 0;
+}
+
+/* The string value of member k (borrowed), NULL when absent or null. */
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* limit=N: 1..LIST_MAX, default LIST_DEFAULT. */
+static int parse_limit(const struct http_req *r, int64_t *out, struct bm_err *e)
+{
+	const char *v = http_req_query(r, "limit");
+	char *end;
+	long n;
+
+	*out = LIST_DEFAULT;
+	if (v == NULL)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || n < 1 || n > LIST_MAX || v[0] == '+' || v[0] == ' ')
+		return bm_errf(e, BM_EUSAGE, "limit", "limit: an integer from 1 to %d", LIST_MAX);
+	*out = n;
+	return 0;
+}
+
+/* An opaque cursor is base64url("<tag>.<id>"): clients pass it back
+ * unchanged and never build one. */
+static json_t *cursor_make(char tag, int64_t id)
+{
+	char plain[32], out[64];
+	int n = snprintf(plain, sizeof plain, "%c.%lld", tag, (long long)id);
+
+	sodium_bin2base64(out, sizeof out, (const unsigned char *)plain, (size_t)n,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return json_string(out);
+}
+
+static int cursor_parse(const struct http_req *r, char tag, int64_t *id, struct bm_err *e)
+{
+	const char *v = http_req_query(r, "cursor");
+	unsigned char plain[32];
+	size_t n = 0;
+	char *end;
+	long long x;
+
+	*id = 0;
+	if (v == NULL)
+		return 0;
+	if (strlen(v) > 40 ||
+	    sodium_base642bin(plain, sizeof plain - 1, v, strlen(v), NULL, &n, NULL,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    n < 3 || plain[0] != (unsigned char)tag || plain[1] != '.')
+		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
+	plain[n] = '\0';
+	x = strtoll((const char *)plain + 2, &end, 10);
+	if (*end != '\0' || x < 0)
+		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
+	*id = x;
+	return 0;
+}
+
+/* ---- sessions ---- */
+
+static const struct problem_field login_spec[] = {
+	{"name", PF_STRING, true, 63, 0},
+	{"password", PF_STRING, true, 127, 0},
+};
+
+static void set_cookie(struct api *a, struct http_resp *w, const char *token, int64_t max_age)
+{
+	char c[256];
+
+	snprintf(c, sizeof c, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
+		 token, (long long)max_age, a->o.secure_cookie ? "; Secure" : "");
+	http_resp_header(w, "Set-Cookie", c);
+}
+
+static int login_reply(struct http_req *r, struct http_resp *w, struct login_result *lr)
+{
+	char exp[21];
+
+	clock_fmt_iso(lr->expires_abs, exp);
+	set_cookie(APP(r), w, lr->token, SVC_ABSOLUTE_S);
+	http_resp_json(w, 200, json_pack("{s:s, s:s, s:I, s:s}", "token", lr->token,
+					  "csrf_token", lr->csrf, "session_id",
+					  (json_int_t)lr->session_id, "expires", exp));
+	return 0;
+}
+
+static int h_login(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct metrics *m = APP(r)->srv ? http_server_metrics(APP(r)->srv) : NULL;
+	json_t *b = http_req_json(r, login_spec, 2, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	struct login_result lr;
+	char ra[24];
+	int rc;
+
+	if (s == NULL) {
+		json_decref(b);
+		return e->code;
+	}
+	rc = svc_login(s, str(b, "name"), str(b, "password"), r->client, &lr, e);
+	json_decref(b);
+	if (m != NULL && rc != BM_EBUSY)
+		metrics_login(m, rc == 0);
+	if (m != NULL && lr.locked)
+		metrics_lockout(m);
+	if (rc == BM_EBUSY) {
+		snprintf(ra, sizeof ra, "%lld", (long long)lr.retry_after);
+		http_resp_header(w, "Retry-After", ra);
+	}
+	if (rc == 0)
+		rc = login_reply(r, w, &lr);
+	sodium_memzero(&lr, sizeof lr);
+	return rc;
+}
+
+static int h_logout(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+	int rc;
+
+	if (s == NULL || (rc = svc_logout(s, &r->actor, e)))
+		return e->code;
+	set_cookie(APP(r), w, "", 0);
+	http_resp_bytes(w, 204, NULL, "", 0);
+	return 0;
+}
+
+static int h_session(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? svc_whoami(s, &r->actor, e) : NULL, e);
+}
+
+static int h_sessions(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	const char *all = http_req_query(r, "all");
+	struct svc *s = svc_of(r, e);
+
+	if (all != NULL && strcmp(all, "true") != 0 && strcmp(all, "false") != 0)
+		return bm_errf(e, BM_EUSAGE, "all", "all: true or false");
+	if (s == NULL)
+		return e->code;
+	return reply(w, 200, json_pack("{s:o*}", "items", svc_session_list(s, &r->actor,
+					all && strcmp(all, "true") == 0, e)), e);
+}
+
+static int h_session_revoke(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	const char *v = http_req_param(r, "id");
+	struct svc *s = svc_of(r, e);
+	char *end;
+	long long id = strtoll(v, &end, 10);
+
+	if (*end != '\0' || id <= 0 || v[0] == '+' || v[0] == ' ')
+		return bm_errf(e, BM_ENOTFOUND, "id", "session not found");
+	if (s == NULL || svc_session_revoke(s, &r->actor, id, e))
+		return e->code;
+	http_resp_bytes(w, 204, NULL, "", 0);
+	return 0;
+}
+
+static const struct problem_field passwd_spec[] = {
+	{"old_password", PF_STRING, true, 127, 0},
+	{"new_password", PF_STRING, true, 127, 0},
+};
+
+static int h_password(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = http_req_json(r, passwd_spec, 2, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	int rc = s ? svc_password_change(s, &r->actor, str(b, "old_password"),
+					 str(b, "new_password"), e) : e->code;
+
+	json_decref(b);
+	if (rc)
+		return rc;
+	set_cookie(APP(r), w, "", 0);
+	http_resp_bytes(w, 204, NULL, "", 0);
+	return 0;
+}
+
+/* ---- units and posts ---- */
+
+static const struct problem_field unit_spec[] = {
+	{"code", PF_STRING, true, 63, 0},
+	{"name", PF_STRING, true, 255, 0},
+	{"parent", PF_STRING, false, 63, 0},
+};
+
+static int h_units(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? json_pack("{s:o*}", "items", svc_unit_list(s, &r->actor, e))
+			       : NULL, e);
+}
+
+static int h_unit(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? svc_unit_show(s, &r->actor, http_req_param(r, "code"), e) : NULL,
+		     e);
+}
+
+static int h_unit_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = http_req_json(r, unit_spec, 3, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	struct unit_input in;
+	struct unit_rec u;
+	int rc;
+
+	if (s == NULL) {
+		json_decref(b);
+		return e->code;
+	}
+	in = (struct unit_input){str(b, "code"), str(b, "name"), str(b, "parent")};
+	rc = svc_unit_add(s, &r->actor, &in, &u, e);
+	json_decref(b);
+	return rc ? rc : reply(w, 201, svc_unit_show(s, &r->actor, u.code, e), e);
+}
+
+static const struct problem_field post_spec[] = {
+	{"code", PF_STRING, true, 63, 0},
+	{"unit", PF_STRING, true, 63, 0},
+	{"level", PF_STRING, true, 32, 0},
+	{"compartments", PF_STRARRAY, false, 63, 32},
+	{"title", PF_STRING, false, 255, 0},
+};
+
+/* ["A", "B"] -> "A,B" (the service normalises and checks). */
+static char *join(json_t *arr)
+{
+	struct buf b = BUF_INIT;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		buf_printf(&b, "%s%s", i ? "," : "", json_string_value(v));
+	return buf_steal(&b);
+}
+
+static int h_posts(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? json_pack("{s:o*}", "items", svc_post_list(s, &r->actor,
+					   http_req_query(r, "unit"), e)) : NULL, e);
+}
+
+static int h_post(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? svc_post_show(s, &r->actor, http_req_param(r, "code"), e) : NULL,
+		     e);
+}
+
+static int h_post_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = http_req_json(r, post_spec, 5, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	struct post_input in;
+	struct post_rec p;
+	char *comps;
+	int rc;
+
+	if (s == NULL) {
+		json_decref(b);
+		return e->code;
+	}
+	comps = join(json_object_get(b, "compartments"));
+	in = (struct post_input){str(b, "code"), str(b, "unit"), str(b, "level"), comps,
+				 str(b, "title")};
+	rc = svc_post_add(s, &r->actor, &in, &p, e);
+	json_decref(b);
+	free(comps);
+	return rc ? rc : reply(w, 201, svc_post_show(s, &r->actor, p.code, e), e);
+}
+
+/* ---- persons ---- */
+
+static const struct problem_field person_spec[] = {
+	{"id", PF_STRING, true, 63, 0},
+	{"name", PF_STRING, true, 255, 0},
+	{"unit", PF_STRING, true, 63, 0},
+	{"national_id", PF_STRING, false, 63, 0},
+	{"passport", PF_STRING, false, 63, 0},
+};
+
+static int etag(struct http_resp *w, int64_t version)
+{
+	char t[32];
+
+	snprintf(t, sizeof t, "W/\"%lld\"", (long long)version);
+	return http_resp_header(w, "ETag", t);
+}
+
+/* Sends a person's view with its ETag. */
+static int person_reply(struct svc *s, struct http_req *r, struct http_resp *w, int status,
+			const char *id, bool reveal, struct bm_err *e)
+{
+	json_t *v = svc_person_show(s, &r->actor, id, reveal, e);
+
+	if (v == NULL)
+		return e->code;
+	etag(w, json_integer_value(json_object_get(v, "version")));
+	http_resp_json(w, status, v);
+	return 0;
+}
+
+static int h_person(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	const char *rv = http_req_query(r, "reveal");
+	struct svc *s = svc_of(r, e);
+
+	if (rv != NULL && strcmp(rv, "true") != 0 && strcmp(rv, "false") != 0)
+		return bm_errf(e, BM_EUSAGE, "reveal", "reveal: true or false");
+	if (s == NULL)
+		return e->code;
+	return person_reply(s, r, w, 200, http_req_param(r, "id"), rv && strcmp(rv, "true") == 0,
+			    e);
+}
+
+static int h_person_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = http_req_json(r, person_spec, 5, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	struct person_input in;
+	struct person_rec p;
+	int rc;
+
+	if (s == NULL) {
+		json_decref(b);
+		return e->code;
+	}
+	in = (struct person_input){str(b, "id"), str(b, "name"), str(b, "unit"),
+				   str(b, "national_id"), str(b, "passport")};
+	rc = svc_person_add(s, &r->actor, &in, &p, e);
+	json_decref(b);
+	return rc ? rc : person_reply(s, r, w, 201, p.ext_id, false, e);
+}
+
+struct page {
+	json_t *items;
+};
+
+static int page_add(void *ctx, json_t *v)
+{
+	json_array_append(((struct page *)ctx)->items, v);
+	return 0;
+}
+
+static int h_persons(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct page pg = {json_array()};
+	struct person_query q = {0};
+	struct svc *s;
+	int64_t last = 0;
+	int rc;
+
+	q.unit = http_req_query(r, "unit");
+	q.category = http_req_query(r, "category");
+	q.state = http_req_query(r, "state");
+	q.last_id = &last;
+	if ((rc = parse_limit(r, &q.limit, e)) || (rc = cursor_parse(r, 'p', &q.after_id, e)) ||
+	    (s = svc_of(r, e)) == NULL || (rc = svc_person_list(s, &r->actor, &q, page_add, &pg, e)))
+		return reply_ok(w, rc ? rc : e->code, pg.items);
+	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", pg.items, "next_cursor",
+			(int64_t)json_array_size(pg.items) == q.limit ? cursor_make('p', last)
+								      : json_null()));
+}
+
+static const struct problem_field patch_spec[] = {
+	{"name", PF_STRING, false, 255, 0},
+	{"unit", PF_STRING, false, 63, 0},
+};
+
+/* If-Match: W/"7", "7" (a weak comparison is what an edit needs). */
+static int if_match(const struct http_req *r, int64_t *v)
+{
+	const char *h = http_req_header(r, "If-Match");
+	char *end;
+
+	if (h == NULL)
+		return -1;
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	if (*h++ != '"')
+		return -2;
+	*v = strtoll(h, &end, 10);
+	return end != h && *end == '"' && end[1] == '\0' && *v > 0 ? 0 : -2;
+}
+
+static int h_person_patch(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct person_patch in = {0};
+	struct person_rec p;
+	json_t *b;
+	struct svc *s;
+	int rc, m = if_match(r, &in.expected_version);
+
+	if (m == -1)
+		return reply_problem(w, 428, "precondition_required", "Precondition required",
+				     "send If-Match with the ETag of the version you edited");
+	if (m == -2)
+		return reply_problem(w, 412, "precondition_failed", "Precondition failed",
+				     "If-Match is not an ETag of this resource");
+	if ((b = http_req_json(r, patch_spec, 2, e)) == NULL || (s = svc_of(r, e)) == NULL) {
+		json_decref(b);
+		return e->code;
+	}
+	in.name = str(b, "name");
+	in.unit = str(b, "unit");
+	rc = svc_person_update(s, &r->actor, http_req_param(r, "id"), &in, &p, e);
+	json_decref(b);
+	if (rc == BM_ECONFLICT)
+		return reply_problem(w, 412, "precondition_failed", "Precondition failed", e->msg);
+	return rc ? rc : person_reply(s, r, w, 200, p.ext_id, false, e);
+}
+
+/* ---- appointments, imports, exports ---- */
+
+static const struct problem_field appt_spec[] = {
+	{"person", PF_STRING, true, 63, 0},
+	{"post", PF_STRING, true, 63, 0},
+	{"start", PF_STRING, false, 32, 0},
+	{"end", PF_STRING, false, 32, 0},
+};
+
+static int h_appt_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = http_req_json(r, appt_spec, 4, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	struct appt_input in;
+	struct appt_rec ap;
+	int rc;
+
+	if (s == NULL) {
+		json_decref(b);
+		return e->code;
+	}
+	in = (struct appt_input){str(b, "person"), str(b, "post"), str(b, "start"), str(b, "end")};
+	rc = svc_appt_add(s, &r->actor, &in, &ap, e);
+	json_decref(b);
+	if (rc)
+		return rc;
+	return reply(w, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ap.id, "person",
+				       in.person, "post", in.post), e);
+}
+
+static int kind_of(const struct http_req *r, int *kind, struct bm_err *e)
+{
+	if (import_kind_parse(http_req_param(r, "kind"), kind) != 0)
+		return bm_errf(e, BM_ENOTFOUND, "kind",
+			       "no such kind: use units, posts, persons or appointments");
+	return 0;
+}
+
+static int h_import(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct import_result res;
+	struct svc *s;
+	char hex[65];
+	FILE *fp;
+	int kind, rc;
+
+	if ((rc = kind_of(r, &kind, e)))
+		return rc;
+	if (r->body_len == 0)
+		return bm_errf(e, BM_EUSAGE, "body", "the request body is empty; CSV is expected");
+	if ((s = svc_of(r, e)) == NULL)
+		return e->code;
+	if ((fp = fmemopen((void *)(uintptr_t)r->body, r->body_len, "r")) == NULL)
+		return bm_errf(e, BM_EIO, NULL, "cannot read the request body");
+	rc = svc_import(s, &r->actor, kind, fp, NULL, NULL, &res, e);
+	fclose(fp);
+	if (rc)
+		return rc;
+	hex_encode(res.sha256, 32, hex);
+	return reply(w, 200, json_pack("{s:s, s:I, s:I, s:I, s:s}", "kind",
+				       http_req_param(r, "kind"), "rows", (json_int_t)res.rows,
+				       "added", (json_int_t)res.added, "unchanged",
+				       (json_int_t)res.unchanged, "sha256", hex), e);
+}
+
+static int h_export(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s;
+	char *data = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int kind, rc;
+
+	if ((rc = kind_of(r, &kind, e)) || (s = svc_of(r, e)) == NULL)
+		return rc ? rc : e->code;
+	if ((fp = open_memstream(&data, &len)) == NULL)
+		return bm_errf(e, BM_EIO, NULL, "out of memory");
+	rc = svc_export(s, &r->actor, kind, fp, e);
+	fclose(fp);
+	if (rc == 0)
+		http_resp_bytes(w, 200, "text/csv; charset=utf-8", data, len);
+	free(data);
+	return rc;
+}
+
+/* ---- policy and audit ---- */
+
+static int h_policy(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? svc_policy_show(s, &r->actor, e) : NULL, e);
+}
+
+static int h_policy_put(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+	int64_t v;
+
+	if (s == NULL || svc_policy_load(s, &r->actor, r->body, r->body_len, &v, e))
+		return e->code;
+	atomic_fetch_add(&APP(r)->gen, 1);
+	return reply(w, 200, svc_policy_show(s, &r->actor, e), e);
+}
+
+static int h_audit(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct page pg = {json_array()};
+	struct audit_query q = {0};
+	struct svc *s;
+	json_t *last;
+	int rc;
+
+	q.since = http_req_query(r, "since");
+	q.actor = http_req_query(r, "actor");
+	q.subject = http_req_query(r, "subject");
+	q.action = http_req_query(r, "action");
+	if ((rc = parse_limit(r, &q.limit, e)) || (rc = cursor_parse(r, 'a', &q.after_seq, e)) ||
+	    (s = svc_of(r, e)) == NULL || (rc = svc_audit_log(s, &r->actor, &q, page_add, &pg, e)))
+		return reply_ok(w, rc ? rc : e->code, pg.items);
+	last = json_array_get(pg.items, json_array_size(pg.items) - 1);
+	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", pg.items, "next_cursor",
+		(int64_t)json_array_size(pg.items) == q.limit
+			? cursor_make('a', json_integer_value(json_object_get(last, "seq")))
+			: json_null()));
+}
+
+static int h_audit_verify(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct audit_verdict v;
+	struct svc *s = svc_of(r, e);
+	char head[65];
+
+	if (s == NULL || svc_audit_verify(s, &r->actor, &v, e))
+		return e->code;
+	hex_encode(v.head, 32, head);
+	return reply(w, 200, json_pack("{s:b, s:I, s:s, s:s?, s:I}", "ok", v.fault == AUDIT_OK,
+				       "count", (json_int_t)v.count, "head", head, "fault",
+				       v.fault ? audit_fault_name(v.fault) : NULL, "fault_seq",
+				       (json_int_t)v.fault_seq), e);
+}
+
+/* ---- accounts and roles ---- */
+
+static const struct problem_field account_spec[] = {
+	{"name", PF_STRING, true, 63, 0},
+	{"password", PF_STRING, false, 127, 0},
+	{"roles", PF_STRARRAY, false, 16, 7},
+	{"scope", PF_STRING, false, 63, 0},
+	{"person", PF_STRING, false, 63, 0},
+};
+
+static int h_accounts(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? json_pack("{s:o*}", "items", svc_account_list(s, &r->actor, e))
+			       : NULL, e);
+}
+
+static int h_account_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = http_req_json(r, account_spec, 5, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	struct account_input in;
+	char *roles;
+	int rc;
+
+	if (s == NULL) {
+		json_decref(b);
+		return e->code;
+	}
+	roles = join(json_object_get(b, "roles"));
+	in = (struct account_input){str(b, "name"), str(b, "password"), roles, str(b, "scope"),
+				    str(b, "person")};
+	rc = svc_account_add(s, &r->actor, &in, e);
+	free(roles);
+	if (rc == 0)
+		rc = reply(w, 201, svc_account_show(s, &r->actor, in.name, e), e);
+	json_decref(b);
+	return rc;
+}
+
+static int h_account_disable(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+	const char *name = http_req_param(r, "name");
+
+	if (s == NULL || svc_account_disable(s, &r->actor, name, e))
+		return e->code;
+	http_resp_bytes(w, 204, NULL, "", 0);
+	return 0;
+}
+
+static const struct problem_field grant_spec[] = {
+	{"scope", PF_STRING, false, 63, 0},
+};
+
+static int h_role_grant(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = r->body_len ? http_req_json(r, grant_spec, 1, e) : json_object();
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	int rc = s ? svc_role_grant(s, &r->actor, http_req_param(r, "name"),
+				    http_req_param(r, "role"), str(b, "scope"), e) : e->code;
+
+	json_decref(b);
+	if (rc)
+		return rc;
+	http_resp_bytes(w, 204, NULL, "", 0);
+	return 0;
+}
+
+static int h_role_revoke(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	if (s == NULL || svc_role_revoke(s, &r->actor, http_req_param(r, "name"),
+					 http_req_param(r, "role"), e))
+		return e->code;
+	http_resp_bytes(w, 204, NULL, "", 0);
+	return 0;
+}
+
+/* The permission matrix as data: {"perm": ["role", ...]}.  Clients (the
+ * web UI, the black-box tests) read it instead of keeping a copy. */
+static int h_permissions(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *m = json_object();
+
+	(void)r;
+	for (int p = 0; p < PERM_COUNT; p++) {
+		json_t *roles = json_array();
+
+		for (int i = 0; i < ROLE_COUNT; i++)
+			if (role_granting(p) & (1u << i))
+				json_array_append_new(roles, json_string(role_name(1u << i)));
+		json_object_set_new(m, perm_name(p), roles);
+	}
+	return reply(w, 200, m, e);
+}
+
+static int h_openapi(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct api *a = APP(r);
+
+	if (a->openapi == NULL)
+		return bm_errf(e, BM_ENOTFOUND, NULL, "the OpenAPI document is not installed");
+	http_resp_bytes(w, 200, "application/json", a->openapi, a->openapi_len);
+	return 0;
+}
+
+static const struct problem_field clock_spec[] = {
+	{"now", PF_STRING, true, 32, 0},
+};
+
+/* Test hook (BAOMI_TEST_CLOCK=1 only): moves the server's clock. */
+static int h_test_clock(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = http_req_json(r, clock_spec, 1, e);
+	int64_t t;
+	int rc;
+
+	if (b == NULL)
+		return e->code;
+	rc = clock_parse(str(b, "now"), "now", &t, e);
+	json_decref(b);
+	if (rc)
+		return rc;
+	clock_set(t);
+	http_resp_bytes(w, 204, NULL, "", 0);
+	return 0;
+}
+
+#define W ROUTE_CSRF
+static const struct http_route routes[] = {
+	{"POST", "/v1/login", h_login, PERM_SESSION_OWN, ROUTE_PUBLIC},
+	{"GET", "/v1/openapi.json", h_openapi, PERM_SESSION_OWN, ROUTE_PUBLIC},
+	{"POST", "/v1/logout", h_logout, PERM_SESSION_OWN, W},
+	{"GET", "/v1/session", h_session, PERM_SESSION_OWN, 0},
+	{"GET", "/v1/sessions", h_sessions, PERM_SESSION_OWN, 0},
+	{"DELETE", "/v1/sessions/{id}", h_session_revoke, PERM_SESSION_OWN, W},
+	{"POST", "/v1/password", h_password, PERM_SESSION_OWN, W},
+	{"GET", "/v1/permissions", h_permissions, PERM_SESSION_OWN, 0},
+	{"GET", "/v1/units", h_units, PERM_UNIT_READ, 0},
+	{"POST", "/v1/units", h_unit_add, PERM_UNIT_WRITE, W},
+	{"GET", "/v1/units/{code}", h_unit, PERM_UNIT_READ, 0},
+	{"GET", "/v1/posts", h_posts, PERM_POST_READ, 0},
+	{"POST", "/v1/posts", h_post_add, PERM_POST_WRITE, W},
+	{"GET", "/v1/posts/{code}", h_post, PERM_POST_READ, 0},
+	{"GET", "/v1/persons", h_persons, PERM_PERSON_READ, 0},
+	{"POST", "/v1/persons", h_person_add, PERM_PERSON_WRITE, W},
+	{"GET", "/v1/persons/{id}", h_person, PERM_PERSON_READ, 0},
+	{"PATCH", "/v1/persons/{id}", h_person_patch, PERM_PERSON_WRITE, W},
+	{"POST", "/v1/appointments", h_appt_add, PERM_APPOINTMENT_WRITE, W},
+	{"POST", "/v1/imports/{kind}", h_import, PERM_IMPORT, W},
+	{"GET", "/v1/exports/{kind}", h_export, PERM_EXPORT, 0},
+	{"GET", "/v1/policy", h_policy, PERM_POLICY_READ, 0},
+	{"PUT", "/v1/policy", h_policy_put, PERM_POLICY_WRITE, W},
+	{"GET", "/v1/audit", h_audit, PERM_AUDIT_READ, 0},
+	{"POST", "/v1/audit/verify", h_audit_verify, PERM_AUDIT_VERIFY, W},
+	{"GET", "/v1/accounts", h_accounts, PERM_ACCOUNT_ADMIN, 0},
+	{"POST", "/v1/accounts", h_account_add, PERM_ACCOUNT_ADMIN, W},
+	{"POST", "/v1/accounts/{name}/disable", h_account_disable, PERM_ACCOUNT_ADMIN, W},
+	{"PUT", "/v1/accounts/{name}/roles/{role}", h_role_grant, PERM_ROLE_GRANT, W},
+	{"DELETE", "/v1/accounts/{name}/roles/{role}", h_role_revoke, PERM_ROLE_GRANT, W},
+};
+static const struct http_route test_clock_route = {
+	"POST", "/v1/test/clock", h_test_clock, PERM_SESSION_OWN, ROUTE_PUBLIC};
+#undef W
+
+/* ---- the auth hook ---- */
+
+/* Copies the value of cookie name from a Cookie header into out (cap). */
+static const char *cookie_value(const char *h, const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name);
+
+	while (h != NULL && *h) {
+		h += strspn(h, " \t;");
+		if (strncmp(h, name, n) == 0 && h[n] == '=') {
+			size_t len = strcspn(h + n + 1, ";");
+
+			if (len >= cap)
+				return NULL;
+			memcpy(out, h + n + 1, len);
+			out[len] = '\0';
+			return out;
+		}
+		h = strchr(h, ';');
+	}
+	return NULL;
+}
+
+static int api_auth(void *app, struct http_req *r, struct bm_err *e)
+{
+	const char *h = http_req_header(r, "Authorization"), *tok = NULL, *got;
+	char cookie[80], want[65];
+	struct svc *s;
+	int rc;
+
+	(void)app;
+	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0)
+		tok = h + 7;
+	else if (h != NULL)
+		return bm_errf(e, BM_EAUTH, NULL, "only Bearer authorization is accepted");
+	else
+		tok = cookie_value(http_req_header(r, "Cookie"), COOKIE, cookie, sizeof cookie);
+	if (tok == NULL)
+		return bm_errf(e, BM_EAUTH, NULL, "log in first (POST /v1/login)");
+	if ((s = svc_of(r, e)) == NULL)
+		return e->code;
+	if ((rc = svc_session_resolve(s, tok, &r->actor, e)))
+		return rc;
+	if (h == NULL && (r->match.route->flags & ROUTE_CSRF)) {
+		svc_session_csrf(tok, want);
+		got = http_req_header(r, "X-CSRF-Token");
+		if (got == NULL || strlen(got) != 64 || sodium_memcmp(got, want, 64) != 0)
+			return bm_errf(e, BM_EPERM, "X-CSRF-Token", "a write authenticated by cookie "
+				       "needs the X-CSRF-Token header given at login");
+	}
+	return 0;
+}
+
+static bool api_ready(void *app)
+{
+	(void)app;
+	return true;
+}
+
+/* ---- life cycle ---- */
+
+static void load_openapi(struct api *a)
+{
+	FILE *fp = a->o.openapi_path ? fopen(a->o.openapi_path, "rb") : NULL;
+	struct buf b = BUF_INIT;
+	char chunk[8192];
+	size_t n;
+
+	if (fp == NULL)
+		return;
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(fp);
+	a->openapi_len = b.len;
+	a->openapi = buf_steal(&b);
+}
+
+int api_new(const struct api_opts *o, struct api **out, struct bm_err *e)
+{
+	struct api *a = xcalloc(1, sizeof *a);
+	struct svc *probe = NULL;
+	int rc;
+
+	a->o = *o;
+	pthread_key_create(&a->key, NULL);
+	pthread_mutex_init(&a->mu, NULL);
+	a->rt = router_new();
+	if ((rc = svc_open(&o->paths, &probe, e)) ||
+	    (rc = router_add_all(a->rt, routes, sizeof routes / sizeof routes[0], e)) ||
+	    (o->test_clock && (rc = router_add(a->rt, &test_clock_route, e)))) {
+		svc_close(probe);
+		api_free(a);
+		return rc;
+	}
+	svc_close(probe);
+	load_openapi(a);
+	*out = a;
+	return 0;
+}
+
+void api_free(struct api *a)
+{
+	if (a == NULL)
+		return;
+	while (a->all != NULL) {
+		struct tsvc *t = a->all;
+
+		a->all = t->next;
+		svc_close(t->svc);
+		free(t);
+	}
+	router_free(a->rt);
+	pthread_key_delete(a->key);
+	pthread_mutex_destroy(&a->mu);
+	free(a->openapi);
+	free(a);
+}
+
+void api_server_opts(struct api *a, struct http_opts *o)
+{
+	o->router = a->rt;
+	o->auth = api_auth;
+	o->ready = api_ready;
+	o->app = a;
+}
+
+void api_set_server(struct api *a, struct http_server *srv)
+{
+	a->srv = srv;
+}

@@ -1,0 +1,449 @@
+/*
+ * accounts.c - login accounts, their roles and passwords.
+ *
+ * Three-officer separation is core/role.c's rule; this file only asks it
+ * (role_check_set) before any role set is stored, and refuses with its
+ * reason.  Passwords exist here only on their way into Argon2id: they are
+ * never stored, logged or audited, and the hashing runs behind a process-
+ * wide counting semaphore so a burst of logins cannot occupy every worker.
+ * An officer's scope check lives here too, because "outside your subtree"
+ * must read exactly like "does not exist" wherever a service asks.
+ */
+#include "svc_internal.h"
+#include "../core/role.h"
+#include "../lib/clock.h"
+#include "../lib/utf8.h"
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PW_MIN 10
+
+static const char *const officer_names[3] = {"sysadmin", "secadmin", "auditor"};
+static const uint32_t officer_roles[3] = {ROLE_SYSADMIN, ROLE_SECADMIN, ROLE_AUDITOR};
+
+static sem_t pw_sem;
+static pthread_once_t pw_once = PTHREAD_ONCE_INIT;
+
+static void pw_sem_init(void)
+{
+	sem_init(&pw_sem, 0, SVC__PW_SLOTS);
+}
+
+/* Waits for a hashing slot (EINTR is retried: a signal is no reason to
+ * skip the bound). */
+static void pw_enter(void)
+{
+	pthread_once(&pw_once, pw_sem_init);
+	while (sem_wait(&pw_sem) != 0)
+		;
+}
+
+static void pw_leave(void)
+{
+	sem_post(&pw_sem);
+}
+
+int svc__pw_check(const char *field, const char *pw, struct bm_err *e)
+{
+	size_t n = pw ? strlen(pw) : 0, bad;
+
+	if (n < PW_MIN)
+		return bm_errf(e, BM_EINVAL, field, "%s: at least %d characters", field, PW_MIN);
+	if (n >= SVC_PASSWORD_MAX)
+		return bm_errf(e, BM_EINVAL, field, "%s: longer than %d bytes", field,
+			       SVC_PASSWORD_MAX - 1);
+	if (!utf8_valid(pw, n, &bad) || !utf8_printable(pw, n))
+		return bm_errf(e, BM_EINVAL, field, "%s: must be printable UTF-8", field);
+	return 0;
+}
+
+int svc__pw_hash(const char *password, char out[BM_PWHASH_MAX], struct bm_err *e)
+{
+	int rc;
+
+	pw_enter();
+	rc = crypto_pwhash_str(out, password, strlen(password),
+			       crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			       crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	pw_leave();
+	if (rc != 0)
+		return bm_errf(e, BM_EINTERNAL, NULL, "password hashing failed (out of memory)");
+	return 0;
+}
+
+/* An empty hash (an account without a password) still costs one
+ * verification against a dummy, so timing does not tell it apart. */
+int svc__pw_verify(const char *hash, const char *password)
+{
+	static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$MSLGMsRIPP8y4uLAtfm3lQ$"
+				    "d+mv/Yzz5eLXv/tEnoskNN4erBxBPadz+PRo/2YZxIM";
+	const char *h = hash != NULL && hash[0] != '\0' ? hash : dummy;
+	int rc;
+
+	pw_enter();
+	rc = crypto_pwhash_str_verify(h, password, strlen(password));
+	pw_leave();
+	return rc == 0 && h != dummy ? 0 : BM_EAUTH;
+}
+
+int svc__scope_check(struct svc *s, const struct actor *a, int64_t unit_id, const char *field,
+		     const char *what, struct bm_err *e)
+{
+	int rc;
+
+	if ((a->roles & ACTOR_LOCAL) || a->scope_unit == 0)
+		return 0;
+	rc = ST(s)->unit_within(s->st, unit_id, a->scope_unit, e);
+	if (rc < 0)
+		return rc;
+	return rc == 1 ? 0 : bm_errf(e, BM_ENOTFOUND, field, "%s not found", what);
+}
+
+/* A random password of 20 characters from an unambiguous alphabet. */
+void svc_password_random(char out[SVC_PASSWORD_MAX])
+{
+	static const char abc[] = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	uint8_t r[20];
+
+	crypto_random(r, sizeof r);
+	for (size_t i = 0; i < sizeof r; i++)
+		out[i] = abc[r[i] % (sizeof abc - 1)];
+	out[sizeof r] = '\0';
+	sodium_memzero(r, sizeof r);
+}
+
+int svc__officers_add_tx(struct svc *s, const struct actor *a, struct svc_officers *pw,
+			 struct bm_err *e)
+{
+	int rc;
+
+	for (int i = 0; i < 3; i++) {
+		struct account_rec r = {0};
+
+		if (pw->password[i][0] == '\0')
+			svc_password_random(pw->password[i]);
+		if ((rc = svc__pw_check(officer_names[i], pw->password[i], e)) ||
+		    (rc = svc__pw_hash(pw->password[i], r.pwhash, e)))
+			return rc;
+		svc__copy(r.name, sizeof r.name, officer_names[i]);
+		r.roles = officer_roles[i];
+		r.created = clock_now();
+		if ((rc = ST(s)->account_insert(s->st, &r, e)) ||
+		    (rc = svc__audit1(s, a, "account.add", r.name,
+				      json_pack("{s:[s]}", "roles", officer_names[i]), e)))
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- views ---- */
+
+static json_t *roles_json(uint32_t roles)
+{
+	json_t *arr = json_array();
+
+	for (int i = 0; i < ROLE_COUNT; i++)
+		if (roles & (1u << i))
+			json_array_append_new(arr, json_string(role_name(1u << i)));
+	return arr;
+}
+
+static json_t *iso_or_null(int64_t t)
+{
+	char b[21];
+
+	if (t == 0)
+		return json_null();
+	clock_fmt_iso(t, b);
+	return json_string(b);
+}
+
+static json_t *account_json(struct svc *s, const struct account_rec *r)
+{
+	char code[BM_CODE_MAX];
+	const char *scope = r->scope_unit ? svc__unit_code(s, r->scope_unit, code) : NULL;
+	int64_t now = clock_now();
+
+	return json_pack("{s:s, s:o, s:s?, s:s?, s:b, s:o, s:I, s:o}", "name", r->name, "roles",
+			 roles_json(r->roles), "scope_unit", scope, "person",
+			 r->person[0] ? r->person : NULL, "disabled", r->disabled, "locked_until",
+			 iso_or_null(r->locked_until > now ? r->locked_until : 0), "version",
+			 (json_int_t)r->version, "created", iso_or_null(r->created));
+}
+
+static int list_one(void *ctx, const struct account_rec *r)
+{
+	void **c = ctx;
+
+	json_array_append_new(c[1], account_json(c[0], r));
+	return 0;
+}
+
+json_t *svc_account_list(struct svc *s, const struct actor *a, struct bm_err *e)
+{
+	json_t *arr;
+	void *ctx[2];
+
+	if (svc__allow(a, PERM_ACCOUNT_ADMIN, e))
+		return NULL;
+	arr = json_array();
+	ctx[0] = s;
+	ctx[1] = arr;
+	if (ST(s)->account_list(s->st, list_one, ctx, e)) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* Reads an account by name, naming the field in a not-found error. */
+static int account_load(struct svc *s, const char *name, struct account_rec *r,
+			struct bm_err *e)
+{
+	int rc;
+
+	if ((rc = svc__check_code("name", name, e)))
+		return rc == BM_EINVAL ? bm_errf(e, BM_ENOTFOUND, "name", "account not found") : rc;
+	rc = ST(s)->account_get(s->st, 0, name, r, e);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "name", "account %.64s not found", name);
+	return rc;
+}
+
+json_t *svc_account_show(struct svc *s, const struct actor *a, const char *name,
+			 struct bm_err *e)
+{
+	struct account_rec r;
+
+	if (svc__allow(a, PERM_ACCOUNT_ADMIN, e) || account_load(s, name, &r, e))
+		return NULL;
+	return account_json(s, &r);
+}
+
+/* Resolves an optional unit code for a scope, as a validation error. */
+static int scope_of(struct svc *s, const char *code, int64_t *out, struct bm_err *e)
+{
+	struct unit_rec u;
+	int rc;
+
+	*out = 0;
+	if (code == NULL || code[0] == '\0')
+		return 0;
+	if ((rc = svc__check_code("scope", code, e)))
+		return rc;
+	rc = ST(s)->unit_get(s->st, 0, code, &u, e);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, BM_EINVAL, "scope", "scope: unit %.64s not found", code);
+	*out = u.id;
+	return rc;
+}
+
+/* Validates an account input into r (hashing the password, which is slow:
+ * done before the transaction opens). */
+static int account_build(const struct actor *a, const struct account_input *in,
+			 struct account_rec *r, struct bm_err *e)
+{
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if ((rc = svc__check_code("name", in->name, e)) ||
+	    (rc = role_parse_list(in->roles ? in->roles : "", "roles", &r->roles, e)))
+		return rc;
+	if ((r->roles != 0 || (in->scope && in->scope[0])) &&
+	    (rc = svc__allow(a, PERM_ROLE_GRANT, e)))
+		return rc;
+	if (in->person && in->person[0] && (rc = svc__check_code("person", in->person, e)))
+		return rc;
+	if (in->password != NULL && ((rc = svc__pw_check("password", in->password, e)) ||
+				     (rc = svc__pw_hash(in->password, r->pwhash, e))))
+		return rc;
+	svc__copy(r->name, sizeof r->name, in->name);
+	svc__copy(r->person, sizeof r->person, in->person);
+	r->created = clock_now();
+	return 0;
+}
+
+int svc_account_add(struct svc *s, const struct actor *a, const struct account_input *in,
+		    struct bm_err *e)
+{
+	struct account_rec r;
+	char roles[128];
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_ACCOUNT_ADMIN, e)) || (rc = account_build(a, in, &r, e)))
+		return rc;
+	if ((rc = svc__begin(s, e)))
+		return rc;
+	role_format(r.roles, roles, sizeof roles);
+	if ((rc = scope_of(s, in->scope, &r.scope_unit, e)) ||
+	    (rc = ST(s)->account_insert(s->st, &r, e)) ||
+	    (rc = svc__audit1(s, a, "account.add", r.name,
+			      json_pack("{s:s, s:s?, s:b}", "roles", roles, "scope", in->scope,
+					"password_set", r.pwhash[0] != '\0'), e)))
+		goto fail;
+	return svc__commit(s, e);
+fail:
+	svc__rollback(s);
+	return rc;
+}
+
+/* Loads name, lets change() edit it, stores it with its audit event: the
+ * common shape of every account write. */
+static int account_edit(struct svc *s, const struct actor *a, const char *name,
+			const char *action, int (*change)(struct svc *, struct account_rec *,
+							  const void *, json_t *, struct bm_err *),
+			const void *arg, bool revoke_sessions, struct bm_err *e)
+{
+	json_t *fields = json_object();
+	struct account_rec r;
+	int rc;
+
+	if ((rc = svc__begin(s, e)))
+		goto out;
+	if ((rc = account_load(s, name, &r, e)) || (rc = change(s, &r, arg, fields, e)) ||
+	    (rc = ST(s)->account_update(s->st, &r, e)) ||
+	    (revoke_sessions && (rc = ST(s)->session_revoke(s->st, 0, r.id, e))) ||
+	    (rc = svc__audit1(s, a, action, r.name, json_incref(fields), e))) {
+		svc__rollback(s);
+		goto out;
+	}
+	rc = svc__commit(s, e);
+out:
+	json_decref(fields);
+	return rc;
+}
+
+static int set_disabled(struct svc *s, struct account_rec *r, const void *arg, json_t *f,
+			struct bm_err *e)
+{
+	(void)s;
+	(void)arg;
+	(void)f;
+	if (r->disabled)
+		return bm_errf(e, BM_ESTATE, "name", "account %s is already disabled", r->name);
+	r->disabled = true;
+	return 0;
+}
+
+int svc_account_disable(struct svc *s, const struct actor *a, const char *name,
+			struct bm_err *e)
+{
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_ACCOUNT_ADMIN, e)))
+		return rc;
+	if (a->account_id != 0 && strcmp(a->name, name) == 0)
+		return bm_errf(e, BM_ESTATE, "name", "an account cannot disable itself");
+	return account_edit(s, a, name, "account.disable", set_disabled, NULL, true, e);
+}
+
+static int set_hash(struct svc *s, struct account_rec *r, const void *arg, json_t *f,
+		    struct bm_err *e)
+{
+	(void)s;
+	(void)f;
+	(void)e;
+	memcpy(r->pwhash, arg, sizeof r->pwhash);
+	r->failures = 0;
+	r->locked_until = 0;
+	return 0;
+}
+
+int svc_account_passwd(struct svc *s, const struct actor *a, const char *name,
+		       const char *password, struct bm_err *e)
+{
+	char hash[BM_PWHASH_MAX];
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_ACCOUNT_ADMIN, e)) ||
+	    (rc = svc__pw_check("password", password, e)) ||
+	    (rc = svc__pw_hash(password, hash, e)))
+		return rc;
+	return account_edit(s, a, name, "account.passwd", set_hash, hash, true, e);
+}
+
+int svc_password_change(struct svc *s, const struct actor *a, const char *old_pw,
+			const char *new_pw, struct bm_err *e)
+{
+	struct account_rec r;
+	char hash[BM_PWHASH_MAX];
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_SESSION_OWN, e)))
+		return rc;
+	if (a->account_id == 0)
+		return bm_errf(e, BM_EUSAGE, NULL, "the local CLI has no password; use account passwd");
+	if ((rc = ST(s)->account_get(s->st, a->account_id, NULL, &r, e)))
+		return rc;
+	if (old_pw == NULL || svc__pw_verify(r.pwhash, old_pw) != 0)
+		return bm_errf(e, BM_EPERM, "old_password", "old_password: does not match");
+	if ((rc = svc__pw_check("new_password", new_pw, e)) || (rc = svc__pw_hash(new_pw, hash, e)))
+		return rc;
+	return account_edit(s, a, r.name, "account.passwd", set_hash, hash, true, e);
+}
+
+struct role_change {
+	uint32_t bit;
+	bool grant;
+	const char *scope;
+};
+
+/* Applies one grant or revoke, then asks core whether the set may stand. */
+static int change_role(struct svc *s, struct account_rec *r, const void *arg, json_t *f,
+		       struct bm_err *e)
+{
+	const struct role_change *c = arg;
+	uint32_t next = c->grant ? r->roles | c->bit : r->roles & ~c->bit;
+	int rc;
+
+	if (c->grant && (rc = role_check_set(next, e))) {
+		char why[sizeof e->msg];
+
+		snprintf(why, sizeof why, "%s", e->msg);
+		return bm_errf(e, BM_EINVAL, "role", "cannot grant %s to %s: %.400s",
+			       role_name(c->bit), r->name, why);
+	}
+	if (c->grant && c->scope && (rc = scope_of(s, c->scope, &r->scope_unit, e)))
+		return rc;
+	if (!c->grant && c->bit == ROLE_OFFICER)
+		r->scope_unit = 0;
+	r->roles = next;
+	json_object_set_new(f, "role", json_string(role_name(c->bit)));
+	if (c->scope)
+		json_object_set_new(f, "scope", json_string(c->scope));
+	return 0;
+}
+
+static int role_edit(struct svc *s, const struct actor *a, const char *name, const char *role,
+		     const struct role_change *c0, struct bm_err *e)
+{
+	struct role_change c = *c0;
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_ROLE_GRANT, e)) || (rc = role_parse(role, "role", &c.bit, e)))
+		return rc;
+	if (a->account_id != 0 && strcmp(a->name, name) == 0)
+		return bm_errf(e, BM_EPERM, "name", "nobody may change their own roles");
+	return account_edit(s, a, name, c.grant ? "role.grant" : "role.revoke", change_role, &c,
+			    false, e);
+}
+
+int svc_role_grant(struct svc *s, const struct actor *a, const char *name, const char *role,
+		   const char *scope, struct bm_err *e)
+{
+	struct role_change c = {0, true, scope};
+
+	return role_edit(s, a, name, role, &c, e);
+}
+
+int svc_role_revoke(struct svc *s, const struct actor *a, const char *name, const char *role,
+		    struct bm_err *e)
+{
+	struct role_change c = {0, false, NULL};
+
+	return role_edit(s, a, name, role, &c, e);
+}

@@ -1,0 +1,370 @@
+/*
+ * sessions.c - logging in, resolving a session token, logging out.
+ *
+ * A token is 256 random bits shown to the client once; the store keeps only
+ * its SHA-256, so a copy of the database opens no session.  Five failed
+ * logins put the account, and separately the client address, into an
+ * exponential backoff (30 s doubling, at most an hour).  The address table
+ * is process memory shared by every worker thread under one mutex; the
+ * account's counter is in the database.  Every login, failure, lockout and
+ * logout is an audit event, none of which ever holds a password or token.
+ */
+#include "svc_internal.h"
+#include "../core/role.h"
+#include "../lib/clock.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FAIL_LIMIT 5
+#define BACKOFF_BASE_S 30
+#define BACKOFF_MAX_S 3600
+#define TOUCH_EVERY_S 60
+#define ADDR_SLOTS 1024
+
+/* Client addresses that failed recently: direct-mapped by hash, so a flood
+ * of addresses can only evict, never grow memory. */
+static struct {
+	char addr[48];
+	int failures;
+	int64_t locked_until;
+} addrs[ADDR_SLOTS];
+static pthread_mutex_t addr_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t backoff_s(int failures)
+{
+	int shift = failures - FAIL_LIMIT;
+
+	if (failures < FAIL_LIMIT)
+		return 0;
+	if (shift > 7)
+		return BACKOFF_MAX_S;
+	return BACKOFF_BASE_S << shift < BACKOFF_MAX_S ? BACKOFF_BASE_S << shift : BACKOFF_MAX_S;
+}
+
+static size_t addr_slot(const char *addr)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = addr; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h % ADDR_SLOTS;
+}
+
+/* Seconds the address must still wait (0 = none). */
+static int64_t addr_wait(const char *addr, int64_t now)
+{
+	size_t i = addr_slot(addr);
+	int64_t w = 0;
+
+	pthread_mutex_lock(&addr_mu);
+	if (strcmp(addrs[i].addr, addr) == 0 && addrs[i].locked_until > now)
+		w = addrs[i].locked_until - now;
+	pthread_mutex_unlock(&addr_mu);
+	return w;
+}
+
+/* Counts a failure (ok false) or forgets the address (ok true); true when
+ * this failure started a lockout. */
+static bool addr_note(const char *addr, bool ok, int64_t now)
+{
+	size_t i = addr_slot(addr);
+	bool locked = false;
+
+	pthread_mutex_lock(&addr_mu);
+	if (strcmp(addrs[i].addr, addr) != 0) {
+		snprintf(addrs[i].addr, sizeof addrs[i].addr, "%s", addr);
+		addrs[i].failures = 0;
+		addrs[i].locked_until = 0;
+	}
+	if (ok) {
+		addrs[i].failures = 0;
+		addrs[i].locked_until = 0;
+	} else if (++addrs[i].failures >= FAIL_LIMIT) {
+		addrs[i].locked_until = now + backoff_s(addrs[i].failures);
+		locked = true;
+	}
+	pthread_mutex_unlock(&addr_mu);
+	return locked;
+}
+
+static void actor_of(const struct account_rec *r, struct actor *a)
+{
+	memset(a, 0, sizeof *a);
+	svc__copy(a->name, sizeof a->name, r->name);
+	a->roles = r->roles;
+	a->account_id = r->id;
+	a->scope_unit = (r->roles & ROLE_OFFICER) ? r->scope_unit : 0;
+}
+
+/* Records a failed login: the account's counter (and lockout) when the
+ * name is known, the audit events always.  *locked reports a new lockout. */
+static int login_failed(struct svc *s, const char *name, int64_t id, const char *client,
+			const char *why, bool *locked, struct bm_err *e)
+{
+	const struct actor anon = {.name = "anonymous"};
+	struct account_rec r;
+	int64_t now = clock_now();
+	int rc;
+
+	if ((rc = svc__begin(s, e)))
+		return rc;
+	if (id != 0 && (rc = ST(s)->account_get(s->st, id, NULL, &r, e)) == 0) {
+		r.failures++;
+		if (r.failures >= FAIL_LIMIT && r.locked_until <= now) {
+			r.locked_until = now + backoff_s(r.failures);
+			*locked = true;
+		}
+		rc = ST(s)->account_update(s->st, &r, e);
+	}
+	if (rc || (rc = svc__audit1(s, &anon, "login.failure", name,
+				    json_pack("{s:s, s:s}", "client", client, "reason", why), e)) ||
+	    (*locked && (rc = svc__audit1(s, &anon, "login.lockout", name,
+					  json_pack("{s:s, s:I}", "client", client, "seconds",
+						    (json_int_t)backoff_s(r.failures)), e)))) {
+		svc__rollback(s);
+		return rc;
+	}
+	return svc__commit(s, e);
+}
+
+static int open_session(struct svc *s, struct account_rec *r, const char *client,
+			struct login_result *out, struct bm_err *e)
+{
+	struct session_rec ss = {0};
+	struct actor a;
+	uint8_t raw[32];
+	int rc;
+
+	crypto_random(raw, sizeof raw);
+	hex_encode(raw, sizeof raw, out->token);
+	sha256(raw, sizeof raw, ss.token_hash);
+	sodium_memzero(raw, sizeof raw);
+	svc_session_csrf(out->token, out->csrf);
+	ss.account_id = r->id;
+	ss.created = ss.last_seen = clock_now();
+	ss.expires_abs = ss.created + SVC_ABSOLUTE_S;
+	svc__copy(ss.client, sizeof ss.client, client);
+	actor_of(r, &a);
+	if ((rc = svc__begin(s, e)))
+		return rc;
+	if ((r->failures != 0 || r->locked_until != 0) &&
+	    (r->failures = 0, r->locked_until = 0, rc = ST(s)->account_update(s->st, r, e)))
+		goto fail;
+	if ((rc = ST(s)->session_insert(s->st, &ss, e)) ||
+	    (rc = svc__audit1(s, &a, "login", r->name,
+			      json_pack("{s:s, s:I}", "client", client, "session",
+					(json_int_t)ss.id), e)))
+		goto fail;
+	out->session_id = ss.id;
+	out->expires_abs = ss.expires_abs;
+	return svc__commit(s, e);
+fail:
+	svc__rollback(s);
+	return rc;
+}
+
+static int busy(struct login_result *out, int64_t wait, struct bm_err *e)
+{
+	out->retry_after = wait;
+	return bm_errf(e, BM_EBUSY, NULL, "too many failed logins; try again in %lld s",
+		       (long long)wait);
+}
+
+int svc_login(struct svc *s, const char *name, const char *password, const char *client,
+	      struct login_result *out, struct bm_err *e)
+{
+	struct bm_err quiet = BM_ERR_INIT;
+	struct account_rec r = {0};
+	int64_t now = clock_now(), wait;
+	bool known, ok, locked = false;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	client = client ? client : "";
+	if ((wait = addr_wait(client, now)) > 0)
+		return busy(out, wait, e);
+	known = svc__check_code("name", name, &quiet) == 0 &&
+		ST(s)->account_get(s->st, 0, name, &r, &quiet) == 0;
+	bm_err_clear(&quiet);
+	if (known && r.locked_until > now)
+		return busy(out, r.locked_until - now, e);
+	ok = svc__pw_verify(known ? r.pwhash : NULL, password ? password : "") == 0;
+	if (ok && known && !r.disabled) {
+		addr_note(client, true, now);
+		return open_session(s, &r, client, out, e);
+	}
+	locked = addr_note(client, false, now);
+	rc = login_failed(s, known ? r.name : "?", known ? r.id : 0, client,
+			  !known ? "unknown account" : r.disabled ? "disabled" : "wrong password",
+			  &locked, e);
+	if (rc)
+		return rc;
+	out->locked = locked;
+	return bm_errf(e, BM_EAUTH, NULL, "wrong name or password");
+}
+
+void svc_session_csrf(const char *token, char out[65])
+{
+	struct bm_sha256 c;
+	uint8_t h[32];
+
+	sha256_init(&c);
+	sha256_update(&c, "baomi-csrf-v1:", 14);
+	sha256_update(&c, token, strlen(token));
+	sha256_final(&c, h);
+	hex_encode(h, sizeof h, out);
+}
+
+int svc_session_resolve(struct svc *s, const char *token, struct actor *out, struct bm_err *e)
+{
+	struct session_rec ss;
+	struct account_rec r;
+	uint8_t raw[32], h[32];
+	int64_t now = clock_now();
+	int rc;
+
+	if (token == NULL || strlen(token) != 64 || hex_decode(token, raw, 32) != 0)
+		return bm_errf(e, BM_EAUTH, NULL, "malformed session token");
+	sha256(raw, sizeof raw, h);
+	rc = ST(s)->session_get_by_hash(s->st, h, &ss, e);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, BM_EAUTH, NULL, "unknown session");
+	if (rc)
+		return rc;
+	if (ss.revoked)
+		return bm_errf(e, BM_EAUTH, NULL, "the session has ended");
+	if (now >= ss.expires_abs || now - ss.last_seen > SVC_IDLE_S)
+		return bm_errf(e, BM_EAUTH, NULL, "the session has expired; log in again");
+	if ((rc = ST(s)->account_get(s->st, ss.account_id, NULL, &r, e)))
+		return rc == BM_ENOTFOUND ? bm_errf(e, BM_EAUTH, NULL, "unknown session") : rc;
+	if (r.disabled)
+		return bm_errf(e, BM_EAUTH, NULL, "the account is disabled");
+	actor_of(&r, out);
+	out->session_id = ss.id;
+	if (now - ss.last_seen >= TOUCH_EVERY_S && ST(s)->session_touch(s->st, ss.id, now, e))
+		bm_err_clear(e); /* a missed touch costs at most a minute of idle time */
+	return 0;
+}
+
+int svc_logout(struct svc *s, const struct actor *a, struct bm_err *e)
+{
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_SESSION_OWN, e)))
+		return rc;
+	if (a->session_id == 0)
+		return bm_errf(e, BM_EUSAGE, NULL, "no session to end");
+	if ((rc = svc__begin(s, e)))
+		return rc;
+	if ((rc = ST(s)->session_revoke(s->st, a->session_id, 0, e)) ||
+	    (rc = svc__audit1(s, a, "logout", a->name,
+			      json_pack("{s:I}", "session", (json_int_t)a->session_id), e))) {
+		svc__rollback(s);
+		return rc;
+	}
+	return svc__commit(s, e);
+}
+
+static json_t *iso_or_null(int64_t t)
+{
+	char b[21];
+
+	if (t == 0)
+		return json_null();
+	clock_fmt_iso(t, b);
+	return json_string(b);
+}
+
+struct slist {
+	struct svc *s;
+	const struct actor *a;
+	json_t *arr;
+	int64_t want;              /* revoke: the id looked for */
+	bool found;
+};
+
+static int session_one(void *ctx, const struct session_rec *r)
+{
+	struct slist *l = ctx;
+	struct bm_err e = BM_ERR_INIT;
+	struct account_rec acc;
+	int64_t now = clock_now();
+	bool active = !r->revoked && now < r->expires_abs && now - r->last_seen <= SVC_IDLE_S;
+
+	if (l->want) {
+		l->found |= r->id == l->want;
+		return 0;
+	}
+	if (ST(l->s)->account_get(l->s->st, r->account_id, NULL, &acc, &e) != 0)
+		svc__copy(acc.name, sizeof acc.name, "?");
+	bm_err_clear(&e);
+	json_array_append_new(l->arr, json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:b, s:b}", "id",
+		(json_int_t)r->id, "account", acc.name, "created", iso_or_null(r->created),
+		"last_seen", iso_or_null(r->last_seen), "expires", iso_or_null(r->expires_abs),
+		"client", r->client, "active", active, "current", r->id == l->a->session_id));
+	return 0;
+}
+
+json_t *svc_session_list(struct svc *s, const struct actor *a, bool all, struct bm_err *e)
+{
+	struct slist l = {s, a, NULL, 0, false};
+
+	if (svc__allow(a, all ? PERM_SESSION_ALL : PERM_SESSION_OWN, e))
+		return NULL;
+	l.arr = json_array();
+	if (ST(s)->session_list(s->st, all ? 0 : a->account_id, session_one, &l, e)) {
+		json_decref(l.arr);
+		return NULL;
+	}
+	return l.arr;
+}
+
+int svc_session_revoke(struct svc *s, const struct actor *a, int64_t id, struct bm_err *e)
+{
+	struct slist l = {s, a, NULL, id, false};
+	bool all = svc__allow(a, PERM_SESSION_ALL, e) == 0;
+	int rc;
+
+	bm_err_clear(e);
+	if ((rc = svc__allow(a, PERM_SESSION_OWN, e)))
+		return rc;
+	if (!all && ((rc = ST(s)->session_list(s->st, a->account_id, session_one, &l, e)) ||
+		     !l.found))
+		return rc ? rc : bm_errf(e, BM_ENOTFOUND, "id", "session %lld not found",
+					 (long long)id);
+	if ((rc = svc__begin(s, e)))
+		return rc;
+	if ((rc = ST(s)->session_revoke(s->st, id, 0, e)) ||
+	    (rc = svc__audit1(s, a, "session.revoke", a->name,
+			      json_pack("{s:I}", "session", (json_int_t)id), e))) {
+		svc__rollback(s);
+		return rc;
+	}
+	return svc__commit(s, e);
+}
+
+json_t *svc_whoami(struct svc *s, const struct actor *a, struct bm_err *e)
+{
+	json_t *v;
+
+	if (svc__allow(a, PERM_SESSION_OWN, e))
+		return NULL;
+	v = json_pack("{s:s, s:[], s:I}", "name", a->name, "roles", "session_id",
+		      (json_int_t)a->session_id);
+	for (int i = 0; i < ROLE_COUNT; i++)
+		if (a->roles & (1u << i))
+			json_array_append_new(json_object_get(v, "roles"),
+					      json_string(role_name(1u << i)));
+	if (a->scope_unit) {
+		char code[BM_CODE_MAX];
+
+		json_object_set_new(v, "scope_unit",
+				    json_string(svc__unit_code(s, a->scope_unit, code)));
+	} else {
+		json_object_set_new(v, "scope_unit", json_null());
+	}
+	return v;
+}

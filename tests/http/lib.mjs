@@ -1,0 +1,111 @@
+// Helpers for the black-box tests: start the real baomi binary on a free
+// loopback port, log in, call the API, and check every response body
+// against docs/openapi.json.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+export const BAOMI = process.env.BAOMI ?? fileURLToPath(new URL('../../build/baomi', import.meta.url));
+export const SPEC_PATH = fileURLToPath(new URL('../../docs/openapi.json', import.meta.url));
+export const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8'));
+export const PASSWORDS = {
+  sysadmin: 'sysadmin-password-1',
+  secadmin: 'secadmin-password-1',
+  auditor: 'auditor-password-1',
+};
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema(spec, 'openapi');
+
+// The response schema the spec gives for method+path and status, or null.
+function responseSchemaRef(method, path, status, ctype) {
+  for (const [tmpl, item] of Object.entries(spec.paths)) {
+    const re = new RegExp('^' + tmpl.replace(/\{[^}]+\}/g, '[^/]+') + '$');
+    if (!re.test(path)) continue;
+    const op = item[method.toLowerCase()];
+    if (!op) return { missing: `no ${method} for ${tmpl}` };
+    let key = String(status) in op.responses ? String(status) : 'default';
+    let resp = op.responses[key];
+    if (!resp) return { missing: `status ${status} of ${method} ${tmpl} not described` };
+    let ptr = `#/paths/${tmpl.replaceAll('~', '~0').replaceAll('/', '~1')}/${method.toLowerCase()}/responses/${key}`;
+    if (resp.$ref) { ptr = resp.$ref; resp = spec.components.responses[resp.$ref.split('/').pop()]; }
+    if (!resp.content) return { none: true };
+    const media = Object.keys(resp.content).find((m) => ctype.startsWith(m));
+    if (!media) return { missing: `content type ${ctype} of ${method} ${tmpl} ${status} not described` };
+    return { ref: `openapi${ptr}/content/${media.replaceAll('/', '~1')}/schema` };
+  }
+  return { unknown: true };
+}
+
+// Asserts that a response matches the spec (when the path is in it).
+export function checkSpec(method, path, status, ctype, body) {
+  const r = responseSchemaRef(method, path.split('?')[0], status, ctype ?? '');
+  if (r.unknown || r.none) return;
+  assert.ok(!r.missing, r.missing);
+  if (!ctype.includes('json')) return;
+  const validate = ajv.getSchema(r.ref);
+  assert.ok(validate, `schema ${r.ref} not found`);
+  assert.ok(validate(body), `${method} ${path.slice(0, 80)} ${status} does not match the spec: ` +
+    JSON.stringify(validate.errors?.slice(0, 3)) + ' body ' + JSON.stringify(body).slice(0, 300));
+}
+
+// Starts baomi serve on a fresh database; returns {url, proc, db, stop, ...}.
+export async function startServer({ env = {}, demo = false } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'baomi-http-'));
+  const db = join(dir, 't.db');
+  writeFileSync(join(dir, 'pw'), Object.entries(PASSWORDS).map(([k, v]) => `${k}:${v}`).join('\n'));
+  const cenv = { ...process.env, BAOMI_DB: db, ...env };
+  execFileSync(BAOMI, ['init', '--passwords', join(dir, 'pw')], { env: cenv, stdio: 'ignore' });
+  if (demo) execFileSync(BAOMI, ['demo', '--persons', '60'], { env: cenv, stdio: 'ignore' });
+  const proc = spawn(BAOMI, ['serve', '--listen', '127.0.0.1:0'], {
+    env: cenv, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
+  });
+  const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
+  const cli = (...args) => execFileSync(BAOMI, args, { env: cenv, encoding: 'utf8' });
+  const stop = async (sig = 'SIGTERM') => {
+    proc.kill(sig);
+    const r = await exited;
+    rmSync(dir, { recursive: true, force: true });
+    return r;
+  };
+  return { url, proc, db, dir, exited, stop, cli, stderr: () => stderr };
+}
+
+// One API call; checks the body against the spec and returns it parsed.
+export async function call(srv, method, path, { token, body, headers = {}, raw, cookie } = {}) {
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  if (cookie) h.Cookie = cookie;
+  let payload = raw;
+  if (body !== undefined) { payload = JSON.stringify(body); h['Content-Type'] ??= 'application/json'; }
+  const res = await fetch(srv.url + path, { method, headers: h, body: payload });
+  const ctype = res.headers.get('content-type') ?? '';
+  const text = await res.text();
+  let json = null;
+  if (ctype.includes('json') && text) json = JSON.parse(text);
+  checkSpec(method, path, res.status, ctype, json);
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+export async function login(srv, name, password = PASSWORDS[name]) {
+  const r = await call(srv, 'POST', '/v1/login', { body: { name, password } });
+  assert.equal(r.status, 200, `login ${name}: ${r.text}`);
+  return { token: r.json.token, csrf: r.json.csrf_token, cookie: r.headers.get('set-cookie') };
+}

@@ -1,0 +1,359 @@
+/*
+ * test_accounts.c - accounts, roles, logins and sessions through service.h:
+ * the three officers made by init, three-officer separation on grants,
+ * lockout and backoff, session expiry, logout, and the officer's scope
+ * answering like "not found".
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/role.h"
+#include "lib/clock.h"
+#include "service/service.h"
+
+#define T0 1800000000 /* 2027-01-15 */
+
+struct fx {
+	char dir[64], db[96];
+	struct svc *s;
+	struct actor local;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct svc_officers pw = {{"sys-password-1", "sec-password-1", "aud-password-1"}};
+	struct bm_err e = BM_ERR_INIT;
+	struct svc_paths p;
+
+	clock_set(T0);
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_accounts_XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof f->db, "%s/t.db", f->dir);
+	p = (struct svc_paths){f->db, NULL};
+	snprintf(f->local.name, sizeof f->local.name, "cli:test");
+	f->local.roles = ACTOR_LOCAL;
+	assert_int_equal(svc_init_officers(&p, "cn", &f->local, &pw, &e), 0);
+	assert_int_equal(svc_open(&p, &f->s, &e), 0);
+	assert_int_equal(svc_unit_add(f->s, &f->local, &(struct unit_input){"HQ", "HQ", NULL},
+				      &(struct unit_rec){0}, &e), 0);
+	assert_int_equal(svc_unit_add(f->s, &f->local, &(struct unit_input){"A", "A", "HQ"},
+				      &(struct unit_rec){0}, &e), 0);
+	assert_int_equal(svc_unit_add(f->s, &f->local, &(struct unit_input){"B", "B", "HQ"},
+				      &(struct unit_rec){0}, &e), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	svc_close(f->s);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	clock_set(0);
+	return 0;
+}
+
+/* Logs in and resolves the token into an actor. */
+static void login_as(struct fx *f, const char *name, const char *pw, struct actor *a)
+{
+	struct login_result lr;
+	struct bm_err e = BM_ERR_INIT;
+
+	assert_int_equal(svc_login(f->s, name, pw, "10.0.0.1", &lr, &e), 0);
+	assert_int_equal(strlen(lr.token), 64);
+	assert_int_equal(svc_session_resolve(f->s, lr.token, a, &e), 0);
+}
+
+static void officers_can_log_in_with_their_roles(void **state)
+{
+	struct fx *f = *state;
+	struct actor a;
+
+	login_as(f, "sysadmin", "sys-password-1", &a);
+	assert_int_equal(a.roles, ROLE_SYSADMIN);
+	login_as(f, "secadmin", "sec-password-1", &a);
+	assert_int_equal(a.roles, ROLE_SECADMIN);
+	login_as(f, "auditor", "aud-password-1", &a);
+	assert_int_equal(a.roles, ROLE_AUDITOR);
+	assert_string_equal(a.name, "auditor");
+	assert_true(a.session_id > 0);
+}
+
+static void wrong_password_and_unknown_name_answer_alike(void **state)
+{
+	struct fx *f = *state;
+	struct login_result lr;
+	struct bm_err e1 = BM_ERR_INIT, e2 = BM_ERR_INIT;
+
+	assert_int_equal(svc_login(f->s, "secadmin", "nope-nope-nope", "10.0.0.2", &lr, &e1),
+			 BM_EAUTH);
+	assert_int_equal(svc_login(f->s, "nobody", "nope-nope-nope", "10.0.0.3", &lr, &e2),
+			 BM_EAUTH);
+	assert_string_equal(e1.msg, e2.msg);
+	assert_int_equal(svc_login(f->s, "bad name\n", "x", "10.0.0.3", &lr, &e2), BM_EAUTH);
+	assert_int_equal(svc_login(f->s, "", "", "10.0.0.3", &lr, &e2), BM_EAUTH);
+}
+
+static void five_failures_lock_the_account_then_backoff_expires(void **state)
+{
+	struct fx *f = *state;
+	struct login_result lr;
+	struct bm_err e = BM_ERR_INIT;
+	char addr[32];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(addr, sizeof addr, "10.1.0.%d", i); /* distinct addresses */
+		assert_int_equal(svc_login(f->s, "auditor", "wrong-password", addr, &lr, &e),
+				 BM_EAUTH);
+		assert_int_equal(lr.locked, i == 4);
+	}
+	/* Even the right password waits now. */
+	assert_int_equal(svc_login(f->s, "auditor", "aud-password-1", "10.1.1.1", &lr, &e),
+			 BM_EBUSY);
+	assert_true(lr.retry_after > 0 && lr.retry_after <= 30);
+	clock_set(T0 + 31);
+	assert_int_equal(svc_login(f->s, "auditor", "aud-password-1", "10.1.1.1", &lr, &e), 0);
+	clock_set(T0);
+}
+
+static void five_failures_from_one_address_block_that_address(void **state)
+{
+	struct fx *f = *state;
+	struct login_result lr;
+	struct bm_err e = BM_ERR_INIT;
+
+	for (int i = 0; i < 5; i++)
+		svc_login(f->s, "nobody", "wrong-password", "10.9.9.9", &lr, &e);
+	assert_int_equal(svc_login(f->s, "secadmin", "sec-password-1", "10.9.9.9", &lr, &e),
+			 BM_EBUSY);
+	assert_int_equal(svc_login(f->s, "secadmin", "sec-password-1", "10.9.9.8", &lr, &e), 0);
+}
+
+static void three_officer_separation_refuses_grants_with_reason(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	struct actor sec;
+
+	login_as(f, "secadmin", "sec-password-1", &sec);
+	assert_int_equal(svc_role_grant(f->s, &sec, "auditor", "officer", NULL, &e), BM_EINVAL);
+	assert_non_null(strstr(e.msg, "three-officer"));
+	assert_int_equal(svc_role_grant(f->s, &sec, "sysadmin", "secadmin", NULL, &e), BM_EINVAL);
+	assert_int_equal(svc_role_grant(f->s, &sec, "secadmin", "officer", NULL, &e), BM_EPERM);
+	assert_int_equal(svc_role_grant(f->s, &sec, "ghost", "officer", NULL, &e), BM_ENOTFOUND);
+	assert_int_equal(svc_role_grant(f->s, &sec, "sysadmin", "wizard", NULL, &e), BM_EINVAL);
+}
+
+static void sysadmin_creates_accounts_but_cannot_grant_roles(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	struct actor sys, sec, off;
+
+	login_as(f, "sysadmin", "sys-password-1", &sys);
+	login_as(f, "secadmin", "sec-password-1", &sec);
+	assert_int_equal(svc_account_add(f->s, &sys, &(struct account_input){"olga",
+				"olga-password", "officer", NULL, NULL}, &e), BM_EPERM);
+	assert_int_equal(svc_account_add(f->s, &sys, &(struct account_input){"olga",
+				"olga-password", NULL, NULL, NULL}, &e), 0);
+	assert_int_equal(svc_account_add(f->s, &sys, &(struct account_input){"olga",
+				"olga-password", NULL, NULL, NULL}, &e), BM_EEXIST);
+	assert_int_equal(svc_account_add(f->s, &sys, &(struct account_input){"short",
+				"short", NULL, NULL, NULL}, &e), BM_EINVAL);
+	assert_int_equal(svc_role_grant(f->s, &sys, "olga", "officer", "A", &e), BM_EPERM);
+	assert_int_equal(svc_role_grant(f->s, &sec, "olga", "officer", "A", &e), 0);
+	login_as(f, "olga", "olga-password", &off);
+	assert_int_equal(off.roles, ROLE_OFFICER);
+	assert_true(off.scope_unit != 0);
+	assert_null(svc_account_list(f->s, &sec, &e));
+	assert_int_equal(e.code, BM_EPERM);
+}
+
+static void officer_outside_scope_sees_not_found(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT, e2 = BM_ERR_INIT;
+	struct actor sys, sec, off;
+	struct person_rec p;
+	json_t *v;
+
+	login_as(f, "sysadmin", "sys-password-1", &sys);
+	login_as(f, "secadmin", "sec-password-1", &sec);
+	assert_int_equal(svc_account_add(f->s, &sys, &(struct account_input){"olga",
+				"olga-password", NULL, NULL, NULL}, &e), 0);
+	assert_int_equal(svc_role_grant(f->s, &sec, "olga", "officer", "A", &e), 0);
+	assert_int_equal(svc_person_add(f->s, &f->local, &(struct person_input){"EA", "In A", "A",
+				NULL, NULL}, &p, &e), 0);
+	assert_int_equal(svc_person_add(f->s, &f->local, &(struct person_input){"EB", "In B", "B",
+				NULL, NULL}, &p, &e), 0);
+	login_as(f, "olga", "olga-password", &off);
+	v = svc_person_show(f->s, &off, "EA", false, &e);
+	assert_non_null(v);
+	json_decref(v);
+	assert_null(svc_person_show(f->s, &off, "EB", false, &e));
+	assert_null(svc_person_show(f->s, &off, "EZ", false, &e2));
+	assert_int_equal(e.code, BM_ENOTFOUND);
+	assert_int_equal(e2.code, BM_ENOTFOUND);
+	assert_string_equal(e.msg + strlen("person EB"), e2.msg + strlen("person EZ"));
+	assert_int_equal(svc_person_add(f->s, &off, &(struct person_input){"EC", "C", "B", NULL,
+				NULL}, &p, &e), BM_EINVAL);
+	assert_int_equal(svc_person_update(f->s, &off, "EB", &(struct person_patch){"X", NULL, 1},
+					   &p, &e), BM_ENOTFOUND);
+}
+
+static void sessions_expire_when_idle_or_old_and_end_on_logout(void **state)
+{
+	struct fx *f = *state;
+	struct login_result lr;
+	struct bm_err e = BM_ERR_INIT;
+	struct actor a;
+
+	assert_int_equal(svc_login(f->s, "secadmin", "sec-password-1", "1.2.3.4", &lr, &e), 0);
+	clock_set(T0 + 29 * 60);
+	assert_int_equal(svc_session_resolve(f->s, lr.token, &a, &e), 0);
+	clock_set(T0 + 29 * 60 + 31 * 60);
+	assert_int_equal(svc_session_resolve(f->s, lr.token, &a, &e), BM_EAUTH);
+	/* Kept busy, it still ends after 12 hours. */
+	clock_set(T0);
+	assert_int_equal(svc_login(f->s, "secadmin", "sec-password-1", "1.2.3.4", &lr, &e), 0);
+	for (int64_t t = T0; t < T0 + 12 * 3600; t += 20 * 60) {
+		clock_set(t);
+		assert_int_equal(svc_session_resolve(f->s, lr.token, &a, &e), 0);
+	}
+	clock_set(T0 + 12 * 3600);
+	assert_int_equal(svc_session_resolve(f->s, lr.token, &a, &e), BM_EAUTH);
+	clock_set(T0);
+	login_as(f, "secadmin", "sec-password-1", &a);
+	assert_int_equal(svc_logout(f->s, &a, &e), 0);
+	assert_int_equal(svc_session_resolve(f->s, "00", &a, &e), BM_EAUTH);
+	assert_int_equal(svc_session_resolve(f->s, NULL, &a, &e), BM_EAUTH);
+}
+
+static void logout_ends_only_that_session(void **state)
+{
+	struct fx *f = *state;
+	struct login_result l1, l2;
+	struct bm_err e = BM_ERR_INIT;
+	struct actor a, b;
+
+	assert_int_equal(svc_login(f->s, "secadmin", "sec-password-1", "1.1.1.1", &l1, &e), 0);
+	assert_int_equal(svc_login(f->s, "secadmin", "sec-password-1", "1.1.1.1", &l2, &e), 0);
+	assert_string_not_equal(l1.token, l2.token);
+	assert_string_not_equal(l1.csrf, l1.token);
+	assert_int_equal(svc_session_resolve(f->s, l1.token, &a, &e), 0);
+	assert_int_equal(svc_logout(f->s, &a, &e), 0);
+	assert_int_equal(svc_session_resolve(f->s, l1.token, &a, &e), BM_EAUTH);
+	assert_int_equal(svc_session_resolve(f->s, l2.token, &b, &e), 0);
+}
+
+static void disabling_an_account_ends_its_sessions(void **state)
+{
+	struct fx *f = *state;
+	struct login_result lr;
+	struct bm_err e = BM_ERR_INIT;
+	struct actor sys, a;
+
+	login_as(f, "sysadmin", "sys-password-1", &sys);
+	assert_int_equal(svc_login(f->s, "auditor", "aud-password-1", "1.1.1.2", &lr, &e), 0);
+	assert_int_equal(svc_account_disable(f->s, &sys, "sysadmin", &e), BM_ESTATE);
+	assert_int_equal(svc_account_disable(f->s, &sys, "auditor", &e), 0);
+	assert_int_equal(svc_session_resolve(f->s, lr.token, &a, &e), BM_EAUTH);
+	assert_int_equal(svc_login(f->s, "auditor", "aud-password-1", "1.1.1.3", &lr, &e),
+			 BM_EAUTH);
+}
+
+static void password_change_needs_the_old_one(void **state)
+{
+	struct fx *f = *state;
+	struct login_result lr;
+	struct bm_err e = BM_ERR_INIT;
+	struct actor a;
+
+	login_as(f, "secadmin", "sec-password-1", &a);
+	assert_int_equal(svc_password_change(f->s, &a, "wrong-old-pw", "new-password-9", &e),
+			 BM_EPERM);
+	assert_int_equal(svc_password_change(f->s, &a, "sec-password-1", "short", &e), BM_EINVAL);
+	assert_int_equal(svc_password_change(f->s, &a, "sec-password-1", "new-password-9", &e), 0);
+	assert_int_equal(svc_login(f->s, "secadmin", "sec-password-1", "1.1.1.4", &lr, &e),
+			 BM_EAUTH);
+	assert_int_equal(svc_login(f->s, "secadmin", "new-password-9", "1.1.1.4", &lr, &e), 0);
+}
+
+struct counter {
+	int logins, failures, lockouts;
+};
+
+static int count_event(void *ctx, json_t *ev)
+{
+	struct counter *c = ctx;
+	const char *act = json_string_value(json_object_get(ev, "action"));
+	char *text = json_dumps(ev, 0);
+
+	c->logins += strcmp(act, "login") == 0;
+	c->failures += strcmp(act, "login.failure") == 0;
+	c->lockouts += strcmp(act, "login.lockout") == 0;
+	assert_null(strstr(text, "password-1")); /* never a password */
+	free(text);
+	return 0;
+}
+
+static void logins_failures_and_lockouts_are_audited(void **state)
+{
+	struct fx *f = *state;
+	struct login_result lr;
+	struct bm_err e = BM_ERR_INIT;
+	struct counter c = {0};
+	struct actor aud;
+
+	for (int i = 0; i < 5; i++)
+		svc_login(f->s, "sysadmin", "sec-password-1", "2.2.2.2", &lr, &e);
+	login_as(f, "auditor", "aud-password-1", &aud);
+	assert_int_equal(svc_audit_log(f->s, &aud, &(struct audit_query){0}, count_event, &c, &e),
+			 0);
+	assert_int_equal(c.logins, 1);
+	assert_int_equal(c.failures, 5);
+	assert_int_equal(c.lockouts, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(officers_can_log_in_with_their_roles, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(wrong_password_and_unknown_name_answer_alike, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(five_failures_lock_the_account_then_backoff_expires,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(five_failures_from_one_address_block_that_address,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(three_officer_separation_refuses_grants_with_reason,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(sysadmin_creates_accounts_but_cannot_grant_roles,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(officer_outside_scope_sees_not_found, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(sessions_expire_when_idle_or_old_and_end_on_logout,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(logout_ends_only_that_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(disabling_an_account_ends_its_sessions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(password_change_needs_the_old_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(logins_failures_and_lockouts_are_audited, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
