@@ -20,7 +20,7 @@ static double now(void)
 
 static int fill(struct svc *s, long n, struct bm_err *e)
 {
-	struct actor a = {"bench", ACTOR_LOCAL, 0, 0};
+	struct actor a = {.name = "bench", .roles = ACTOR_LOCAL};
 	char id[32];
 	int rc;
 
@@ -49,6 +49,7 @@ int main(int argc, char **argv)
 	long n = argc > 2 ? atol(argv[2]) : 1000000, rows = 0;
 	struct bm_err e = BM_ERR_INIT;
 	struct audit_verdict v;
+	struct actor a = {.name = "bench", .roles = ACTOR_LOCAL};
 	struct svc *s;
 	double t0, t1, t2;
 
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
 	t0 = now();
 	ST(s)->audit_scan(s->st, 1, 0, count_row, &rows, &e);
 	t1 = now();
-	if (svc_audit_verify(s, &(struct actor){"bench", ACTOR_LOCAL, 0, 0}, &v, &e) || v.fault) {
+	if (svc_audit_verify(s, &a, &v, &e) || v.fault) {
 		fprintf(stderr, "bench_audit: verify failed: %s\n", e.msg);
 		return 1;
 	}
