@@ -110,6 +110,76 @@ static const char *const steps[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;\n"
 	"CREATE TRIGGER audit_subjects_no_delete BEFORE DELETE ON audit_subjects\n"
 	"  BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;\n",
+
+	/* 2: placeholder: accounts (issue 3) land here. */
+	"SELECT 1;\n",
+
+	/* 3: vetting.  A review is decided once (state 0 open, 1 approved, 2
+	 * rejected); the review "in force" for a person is their latest decided
+	 * one, hence the partial (person_id, decided_at) index that the
+	 * clearance scan seeks.  Suspensions are rows, lifted by setting
+	 * lifted_at, so the history of every suspension stays. */
+	"CREATE TABLE reviews (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  person_id INTEGER NOT NULL REFERENCES persons(id),\n"
+	"  level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 3),\n"
+	"  trigger TEXT NOT NULL,\n"
+	"  opened_by TEXT NOT NULL,\n"
+	"  opened_at INTEGER NOT NULL,\n"
+	"  due_at INTEGER,\n"
+	"  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 2),\n"
+	"  decided_at INTEGER,\n"
+	"  valid_until INTEGER,\n"
+	"  reason TEXT NOT NULL,\n"
+	"  version INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX reviews_person ON reviews(person_id);\n"
+	"CREATE INDEX reviews_decided ON reviews(person_id, decided_at, id) WHERE state > 0;\n"
+	"CREATE INDEX reviews_open ON reviews(state) WHERE state = 0;\n"
+	"CREATE TABLE review_items (\n"
+	"  review_id INTEGER NOT NULL REFERENCES reviews(id),\n"
+	"  item INTEGER NOT NULL CHECK (item BETWEEN 1 AND 6),\n"
+	"  finding INTEGER NOT NULL CHECK (finding BETWEEN 1 AND 3),\n"
+	"  note TEXT NOT NULL,\n"
+	"  by TEXT NOT NULL,\n"
+	"  at INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (review_id, item)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE TABLE review_approvals (\n"
+	"  review_id INTEGER NOT NULL REFERENCES reviews(id),\n"
+	"  approver TEXT NOT NULL,\n"
+	"  at INTEGER NOT NULL,\n"
+	"  decision INTEGER NOT NULL CHECK (decision BETWEEN 1 AND 2),\n"
+	"  reason TEXT NOT NULL,\n"
+	"  PRIMARY KEY (review_id, approver)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"CREATE TABLE matters (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  person_id INTEGER NOT NULL REFERENCES persons(id),\n"
+	"  type TEXT NOT NULL,\n"
+	"  filed_by TEXT NOT NULL,\n"
+	"  filed_at INTEGER NOT NULL,\n"
+	"  detail TEXT NOT NULL,\n"
+	"  action TEXT NOT NULL,\n"
+	"  review_id INTEGER REFERENCES reviews(id)\n"
+	") STRICT;\n"
+	"CREATE INDEX matters_person ON matters(person_id);\n"
+	"CREATE TABLE suspensions (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  person_id INTEGER NOT NULL REFERENCES persons(id),\n"
+	"  since INTEGER NOT NULL,\n"
+	"  by TEXT NOT NULL,\n"
+	"  reason TEXT NOT NULL,\n"
+	"  matter_id INTEGER REFERENCES matters(id),\n"
+	"  lifted_at INTEGER,\n"
+	"  lifted_by TEXT NOT NULL DEFAULT '',\n"
+	"  lift_reason TEXT NOT NULL DEFAULT '',\n"
+	"  version INTEGER NOT NULL\n"
+	") STRICT;\n"
+	"CREATE INDEX suspensions_person ON suspensions(person_id, lifted_at);\n"
+	/* Open appointments per person, for the clearance scan's post start. */
+	"CREATE INDEX appointments_open ON appointments(person_id, start_at) "
+	"WHERE end_at IS NULL;\n",
 };
 
 /* The count of steps is the schema version a fully migrated database has. */
