@@ -183,6 +183,8 @@ static void row_person(struct imp *im, const struct csv_record *r)
 		return;
 	}
 	rc = ST(im->s)->person_insert(im->s->st, &p, &re);
+	if (rc == 0)
+		svc__touch(im->s, p.id);
 	if (rc == BM_EEXIST) {
 		bm_err_clear(&re);
 		person_exists(im, r->line, &p);
