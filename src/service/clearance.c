@@ -341,6 +341,7 @@ struct unit_tally {
 struct report_ctx {
 	struct svc *s;
 	int64_t now;
+	bool filtered;             /* a unit was named: only its subtree counts */
 	int64_t *within;           /* unit ids inside the requested subtree */
 	size_t nwithin;
 	struct unit_tally *t;
@@ -377,8 +378,8 @@ static int report_one(void *ctx, const struct facts_rec *f)
 	struct gate_status st;
 	struct unit_tally *t;
 
-	if (r->within && !bsearch(&f->unit_id, r->within, r->nwithin, sizeof *r->within,
-				  cmp_i64))
+	if (r->filtered && (r->nwithin == 0 || !bsearch(&f->unit_id, r->within, r->nwithin, sizeof *r->within,
+				  cmp_i64)))
 		return 0;
 	svc__gate_facts(f, &g);
 	gate_eval(&g, &r->s->policy, r->now, &st);
@@ -477,11 +478,11 @@ json_t *svc_report_compliance(struct svc *s, const struct actor *a, const char *
 		if ((rc = ST(s)->unit_get(s->st, 0, unit, &u, e)))
 			goto out;
 		w.root = u.id;
+		r.filtered = true;
 		if ((rc = ST(s)->unit_list(s->st, within_one, &w, e)))
 			goto out;
-		qsort(r.within, r.nwithin, sizeof *r.within, cmp_i64);
-		if (r.within == NULL)
-			r.within = calloc(1, sizeof *r.within);
+		if (r.nwithin > 1)
+			qsort(r.within, r.nwithin, sizeof *r.within, cmp_i64);
 	}
 	if ((rc = ST(s)->facts_scan(s->st, 0, report_one, &r, e)))
 		goto out;

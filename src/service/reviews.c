@@ -458,7 +458,8 @@ static int due_pick_one(void *ctx, const struct facts_rec *f)
 		return 0;
 	svc__gate_facts(f, &g);
 	if (!g.review || g.review_due == GATE_NEVER || g.review_due > d->horizon ||
-	    bsearch(&f->person_id, d->open, d->nopen, sizeof *d->open, cmp_id))
+	    (d->nopen > 0 &&
+	     bsearch(&f->person_id, d->open, d->nopen, sizeof *d->open, cmp_id)))
 		return 0;
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 64;
@@ -506,7 +507,8 @@ json_t *svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now,
 	d.horizon = now + (int64_t)first * BM_DAY;
 	if (ST(s)->review_list(s->st, 0, open_one, &d, e))
 		goto out;
-	qsort(d.open, d.nopen, sizeof *d.open, cmp_id);
+	if (d.nopen > 1)
+		qsort(d.open, d.nopen, sizeof *d.open, cmp_id);
 	if (ST(s)->facts_scan(s->st, 0, due_pick_one, &d, e) || svc__begin(s, e))
 		goto out;
 	out = json_array();

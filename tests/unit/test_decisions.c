@@ -206,6 +206,7 @@ static void test_bad_requests(void **state)
 	r = json_string("E1");
 	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
 	assert_int_equal(f->e.code, BM_EUSAGE);
+	json_decref(r);
 	r = req("E1", "secret", "");
 	assert_null(svc_decide(f->s, &aud, r, T0, &f->e));
 	assert_int_equal(f->e.code, BM_EPERM);
