@@ -75,7 +75,10 @@ extern const struct noun cli_nouns[];
 /* The verb tables of each noun. */
 extern const struct verb cmd_unit_verbs[], cmd_post_verbs[], cmd_person_verbs[],
 	cmd_appt_verbs[], cmd_import_verbs[], cmd_export_verbs[], cmd_policy_verbs[],
-	cmd_audit_verbs[], cmd_account_verbs[], cmd_role_verbs[], cmd_serve_verbs[];
+	cmd_audit_verbs[], cmd_account_verbs[], cmd_role_verbs[], cmd_serve_verbs[],
+	cmd_review_verbs[], cmd_matter_verbs[], cmd_suspend_verbs[], cmd_reinstate_verbs[],
+	cmd_activate_verbs[], cmd_status_verbs[], cmd_decide_verbs[], cmd_due_verbs[],
+	cmd_report_verbs[];
 int cmd_init(struct cli *c, struct bm_err *e);
 int cmd_demo(struct cli *c, struct bm_err *e);
 

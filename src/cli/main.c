@@ -35,6 +35,15 @@ const struct noun cli_nouns[] = {
 	{"export", "CSV export", cmd_export_verbs},
 	{"policy", "the rules' numbers, versioned", cmd_policy_verbs},
 	{"audit", "the hash-chained audit trail", cmd_audit_verbs},
+	{"review", "appointment reviews (vetting)", cmd_review_verbs},
+	{"matter", "reportable matters and violations", cmd_matter_verbs},
+	{"suspend", "suspend a clearance", cmd_suspend_verbs},
+	{"reinstate", "lift suspensions", cmd_reinstate_verbs},
+	{"activate", "take up the post (onboarding -> active)", cmd_activate_verbs},
+	{"status", "clearance status of a person", cmd_status_verbs},
+	{"decide", "access decision from the snapshot", cmd_decide_verbs},
+	{"due", "re-reviews and gates coming due", cmd_due_verbs},
+	{"report", "aggregate reports", cmd_report_verbs},
 	{"demo", "build a demo organisation", demo_verbs},
 	{"account", "login accounts", cmd_account_verbs},
 	{"role", "roles of accounts (three-officer separation)", cmd_role_verbs},
@@ -87,6 +96,12 @@ static int take_globals(struct cli *c, int argc, char **argv, bool *help, struct
 			c->json = true;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			*help = true;
+		} else if (strcmp(a, "--as") == 0) {
+			if (i + 1 >= argc || argv[i + 1][0] == '\0' ||
+			    strlen(argv[i + 1]) >= sizeof c->actor.name)
+				return bm_errf(e, BM_EUSAGE, "as", "--as needs a name (under %zu bytes)",
+					       sizeof c->actor.name);
+			snprintf(c->actor.name, sizeof c->actor.name, "%s", argv[++i]);
 		} else if (strcmp(a, "--db") == 0 || strcmp(a, "--key") == 0) {
 			if (i + 1 >= argc)
 				return bm_errf(e, BM_EUSAGE, a + 2, "%s needs a value", a);

@@ -47,6 +47,7 @@ int svc__person_derive(struct svc *s, struct person_rec *p, struct bm_err *e)
 {
 	struct derive_ctx d = {.s = s, .e = e};
 
+	svc__touch(s, p->id);
 	if (ST(s)->appt_list(s->st, p->id, derive_one, &d, e) && d.rc == 0)
 		return BM_EIO;
 	if (d.rc)
@@ -124,6 +125,10 @@ int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec
 	if (rc)
 		return rc;
 	if ((rc = check_not_holding(s, &p, &post, e)))
+		return rc;
+	/* 先审后用: a secret-related post needs a valid review at its level. */
+	if (post.level > 0 &&
+	    (rc = svc__review_covers(s, p.id, p.ext_id, post.level, clock_now(), e)))
 		return rc;
 	out->person_id = p.id;
 	out->post_id = post.id;

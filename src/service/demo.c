@@ -12,6 +12,7 @@
 #include "../lib/clock.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct unit_input demo_units[] = {
@@ -102,26 +103,69 @@ static void national_id(uint32_t *st, char out[19])
 	out[18] = '\0';
 }
 
-/* Walks the person from candidate to target along legal transitions. */
-static int walk_to(struct svc *s, const struct actor *a, const char *id, int target,
-		   struct bm_err *e)
+/* The demo's reviewers: never the opener (the demo's own actor). */
+static const struct actor demo_rev1 = {.name = "demo:reviewer-li", .roles = ACTOR_LOCAL};
+static const struct actor demo_rev2 = {.name = "demo:reviewer-chen", .roles = ACTOR_LOCAL};
+
+/* A full review: open, six findings, the approvals policy needs (or a
+ * rejection).  Returns the error, if any, with the review freed. */
+static int demo_review(struct svc *s, const struct actor *a, const char *id, int level,
+		       bool approve, struct bm_err *e)
 {
-	static const int path_active[] = {ST_REVIEWING, ST_ONBOARDING, ST_ACTIVE};
-	static const int path_leaving[] = {ST_REVIEWING, ST_ONBOARDING, ST_ACTIVE, ST_LEAVING,
-					   ST_DECONTAMINATION, ST_RELEASED};
-	const int *path = target == ST_REJECTED ? (const int[]){ST_REVIEWING, ST_REJECTED}
-			  : target >= ST_LEAVING ? path_leaving : path_active;
-	int n = target == ST_REJECTED ? 2 : target >= ST_LEAVING ? 6 : 3;
+	json_t *r = svc_review_open(s, a, id, level_name(level), e), *v;
+	int64_t rid;
+
+	if (r == NULL)
+		return e->code;
+	rid = json_integer_value(json_object_get(r, "id"));
+	json_decref(r);
+	for (int item = 1; item <= 6; item++) {
+		if ((v = svc_review_finding(s, a, rid, item, "clear", "", e)) == NULL)
+			return e->code;
+		json_decref(v);
+	}
+	if ((v = svc_review_decide(s, &demo_rev1, rid, approve, approve ? "all items clear"
+					: "conduct record incomplete", e)) == NULL)
+		return e->code;
+	json_decref(v);
+	if (!approve || s->policy.cat[level].approvers < 2)
+		return 0;
+	if ((v = svc_review_decide(s, &demo_rev2, rid, true, "concur", e)) == NULL)
+		return e->code;
+	json_decref(v);
+	return 0;
+}
+
+/* Walks the person from candidate to target through real reviews, the
+ * appointment and activation; later states follow the lifecycle. */
+static int walk_to(struct svc *s, const struct actor *a, const char *id,
+		   const struct appt_input *ap, int level, int target, struct bm_err *e)
+{
+	static const int tail[] = {ST_LEAVING, ST_DECONTAMINATION, ST_RELEASED};
+	struct appt_rec ar;
+	json_t *v;
 	int rc;
 
-	for (int i = 0; i < n; i++) {
-		if ((rc = svc__person_set_state(s, a, id, path[i], "demo", e)))
-			return rc;
-		if (path[i] == target)
-			return 0;
-		if (target == ST_SUSPENDED && path[i] == ST_ACTIVE)
-			return svc__person_set_state(s, a, id, ST_SUSPENDED, "demo", e);
+	if (target == ST_REVIEWING || target == ST_REJECTED) {
+		if (target == ST_REVIEWING) {
+			v = svc_review_open(s, a, id, level_name(level), e);
+			json_decref(v);
+			return v ? 0 : e->code;
+		}
+		return demo_review(s, a, id, level, false, e);
 	}
+	if ((rc = demo_review(s, a, id, level, true, e)) ||
+	    (rc = svc_appt_add(s, a, ap, &ar, e)) || target == ST_ONBOARDING ||
+	    (rc = svc_person_activate(s, a, id, e)))
+		return rc;
+	if (target == ST_SUSPENDED) {
+		v = svc_matter_file(s, a, id, "foreign_approach", "reported by the person", e);
+		json_decref(v);
+		return v ? 0 : e->code;
+	}
+	for (size_t i = 0; target >= ST_LEAVING && i < 3; i++)
+		if ((rc = svc__person_set_state(s, a, id, tail[i], "demo", e)) || tail[i] == target)
+			return rc;
 	return 0;
 }
 
@@ -137,6 +181,21 @@ static int pick_state(uint32_t *st)
 	return table[rnd(st) % N(table)];
 }
 
+/* Runs fn's work as of `back` seconds ago, so its review has expired by
+ * now; the clock is put back afterwards (fixed again when BAOMI_NOW was). */
+static int in_the_past(struct svc *s, const struct actor *a, const char *id,
+		       const struct appt_input *ap, int level, int64_t back, struct bm_err *e)
+{
+	int64_t t0 = clock_now();
+	const char *env = getenv("BAOMI_NOW");
+	int rc;
+
+	clock_set(t0 - back);
+	rc = walk_to(s, a, id, ap, level, ST_ACTIVE, e);
+	clock_set(env && *env ? t0 : 0);
+	return rc;
+}
+
 static int add_person(struct svc *s, const struct actor *a, uint32_t *st, int i,
 		      struct demo_summary *sum, struct bm_err *e)
 {
@@ -145,8 +204,7 @@ static int add_person(struct svc *s, const struct actor *a, uint32_t *st, int i,
 	struct person_input in = {id, name, post->unit, nid, NULL};
 	struct appt_input ap = {id, post->code, NULL, NULL};
 	struct person_rec pr;
-	struct appt_rec ar;
-	int target = pick_state(st), rc;
+	int target = pick_state(st), level, rc;
 
 	snprintf(id, sizeof id, "E%04d", 1001 + i);
 	person_name(st, name, sizeof name);
@@ -155,15 +213,29 @@ static int add_person(struct svc *s, const struct actor *a, uint32_t *st, int i,
 		snprintf(pp, sizeof pp, "E%08u", rnd(st) % 100000000);
 		in.passport = pp;
 	}
-	if ((rc = svc_person_add(s, a, &in, &pr, e)))
+	if ((rc = svc_person_add(s, a, &in, &pr, e)) || (rc = level_parse(post->level, "level",
+									     &level, e)))
 		return rc;
 	sum->persons++;
-	if (target != ST_CANDIDATE && target != ST_REJECTED) {
-		if ((rc = svc_appt_add(s, a, &ap, &ar, e)))
-			return rc;
+	if (target == ST_CANDIDATE)
+		return 0;
+	if (target != ST_REVIEWING && target != ST_REJECTED)
 		sum->appointments++;
+	level = level > 0 ? level : LEVEL_CONFIDENTIAL;
+	/* One active person in 25 was last reviewed too long ago. */
+	if (target == ST_ACTIVE && rnd(st) % 25 == 0)
+		return in_the_past(s, a, id, &ap, level,
+				   ((int64_t)s->policy.cat[level].rereview_days + 30) * BM_DAY, e);
+	if ((rc = walk_to(s, a, id, &ap, level, target, e)))
+		return rc;
+	/* One active person in 15 reported a matter that calls for a re-review. */
+	if (target == ST_ACTIVE && rnd(st) % 15 == 0) {
+		json_t *v = svc_matter_file(s, a, id, "foreign_marriage", "spouse's nationality", e);
+
+		json_decref(v);
+		return v ? 0 : e->code;
 	}
-	return target == ST_CANDIDATE ? 0 : walk_to(s, a, id, target, e);
+	return 0;
 }
 
 static int count_cb(void *ctx, int64_t unit, int level, int state, int64_t n)

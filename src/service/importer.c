@@ -163,6 +163,7 @@ static void insert_person(struct imp *im, long line, struct person_rec *p)
 	} else if (rc) {
 		row_error(im, line, &re);
 	} else {
+		svc__touch(im->s, p->id);
 		strmap_put(im->seen, p->ext_id, strlen(p->ext_id), line);
 		im->res->added++;
 	}

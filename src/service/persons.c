@@ -120,6 +120,8 @@ int svc_person_add(struct svc *s, const struct actor *a, const struct person_inp
 	    (rc = svc__person_build(s, in, unit_id, out, e)))
 		goto fail;
 	rc = ST(s)->person_insert(s->st, out, e);
+	if (rc == 0)
+		svc__touch(s, out->id);
 	if (rc == BM_EEXIST)
 		rc = bm_errf(e, BM_EEXIST, "id", "id: person %s already exists", in->ext_id);
 	if (rc || (rc = svc__audit1(s, a, "person.add", out->ext_id,
@@ -327,6 +329,25 @@ json_t *svc_person_find(struct svc *s, const struct actor *a, const char *nation
 	return arr;
 }
 
+/* Moves p to `to` inside the open transaction after core/lifecycle
+ * approves the move, with its audit event; p is updated in place. */
+int svc__person_state_tx(struct svc *s, const struct actor *a, struct person_rec *p, int to,
+			 const char *reason, struct bm_err *e)
+{
+	int from = p->state, rc;
+
+	if ((rc = lifecycle_check(p->state, to, e)))
+		return rc;
+	p->state = to;
+	p->updated = clock_now();
+	svc__touch(s, p->id);
+	if ((rc = ST(s)->person_update(s->st, p, e)))
+		return rc;
+	return svc__audit1(s, a, "person.state", p->ext_id,
+			   json_pack("{s:s, s:s, s:s}", "from", state_name(from), "to",
+				     state_name(to), "reason", reason ? reason : ""), e);
+}
+
 /* Moves a person along the lifecycle after core/lifecycle approves the move.
  * Internal: the public workflows (reviews, suspension, departure) call it
  * once their own rule holds. */
@@ -334,22 +355,14 @@ int svc__person_set_state(struct svc *s, const struct actor *a, const char *ext_
 			  const char *reason, struct bm_err *e)
 {
 	struct person_rec p;
-	int from, rc;
+	int rc;
 
 	if ((rc = svc__begin(s, e)))
 		return rc;
 	rc = ST(s)->person_get(s->st, 0, ext_id, &p, e);
 	if (rc == BM_ENOTFOUND)
 		rc = bm_errf(e, rc, "id", "person %.64s not found", ext_id);
-	if (rc || (rc = lifecycle_check(p.state, to, e)))
-		goto fail;
-	from = p.state;
-	p.state = to;
-	p.updated = clock_now();
-	if ((rc = ST(s)->person_update(s->st, &p, e)) ||
-	    (rc = svc__audit1(s, a, "person.state", ext_id,
-			      json_pack("{s:s, s:s, s:s}", "from", state_name(from), "to",
-					state_name(to), "reason", reason), e)))
+	if (rc || (rc = svc__person_state_tx(s, a, &p, to, reason, e)))
 		goto fail;
 	return svc__commit(s, e);
 fail:

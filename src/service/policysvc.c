@@ -101,6 +101,10 @@ int svc_policy_load(struct svc *s, const struct actor *a, const char *text, size
 	s->policy = p;
 	s->policy_version = r.version;
 	*version = r.version;
+	/* New rules change every clearance: re-evaluate the whole snapshot. */
+	svc__touch_all(s);
+	if (svc__snap_flush(s, NULL) != 0)
+		s->dirty_all = true;
 	goto out;
 fail:
 	svc__rollback(s);

@@ -10,6 +10,7 @@
 #include "svc_internal.h"
 #include "../core/audit.h"
 #include "../core/role.h"
+#include "../core/snapshot.h"
 #include "../lib/cjson.h"
 #include "../lib/clock.h"
 #include "../lib/mem.h"
@@ -180,6 +181,7 @@ void svc_close(struct svc *s)
 		return;
 	if (s->st != NULL)
 		s->st->ops->close(s->st);
+	snapshot_free(s->snap);
 	crypto_keys_free(s->keys);
 	buf_free(&s->scratch);
 	free(s->db_path);
@@ -202,18 +204,30 @@ int svc__begin(struct svc *s, struct bm_err *e)
 	return ST(s)->begin(s->st, e);
 }
 
+/* Commits, then brings the decision snapshot up to date with what was
+ * committed.  The write stands even when that refresh fails (a database
+ * read error); the touched set is then kept whole so the next commit
+ * retries everyone. */
 int svc__commit(struct svc *s, struct bm_err *e)
 {
+	struct bm_err fe = BM_ERR_INIT;
 	int rc = ST(s)->commit(s->st, e);
 
-	if (rc != 0)
-		ST(s)->rollback(s->st);
-	return rc;
+	if (rc != 0) {
+		svc__rollback(s);
+		return rc;
+	}
+	if (svc__snap_flush(s, &fe) != 0)
+		s->dirty_all = true;
+	bm_err_clear(&fe);
+	return 0;
 }
 
 void svc__rollback(struct svc *s)
 {
 	ST(s)->rollback(s->st);
+	s->ndirty = 0;
+	s->dirty_all = false;
 }
 
 /* Canonicalises subjects and fields, links the event to the chain head and

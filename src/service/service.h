@@ -237,4 +237,74 @@ struct demo_summary {
 int svc_demo(struct svc *s, const struct actor *a, uint32_t seed, int persons,
 	     struct demo_summary *out, struct bm_err *e);
 
+/* ---- vetting: reviews (reviews.c) ----
+ * Times are taken from the clock (lib/clock.h); `now` arguments let the
+ * server and tests name the instant.  Every function returning json_t
+ * returns a new reference (the one JSON view) or NULL with e filled. */
+/* Opens a review of person at level (officer/secadmin).  A candidate or
+ * rejected person moves to reviewing; an on-post person gets a re-review. */
+json_t *svc_review_open(struct svc *s, const struct actor *a, const char *person,
+			const char *level, struct bm_err *e);
+/* Records checklist item 1..6 (DESIGN.md §1.2): finding clear, concern or
+ * disqualifying, with a note. */
+json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review,
+			   int item, const char *finding, const char *note, struct bm_err *e);
+/* A reviewer approves or rejects with a reason.  Neither the opener nor the
+ * person under review may decide; core reviews need policy-many distinct
+ * approvers; approval needs every item recorded and none disqualifying. */
+json_t *svc_review_decide(struct svc *s, const struct actor *a, int64_t review, bool approve,
+			  const char *reason, struct bm_err *e);
+json_t *svc_review_show(struct svc *s, const struct actor *a, int64_t review,
+			struct bm_err *e);
+/* A person's reviews, or every open review when person is NULL. */
+json_t *svc_review_list(struct svc *s, const struct actor *a, const char *person,
+			struct bm_err *e);
+/* Opens a re-review for every on-post person whose review falls due within
+ * the policy's first reminder offset of now and who has none open; returns
+ * the array of reviews opened (actor "system" when a is NULL). */
+json_t *svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now,
+			     struct bm_err *e);
+
+/* ---- vetting: matters, suspension, activation (matters.c) ---- */
+/* Files a matter of a policy type about person (the person themselves or
+ * an officer); policy decides: suspend at once or re-review within N days. */
+json_t *svc_matter_file(struct svc *s, const struct actor *a, const char *person,
+			const char *type, const char *detail, struct bm_err *e);
+json_t *svc_matter_list(struct svc *s, const struct actor *a, const char *person,
+			struct bm_err *e);
+int svc_person_suspend(struct svc *s, const struct actor *a, const char *person,
+		       const char *reason, struct bm_err *e);
+int svc_person_reinstate(struct svc *s, const struct actor *a, const char *person,
+			 const char *reason, struct bm_err *e);
+/* onboarding -> active, only when every gate of the category holds. */
+int svc_person_activate(struct svc *s, const struct actor *a, const char *person,
+			struct bm_err *e);
+
+/* ---- clearance, due list, compliance (clearance.c) ---- */
+/* Builds the decision snapshot now (the server calls it at start). */
+int svc_snapshot_load(struct svc *s, struct bm_err *e);
+/* {person, state, category, level, cleared, gates[], valid_until, next_due}. */
+json_t *svc_clearance(struct svc *s, const struct actor *a, const char *person, int64_t now,
+		      struct bm_err *e);
+/* Reviews and gates coming due within `within` seconds of now. */
+json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, int64_t within,
+		struct bm_err *e);
+/* Per unit (subtree of unit, or all): persons by category and state,
+ * cleared or not, the most common reasons for not being cleared. */
+json_t *svc_report_compliance(struct svc *s, const struct actor *a, const char *unit,
+			      int64_t now, struct bm_err *e);
+
+/* ---- decisions (decisions.c) ---- */
+/* req: {"person", "action", "object": {"level", "compartments": [..]}}.
+ * Returns {"allow", "reasons": [{code, message, message_zh}],
+ * "evaluated_at", "snapshot"}.  From the snapshot only; an unknown person
+ * is a denial.  BM_EINVAL/BM_EUSAGE for a malformed request. */
+json_t *svc_decide(struct svc *s, const struct actor *a, const json_t *req, int64_t now,
+		   struct bm_err *e);
+/* reqs: an array of up to 10,000 requests; {"results": [...], ...}. */
+json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *reqs,
+			 int64_t now, struct bm_err *e);
+/* Decisions answered since open (for /metrics). */
+void svc_decision_counts(const struct svc *s, uint64_t *allow, uint64_t *deny);
+
 #endif

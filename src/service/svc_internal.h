@@ -9,10 +9,12 @@
 
 #include "service.h"
 #include "../core/policy.h"
+#include "../core/gate.h"
 #include "../lib/crypto.h"
 #include "../store/store.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 
 struct svc {
 	struct store *st;
@@ -26,6 +28,16 @@ struct svc {
 		int64_t id;
 		char code[BM_CODE_MAX];
 	} ucache[256];
+	/* The decision snapshot (core/snapshot.h), built on first use or by
+	 * svc_snapshot_load; NULL until then.  Writes record the persons they
+	 * touch (svc__touch); svc__commit refreshes exactly those after the
+	 * commit succeeds, svc__rollback forgets them. */
+	struct snapshot *snap;
+	int64_t dirty[64];
+	int ndirty;
+	bool dirty_all;            /* too many touched, or the policy changed */
+	uint64_t snap_gen;         /* bumped by every refresh */
+	_Atomic uint64_t decisions_allow, decisions_deny;
 };
 
 /* Dispatch to the store backend. */
@@ -76,6 +88,10 @@ int svc__person_derive(struct svc *s, struct person_rec *p, struct bm_err *e);
 int svc__person_set_state(struct svc *s, const struct actor *a, const char *ext_id, int to,
 			  const char *reason, struct bm_err *e);
 
+/* The same move inside the open transaction; p is updated in place. */
+int svc__person_state_tx(struct svc *s, const struct actor *a, struct person_rec *p, int to,
+			 const char *reason, struct bm_err *e);
+
 /* Views: the single JSON shape of each record (new references). */
 json_t *svc__unit_json(struct svc *s, const struct unit_rec *u);
 json_t *svc__post_json(struct svc *s, const struct post_rec *p);
@@ -102,6 +118,38 @@ int svc__scope_check(struct svc *s, const struct actor *a, int64_t unit_id, cons
 /* Creates the three officers in the open transaction. */
 int svc__officers_add_tx(struct svc *s, const struct actor *a, struct svc_officers *pw,
 			 struct bm_err *e);
+
+/* ---- clearance (clearance.c) ---- */
+/* Marks a person whose clearance the open transaction may change. */
+void svc__touch(struct svc *s, int64_t person_id);
+void svc__touch_all(struct svc *s);
+/* After a commit: refreshes the touched persons' snapshot entries. */
+int svc__snap_flush(struct svc *s, struct bm_err *e);
+/* The snapshot, built from the store on first use. */
+int svc__snap(struct svc *s, struct snapshot **out, struct bm_err *e);
+/* Turns stored facts into gate facts (core/gate.h). */
+void svc__gate_facts(const struct facts_rec *r, struct gate_facts *g);
+/* The facts of person ext_id (BM_ENOTFOUND naming field "person"). */
+int svc__facts(struct svc *s, const char *ext_id, struct facts_rec *out, struct bm_err *e);
+/* A facts_scan callback keeping the one row in ctx (a facts_rec). */
+int svc__facts_keep(void *ctx, const struct facts_rec *r);
+/* An instant as ISO text; 0 and GATE_NEVER are null. */
+json_t *svc__time_json(int64_t t);
+/* True when the actor is the person ext_id (name "ext" or "<kind>:ext"). */
+bool svc__actor_is(const struct actor *a, const char *ext_id);
+/* Checks a free-text reason or note (required or not) of < BM_REASON_MAX. */
+int svc__check_text(const char *field, const char *v, bool required, struct bm_err *e);
+
+/* ---- reviews (reviews.c) ---- */
+/* Refuses (BM_ESTATE, with the reason code) unless person_id holds an
+ * approved review at level or above that is still valid at now. */
+int svc__review_covers(struct svc *s, int64_t person_id, const char *ext_id, int level,
+		       int64_t now, struct bm_err *e);
+/* Opens a review in the open transaction (no audit); *out gets it. */
+int svc__review_open_tx(struct svc *s, const struct actor *a, struct person_rec *p,
+			int level, const char *trigger, int64_t due, struct review_rec *out,
+			struct bm_err *e);
+json_t *svc__review_json(struct svc *s, const struct review_rec *r, bool detail);
 
 /* Loads the newest stored policy into s->policy (built-in cn when none). */
 int svc__policy_load_current(struct svc *s, struct bm_err *e);

@@ -123,6 +123,88 @@ struct session_rec {
 	bool revoked;
 };
 
+/* A review case (vetting).  state: REVIEW_OPEN, _APPROVED, _REJECTED. */
+enum { REVIEW_OPEN = 0, REVIEW_APPROVED = 1, REVIEW_REJECTED = 2 };
+#define BM_REASON_MAX 512  /* reasons, notes, details: < 512 bytes of UTF-8 */
+
+struct review_rec {
+	int64_t id;
+	int64_t person_id;
+	int level;                 /* target level 1..3 */
+	char trigger[32];          /* "initial", "rereview", "matter:<type>" */
+	char opened_by[BM_CODE_MAX];
+	int64_t opened_at;
+	int64_t due_at;            /* a re-review must be decided by then; 0 none */
+	int state;
+	int64_t decided_at;        /* 0 while open */
+	int64_t valid_until;       /* approved: re-review due; else 0 */
+	char reason[BM_REASON_MAX];
+	int64_t version;
+};
+
+/* One checklist item (1..6, DESIGN.md §1.2) of a review. finding 1 clear,
+ * 2 concern, 3 disqualifying. */
+struct review_item_rec {
+	int64_t review_id;
+	int item;
+	int finding;
+	char note[BM_REASON_MAX];
+	char by[BM_CODE_MAX];
+	int64_t at;
+};
+
+/* One reviewer's decision on a review (decision 1 approve, 2 reject). */
+struct approval_rec {
+	int64_t review_id;
+	char approver[BM_CODE_MAX];
+	int64_t at;
+	int decision;
+	char reason[BM_REASON_MAX];
+};
+
+struct matter_rec {
+	int64_t id;
+	int64_t person_id;
+	char type[32];
+	char filed_by[BM_CODE_MAX];
+	int64_t filed_at;
+	char detail[BM_REASON_MAX];
+	char action[32];           /* what policy made of it: "suspend", "rereview" */
+	int64_t review_id;         /* the re-review it opened; 0 none */
+};
+
+/* A suspension; in force while lifted_at is 0. */
+struct suspension_rec {
+	int64_t id;
+	int64_t person_id;
+	int64_t since;
+	char by[BM_CODE_MAX];
+	char reason[BM_REASON_MAX];
+	int64_t matter_id;         /* 0 when imposed directly */
+	int64_t lifted_at;
+	char lifted_by[BM_CODE_MAX];
+	char lift_reason[BM_REASON_MAX];
+	int64_t version;
+};
+
+/* Everything the gates of one person need, read in one go (the clearance
+ * scan).  The review in force is the person's latest decided review. */
+struct facts_rec {
+	int64_t person_id;
+	char ext_id[BM_CODE_MAX];
+	int64_t unit_id;
+	int state;
+	int level;
+	char compartments[BM_COMP_MAX];
+	int64_t review_id;         /* 0 when no review was ever decided */
+	int review_state;          /* REVIEW_APPROVED or REVIEW_REJECTED */
+	int review_level;
+	int64_t review_decided_at;
+	int64_t review_valid_until;
+	int64_t suspended_since;   /* earliest suspension in force; 0 none */
+	int64_t post_since;        /* earliest open appointment start; 0 none */
+};
+
 struct person_filter {
 	int64_t unit_root;         /* 0 = all; else this unit and its subtree */
 	int level;                 /* -1 = any */
@@ -150,6 +232,12 @@ typedef int (*store_policy_cb)(void *ctx, const struct policy_rec *r);
 typedef int (*store_audit_cb)(void *ctx, const struct audit_rec *r);
 typedef int (*store_account_cb)(void *ctx, const struct account_rec *r);
 typedef int (*store_session_cb)(void *ctx, const struct session_rec *r);
+typedef int (*store_review_cb)(void *ctx, const struct review_rec *r);
+typedef int (*store_item_cb)(void *ctx, const struct review_item_rec *r);
+typedef int (*store_approval_cb)(void *ctx, const struct approval_rec *r);
+typedef int (*store_matter_cb)(void *ctx, const struct matter_rec *r);
+typedef int (*store_susp_cb)(void *ctx, const struct suspension_rec *r);
+typedef int (*store_facts_cb)(void *ctx, const struct facts_rec *r);
 typedef int (*store_count_cb)(void *ctx, int64_t unit_id, int level, int state, int64_t n);
 
 enum store_open_flags {
@@ -237,6 +325,35 @@ struct store_ops {
 	int (*session_revoke)(struct store *s, int64_t id, int64_t account_id, struct bm_err *e);
 	int (*session_list)(struct store *s, int64_t account_id, store_session_cb cb, void *ctx,
 			    struct bm_err *e);
+
+	/* ---- vetting (schema step 3) ---- */
+	int (*review_insert)(struct store *s, struct review_rec *r, struct bm_err *e);
+	int (*review_get)(struct store *s, int64_t id, struct review_rec *r, struct bm_err *e);
+	/* Optimistic like person_update. */
+	int (*review_update)(struct store *s, struct review_rec *r, struct bm_err *e);
+	/* A person's reviews (person_id 0: every open review), by id. */
+	int (*review_list)(struct store *s, int64_t person_id, store_review_cb cb, void *ctx,
+			   struct bm_err *e);
+	/* Inserts or replaces item r->item of the review. */
+	int (*review_item_set)(struct store *s, const struct review_item_rec *r, struct bm_err *e);
+	int (*review_item_list)(struct store *s, int64_t review_id, store_item_cb cb, void *ctx,
+				struct bm_err *e);
+	/* BM_EEXIST when the approver already decided this review. */
+	int (*approval_insert)(struct store *s, const struct approval_rec *r, struct bm_err *e);
+	int (*approval_list)(struct store *s, int64_t review_id, store_approval_cb cb, void *ctx,
+			     struct bm_err *e);
+	int (*matter_insert)(struct store *s, struct matter_rec *r, struct bm_err *e);
+	int (*matter_list)(struct store *s, int64_t person_id, store_matter_cb cb, void *ctx,
+			   struct bm_err *e);
+	int (*suspension_insert)(struct store *s, struct suspension_rec *r, struct bm_err *e);
+	int (*suspension_update)(struct store *s, struct suspension_rec *r, struct bm_err *e);
+	int (*suspension_list)(struct store *s, int64_t person_id, store_susp_cb cb, void *ctx,
+			       struct bm_err *e);
+	/* The gate facts of one person (person_id > 0) or of everyone, in id
+	 * order (person_id 0). */
+	int (*facts_scan)(struct store *s, int64_t person_id, store_facts_cb cb, void *ctx,
+			  struct bm_err *e);
+	int (*person_total)(struct store *s, int64_t *n, struct bm_err *e);
 };
 
 /* The SQLite backend. */

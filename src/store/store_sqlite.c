@@ -49,6 +49,24 @@
 	"locked_until, version, created"
 #define SESSION_COLS "id, token_hash, account_id, created, last_seen, expires_abs, client, " \
 	"revoked"
+#define REVIEW_COLS "id, person_id, level, trigger, opened_by, opened_at, due_at, state, " \
+	"decided_at, valid_until, reason, version"
+#define ITEM_COLS "review_id, item, finding, note, by, at"
+#define APPROVAL_COLS "review_id, approver, at, decision, reason"
+#define MATTER_COLS "id, person_id, type, filed_by, filed_at, detail, action, review_id"
+#define SUSP_COLS "id, person_id, since, by, reason, matter_id, lifted_at, lifted_by, " \
+	"lift_reason, version"
+/* The gate facts: the review in force is the latest decided one (the
+ * partial index reviews_decided serves the inner lookup). */
+#define FACTS_SQL "SELECT p.id, p.ext_id, p.unit_id, p.state, p.level, p.compartments, " \
+	"r.id, r.state, r.level, r.decided_at, r.valid_until, " \
+	"(SELECT min(since) FROM suspensions s WHERE s.person_id = p.id " \
+	"AND s.lifted_at IS NULL), " \
+	"(SELECT min(start_at) FROM appointments a WHERE a.person_id = p.id " \
+	"AND a.end_at IS NULL) " \
+	"FROM persons p LEFT JOIN reviews r ON r.id = (SELECT x.id FROM reviews x " \
+	"WHERE x.person_id = p.id AND x.state > 0 ORDER BY x.decided_at DESC, x.id DESC " \
+	"LIMIT 1) "
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -66,6 +84,10 @@ enum stmt_id {
 	ST_ACCOUNT_VERSION, ST_ACCOUNT_LIST,
 	ST_SESSION_INS, ST_SESSION_BY_HASH, ST_SESSION_TOUCH, ST_SESSION_REVOKE,
 	ST_SESSION_REVOKE_ALL, ST_SESSION_LIST, ST_SESSION_LIST_ACCOUNT,
+	ST_REVIEW_INS, ST_REVIEW_GET, ST_REVIEW_UPD, ST_REVIEW_VERSION, ST_REVIEW_LIST_PERSON,
+	ST_REVIEW_LIST_OPEN, ST_ITEM_SET, ST_ITEM_LIST, ST_APPROVAL_INS, ST_APPROVAL_LIST,
+	ST_MATTER_INS, ST_MATTER_LIST, ST_SUSP_INS, ST_SUSP_UPD, ST_SUSP_VERSION, ST_SUSP_LIST,
+	ST_FACTS_ONE, ST_FACTS_ALL, ST_PERSON_TOTAL,
 	ST__COUNT
 };
 
@@ -151,6 +173,37 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions ORDER BY id DESC",
 	[ST_SESSION_LIST_ACCOUNT] = "SELECT " SESSION_COLS " FROM sessions "
 		"WHERE account_id = $1 ORDER BY id DESC",
+	[ST_REVIEW_INS] = "INSERT INTO reviews(person_id, level, trigger, opened_by, opened_at, "
+		"due_at, state, decided_at, valid_until, reason, version) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)",
+	[ST_REVIEW_GET] = "SELECT " REVIEW_COLS " FROM reviews WHERE id = $1",
+	[ST_REVIEW_UPD] = "UPDATE reviews SET level = $1, due_at = $2, state = $3, "
+		"decided_at = $4, valid_until = $5, reason = $6, version = version + 1 "
+		"WHERE id = $7 AND version = $8",
+	[ST_REVIEW_VERSION] = "SELECT version FROM reviews WHERE id = $1",
+	[ST_REVIEW_LIST_PERSON] = "SELECT " REVIEW_COLS " FROM reviews WHERE person_id = $1 "
+		"ORDER BY id",
+	[ST_REVIEW_LIST_OPEN] = "SELECT " REVIEW_COLS " FROM reviews WHERE state = 0 ORDER BY id",
+	[ST_ITEM_SET] = "INSERT INTO review_items(" ITEM_COLS ") VALUES ($1, $2, $3, $4, $5, $6) "
+		"ON CONFLICT(review_id, item) DO UPDATE SET finding = excluded.finding, "
+		"note = excluded.note, by = excluded.by, at = excluded.at",
+	[ST_ITEM_LIST] = "SELECT " ITEM_COLS " FROM review_items WHERE review_id = $1 ORDER BY item",
+	[ST_APPROVAL_INS] = "INSERT INTO review_approvals(" APPROVAL_COLS ") "
+		"VALUES ($1, $2, $3, $4, $5)",
+	[ST_APPROVAL_LIST] = "SELECT " APPROVAL_COLS " FROM review_approvals WHERE review_id = $1 "
+		"ORDER BY at, approver",
+	[ST_MATTER_INS] = "INSERT INTO matters(person_id, type, filed_by, filed_at, detail, action, "
+		"review_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	[ST_MATTER_LIST] = "SELECT " MATTER_COLS " FROM matters WHERE person_id = $1 ORDER BY id",
+	[ST_SUSP_INS] = "INSERT INTO suspensions(person_id, since, by, reason, matter_id, version) "
+		"VALUES ($1, $2, $3, $4, $5, 1)",
+	[ST_SUSP_UPD] = "UPDATE suspensions SET lifted_at = $1, lifted_by = $2, lift_reason = $3, "
+		"version = version + 1 WHERE id = $4 AND version = $5",
+	[ST_SUSP_VERSION] = "SELECT version FROM suspensions WHERE id = $1",
+	[ST_SUSP_LIST] = "SELECT " SUSP_COLS " FROM suspensions WHERE person_id = $1 ORDER BY id",
+	[ST_FACTS_ONE] = FACTS_SQL "WHERE p.id = $1",
+	[ST_FACTS_ALL] = FACTS_SQL "ORDER BY p.id",
+	[ST_PERSON_TOTAL] = "SELECT count(*) FROM persons",
 };
 
 /* person_list and audit_query build their SQL from the filters present;
@@ -1950,6 +2003,354 @@ static int sq_session_list(struct store *st, int64_t account_id, store_session_c
 	return rc;
 }
 
+/* -------------------------------------------------------------- vetting */
+
+static void fill_review(sqlite3_stmt *st, struct review_rec *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->person_id = sqlite3_column_int64(st, 1);
+	r->level = sqlite3_column_int(st, 2);
+	col_str(st, 3, r->trigger, sizeof r->trigger);
+	col_str(st, 4, r->opened_by, sizeof r->opened_by);
+	r->opened_at = sqlite3_column_int64(st, 5);
+	r->due_at = sqlite3_column_int64(st, 6);
+	r->state = sqlite3_column_int(st, 7);
+	r->decided_at = sqlite3_column_int64(st, 8);
+	r->valid_until = sqlite3_column_int64(st, 9);
+	col_str(st, 10, r->reason, sizeof r->reason);
+	r->version = sqlite3_column_int64(st, 11);
+}
+
+static void fill_item(sqlite3_stmt *st, struct review_item_rec *r)
+{
+	r->review_id = sqlite3_column_int64(st, 0);
+	r->item = sqlite3_column_int(st, 1);
+	r->finding = sqlite3_column_int(st, 2);
+	col_str(st, 3, r->note, sizeof r->note);
+	col_str(st, 4, r->by, sizeof r->by);
+	r->at = sqlite3_column_int64(st, 5);
+}
+
+static void fill_approval(sqlite3_stmt *st, struct approval_rec *r)
+{
+	r->review_id = sqlite3_column_int64(st, 0);
+	col_str(st, 1, r->approver, sizeof r->approver);
+	r->at = sqlite3_column_int64(st, 2);
+	r->decision = sqlite3_column_int(st, 3);
+	col_str(st, 4, r->reason, sizeof r->reason);
+}
+
+static void fill_matter(sqlite3_stmt *st, struct matter_rec *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->person_id = sqlite3_column_int64(st, 1);
+	col_str(st, 2, r->type, sizeof r->type);
+	col_str(st, 3, r->filed_by, sizeof r->filed_by);
+	r->filed_at = sqlite3_column_int64(st, 4);
+	col_str(st, 5, r->detail, sizeof r->detail);
+	col_str(st, 6, r->action, sizeof r->action);
+	r->review_id = sqlite3_column_int64(st, 7);
+}
+
+static void fill_susp(sqlite3_stmt *st, struct suspension_rec *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->person_id = sqlite3_column_int64(st, 1);
+	r->since = sqlite3_column_int64(st, 2);
+	col_str(st, 3, r->by, sizeof r->by);
+	col_str(st, 4, r->reason, sizeof r->reason);
+	r->matter_id = sqlite3_column_int64(st, 5);
+	r->lifted_at = sqlite3_column_int64(st, 6);
+	col_str(st, 7, r->lifted_by, sizeof r->lifted_by);
+	col_str(st, 8, r->lift_reason, sizeof r->lift_reason);
+	r->version = sqlite3_column_int64(st, 9);
+}
+
+/* The clearance scan's hot path: fixed columns, no allocation. */
+static void fill_facts(sqlite3_stmt *st, struct facts_rec *r)
+{
+	r->person_id = sqlite3_column_int64(st, 0);
+	col_str(st, 1, r->ext_id, sizeof r->ext_id);
+	r->unit_id = sqlite3_column_int64(st, 2);
+	r->state = sqlite3_column_int(st, 3);
+	r->level = sqlite3_column_int(st, 4);
+	col_str(st, 5, r->compartments, sizeof r->compartments);
+	r->review_id = sqlite3_column_int64(st, 6);
+	r->review_state = sqlite3_column_int(st, 7);
+	r->review_level = sqlite3_column_int(st, 8);
+	r->review_decided_at = sqlite3_column_int64(st, 9);
+	r->review_valid_until = sqlite3_column_int64(st, 10);
+	r->suspended_since = sqlite3_column_int64(st, 11);
+	r->post_since = sqlite3_column_int64(st, 12);
+}
+
+/* One list function per record type: cached statement id, bound to key
+ * ($1) when the statement takes it, walked to the end. */
+#define VET_LIST(fname, rectype, cbtype, filler)                                       \
+	static int fname(struct sq *s, enum stmt_id id, int64_t key, cbtype cb, void *ctx, \
+			 struct bm_err *e)                                               \
+	{                                                                               \
+		struct rectype r;                                                       \
+		sqlite3_stmt *q;                                                        \
+		int rc, stop = 0;                                                       \
+		if ((rc = stmt_get(s, id, &q, e)) != 0)                                 \
+			return rc;                                                      \
+		if (sqlite3_bind_parameter_count(q) > 0)                                \
+			sqlite3_bind_int64(q, 1, key);                                  \
+		while (stop == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {             \
+			memset(&r, 0, sizeof r);                                        \
+			filler(q, &r);                                                  \
+			stop = cb(ctx, &r);                                             \
+		}                                                                       \
+		if (stop != 0)                                                          \
+			rc = stop;                                                      \
+		else                                                                    \
+			rc = rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);                \
+		stmt_done(s->st[id], q);                                                \
+		return rc;                                                              \
+	}
+
+VET_LIST(list_reviews, review_rec, store_review_cb, fill_review)
+VET_LIST(list_items, review_item_rec, store_item_cb, fill_item)
+VET_LIST(list_approvals, approval_rec, store_approval_cb, fill_approval)
+VET_LIST(list_matters, matter_rec, store_matter_cb, fill_matter)
+VET_LIST(list_susps, suspension_rec, store_susp_cb, fill_susp)
+VET_LIST(list_facts, facts_rec, store_facts_cb, fill_facts)
+
+/* Runs a cached write statement already bound; maps failures via w and
+ * a foreign-key failure to "person not found". */
+static int vet_write(struct sq *s, enum stmt_id id, sqlite3_stmt *q, const struct wctx *w,
+		     struct bm_err *e)
+{
+	int rc = step_write(s, q, w, e);
+
+	stmt_put(s, id, q);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "person_id", "a referenced person or review does not exist");
+	return rc;
+}
+
+static int sq_review_insert(struct store *st, struct review_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_REVIEW_INS, &q, e)) != 0)
+		return rc;
+	stamp(&r->opened_at, NULL);
+	sqlite3_bind_int64(q, 1, r->person_id);
+	sqlite3_bind_int(q, 2, r->level);
+	bind_str(q, 3, r->trigger, sizeof r->trigger);
+	bind_str(q, 4, r->opened_by, sizeof r->opened_by);
+	sqlite3_bind_int64(q, 5, r->opened_at);
+	bind_opt(q, 6, r->due_at);
+	sqlite3_bind_int(q, 7, r->state);
+	bind_opt(q, 8, r->decided_at);
+	bind_opt(q, 9, r->valid_until);
+	bind_str(q, 10, r->reason, sizeof r->reason);
+	if ((rc = vet_write(s, ST_REVIEW_INS, q, NULL, e)) == 0) {
+		r->id = sqlite3_last_insert_rowid(s->db);
+		r->version = 1;
+	}
+	return rc;
+}
+
+static int sq_review_get(struct store *st, int64_t id, struct review_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc = get_one(s, ST_REVIEW_GET, id, NULL, &q, e);
+
+	if (rc == 1)
+		fill_review(q, r);
+	if (q != NULL)
+		stmt_put(s, ST_REVIEW_GET, q);
+	if (rc == 0)
+		return not_found(e, "review", "id", id, NULL);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_review_update(struct store *st, struct review_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	char name[32];
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_REVIEW_UPD, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int(q, 1, r->level);
+	bind_opt(q, 2, r->due_at);
+	sqlite3_bind_int(q, 3, r->state);
+	bind_opt(q, 4, r->decided_at);
+	bind_opt(q, 5, r->valid_until);
+	bind_str(q, 6, r->reason, sizeof r->reason);
+	sqlite3_bind_int64(q, 7, r->id);
+	sqlite3_bind_int64(q, 8, r->version);
+	if ((rc = vet_write(s, ST_REVIEW_UPD, q, NULL, e)) != 0)
+		return rc;
+	snprintf(name, sizeof name, "%lld", (long long)r->id);
+	if (sqlite3_changes(s->db) == 0)
+		return explain_stale(s, ST_REVIEW_VERSION, r->id, "review", name, e);
+	r->version++;
+	return 0;
+}
+
+static int sq_review_list(struct store *st, int64_t person_id, store_review_cb cb, void *ctx,
+			  struct bm_err *e)
+{
+	return list_reviews(SQ(st), person_id ? ST_REVIEW_LIST_PERSON : ST_REVIEW_LIST_OPEN,
+			    person_id, cb, ctx, e);
+}
+
+static int sq_review_item_set(struct store *st, const struct review_item_rec *r,
+			      struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_ITEM_SET, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, r->review_id);
+	sqlite3_bind_int(q, 2, r->item);
+	sqlite3_bind_int(q, 3, r->finding);
+	bind_str(q, 4, r->note, sizeof r->note);
+	bind_str(q, 5, r->by, sizeof r->by);
+	sqlite3_bind_int64(q, 6, r->at ? r->at : (int64_t)time(NULL));
+	return vet_write(s, ST_ITEM_SET, q, NULL, e);
+}
+
+static int sq_review_item_list(struct store *st, int64_t review_id, store_item_cb cb, void *ctx,
+			       struct bm_err *e)
+{
+	return list_items(SQ(st), ST_ITEM_LIST, review_id, cb, ctx, e);
+}
+
+static int sq_approval_insert(struct store *st, const struct approval_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	struct wctx w = { "approver", "decision by", r->approver };
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_APPROVAL_INS, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, r->review_id);
+	bind_str(q, 2, r->approver, sizeof r->approver);
+	sqlite3_bind_int64(q, 3, r->at ? r->at : (int64_t)time(NULL));
+	sqlite3_bind_int(q, 4, r->decision);
+	bind_str(q, 5, r->reason, sizeof r->reason);
+	return vet_write(s, ST_APPROVAL_INS, q, &w, e);
+}
+
+static int sq_approval_list(struct store *st, int64_t review_id, store_approval_cb cb,
+			    void *ctx, struct bm_err *e)
+{
+	return list_approvals(SQ(st), ST_APPROVAL_LIST, review_id, cb, ctx, e);
+}
+
+static int sq_matter_insert(struct store *st, struct matter_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_MATTER_INS, &q, e)) != 0)
+		return rc;
+	stamp(&r->filed_at, NULL);
+	sqlite3_bind_int64(q, 1, r->person_id);
+	bind_str(q, 2, r->type, sizeof r->type);
+	bind_str(q, 3, r->filed_by, sizeof r->filed_by);
+	sqlite3_bind_int64(q, 4, r->filed_at);
+	bind_str(q, 5, r->detail, sizeof r->detail);
+	bind_str(q, 6, r->action, sizeof r->action);
+	bind_opt(q, 7, r->review_id);
+	if ((rc = vet_write(s, ST_MATTER_INS, q, NULL, e)) == 0)
+		r->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sq_matter_list(struct store *st, int64_t person_id, store_matter_cb cb, void *ctx,
+			  struct bm_err *e)
+{
+	return list_matters(SQ(st), ST_MATTER_LIST, person_id, cb, ctx, e);
+}
+
+static int sq_suspension_insert(struct store *st, struct suspension_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_SUSP_INS, &q, e)) != 0)
+		return rc;
+	stamp(&r->since, NULL);
+	sqlite3_bind_int64(q, 1, r->person_id);
+	sqlite3_bind_int64(q, 2, r->since);
+	bind_str(q, 3, r->by, sizeof r->by);
+	bind_str(q, 4, r->reason, sizeof r->reason);
+	bind_opt(q, 5, r->matter_id);
+	if ((rc = vet_write(s, ST_SUSP_INS, q, NULL, e)) == 0) {
+		r->id = sqlite3_last_insert_rowid(s->db);
+		r->version = 1;
+	}
+	return rc;
+}
+
+static int sq_suspension_update(struct store *st, struct suspension_rec *r, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	char name[32];
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_SUSP_UPD, &q, e)) != 0)
+		return rc;
+	bind_opt(q, 1, r->lifted_at);
+	bind_str(q, 2, r->lifted_by, sizeof r->lifted_by);
+	bind_str(q, 3, r->lift_reason, sizeof r->lift_reason);
+	sqlite3_bind_int64(q, 4, r->id);
+	sqlite3_bind_int64(q, 5, r->version);
+	if ((rc = vet_write(s, ST_SUSP_UPD, q, NULL, e)) != 0)
+		return rc;
+	snprintf(name, sizeof name, "%lld", (long long)r->id);
+	if (sqlite3_changes(s->db) == 0)
+		return explain_stale(s, ST_SUSP_VERSION, r->id, "suspension", name, e);
+	r->version++;
+	return 0;
+}
+
+static int sq_suspension_list(struct store *st, int64_t person_id, store_susp_cb cb, void *ctx,
+			      struct bm_err *e)
+{
+	return list_susps(SQ(st), ST_SUSP_LIST, person_id, cb, ctx, e);
+}
+
+static int sq_facts_scan(struct store *st, int64_t person_id, store_facts_cb cb, void *ctx,
+			 struct bm_err *e)
+{
+	return list_facts(SQ(st), person_id ? ST_FACTS_ONE : ST_FACTS_ALL, person_id, cb, ctx,
+			  e);
+}
+
+static int sq_person_total(struct store *st, int64_t *n, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	*n = 0;
+	if ((rc = stmt_get(s, ST_PERSON_TOTAL, &q, e)) != 0)
+		return rc;
+	rc = step_row(s, q, e);
+	if (rc == 1)
+		*n = sqlite3_column_int64(q, 0);
+	stmt_put(s, ST_PERSON_TOTAL, q);
+	return rc < 0 ? rc : 0;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1993,4 +2394,19 @@ const struct store_ops store_sqlite_ops = {
 	.session_touch = sq_session_touch,
 	.session_revoke = sq_session_revoke,
 	.session_list = sq_session_list,
+	.review_insert = sq_review_insert,
+	.review_get = sq_review_get,
+	.review_update = sq_review_update,
+	.review_list = sq_review_list,
+	.review_item_set = sq_review_item_set,
+	.review_item_list = sq_review_item_list,
+	.approval_insert = sq_approval_insert,
+	.approval_list = sq_approval_list,
+	.matter_insert = sq_matter_insert,
+	.matter_list = sq_matter_list,
+	.suspension_insert = sq_suspension_insert,
+	.suspension_update = sq_suspension_update,
+	.suspension_list = sq_suspension_list,
+	.facts_scan = sq_facts_scan,
+	.person_total = sq_person_total,
 };

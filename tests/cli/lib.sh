@@ -45,6 +45,21 @@ setup_org() {
 	expect 0 post add P-300 --unit HQ-A --level 1 || return 1
 }
 
+# review_ok PERSON LEVEL: an approved review (two reviewers, so core passes
+# too); the opener is the local user, the reviewers are named with --as.
+review_ok() {
+	local rid
+	expect 0 review open "$1" --level "$2" --json || return 1
+	rid=$(json v.id)
+	for i in 1 2 3 4 5 6; do
+		expect 0 review finding "$rid" "$i" clear || return 1
+	done
+	expect 0 --as rev-a review approve "$rid" --reason ok --json || return 1
+	if [ "$(json v.state)" = open ]; then
+		expect 0 --as rev-b review approve "$rid" --reason concur || return 1
+	fi
+}
+
 audit_count() { "$BAOMI" audit verify --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).count))'; }
 
 run_tests() {

@@ -108,6 +108,7 @@ t_import_units_posts_appointments() {
 	expect 0 import posts p2.csv || return 1
 	printf 'id,name,unit\nE1,A,HQ\n' >pe.csv
 	expect 0 import persons pe.csv || return 1
+	review_ok E1 secret || return 1
 	printf 'person,post,start\nE1,P1,2025-01-01\nE1,NOPE,\nE9,P1,\nE1,P2,2025-02-30\n' >a.csv
 	expect 65 import appointments a.csv || return 1
 	has_err "line 3"; has_err "line 4"; has_err "line 5"

@@ -24,6 +24,9 @@ t_issue_forms_work() {
 	eq "$(json v.name)" "张伟"
 	eq "$(json v.national_id)" "**************1234"
 	eq "$(json v.state)" "candidate"
+	expect 1 appointment add E1001 P-100 || return 1
+	has_err "review_missing"
+	review_ok E1001 secret || return 1
 	expect 0 appointment add E1001 P-100 || return 1
 	expect 0 person list --unit HQ --category key --json || return 1
 	eq "$(json v.length)" 1
@@ -108,6 +111,7 @@ t_bad_registry_input_names_the_field() {
 t_category_derived_from_open_appointments() {
 	setup_org || return 1
 	expect 0 person add E1 --name A --unit HQ-R || return 1
+	review_ok E1 top_secret || return 1
 	expect 0 appointment add E1 P-300 || return 1
 	expect 0 appointment add E1 P-200 || return 1
 	expect 0 person show E1 --json || return 1

@@ -1060,6 +1060,108 @@ static void test_memory_db(void **state)
 	add_unit(f, "M", "in memory", 0);
 }
 
+/* ---------------------------------------------------------------- vetting */
+
+static int facts_keep(void *ctx, const struct facts_rec *r)
+{
+	*(struct facts_rec *)ctx = *r;
+	return 0;
+}
+
+static int count_any(void *ctx, const void *r)
+{
+	(void)r;
+	++*(int *)ctx;
+	return 0;
+}
+
+static int count_review(void *ctx, const struct review_rec *r) { return count_any(ctx, r); }
+static int count_item(void *ctx, const struct review_item_rec *r) { return count_any(ctx, r); }
+static int count_appr(void *ctx, const struct approval_rec *r) { return count_any(ctx, r); }
+static int count_matter(void *ctx, const struct matter_rec *r) { return count_any(ctx, r); }
+
+/* The review in force is the latest decided one; an open review does not
+ * count; a suspension in force and the open post start show in the facts. */
+static void test_vetting_records_and_facts(void **state)
+{
+	struct fx *f = *state;
+	int64_t u = add_unit(f, "HQ", "HQ", 0), pid = add_person(f, "E1", u, 2, 3);
+	struct review_rec r1 = {.person_id = pid, .level = 2, .state = REVIEW_APPROVED,
+				.decided_at = 1000, .valid_until = 5000};
+	struct review_rec r2 = {.person_id = pid, .level = 3, .state = REVIEW_OPEN};
+	struct suspension_rec su = {.person_id = pid, .since = 1500};
+	struct facts_rec fr;
+	int n = 0;
+
+	strcpy(r1.trigger, "initial");
+	strcpy(r2.trigger, "rereview");
+	assert_int_equal(ops->review_insert(f->s, &r1, &f->e), 0);
+	assert_int_equal(ops->review_insert(f->s, &r2, &f->e), 0);
+	assert_int_equal(ops->facts_scan(f->s, pid, facts_keep, &fr, &f->e), 0);
+	assert_string_equal(fr.ext_id, "E1");
+	assert_int_equal(fr.review_id, r1.id);
+	assert_int_equal(fr.review_level, 2);
+	assert_int_equal(fr.review_valid_until, 5000);
+	assert_int_equal(fr.suspended_since, 0);
+	/* Rejecting the re-review later makes it the review in force. */
+	r2.state = REVIEW_REJECTED;
+	r2.decided_at = 2000;
+	assert_int_equal(ops->review_update(f->s, &r2, &f->e), 0);
+	assert_int_equal(r2.version, 2);
+	r2.version = 1;
+	assert_int_equal(ops->review_update(f->s, &r2, &f->e), BM_ECONFLICT);
+	assert_int_equal(ops->suspension_insert(f->s, &su, &f->e), 0);
+	assert_int_equal(ops->facts_scan(f->s, 0, facts_keep, &fr, &f->e), 0);
+	assert_int_equal(fr.review_id, r2.id);
+	assert_int_equal(fr.review_state, REVIEW_REJECTED);
+	assert_int_equal(fr.suspended_since, 1500);
+	su.lifted_at = 1600;
+	assert_int_equal(ops->suspension_update(f->s, &su, &f->e), 0);
+	assert_int_equal(ops->facts_scan(f->s, pid, facts_keep, &fr, &f->e), 0);
+	assert_int_equal(fr.suspended_since, 0);
+	assert_int_equal(ops->review_list(f->s, pid, count_review, &n, &f->e), 0);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(ops->review_list(f->s, 0, count_review, &n, &f->e), 0);
+	assert_int_equal(n, 0);   /* no open review left */
+}
+
+static void test_vetting_items_approvals_matters(void **state)
+{
+	struct fx *f = *state;
+	int64_t u = add_unit(f, "HQ", "HQ", 0), pid = add_person(f, "E1", u, 2, 1);
+	struct review_rec r = {.person_id = pid, .level = 2};
+	struct review_item_rec it = {.item = 1, .finding = 1};
+	struct approval_rec ap = {.decision = 1};
+	struct matter_rec m = {.person_id = pid};
+	int n = 0;
+
+	strcpy(r.trigger, "initial");
+	assert_int_equal(ops->review_insert(f->s, &r, &f->e), 0);
+	it.review_id = ap.review_id = r.id;
+	assert_int_equal(ops->review_item_set(f->s, &it, &f->e), 0);
+	it.finding = 2;     /* replaces, does not add */
+	assert_int_equal(ops->review_item_set(f->s, &it, &f->e), 0);
+	it.item = 7;        /* the checklist has six items */
+	assert_int_equal(ops->review_item_set(f->s, &it, &f->e), BM_EINVAL);
+	assert_int_equal(ops->review_item_list(f->s, r.id, count_item, &n, &f->e), 0);
+	assert_int_equal(n, 1);
+	strcpy(ap.approver, "alice");
+	assert_int_equal(ops->approval_insert(f->s, &ap, &f->e), 0);
+	assert_int_equal(ops->approval_insert(f->s, &ap, &f->e), BM_EEXIST);
+	n = 0;
+	assert_int_equal(ops->approval_list(f->s, r.id, count_appr, &n, &f->e), 0);
+	assert_int_equal(n, 1);
+	strcpy(m.type, "leak");
+	assert_int_equal(ops->matter_insert(f->s, &m, &f->e), 0);
+	m.person_id = 999;
+	assert_int_equal(ops->matter_insert(f->s, &m, &f->e), BM_ENOTFOUND);
+	n = 0;
+	assert_int_equal(ops->matter_list(f->s, pid, count_matter, &n, &f->e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ops->review_get(f->s, 12345, &r, &f->e), BM_ENOTFOUND);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1095,6 +1197,8 @@ int main(void)
 		TO(test_busy_writer),
 		TO(test_bulk_hint),
 		T(test_memory_db),
+		TO(test_vetting_records_and_facts),
+		TO(test_vetting_items_approvals_matters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,162 @@
+/*
+ * cmd_status.c - `baomi status`, `baomi decide`, `baomi due` and
+ * `baomi report compliance`: the read side of vetting.
+ *
+ * `decide` builds the same JSON request the HTTP API takes, so both
+ * adapters go through one parser in service/decisions.c.  `due` first
+ * opens the re-reviews that have fallen due (svc_reviews_open_due), as the
+ * server does periodically.  No rule lives here.
+ */
+#include "cli.h"
+#include "../lib/clock.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int print(struct cli *c, json_t *v, struct bm_err *e)
+{
+	if (v == NULL)
+		return e->code ? e->code : BM_EINTERNAL;
+	if (c->json)
+		out_json(v);
+	else {
+		out_record(v);
+		json_decref(v);
+	}
+	return 0;
+}
+
+static void print_status(json_t *v)
+{
+	size_t i;
+	json_t *g;
+
+	printf("%s  %s  %s  %s\n", json_string_value(json_object_get(v, "person")),
+	       json_string_value(json_object_get(v, "state")),
+	       json_string_value(json_object_get(v, "category")),
+	       json_is_true(json_object_get(v, "cleared")) ? "CLEARED" : "NOT CLEARED");
+	json_array_foreach(json_object_get(v, "gates"), i, g)
+		printf("  %-14s %-4s %-22s %s\n", json_string_value(json_object_get(g, "gate")),
+		       json_is_true(json_object_get(g, "ok")) ? "ok" : "FAIL",
+		       json_string_value(json_object_get(g, "code")),
+		       json_string_value(json_object_get(json_object_get(g, "message"), "en")));
+}
+
+static int status(struct cli *c, struct bm_err *e)
+{
+	const char *person = NULL;
+	json_t *v;
+	int rc;
+
+	if ((rc = args_parse(c, NULL, &person, 1, 1, e)) || (rc = cli_open(c, e)))
+		return rc;
+	if ((v = svc_clearance(c->svc, &c->actor, person, clock_now(), e)) == NULL)
+		return e->code;
+	if (c->json) {
+		out_json(v);
+		return 0;
+	}
+	print_status(v);
+	json_decref(v);
+	return 0;
+}
+
+/* "A,B" -> ["A","B"] (empty parts skipped; the service checks the codes). */
+static json_t *comp_array(const char *list)
+{
+	json_t *arr = json_array();
+	char buf[256];
+	char *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", list ? list : "");
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		json_array_append_new(arr, json_string(t));
+	return arr;
+}
+
+static int decide(struct cli *c, struct bm_err *e)
+{
+	const char *pos[3] = {0}, *comps = NULL;
+	const struct opt o[] = {{"compartments", &comps, NULL}, {0}};
+	json_t *req, *v;
+	int rc;
+
+	if ((rc = args_parse(c, o, pos, 3, 3, e)) || (rc = cli_open(c, e)))
+		return rc;
+	req = json_pack("{s:s, s:s, s:{s:s, s:o}}", "person", pos[0], "action", pos[1], "object",
+			"level", pos[2], "compartments", comp_array(comps));
+	v = svc_decide(c->svc, &c->actor, req, clock_now(), e);
+	json_decref(req);
+	if (v == NULL)
+		return e->code;
+	if (c->json) {
+		out_json(v);
+		return 0;
+	}
+	printf("%s\n", json_is_true(json_object_get(v, "allow")) ? "allow" : "deny");
+	for (size_t i = 0; i < json_array_size(json_object_get(v, "reasons")); i++) {
+		json_t *r = json_array_get(json_object_get(v, "reasons"), i);
+
+		printf("  %s: %s\n", json_string_value(json_object_get(r, "code")),
+		       json_string_value(json_object_get(r, "message")));
+	}
+	json_decref(v);
+	return 0;
+}
+
+static const char *const due_keys[] = {"person", "gate", "due", "days_left", "reminder_days"};
+static const char *const due_heads[] = {"PERSON", "GATE", "DUE", "DAYS", "REMINDER"};
+
+static int due(struct cli *c, struct bm_err *e)
+{
+	const char *within = "90d";
+	const struct opt o[] = {{"within", &within, NULL}, {0}};
+	int64_t w, now = clock_now();
+	json_t *opened, *v;
+	int rc;
+
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
+	    (rc = clock_parse_duration(within, "within", &w, e)) || (rc = cli_open(c, e)))
+		return rc;
+	if ((opened = svc_reviews_open_due(c->svc, &c->actor, now, e)) == NULL)
+		return e->code;
+	if ((v = svc_due(c->svc, &c->actor, now, w, e)) == NULL) {
+		json_decref(opened);
+		return e->code;
+	}
+	json_object_set_new(v, "opened", opened);
+	if (c->json) {
+		out_json(v);
+		return 0;
+	}
+	printf("%zu re-review(s) opened now; %zu open review(s)\n", json_array_size(opened),
+	       json_array_size(json_object_get(v, "open_reviews")));
+	out_table(json_object_get(v, "items"), due_keys, due_heads, 5);
+	json_decref(v);
+	return 0;
+}
+
+static int report_compliance(struct cli *c, struct bm_err *e)
+{
+	const char *unit = NULL;
+	const struct opt o[] = {{"unit", &unit, NULL}, {0}};
+	int rc;
+
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) || (rc = cli_open(c, e)))
+		return rc;
+	return print(c, svc_report_compliance(c->svc, &c->actor, unit, clock_now(), e), e);
+}
+
+const struct verb cmd_status_verbs[] = {
+	{"", "PERSON", "clearance status: state, category, every gate, valid until", status},
+	{0}};
+const struct verb cmd_decide_verbs[] = {
+	{"", "PERSON ACTION LEVEL [--compartments A,B]",
+	 "may PERSON access an object of LEVEL now? every reason when not", decide},
+	{0}};
+const struct verb cmd_due_verbs[] = {
+	{"", "[--within 90d]", "open re-reviews that fell due; list what comes due", due}, {0}};
+const struct verb cmd_report_verbs[] = {
+	{"compliance", "[--unit UNIT]", "per unit: category x state, cleared, top reasons",
+	 report_compliance},
+	{0}};

@@ -1,0 +1,498 @@
+/*
+ * clearance.c - the decision snapshot kept in step with the store, and the
+ * read-side views built on the gates: clearance status, the due list and
+ * the compliance report.
+ *
+ * The snapshot changes only after a committed write: writes call
+ * svc__touch for each person whose clearance they may change, svc__commit
+ * calls svc__snap_flush once the commit succeeded, and a rollback forgets
+ * the touched set.  Facts come from one store query (facts_scan), and the
+ * gates from core/gate, so status, due list, report and decisions all rest
+ * on the same evaluation.  This file must never decide anything itself.
+ */
+#include "svc_internal.h"
+#include "../core/gate.h"
+#include "../core/level.h"
+#include "../core/lifecycle.h"
+#include "../core/role.h"
+#include "../core/snapshot.h"
+#include "../lib/clock.h"
+#include "../lib/utf8.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int snap_put_facts(struct svc *s, const struct facts_rec *r, int64_t now,
+			  struct bm_err *e);
+
+json_t *svc__time_json(int64_t t)
+{
+	char b[21];
+
+	if (t == 0 || t == GATE_NEVER)
+		return json_null();
+	clock_fmt_iso(t, b);
+	return json_string(b);
+}
+
+bool svc__actor_is(const struct actor *a, const char *ext_id)
+{
+	const char *n = strchr(a->name, ':');
+
+	return strcmp(a->name, ext_id) == 0 || (n != NULL && strcmp(n + 1, ext_id) == 0);
+}
+
+int svc__check_text(const char *field, const char *v, bool required, struct bm_err *e)
+{
+	size_t n = v ? strlen(v) : 0, bad;
+
+	if (n == 0 || strspn(v, " \t") == n)
+		return required ? bm_errf(e, BM_EINVAL, field, "%s: required", field) : 0;
+	if (n >= BM_REASON_MAX)
+		return bm_errf(e, BM_EINVAL, field, "%s: longer than %d bytes", field,
+			       BM_REASON_MAX - 1);
+	if (!utf8_valid(v, n, &bad))
+		return bm_errf(e, BM_EINVAL, field, "%s: invalid UTF-8 at byte %zu", field, bad + 1);
+	if (!utf8_printable(v, n))
+		return bm_errf(e, BM_EINVAL, field, "%s: contains control characters", field);
+	return 0;
+}
+
+/* ------------------------------------------------------------- snapshot */
+
+void svc__touch(struct svc *s, int64_t person_id)
+{
+	for (int i = 0; i < s->ndirty; i++)
+		if (s->dirty[i] == person_id)
+			return;
+	if (s->ndirty < (int)(sizeof s->dirty / sizeof s->dirty[0]))
+		s->dirty[s->ndirty++] = person_id;
+	else
+		s->dirty_all = true;
+}
+
+void svc__touch_all(struct svc *s)
+{
+	s->dirty_all = true;
+}
+
+void svc__gate_facts(const struct facts_rec *r, struct gate_facts *g)
+{
+	memset(g, 0, sizeof *g);
+	g->state = r->state;
+	g->state_since = state_on_post(r->state) ? r->post_since : 0;
+	g->level = r->level;
+	g->review = r->review_id != 0 && r->review_state == REVIEW_APPROVED;
+	g->review_level = g->review ? r->review_level : 0;
+	g->review_approved_at = g->review ? r->review_decided_at : 0;
+	/* An approved review without a re-review date never falls due. */
+	g->review_due = !g->review ? 0 : r->review_valid_until ? r->review_valid_until
+								: GATE_NEVER;
+	g->suspended = r->suspended_since != 0;
+	g->suspended_since = r->suspended_since;
+}
+
+/* Evaluates one person's gates at now and stores the entry. */
+static int snap_put_facts(struct svc *s, const struct facts_rec *r, int64_t now,
+			  struct bm_err *e)
+{
+	struct gate_facts g;
+	struct gate_status st;
+	struct snap_comp comp;
+	struct snap_entry ent;
+	int rc;
+
+	svc__gate_facts(r, &g);
+	gate_eval(&g, &s->policy, now, &st);
+	if ((rc = snapshot_comp_bits(s->snap, r->compartments, true, &comp, NULL, e)))
+		return rc;
+	snapshot_entry_from_status(&st, &comp, &ent);
+	return snapshot_put(s->snap, r->ext_id, strlen(r->ext_id), &ent, e);
+}
+
+struct load_ctx {
+	struct svc *s;
+	int64_t now;
+	int rc;
+	struct bm_err *e;
+};
+
+static int load_one(void *ctx, const struct facts_rec *r)
+{
+	struct load_ctx *l = ctx;
+
+	l->rc = snap_put_facts(l->s, r, l->now, l->e);
+	return l->rc ? 1 : 0;
+}
+
+/* Puts person_id's entry (everyone's when 0) from the store. */
+static int snap_refresh(struct svc *s, int64_t person_id, struct bm_err *e)
+{
+	struct load_ctx l = {s, clock_now(), 0, e};
+	int rc = ST(s)->facts_scan(s->st, person_id, load_one, &l, e);
+
+	return l.rc ? l.rc : rc;
+}
+
+int svc_snapshot_load(struct svc *s, struct bm_err *e)
+{
+	int64_t n;
+	int rc;
+
+	if (s->snap != NULL)
+		return 0;
+	if ((rc = ST(s)->person_total(s->st, &n, e)))
+		return rc;
+	s->snap = snapshot_new((size_t)n);
+	if ((rc = snap_refresh(s, 0, e))) {
+		snapshot_free(s->snap);
+		s->snap = NULL;
+		return rc;
+	}
+	s->snap_gen++;
+	return 0;
+}
+
+int svc__snap(struct svc *s, struct snapshot **out, struct bm_err *e)
+{
+	int rc = svc_snapshot_load(s, e);
+
+	*out = s->snap;
+	return rc;
+}
+
+int svc__snap_flush(struct svc *s, struct bm_err *e)
+{
+	int rc = 0;
+
+	if (s->snap != NULL && (s->dirty_all || s->ndirty > 0)) {
+		if (s->dirty_all)
+			rc = snap_refresh(s, 0, e);
+		for (int i = 0; rc == 0 && !s->dirty_all && i < s->ndirty; i++)
+			rc = snap_refresh(s, s->dirty[i], e);
+		s->snap_gen++;
+	}
+	s->ndirty = 0;
+	s->dirty_all = false;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- facts */
+
+int svc__facts_keep(void *ctx, const struct facts_rec *r)
+{
+	*(struct facts_rec *)ctx = *r;
+	return 1;
+}
+
+int svc__facts(struct svc *s, const char *ext_id, struct facts_rec *out, struct bm_err *e)
+{
+	struct person_rec p;
+	int rc;
+
+	if ((rc = svc__check_code("person", ext_id, e)))
+		return rc;
+	rc = ST(s)->person_get(s->st, 0, ext_id, &p, e);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "person", "person %.64s not found", ext_id);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof *out);
+	rc = ST(s)->facts_scan(s->st, p.id, svc__facts_keep, out, e);
+	return rc == 1 ? 0 : rc ? rc : bm_errf(e, BM_EINTERNAL, "person", "no facts for %s",
+						   ext_id);
+}
+
+/* --------------------------------------------------------------- status */
+
+static json_t *gate_json(const struct gate_result *r)
+{
+	return json_pack("{s:s, s:b, s:s, s:{s:s, s:s}, s:o, s:o, s:o}", "gate",
+			 gate_kind_name(r->kind), "ok", r->ok, "code", r->code, "message", "en",
+			 r->msg_en, "zh", r->msg_zh, "since", svc__time_json(r->since),
+			 "valid_until", svc__time_json(r->valid_until), "due",
+			 svc__time_json(r->due));
+}
+
+/* The next due item: the gate whose deadline is earliest. */
+static json_t *next_due_json(const struct gate_status *st)
+{
+	for (int i = 0; i < st->n; i++)
+		if (st->r[i].due > 0 && st->r[i].due == st->next_due)
+			return json_pack("{s:s, s:o}", "gate", gate_kind_name(st->r[i].kind), "due",
+					 svc__time_json(st->next_due));
+	return json_null();
+}
+
+static json_t *status_json(struct svc *s, const struct facts_rec *f, int64_t now)
+{
+	struct gate_facts g;
+	struct gate_status st;
+	json_t *gates = json_array();
+	char unit[BM_CODE_MAX];
+
+	svc__gate_facts(f, &g);
+	gate_eval(&g, &s->policy, now, &st);
+	for (int i = 0; i < st.n; i++)
+		json_array_append_new(gates, gate_json(&st.r[i]));
+	if (st.reasons & (1u << REASON_NO_SECRET_POST))
+		json_array_append_new(gates, json_pack("{s:s, s:b, s:s, s:{s:s, s:s}}", "gate",
+			"secret_post", "ok", 0, "code", gate_reason_code(REASON_NO_SECRET_POST),
+			"message", "en", gate_reason_msg_en(REASON_NO_SECRET_POST), "zh",
+			gate_reason_msg_zh(REASON_NO_SECRET_POST)));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:o, s:o, s:o}",
+			 "person", f->ext_id, "unit", svc__unit_code(s, f->unit_id, unit), "state",
+			 state_name(f->state), "state_zh", state_name_zh(f->state), "category",
+			 category_name(f->level), "level", level_name(f->level), "compartments",
+			 svc__compartments_json(f->compartments), "cleared", st.cleared, "gates",
+			 gates, "valid_until", st.cleared ? svc__time_json(st.valid_until)
+							  : json_null(),
+			 "next_due", next_due_json(&st), "evaluated_at", svc__time_json(now));
+}
+
+json_t *svc_clearance(struct svc *s, const struct actor *a, const char *person, int64_t now,
+		      struct bm_err *e)
+{
+	struct facts_rec f;
+
+	bool self = person != NULL && svc__actor_is(a, person) &&
+		    role_allows(a->roles, PERM_CLEARANCE_SELF_READ);
+
+	if (!self && svc__allow(a, PERM_CLEARANCE_READ, e))
+		return NULL;
+	if (svc__facts(s, person, &f, e))
+		return NULL;
+	return status_json(s, &f, now);
+}
+
+/* ------------------------------------------------------------- due list */
+
+struct due_ctx {
+	struct svc *s;
+	int64_t now, until;
+	json_t *items;
+};
+
+/* The reminder offset (days) a deadline `days` away has reached: the
+ * smallest offset not below it; 0 when overdue or past every offset. */
+static int reminder_for(const struct policy *p, int64_t days)
+{
+	int best = 0;
+
+	for (int i = 0; i < p->nreminders; i++)
+		if (p->reminders[i] >= days && (best == 0 || p->reminders[i] < best))
+			best = p->reminders[i];
+	return best;
+}
+
+static int due_one(void *ctx, const struct facts_rec *f)
+{
+	struct due_ctx *d = ctx;
+	struct gate_facts g;
+	struct gate_status st;
+
+	if (!state_on_post(f->state) && f->state != ST_ONBOARDING)
+		return 0;
+	svc__gate_facts(f, &g);
+	gate_eval(&g, &d->s->policy, d->now, &st);
+	for (int i = 0; i < st.n; i++) {
+		const struct gate_result *r = &st.r[i];
+		int64_t days;
+
+		if (r->due <= 0 || r->due == GATE_NEVER || r->due > d->until)
+			continue;
+		days = (r->due - d->now) / BM_DAY;
+		json_array_append_new(d->items, json_pack("{s:s, s:s, s:o, s:I, s:b, s:I}",
+			"person", f->ext_id, "gate", gate_kind_name(r->kind), "due",
+			svc__time_json(r->due), "days_left", (json_int_t)days, "overdue",
+			r->due <= d->now, "reminder_days",
+			(json_int_t)reminder_for(&d->s->policy, days)));
+	}
+	return 0;
+}
+
+json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, int64_t within,
+		struct bm_err *e)
+{
+	struct due_ctx d = {s, now, now + within, json_array()};
+	json_t *open;
+
+	if (svc__allow(a, PERM_DUE_READ, e) || ST(s)->facts_scan(s->st, 0, due_one, &d, e))
+		goto fail;
+	if ((open = svc_review_list(s, a, NULL, e)) == NULL)
+		goto fail;
+	return json_pack("{s:o, s:o, s:o, s:I}", "evaluated_at", svc__time_json(now), "items",
+			 d.items, "open_reviews", open, "within_days",
+			 (json_int_t)(within / BM_DAY));
+fail:
+	json_decref(d.items);
+	return NULL;
+}
+
+/* ------------------------------------------------------ compliance report */
+
+struct unit_tally {
+	int64_t unit_id;
+	int64_t by_cat_state[4][ST__COUNT];
+	int64_t cleared, not_cleared;
+	int64_t reasons[REASON__COUNT];
+};
+
+struct report_ctx {
+	struct svc *s;
+	int64_t now;
+	bool filtered;             /* a unit was named: only its subtree counts */
+	int64_t *within;           /* unit ids inside the requested subtree */
+	size_t nwithin;
+	struct unit_tally *t;
+	size_t n, cap;
+};
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static struct unit_tally *tally_for(struct report_ctx *r, int64_t unit)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->t[i].unit_id == unit)
+			return &r->t[i];
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->t = realloc(r->t, r->cap * sizeof *r->t);
+		if (r->t == NULL)
+			abort();
+	}
+	memset(&r->t[r->n], 0, sizeof *r->t);
+	r->t[r->n].unit_id = unit;
+	return &r->t[r->n++];
+}
+
+static int report_one(void *ctx, const struct facts_rec *f)
+{
+	struct report_ctx *r = ctx;
+	struct gate_facts g;
+	struct gate_status st;
+	struct unit_tally *t;
+
+	if (r->filtered && (r->nwithin == 0 || !bsearch(&f->unit_id, r->within, r->nwithin, sizeof *r->within,
+				  cmp_i64)))
+		return 0;
+	svc__gate_facts(f, &g);
+	gate_eval(&g, &r->s->policy, r->now, &st);
+	t = tally_for(r, f->unit_id);
+	t->by_cat_state[f->level & 3][f->state >= 0 && f->state < ST__COUNT ? f->state : 0]++;
+	if (st.cleared) {
+		t->cleared++;
+		return 0;
+	}
+	t->not_cleared++;
+	for (int k = 0; k < REASON__COUNT; k++)
+		if (st.reasons & (1u << k))
+			t->reasons[k]++;
+	return 0;
+}
+
+struct within_ctx {
+	struct svc *s;
+	int64_t root;
+	struct report_ctx *r;
+};
+
+static int within_one(void *ctx, const struct unit_rec *u)
+{
+	struct within_ctx *w = ctx;
+	struct bm_err e = BM_ERR_INIT;
+	int in = ST(w->s)->unit_within(w->s->st, u->id, w->root, &e);
+
+	bm_err_clear(&e);
+	if (in == 1) {
+		w->r->within = realloc(w->r->within, (w->r->nwithin + 1) * sizeof(int64_t));
+		if (w->r->within == NULL)
+			abort();
+		w->r->within[w->r->nwithin++] = u->id;
+	}
+	return 0;
+}
+
+/* The reasons of a tally, most common first, up to five. */
+static json_t *top_reasons(const struct unit_tally *t)
+{
+	json_t *arr = json_array();
+	bool used[REASON__COUNT] = {0};
+
+	for (int k = 0; k < 5; k++) {
+		int best = -1;
+
+		for (int i = 0; i < REASON__COUNT; i++)
+			if (!used[i] && t->reasons[i] > 0 && (best < 0 || t->reasons[i] > t->reasons[best]))
+				best = i;
+		if (best < 0)
+			break;
+		used[best] = true;
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "code",
+			gate_reason_code(best), "message", gate_reason_msg_en(best), "count",
+			(json_int_t)t->reasons[best]));
+	}
+	return arr;
+}
+
+static json_t *tally_json(struct svc *s, const struct unit_tally *t)
+{
+	json_t *cats = json_object();
+	char unit[BM_CODE_MAX];
+
+	for (int l = 0; l <= LEVEL_MAX; l++) {
+		json_t *states = json_object();
+
+		for (int st = 0; st < ST__COUNT; st++)
+			if (t->by_cat_state[l][st])
+				json_object_set_new(states, state_name(st),
+						    json_integer(t->by_cat_state[l][st]));
+		if (json_object_size(states))
+			json_object_set_new(cats, category_name(l), states);
+		else
+			json_decref(states);
+	}
+	return json_pack("{s:s, s:o, s:I, s:I, s:o}", "unit", svc__unit_code(s, t->unit_id, unit),
+			 "persons", cats, "cleared", (json_int_t)t->cleared, "not_cleared",
+			 (json_int_t)t->not_cleared, "top_reasons", top_reasons(t));
+}
+
+json_t *svc_report_compliance(struct svc *s, const struct actor *a, const char *unit,
+			      int64_t now, struct bm_err *e)
+{
+	struct report_ctx r = {.s = s, .now = now};
+	struct unit_rec u;
+	json_t *units = NULL;
+	int rc;
+
+	if (svc__allow(a, PERM_REPORT_READ, e))
+		return NULL;
+	if (unit != NULL) {
+		struct within_ctx w = {s, 0, &r};
+
+		if ((rc = ST(s)->unit_get(s->st, 0, unit, &u, e)))
+			goto out;
+		w.root = u.id;
+		r.filtered = true;
+		if ((rc = ST(s)->unit_list(s->st, within_one, &w, e)))
+			goto out;
+		if (r.nwithin > 1)
+			qsort(r.within, r.nwithin, sizeof *r.within, cmp_i64);
+	}
+	if ((rc = ST(s)->facts_scan(s->st, 0, report_one, &r, e)))
+		goto out;
+	units = json_array();
+	for (size_t i = 0; i < r.n; i++)
+		json_array_append_new(units, tally_json(s, &r.t[i]));
+	units = json_pack("{s:o, s:o, s:o}", "unit", unit ? json_string(unit) : json_null(),
+			  "evaluated_at", svc__time_json(now), "units", units);
+out:
+	free(r.t);
+	free(r.within);
+	return units;
+}

@@ -1,0 +1,321 @@
+/*
+ * matters.c - reportable personal matters and violations (DESIGN.md §1.7),
+ * suspension and reinstatement, and taking up the post (onboarding ->
+ * active).
+ *
+ * What a matter does is policy (policy_matter): suspend at once, or call
+ * for a re-review within N days, which shortens the review in force to
+ * that date and opens the re-review.  A person may file about themselves;
+ * officers about anyone.  This file must never decide a gate itself: the
+ * activation check asks core/gate.
+ */
+#include "svc_internal.h"
+#include "../core/gate.h"
+#include "../core/lifecycle.h"
+#include "../core/role.h"
+#include "../lib/clock.h"
+
+#include <string.h>
+
+static int get_person(struct svc *s, const char *ext_id, struct person_rec *p,
+		      struct bm_err *e)
+{
+	int rc = svc__check_code("person", ext_id, e);
+
+	if (rc == 0)
+		rc = ST(s)->person_get(s->st, 0, ext_id, p, e);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "person", "person %.64s not found", ext_id);
+	return rc;
+}
+
+/* ------------------------------------------------------------ suspension */
+
+/* Records a suspension and moves an active person to suspended. */
+static int suspend_tx(struct svc *s, const struct actor *a, struct person_rec *p,
+		      const char *reason, int64_t matter_id, struct bm_err *e)
+{
+	struct suspension_rec su = {.person_id = p->id, .matter_id = matter_id};
+	int rc;
+
+	su.since = clock_now();
+	svc__copy(su.by, sizeof su.by, a->name);
+	svc__copy(su.reason, sizeof su.reason, reason);
+	svc__touch(s, p->id);
+	if ((rc = ST(s)->suspension_insert(s->st, &su, e)))
+		return rc;
+	if (p->state == ST_ACTIVE &&
+	    (rc = svc__person_state_tx(s, a, p, ST_SUSPENDED, reason, e)))
+		return rc;
+	return svc__audit1(s, a, "person.suspend", p->ext_id,
+			   json_pack("{s:I, s:s, s:I}", "suspension", (json_int_t)su.id, "reason",
+				     reason, "matter", (json_int_t)matter_id), e);
+}
+
+int svc_person_suspend(struct svc *s, const struct actor *a, const char *person,
+		       const char *reason, struct bm_err *e)
+{
+	struct person_rec p;
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_SUSPEND, e)) ||
+	    (rc = svc__check_text("reason", reason, true, e)) || (rc = svc__begin(s, e)))
+		return rc;
+	if ((rc = get_person(s, person, &p, e)))
+		goto fail;
+	if (p.state == ST_SUSPENDED) {
+		rc = bm_errf(e, BM_ESTATE, "person", "person %s is already suspended", p.ext_id);
+		goto fail;
+	}
+	if ((rc = suspend_tx(s, a, &p, reason, 0, e)))
+		goto fail;
+	return svc__commit(s, e);
+fail:
+	svc__rollback(s);
+	return rc;
+}
+
+struct lift_ctx {
+	struct svc *s;
+	const struct actor *a;
+	const char *reason;
+	int lifted, rc;
+	struct bm_err *e;
+};
+
+static int lift_one(void *ctx, const struct suspension_rec *r)
+{
+	struct lift_ctx *l = ctx;
+	struct suspension_rec u = *r;
+
+	if (r->lifted_at != 0)
+		return 0;
+	u.lifted_at = clock_now();
+	svc__copy(u.lifted_by, sizeof u.lifted_by, l->a->name);
+	svc__copy(u.lift_reason, sizeof u.lift_reason, l->reason);
+	if ((l->rc = ST(l->s)->suspension_update(l->s->st, &u, l->e)))
+		return 1;
+	l->lifted++;
+	return 0;
+}
+
+static int reinstate_tx(struct svc *s, const struct actor *a, struct person_rec *p,
+			const char *reason, struct bm_err *e)
+{
+	struct lift_ctx l = {s, a, reason, 0, 0, e};
+	int rc = ST(s)->suspension_list(s->st, p->id, lift_one, &l, e);
+
+	if (l.rc || rc)
+		return l.rc ? l.rc : rc;
+	if (l.lifted == 0 && p->state != ST_SUSPENDED)
+		return bm_errf(e, BM_ESTATE, "person", "person %s is not suspended", p->ext_id);
+	svc__touch(s, p->id);
+	if (p->state == ST_SUSPENDED &&
+	    (rc = svc__person_state_tx(s, a, p, ST_ACTIVE, reason, e)))
+		return rc;
+	return svc__audit1(s, a, "person.reinstate", p->ext_id,
+			   json_pack("{s:s, s:i}", "reason", reason, "lifted", l.lifted), e);
+}
+
+int svc_person_reinstate(struct svc *s, const struct actor *a, const char *person,
+			 const char *reason, struct bm_err *e)
+{
+	struct person_rec p;
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_SUSPEND, e)) ||
+	    (rc = svc__check_text("reason", reason, true, e)) || (rc = svc__begin(s, e)))
+		return rc;
+	if ((rc = get_person(s, person, &p, e)) || (rc = reinstate_tx(s, a, &p, reason, e))) {
+		svc__rollback(s);
+		return rc;
+	}
+	return svc__commit(s, e);
+}
+
+/* ------------------------------------------------------------ activation */
+
+/* Every gate must hold as if the person were already on post. */
+static int check_gates(struct svc *s, const struct person_rec *p, struct bm_err *e)
+{
+	struct facts_rec f = {0};
+	struct gate_facts g;
+	struct gate_status st;
+	int rc = ST(s)->facts_scan(s->st, p->id, svc__facts_keep, &f, e);
+	int first;
+
+	if (rc < 0)
+		return rc;
+	svc__gate_facts(&f, &g);
+	g.state = ST_ACTIVE;
+	gate_eval(&g, &s->policy, clock_now(), &st);
+	/* A person on a post of level 0 needs no clearance to take it up. */
+	st.reasons &= ~(1u << REASON_NO_SECRET_POST);
+	if (st.reasons == 0)
+		return 0;
+	first = __builtin_ctz(st.reasons);
+	return bm_errf(e, BM_ESTATE, "person", "person %s cannot take up the post: %s (%s)%s",
+		       p->ext_id, gate_reason_msg_en(first), gate_reason_code(first),
+		       (st.reasons & (st.reasons - 1)) ? " and more" : "");
+}
+
+int svc_person_activate(struct svc *s, const struct actor *a, const char *person,
+			struct bm_err *e)
+{
+	struct person_rec p;
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_PERSON_WRITE, e)) || (rc = svc__begin(s, e)))
+		return rc;
+	if ((rc = get_person(s, person, &p, e)) || (rc = lifecycle_check(p.state, ST_ACTIVE, e)) ||
+	    (rc = check_gates(s, &p, e)) ||
+	    (rc = svc__person_state_tx(s, a, &p, ST_ACTIVE, "every gate holds", e))) {
+		svc__rollback(s);
+		return rc;
+	}
+	return svc__commit(s, e);
+}
+
+/* --------------------------------------------------------------- matters */
+
+struct shorten_ctx {
+	struct review_rec in_force;
+	bool found;
+};
+
+static int latest_decided(void *ctx, const struct review_rec *r)
+{
+	struct shorten_ctx *c = ctx;
+
+	if (r->state != REVIEW_OPEN &&
+	    (!c->found || r->decided_at > c->in_force.decided_at ||
+	     (r->decided_at == c->in_force.decided_at && r->id > c->in_force.id))) {
+		c->in_force = *r;
+		c->found = true;
+	}
+	return 0;
+}
+
+/* A re-review within `days`: the review in force now lapses by then, and
+ * a re-review is opened with that deadline unless one is open already. */
+static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *p,
+		       const char *type, int days, struct matter_rec *m, struct bm_err *e)
+{
+	struct shorten_ctx c = {0};
+	struct review_rec r;
+	char trig[32];
+	int64_t due = clock_now() + (int64_t)days * BM_DAY;
+	int rc;
+
+	if ((rc = ST(s)->review_list(s->st, p->id, latest_decided, &c, e)))
+		return rc;
+	if (c.found && c.in_force.state == REVIEW_APPROVED &&
+	    (c.in_force.valid_until == 0 || c.in_force.valid_until > due)) {
+		c.in_force.valid_until = due;
+		svc__touch(s, p->id);
+		if ((rc = ST(s)->review_update(s->st, &c.in_force, e)))
+			return rc;
+	}
+	snprintf(trig, sizeof trig, "matter:%.20s", type);
+	rc = svc__review_open_tx(s, a, p, p->level > 0 ? p->level : c.found ? c.in_force.level : 1,
+				 trig, due, &r, e);
+	if (rc == BM_EEXIST)
+		return 0;   /* the open review serves; its deadline is the shortened one */
+	m->review_id = r.id;
+	return rc;
+}
+
+static int file_tx(struct svc *s, const struct actor *a, struct person_rec *p,
+		   const struct policy_matter *pm, const char *detail, struct matter_rec *m,
+		   struct bm_err *e)
+{
+	int rc = 0;
+
+	m->person_id = p->id;
+	m->filed_at = clock_now();
+	svc__copy(m->type, sizeof m->type, pm->type);
+	svc__copy(m->filed_by, sizeof m->filed_by, a->name);
+	svc__copy(m->detail, sizeof m->detail, detail);
+	svc__copy(m->action, sizeof m->action, matter_action_name(pm->action));
+	if (pm->action == MATTER_REREVIEW)
+		rc = rereview_tx(s, a, p, pm->type, pm->within_days, m, e);
+	if (rc || (rc = ST(s)->matter_insert(s->st, m, e)))
+		return rc;
+	if (pm->action == MATTER_SUSPEND &&
+	    (rc = suspend_tx(s, a, p, pm->type, m->id, e)))
+		return rc;
+	return svc__audit1(s, a, "matter.file", p->ext_id,
+			   json_pack("{s:I, s:s, s:s, s:I}", "matter", (json_int_t)m->id, "type",
+				     m->type, "action", m->action, "review",
+				     (json_int_t)m->review_id), e);
+}
+
+static json_t *matter_json(const struct matter_rec *m, const char *ext_id)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:s, s:o}", "id", (json_int_t)m->id,
+			 "person", ext_id, "type", m->type, "filed_by", m->filed_by, "filed_at",
+			 svc__time_json(m->filed_at), "detail", m->detail, "action", m->action,
+			 "review", m->review_id ? json_integer(m->review_id) : json_null());
+}
+
+static int may_file(const struct actor *a, const char *person, struct bm_err *e)
+{
+	if (svc__actor_is(a, person) && svc__allow(a, PERM_MATTER_FILE_OWN, NULL) == 0)
+		return 0;
+	return svc__allow(a, PERM_MATTER_FILE_ANY, e);
+}
+
+json_t *svc_matter_file(struct svc *s, const struct actor *a, const char *person,
+			const char *type, const char *detail, struct bm_err *e)
+{
+	const struct policy_matter *pm;
+	struct matter_rec m = {0};
+	struct person_rec p;
+
+	if (may_file(a, person ? person : "", e) || svc__check_text("detail", detail, false, e))
+		return NULL;
+	if ((pm = policy_matter(&s->policy, type)) == NULL) {
+		bm_errf(e, BM_EINVAL, "type", "type: \"%.32s\" is not a matter type of policy %s",
+			type ? type : "", s->policy.profile);
+		return NULL;
+	}
+	if (svc__begin(s, e))
+		return NULL;
+	if (get_person(s, person, &p, e) || file_tx(s, a, &p, pm, detail, &m, e)) {
+		svc__rollback(s);
+		return NULL;
+	}
+	if (svc__commit(s, e))
+		return NULL;
+	return matter_json(&m, p.ext_id);
+}
+
+struct mlist {
+	const char *ext_id;
+	json_t *arr;
+};
+
+static int matter_one(void *ctx, const struct matter_rec *m)
+{
+	struct mlist *l = ctx;
+
+	json_array_append_new(l->arr, matter_json(m, l->ext_id));
+	return 0;
+}
+
+json_t *svc_matter_list(struct svc *s, const struct actor *a, const char *person,
+			struct bm_err *e)
+{
+	struct person_rec p;
+	struct mlist l;
+
+	if (svc__allow(a, PERM_MATTER_READ, e) || get_person(s, person, &p, e))
+		return NULL;
+	l.ext_id = p.ext_id;
+	l.arr = json_array();
+	if (ST(s)->matter_list(s->st, p.id, matter_one, &l, e)) {
+		json_decref(l.arr);
+		return NULL;
+	}
+	return l.arr;
+}

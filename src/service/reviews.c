@@ -1,0 +1,527 @@
+/*
+ * reviews.c - appointment reviews (先审后用): open, checklist, decide, and
+ * the automatic re-reviews that fall due.
+ *
+ * A review is opened by an officer for a person at a target level, holds
+ * the six checklist items of DESIGN.md §1.2, and is decided by reviewers
+ * who are neither its opener nor the person under review; a core review
+ * needs the policy's number of distinct approvers.  Approval sets the
+ * re-review date from policy.  The review in force for a person is their
+ * latest decided review, which is what the gates read.  This file must
+ * never change a person's state except through svc__person_state_tx.
+ */
+#include "svc_internal.h"
+#include "../core/gate.h"
+#include "../core/level.h"
+#include "../core/lifecycle.h"
+#include "../core/role.h"
+#include "../lib/clock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define REVIEW_ITEMS 6
+
+static const char *const review_state_names[] = {"open", "approved", "rejected"};
+
+static const char *review_state_name(int st)
+{
+	return st >= 0 && st <= 2 ? review_state_names[st] : "unknown";
+}
+static const char *const finding_names[] = {NULL, "clear", "concern", "disqualifying"};
+/* DESIGN.md §1.2, in order: items 1..6. */
+static const char *const item_names[REVIEW_ITEMS + 1] = {
+	NULL, "nationality_and_political_stance", "conduct", "education_and_work_history",
+	"personal_and_family_situation", "current_performance", "social_relations_abroad"};
+
+/* ----------------------------------------------------------------- views */
+
+static int item_json_one(void *ctx, const struct review_item_rec *r)
+{
+	json_array_append_new(ctx, json_pack("{s:i, s:s, s:s, s:s, s:s, s:o}", "item", r->item,
+		"name", item_names[r->item], "finding", finding_names[r->finding], "note",
+		r->note, "by", r->by, "at", svc__time_json(r->at)));
+	return 0;
+}
+
+static int approval_json_one(void *ctx, const struct approval_rec *r)
+{
+	json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:o}", "by", r->approver,
+		"decision", r->decision == 1 ? "approve" : "reject", "reason", r->reason, "at",
+		svc__time_json(r->at)));
+	return 0;
+}
+
+json_t *svc__review_json(struct svc *s, const struct review_rec *r, bool detail)
+{
+	struct person_rec p;
+	struct bm_err e = BM_ERR_INIT;
+	json_t *v, *items, *apps;
+
+	if (ST(s)->person_get(s->st, r->person_id, NULL, &p, &e))
+		snprintf(p.ext_id, sizeof p.ext_id, "#%lld", (long long)r->person_id);
+	v = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:I}", "id",
+		      (json_int_t)r->id, "person", p.ext_id, "level", level_name(r->level),
+		      "trigger", r->trigger, "state", review_state_name(r->state),
+		      "opened_by", r->opened_by, "opened_at", svc__time_json(r->opened_at),
+		      "due_at", svc__time_json(r->due_at), "decided_at",
+		      svc__time_json(r->decided_at), "valid_until", svc__time_json(r->valid_until),
+		      "reason", r->reason, "version", (json_int_t)r->version);
+	if (detail) {
+		items = json_array();
+		apps = json_array();
+		ST(s)->review_item_list(s->st, r->id, item_json_one, items, &e);
+		ST(s)->approval_list(s->st, r->id, approval_json_one, apps, &e);
+		json_object_set_new(v, "items", items);
+		json_object_set_new(v, "approvals", apps);
+	}
+	bm_err_clear(&e);
+	return v;
+}
+
+/* ------------------------------------------------------------------ open */
+
+static int find_open(void *ctx, const struct review_rec *r)
+{
+	if (r->state != REVIEW_OPEN)
+		return 0;
+	*(int64_t *)ctx = r->id;
+	return 1;
+}
+
+/* The id of p's open review, or 0. */
+static int64_t open_review_of(struct svc *s, int64_t person_id, struct bm_err *e)
+{
+	int64_t id = 0;
+
+	ST(s)->review_list(s->st, person_id, find_open, &id, e);
+	return id;
+}
+
+int svc__review_open_tx(struct svc *s, const struct actor *a, struct person_rec *p, int level,
+			const char *trigger, int64_t due, struct review_rec *out,
+			struct bm_err *e)
+{
+	int64_t open = open_review_of(s, p->id, e);
+	int rc;
+
+	if (open != 0)
+		return bm_errf(e, BM_EEXIST, "person", "person: %s already has open review %lld",
+			       p->ext_id, (long long)open);
+	if (p->state >= ST_LEAVING && p->state != ST_REJECTED)
+		return bm_errf(e, BM_ESTATE, "person", "person: %s is %s; only candidates and "
+			       "persons on post are reviewed", p->ext_id, state_name(p->state));
+	memset(out, 0, sizeof *out);
+	out->person_id = p->id;
+	out->level = level;
+	svc__copy(out->trigger, sizeof out->trigger, trigger);
+	svc__copy(out->opened_by, sizeof out->opened_by, a->name);
+	out->opened_at = clock_now();
+	out->due_at = due;
+	out->state = REVIEW_OPEN;
+	if ((rc = ST(s)->review_insert(s->st, out, e)))
+		return rc;
+	if (p->state == ST_CANDIDATE || p->state == ST_REJECTED)
+		rc = svc__person_state_tx(s, a, p, ST_REVIEWING, "review opened", e);
+	if (rc == 0)
+		rc = svc__audit1(s, a, "review.open", p->ext_id,
+				 json_pack("{s:I, s:s, s:s, s:I}", "review", (json_int_t)out->id,
+					   "level", level_name(level), "trigger", trigger, "due",
+					   (json_int_t)due), e);
+	return rc;
+}
+
+static int get_person(struct svc *s, const char *ext_id, struct person_rec *p,
+		      struct bm_err *e)
+{
+	int rc = svc__check_code("person", ext_id, e);
+
+	if (rc == 0)
+		rc = ST(s)->person_get(s->st, 0, ext_id, p, e);
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "person", "person %.64s not found", ext_id);
+	return rc;
+}
+
+json_t *svc_review_open(struct svc *s, const struct actor *a, const char *person,
+			const char *level, struct bm_err *e)
+{
+	struct person_rec p;
+	struct review_rec r;
+	int lv, rc;
+
+	if (svc__allow(a, PERM_REVIEW_OPEN, e) || level_parse(level, "level", &lv, e))
+		return NULL;
+	if (lv < LEVEL_CONFIDENTIAL) {
+		bm_errf(e, BM_EINVAL, "level", "level: a review is for a secret-related level");
+		return NULL;
+	}
+	if (svc__begin(s, e))
+		return NULL;
+	if ((rc = get_person(s, person, &p, e)) ||
+	    (rc = svc__review_open_tx(s, a, &p, lv, state_on_post(p.state) ||
+				      p.state == ST_ONBOARDING ? "rereview" : "initial", 0, &r, e))) {
+		svc__rollback(s);
+		return NULL;
+	}
+	if (svc__commit(s, e))
+		return NULL;
+	return svc__review_json(s, &r, true);
+}
+
+/* --------------------------------------------------------------- finding */
+
+static int finding_parse(const char *v, struct bm_err *e)
+{
+	for (int i = 1; i <= 3; i++)
+		if (v != NULL && strcmp(v, finding_names[i]) == 0)
+			return i;
+	return bm_errf(e, BM_EINVAL, "finding",
+		       "finding: \"%.32s\" is not one of clear, concern, disqualifying",
+		       v ? v : "");
+}
+
+/* Reads review id into r and refuses unless it is still open. */
+static int get_open_review(struct svc *s, int64_t id, struct review_rec *r, struct bm_err *e)
+{
+	int rc = ST(s)->review_get(s->st, id, r, e);
+
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, rc, "review", "review %lld not found", (long long)id);
+	if (rc == 0 && r->state != REVIEW_OPEN)
+		return bm_errf(e, BM_ESTATE, "review", "review %lld is already %s", (long long)id,
+			       review_state_name(r->state));
+	return rc;
+}
+
+json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review, int item,
+			   const char *finding, const char *note, struct bm_err *e)
+{
+	struct review_item_rec it = {.review_id = review, .item = item};
+	struct review_rec r;
+	int f;
+
+	if (svc__allow(a, PERM_REVIEW_OPEN, NULL) && svc__allow(a, PERM_REVIEW_DECIDE, e))
+		return NULL;
+	if (item < 1 || item > REVIEW_ITEMS) {
+		bm_errf(e, BM_EINVAL, "item", "item: the checklist has items 1 to %d", REVIEW_ITEMS);
+		return NULL;
+	}
+	if ((f = finding_parse(finding, e)) < 0 || svc__check_text("note", note, f > 1, e))
+		return NULL;
+	it.finding = f;
+	it.at = clock_now();
+	svc__copy(it.note, sizeof it.note, note);
+	svc__copy(it.by, sizeof it.by, a->name);
+	if (svc__begin(s, e))
+		return NULL;
+	if (get_open_review(s, review, &r, e) || ST(s)->review_item_set(s->st, &it, e) ||
+	    svc__audit1(s, a, "review.finding", "review",
+			json_pack("{s:I, s:i, s:s, s:b}", "review", (json_int_t)review, "item", item,
+				  "finding", finding_names[f], "note_set", note && *note), e)) {
+		svc__rollback(s);
+		return NULL;
+	}
+	if (svc__commit(s, e))
+		return NULL;
+	return svc__review_json(s, &r, true);
+}
+
+/* ---------------------------------------------------------------- decide */
+
+struct items_ctx {
+	int finding[REVIEW_ITEMS + 1];
+};
+
+static int items_one(void *ctx, const struct review_item_rec *r)
+{
+	((struct items_ctx *)ctx)->finding[r->item] = r->finding;
+	return 0;
+}
+
+/* Approval needs all six items recorded and none disqualifying. */
+static int check_checklist(struct svc *s, const struct review_rec *r, struct bm_err *e)
+{
+	struct items_ctx c = {{0}};
+	int rc = ST(s)->review_item_list(s->st, r->id, items_one, &c, e);
+
+	for (int i = 1; rc == 0 && i <= REVIEW_ITEMS; i++) {
+		if (c.finding[i] == 0)
+			return bm_errf(e, BM_ESTATE, "items", "review %lld: item %d (%s) has no "
+				       "finding yet", (long long)r->id, i, item_names[i]);
+		if (c.finding[i] == 3)
+			return bm_errf(e, BM_ESTATE, "items", "review %lld: item %d (%s) is "
+				       "disqualifying; it can only be rejected", (long long)r->id, i,
+				       item_names[i]);
+	}
+	return rc;
+}
+
+static int count_approve(void *ctx, const struct approval_rec *r)
+{
+	if (r->decision == 1)
+		++*(int *)ctx;
+	return 0;
+}
+
+/* Neither the opener nor the person under review decides. */
+static int check_decider(const struct actor *a, const struct review_rec *r,
+			 const struct person_rec *p, struct bm_err *e)
+{
+	if (strcmp(a->name, r->opened_by) == 0)
+		return bm_errf(e, BM_EPERM, "review", "%s opened review %lld and may not decide it",
+			       a->name, (long long)r->id);
+	if (svc__actor_is(a, p->ext_id))
+		return bm_errf(e, BM_EPERM, "review", "%s may not decide their own review",
+			       a->name);
+	return 0;
+}
+
+/* Closes the review (approved or rejected) and moves a person under
+ * initial review along the lifecycle. */
+static int close_review(struct svc *s, const struct actor *a, struct review_rec *r,
+			struct person_rec *p, bool approve, const char *reason,
+			struct bm_err *e)
+{
+	const struct policy_category *c = &s->policy.cat[r->level];
+	int rc;
+
+	r->state = approve ? REVIEW_APPROVED : REVIEW_REJECTED;
+	r->decided_at = clock_now();
+	r->valid_until = approve && c->rereview_days > 0
+		? r->decided_at + (int64_t)c->rereview_days * BM_DAY : 0;
+	svc__copy(r->reason, sizeof r->reason, reason);
+	svc__touch(s, p->id);
+	if ((rc = ST(s)->review_update(s->st, r, e)))
+		return rc;
+	if (p->state != ST_REVIEWING)
+		return 0;
+	return svc__person_state_tx(s, a, p, approve ? ST_ONBOARDING : ST_REJECTED,
+				    approve ? "review approved" : "review rejected", e);
+}
+
+static int decide_tx(struct svc *s, const struct actor *a, struct review_rec *r, bool approve,
+		     const char *reason, bool *closed, struct bm_err *e)
+{
+	struct approval_rec ap = {.review_id = r->id, .decision = approve ? 1 : 2};
+	struct person_rec p;
+	int approvals = 0, need, rc;
+
+	if ((rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e)) ||
+	    (rc = check_decider(a, r, &p, e)) || (approve && (rc = check_checklist(s, r, e))))
+		return rc;
+	svc__copy(ap.approver, sizeof ap.approver, a->name);
+	svc__copy(ap.reason, sizeof ap.reason, reason);
+	ap.at = clock_now();
+	rc = ST(s)->approval_insert(s->st, &ap, e);
+	if (rc == BM_EEXIST)
+		return bm_errf(e, rc, "review", "%s already decided review %lld; a second "
+			       "approver must be someone else", a->name, (long long)r->id);
+	if (rc || (rc = ST(s)->approval_list(s->st, r->id, count_approve, &approvals, e)))
+		return rc;
+	need = s->policy.cat[r->level].approvers > 1 ? s->policy.cat[r->level].approvers : 1;
+	*closed = !approve || approvals >= need;
+	if (*closed && (rc = close_review(s, a, r, &p, approve, reason, e)))
+		return rc;
+	return svc__audit1(s, a, approve ? "review.approve" : "review.reject", p.ext_id,
+			   json_pack("{s:I, s:s, s:b, s:i, s:i}", "review", (json_int_t)r->id,
+				     "reason", reason, "final", *closed, "approvals", approvals,
+				     "needed", need), e);
+}
+
+json_t *svc_review_decide(struct svc *s, const struct actor *a, int64_t review, bool approve,
+			  const char *reason, struct bm_err *e)
+{
+	struct review_rec r;
+	bool closed = false;
+
+	if (svc__allow(a, PERM_REVIEW_DECIDE, e) || svc__check_text("reason", reason, true, e) ||
+	    svc__begin(s, e))
+		return NULL;
+	if (get_open_review(s, review, &r, e) || decide_tx(s, a, &r, approve, reason, &closed, e)) {
+		svc__rollback(s);
+		return NULL;
+	}
+	if (svc__commit(s, e))
+		return NULL;
+	return svc__review_json(s, &r, true);
+}
+
+/* ------------------------------------------------------------ show, list */
+
+json_t *svc_review_show(struct svc *s, const struct actor *a, int64_t review,
+			struct bm_err *e)
+{
+	struct review_rec r;
+	int rc;
+
+	if (svc__allow(a, PERM_REVIEW_READ, e))
+		return NULL;
+	rc = ST(s)->review_get(s->st, review, &r, e);
+	if (rc == BM_ENOTFOUND)
+		bm_errf(e, rc, "review", "review %lld not found", (long long)review);
+	return rc ? NULL : svc__review_json(s, &r, true);
+}
+
+struct list_ctx {
+	struct svc *s;
+	json_t *arr;
+};
+
+static int list_one(void *ctx, const struct review_rec *r)
+{
+	struct list_ctx *l = ctx;
+
+	json_array_append_new(l->arr, svc__review_json(l->s, r, false));
+	return 0;
+}
+
+json_t *svc_review_list(struct svc *s, const struct actor *a, const char *person,
+			struct bm_err *e)
+{
+	struct list_ctx l = {s, NULL};
+	struct person_rec p = {0};
+
+	if (svc__allow(a, PERM_REVIEW_READ, e) || (person && get_person(s, person, &p, e)))
+		return NULL;
+	l.arr = json_array();
+	if (ST(s)->review_list(s->st, p.id, list_one, &l, e)) {
+		json_decref(l.arr);
+		return NULL;
+	}
+	return l.arr;
+}
+
+/* ------------------------------------------------------- gating, due */
+
+int svc__review_covers(struct svc *s, int64_t person_id, const char *ext_id, int level,
+		       int64_t now, struct bm_err *e)
+{
+	struct facts_rec f = {0};
+	struct gate_facts g;
+	int rs = -1, rc = ST(s)->facts_scan(s->st, person_id, svc__facts_keep, &f, e);
+
+	if (rc < 0)
+		return rc;
+	svc__gate_facts(&f, &g);
+	if (!g.review)
+		rs = REASON_REVIEW_MISSING;
+	else if (g.review_level < level)
+		rs = REASON_REVIEW_LEVEL_TOO_LOW;
+	else if (now >= g.review_due)
+		rs = REASON_REVIEW_EXPIRED;
+	if (rs < 0)
+		return 0;
+	return bm_errf(e, BM_ESTATE, "person", "person: %s may not be appointed to a %s post: "
+		       "%s (%s)", ext_id, level_name(level), gate_reason_msg_en(rs),
+		       gate_reason_code(rs));
+}
+
+struct due_pick {
+	int64_t person_id;
+	int level;
+	int64_t due;
+};
+
+struct due_scan {
+	int64_t now, horizon;
+	int64_t *open;             /* sorted person ids with an open review */
+	size_t nopen;
+	struct due_pick *v;
+	size_t n, cap;
+};
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int open_one(void *ctx, const struct review_rec *r)
+{
+	struct due_scan *d = ctx;
+
+	d->open = realloc(d->open, (d->nopen + 1) * sizeof *d->open);
+	if (d->open == NULL)
+		abort();
+	d->open[d->nopen++] = r->person_id;
+	return 0;
+}
+
+static int due_pick_one(void *ctx, const struct facts_rec *f)
+{
+	struct due_scan *d = ctx;
+	struct gate_facts g;
+
+	if (!state_on_post(f->state) && f->state != ST_ONBOARDING)
+		return 0;
+	svc__gate_facts(f, &g);
+	if (!g.review || g.review_due == GATE_NEVER || g.review_due > d->horizon ||
+	    (d->nopen > 0 &&
+	     bsearch(&f->person_id, d->open, d->nopen, sizeof *d->open, cmp_id)))
+		return 0;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		d->v = realloc(d->v, d->cap * sizeof *d->v);
+		if (d->v == NULL)
+			abort();
+	}
+	d->v[d->n++] = (struct due_pick){f->person_id,
+		f->level > g.review_level ? f->level : g.review_level, g.review_due};
+	return 0;
+}
+
+static int open_picks(struct svc *s, const struct actor *a, struct due_scan *d, json_t *out,
+		      struct bm_err *e)
+{
+	struct person_rec p;
+	struct review_rec r;
+	int rc;
+
+	for (size_t i = 0; i < d->n; i++) {
+		if ((rc = ST(s)->person_get(s->st, d->v[i].person_id, NULL, &p, e)) ||
+		    (rc = svc__review_open_tx(s, a, &p, d->v[i].level, "rereview", d->v[i].due,
+					      &r, e)))
+			return rc;
+		json_array_append_new(out, svc__review_json(s, &r, false));
+	}
+	return 0;
+}
+
+json_t *svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now,
+			     struct bm_err *e)
+{
+	static const struct actor sys = {.name = "system", .roles = ACTOR_LOCAL};
+	struct due_scan d = {.now = now};
+	json_t *out = NULL;
+	int first = 0;
+
+	if (a == NULL)
+		a = &sys;
+	if (svc__allow(a, PERM_REVIEW_OPEN, e))
+		return NULL;
+	for (int i = 0; i < s->policy.nreminders; i++)
+		if (s->policy.reminders[i] > first)
+			first = s->policy.reminders[i];
+	d.horizon = now + (int64_t)first * BM_DAY;
+	if (ST(s)->review_list(s->st, 0, open_one, &d, e))
+		goto out;
+	if (d.nopen > 1)
+		qsort(d.open, d.nopen, sizeof *d.open, cmp_id);
+	if (ST(s)->facts_scan(s->st, 0, due_pick_one, &d, e) || svc__begin(s, e))
+		goto out;
+	out = json_array();
+	if (open_picks(s, a, &d, out, e)) {
+		svc__rollback(s);
+		json_decref(out);
+		out = NULL;
+	} else if (svc__commit(s, e)) {
+		json_decref(out);
+		out = NULL;
+	}
+out:
+	free(d.open);
+	free(d.v);
+	return out;
+}

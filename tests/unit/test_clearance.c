@@ -1,0 +1,347 @@
+/*
+ * test_clearance.c - the vetting rules through the service layer: review
+ * cases (who may open and decide, checklist, two approvers for core),
+ * appointment gating, activation, matters and suspension, the due list and
+ * the clearance status view.  A real database in a temporary directory.
+ */
+#include "service/service.h"
+#include "core/role.h"
+#include "lib/clock.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define T0 1767225600  /* 2026-01-01 */
+
+struct fx {
+	char dir[64], db[128];
+	struct svc *s;
+	struct bm_err e;
+};
+
+static const struct actor local = {.name = "cli:officer", .roles = ACTOR_LOCAL};
+static const struct actor rev1 = {.name = "rev1", .roles = ROLE_REVIEWER};
+static const struct actor rev2 = {.name = "rev2", .roles = ROLE_REVIEWER};
+static const struct actor sec = {.name = "sec", .roles = ROLE_SECADMIN};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct svc_paths p;
+	struct unit_rec u;
+	struct post_rec po;
+	const struct unit_input ui = {"HQ", "HQ", NULL};
+	const struct post_input posts[] = {{"P1", "HQ", "confidential", "", "c"},
+					   {"P2", "HQ", "secret", "ALPHA", "s"},
+					   {"P3", "HQ", "top_secret", "ALPHA,BRAVO", "ts"},
+					   {"P0", "HQ", "none", "", "n"}};
+
+	clock_set(T0);
+	strcpy(f->dir, "/tmp/bm_clr_XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof f->db, "%s/t.db", f->dir);
+	p = (struct svc_paths){f->db, NULL};
+	assert_int_equal(svc_init(&p, "cn", &local, &f->e), 0);
+	assert_int_equal(svc_open(&p, &f->s, &f->e), 0);
+	assert_int_equal(svc_unit_add(f->s, &local, &ui, &u, &f->e), 0);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(svc_post_add(f->s, &local, &posts[i], &po, &f->e), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	svc_close(f->s);
+	bm_err_clear(&f->e);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	clock_set(0);
+	return 0;
+}
+
+static void add_person(struct fx *f, const char *id)
+{
+	struct person_input in = {id, "Name", "HQ", NULL, NULL};
+	struct person_rec r;
+
+	assert_int_equal(svc_person_add(f->s, &local, &in, &r, &f->e), 0);
+}
+
+/* Opens a review and records all six items as clear; returns its id. */
+static int64_t open_clear(struct fx *f, const char *id, const char *level)
+{
+	json_t *v = svc_review_open(f->s, &local, id, level, &f->e);
+	int64_t rid;
+
+	assert_non_null(v);
+	rid = json_integer_value(json_object_get(v, "id"));
+	json_decref(v);
+	for (int i = 1; i <= 6; i++) {
+		v = svc_review_finding(f->s, &local, rid, i, "clear", NULL, &f->e);
+		assert_non_null(v);
+		json_decref(v);
+	}
+	return rid;
+}
+
+static const char *str(json_t *v, const char *k)
+{
+	return json_string_value(json_object_get(v, k));
+}
+
+static const char *person_state(struct fx *f, const char *id)
+{
+	static char buf[32];
+	json_t *v = svc_person_show(f->s, &local, id, false, &f->e);
+
+	assert_non_null(v);
+	snprintf(buf, sizeof buf, "%s", str(v, "state"));
+	json_decref(v);
+	return buf;
+}
+
+static void approve(struct fx *f, const struct actor *a, int64_t rid, const char *want)
+{
+	json_t *v = svc_review_decide(f->s, a, rid, true, "fine", &f->e);
+
+	assert_non_null(v);
+	assert_string_equal(str(v, "state"), want);
+	json_decref(v);
+}
+
+/* The opener and the person may not decide; the first approval of a
+ * secret review closes it and moves the candidate on. */
+static void test_review_who_decides(void **state)
+{
+	struct fx *f = *state;
+	const struct actor self = {.name = "person:E1", .roles = ROLE_REVIEWER};
+	int64_t rid;
+
+	add_person(f, "E1");
+	assert_null(svc_review_open(f->s, &rev1, "E1", "secret", &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	rid = open_clear(f, "E1", "secret");
+	assert_string_equal(person_state(f, "E1"), "reviewing");
+	assert_null(svc_review_open(f->s, &local, "E1", "secret", &f->e));
+	assert_int_equal(f->e.code, BM_EEXIST);
+	assert_null(svc_review_decide(f->s, &local, rid, true, "mine", &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	assert_null(svc_review_decide(f->s, &self, rid, true, "me", &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	assert_null(svc_review_decide(f->s, &sec, rid, true, "", &f->e));
+	assert_int_equal(f->e.code, BM_EINVAL);
+	approve(f, &rev1, rid, "approved");
+	assert_string_equal(person_state(f, "E1"), "onboarding");
+	assert_null(svc_review_decide(f->s, &rev2, rid, true, "late", &f->e));
+	assert_int_equal(f->e.code, BM_ESTATE);
+}
+
+/* Core needs two distinct approvers; valid until one year later. */
+static void test_core_two_approvers(void **state)
+{
+	struct fx *f = *state;
+	int64_t rid;
+	json_t *v;
+
+	add_person(f, "E2");
+	rid = open_clear(f, "E2", "top_secret");
+	approve(f, &rev1, rid, "open");
+	assert_null(svc_review_decide(f->s, &rev1, rid, true, "again", &f->e));
+	assert_int_equal(f->e.code, BM_EEXIST);
+	clock_set(T0 + 100);
+	v = svc_review_decide(f->s, &rev2, rid, true, "concur", &f->e);
+	assert_non_null(v);
+	assert_string_equal(str(v, "state"), "approved");
+	assert_string_equal(str(v, "valid_until"), "2027-01-01T00:01:40Z");
+	assert_int_equal(json_array_size(json_object_get(v, "approvals")), 2);
+	json_decref(v);
+}
+
+static void test_checklist_rules(void **state)
+{
+	struct fx *f = *state;
+	json_t *v = NULL;
+	int64_t rid;
+
+	add_person(f, "E3");
+	v = svc_review_open(f->s, &local, "E3", "secret", &f->e);
+	rid = json_integer_value(json_object_get(v, "id"));
+	json_decref(v);
+	assert_null(svc_review_decide(f->s, &rev1, rid, true, "too soon", &f->e));
+	assert_int_equal(f->e.code, BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "item 1"));
+	assert_null(svc_review_finding(f->s, &local, rid, 0, "clear", NULL, &f->e));
+	assert_int_equal(f->e.code, BM_EINVAL);
+	assert_null(svc_review_finding(f->s, &local, rid, 7, "clear", NULL, &f->e));
+	assert_null(svc_review_finding(f->s, &local, rid, 1, "maybe", NULL, &f->e));
+	assert_string_equal(f->e.field, "finding");
+	assert_null(svc_review_finding(f->s, &local, rid, 1, "concern", NULL, &f->e));
+	assert_string_equal(f->e.field, "note");   /* a concern needs a note */
+	assert_null(svc_review_finding(f->s, &local, rid, 1, "concern", "\xff\xfe", &f->e));
+	assert_null(svc_review_finding(f->s, &local, 999, 1, "clear", NULL, &f->e));
+	assert_int_equal(f->e.code, BM_ENOTFOUND);
+	for (int i = 1; i <= 6; i++) {
+		v = svc_review_finding(f->s, &local, rid, i, i == 2 ? "disqualifying" : "clear",
+				       i == 2 ? "record" : NULL, &f->e);
+		assert_non_null(v);
+		json_decref(v);
+	}
+	assert_null(svc_review_decide(f->s, &rev1, rid, true, "no", &f->e));
+	assert_non_null(strstr(f->e.msg, "disqualifying"));
+	v = svc_review_decide(f->s, &rev1, rid, false, "item 2", &f->e);
+	assert_non_null(v);
+	json_decref(v);
+	assert_string_equal(person_state(f, "E3"), "rejected");
+	assert_null(svc_review_open(f->s, &local, "NOPE", "secret", &f->e));
+	assert_int_equal(f->e.code, BM_ENOTFOUND);
+	assert_null(svc_review_open(f->s, &local, "E3", "none", &f->e));
+	assert_int_equal(f->e.code, BM_EINVAL);
+}
+
+static void test_appointment_gating(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input in = {"E4", "P2", NULL, NULL};
+	struct appt_input lo = {"E4", "P0", NULL, NULL};
+	struct appt_input ts = {"E4", "P3", NULL, NULL};
+	struct appt_rec ar;
+
+	add_person(f, "E4");
+	assert_int_equal(svc_appt_add(f->s, &local, &in, &ar, &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "review_missing"));
+	assert_int_equal(svc_appt_add(f->s, &local, &lo, &ar, &f->e), 0);  /* level 0 */
+	approve(f, &rev1, open_clear(f, "E4", "secret"), "approved");
+	assert_int_equal(svc_appt_add(f->s, &local, &ts, &ar, &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "review_level_too_low"));
+	clock_set(T0 + 3 * 365 * 86400 + 86400);   /* key: re-review after 3 years */
+	assert_int_equal(svc_appt_add(f->s, &local, &in, &ar, &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "review_expired"));
+	clock_set(T0 + 86400);
+	assert_int_equal(svc_appt_add(f->s, &local, &in, &ar, &f->e), 0);
+}
+
+/* Active person with a secret post, cleared. */
+static void make_active(struct fx *f, const char *id)
+{
+	struct appt_input in = {id, "P2", NULL, NULL};
+	struct appt_rec ar;
+
+	add_person(f, id);
+	assert_int_equal(svc_person_activate(f->s, &local, id, &f->e), BM_ESTATE);
+	approve(f, &rev1, open_clear(f, id, "secret"), "approved");
+	assert_int_equal(svc_appt_add(f->s, &local, &in, &ar, &f->e), 0);
+	assert_int_equal(svc_person_activate(f->s, &local, id, &f->e), 0);
+}
+
+static bool cleared(struct fx *f, const char *id)
+{
+	json_t *v = svc_clearance(f->s, &local, id, clock_now(), &f->e);
+	bool c;
+
+	assert_non_null(v);
+	c = json_is_true(json_object_get(v, "cleared"));
+	json_decref(v);
+	return c;
+}
+
+static void test_matters_and_suspension(void **state)
+{
+	struct fx *f = *state;
+	const struct actor me = {.name = "person:E5", .roles = ROLE_PERSON};
+	json_t *v;
+
+	make_active(f, "E5");
+	make_active(f, "E6");
+	assert_true(cleared(f, "E5"));
+	assert_null(svc_matter_file(f->s, &me, "E6", "leak", NULL, &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	assert_null(svc_matter_file(f->s, &me, "E5", "gossip", NULL, &f->e));
+	assert_int_equal(f->e.code, BM_EINVAL);
+	v = svc_matter_file(f->s, &me, "E5", "foreign_marriage", "spouse", &f->e);
+	assert_non_null(v);
+	assert_string_equal(str(v, "action"), "rereview");
+	json_decref(v);
+	assert_true(cleared(f, "E5"));
+	clock_set(T0 + 31 * 86400);                 /* re-review within 30 days */
+	assert_false(cleared(f, "E5"));
+	v = svc_matter_file(f->s, &local, "E6", "leak", "usb stick", &f->e);
+	assert_non_null(v);
+	json_decref(v);
+	assert_string_equal(person_state(f, "E6"), "suspended");
+	assert_false(cleared(f, "E6"));
+	assert_int_equal(svc_person_reinstate(f->s, &rev1, "E6", "ok", &f->e), BM_EPERM);
+	assert_int_equal(svc_person_reinstate(f->s, &sec, "E6", "", &f->e), BM_EINVAL);
+	assert_int_equal(svc_person_reinstate(f->s, &sec, "E6", "cleared up", &f->e), 0);
+	assert_string_equal(person_state(f, "E6"), "active");
+	assert_true(cleared(f, "E6"));
+	assert_int_equal(svc_person_reinstate(f->s, &sec, "E6", "again", &f->e), BM_ESTATE);
+	assert_int_equal(svc_person_suspend(f->s, &sec, "E6", "audit finding", &f->e), 0);
+	assert_int_equal(svc_person_suspend(f->s, &sec, "E6", "twice", &f->e), BM_ESTATE);
+	assert_false(cleared(f, "E6"));
+}
+
+static void test_due_and_status(void **state)
+{
+	struct fx *f = *state;
+	json_t *v, *g;
+
+	make_active(f, "E7");
+	v = svc_clearance(f->s, &local, "E7", clock_now(), &f->e);
+	assert_non_null(v);
+	assert_string_equal(str(v, "category"), "key");
+	assert_string_equal(str(v, "valid_until"), "2028-12-31T00:00:00Z");
+	g = json_array_get(json_object_get(v, "gates"), 0);
+	assert_string_equal(str(g, "gate"), "review");
+	assert_true(json_is_true(json_object_get(g, "ok")));
+	assert_non_null(json_object_get(json_object_get(g, "message"), "zh"));
+	json_decref(v);
+	v = svc_reviews_open_due(f->s, NULL, clock_now(), &f->e);
+	assert_int_equal(json_array_size(v), 0);
+	json_decref(v);
+	clock_set(T0 + (3 * 365 - 80) * 86400);
+	v = svc_reviews_open_due(f->s, NULL, clock_now(), &f->e);
+	assert_int_equal(json_array_size(v), 1);
+	assert_string_equal(str(json_array_get(v, 0), "trigger"), "rereview");
+	json_decref(v);
+	v = svc_reviews_open_due(f->s, NULL, clock_now(), &f->e);
+	assert_int_equal(json_array_size(v), 0);    /* already open */
+	json_decref(v);
+	v = svc_due(f->s, &local, clock_now(), 90 * 86400, &f->e);
+	assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+		json_object_get(v, "items"), 0), "reminder_days")), 90);
+	json_decref(v);
+	assert_null(svc_clearance(f->s, &local, "", clock_now(), &f->e));
+	v = svc_report_compliance(f->s, &sec, "HQ", clock_now(), &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+		json_object_get(v, "units"), 0), "cleared")), 1);
+	json_decref(v);
+	assert_null(svc_report_compliance(f->s, &rev1, NULL, clock_now(), &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_review_who_decides, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_two_approvers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checklist_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_appointment_gating, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_matters_and_suspension, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_and_status, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

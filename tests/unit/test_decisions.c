@@ -1,0 +1,392 @@
+/*
+ * test_decisions.c - access decisions from the snapshot, and a second
+ * opinion: a plain reference evaluator, written here from the rules of
+ * DESIGN.md and reading the database with its own SQLite connection, must
+ * agree with the snapshot after random sequences of operations, asked at
+ * random instants (at least 10,000 comparisons).
+ */
+#include "service/service.h"
+#include "core/role.h"
+#include "lib/clock.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define T0 1767225600  /* 2026-01-01 */
+#define DAY 86400
+#define NPERS 10
+
+struct fx {
+	char dir[64], db[128];
+	struct svc *s;
+	struct bm_err e;
+};
+
+static const struct actor local = {.name = "cli:officer", .roles = ACTOR_LOCAL};
+static const struct actor rev1 = {.name = "rev1", .roles = ROLE_REVIEWER};
+static const struct actor rev2 = {.name = "rev2", .roles = ROLE_REVIEWER};
+static const char *const posts[] = {"P0", "P1", "P2", "P3"};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct svc_paths p;
+	struct unit_rec u;
+	struct post_rec po;
+	const struct unit_input ui = {"HQ", "HQ", NULL};
+	const struct post_input pi[] = {{"P0", "HQ", "none", "", "n"},
+					{"P1", "HQ", "confidential", "BRAVO", "c"},
+					{"P2", "HQ", "secret", "ALPHA", "s"},
+					{"P3", "HQ", "top_secret", "ALPHA,CRYPTO", "ts"}};
+
+	clock_set(T0);
+	strcpy(f->dir, "/tmp/bm_dec_XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof f->db, "%s/t.db", f->dir);
+	p = (struct svc_paths){f->db, NULL};
+	assert_int_equal(svc_init(&p, "cn", &local, &f->e), 0);
+	assert_int_equal(svc_open(&p, &f->s, &f->e), 0);
+	assert_int_equal(svc_unit_add(f->s, &local, &ui, &u, &f->e), 0);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(svc_post_add(f->s, &local, &pi[i], &po, &f->e), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	svc_close(f->s);
+	bm_err_clear(&f->e);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	clock_set(0);
+	return 0;
+}
+
+static json_t *req(const char *person, const char *level, const char *comps)
+{
+	json_t *c = json_array();
+	char buf[64], *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", comps);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		json_array_append_new(c, json_string(t));
+	return json_pack("{s:s, s:s, s:{s:s, s:o}}", "person", person, "action", "read", "object",
+			 "level", level, "compartments", c);
+}
+
+/* Decides and returns allow; *codes gets the reason codes joined by ','. */
+static bool decide(struct fx *f, const char *person, const char *level, const char *comps,
+		   int64_t now, char *codes, size_t cap)
+{
+	json_t *r = req(person, level, comps), *v, *x;
+	size_t i;
+	bool allow;
+
+	v = svc_decide(f->s, &local, r, now, &f->e);
+	json_decref(r);
+	assert_non_null(v);
+	allow = json_is_true(json_object_get(v, "allow"));
+	if (codes) {
+		codes[0] = '\0';
+		json_array_foreach(json_object_get(v, "reasons"), i, x) {
+			strncat(codes, json_string_value(json_object_get(x, "code")),
+				cap - strlen(codes) - 2);
+			strcat(codes, ",");
+		}
+	}
+	json_decref(v);
+	return allow;
+}
+
+/* ------------------------------------------------------------ operations */
+
+static void add_person(struct fx *f, const char *id)
+{
+	struct person_input in = {id, "Name", "HQ", NULL, NULL};
+	struct person_rec r;
+
+	assert_int_equal(svc_person_add(f->s, &local, &in, &r, &f->e), 0);
+}
+
+/* A full approved review at level (two reviewers always). */
+static int review(struct fx *f, const char *id, const char *level, bool approve)
+{
+	json_t *v = svc_review_open(f->s, &local, id, level, &f->e);
+	int64_t rid;
+
+	if (v == NULL)
+		return f->e.code;
+	rid = json_integer_value(json_object_get(v, "id"));
+	json_decref(v);
+	for (int i = 1; i <= 6; i++)
+		json_decref(svc_review_finding(f->s, &local, rid, i, "clear", NULL, &f->e));
+	v = svc_review_decide(f->s, &rev1, rid, approve, "r1", &f->e);
+	if (v && approve && strcmp(json_string_value(json_object_get(v, "state")), "open") == 0) {
+		json_decref(v);
+		v = svc_review_decide(f->s, &rev2, rid, true, "r2", &f->e);
+	}
+	json_decref(v);
+	return 0;
+}
+
+static void full_active(struct fx *f, const char *id, const char *level, const char *post)
+{
+	struct appt_input in = {id, post, NULL, NULL};
+	struct appt_rec ar;
+
+	add_person(f, id);
+	assert_int_equal(review(f, id, level, true), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &in, &ar, &f->e), 0);
+	assert_int_equal(svc_person_activate(f->s, &local, id, &f->e), 0);
+}
+
+static void test_decide_rules(void **state)
+{
+	struct fx *f = *state;
+	char codes[256];
+
+	full_active(f, "E1", "secret", "P2");
+	assert_true(decide(f, "E1", "secret", "ALPHA", T0, NULL, 0));
+	assert_true(decide(f, "E1", "confidential", "", T0, NULL, 0));
+	assert_false(decide(f, "E1", "top_secret", "ALPHA,CRYPTO", T0, codes, sizeof codes));
+	assert_string_equal(codes, "level_too_low,need_to_know,");
+	assert_false(decide(f, "E1", "secret", "NOSUCH", T0, codes, sizeof codes));
+	assert_string_equal(codes, "need_to_know,");
+	/* Time alone lapses the clearance: key re-review after 3 years. */
+	assert_false(decide(f, "E1", "secret", "", T0 + 3 * 365 * DAY, codes, sizeof codes));
+	assert_string_equal(codes, "clearance_lapsed,");
+	assert_false(decide(f, "GHOST", "secret", "", T0, codes, sizeof codes));
+	assert_non_null(strstr(codes, "unknown_person"));
+	/* The snapshot follows a committed suspension at once. */
+	assert_int_equal(svc_person_suspend(f->s, &local, "E1", "inquiry", &f->e), 0);
+	assert_false(decide(f, "E1", "confidential", "", T0, codes, sizeof codes));
+	assert_string_equal(codes, "suspended,");
+	/* ... and a refused write changes nothing. */
+	assert_int_equal(svc_person_suspend(f->s, &local, "E1", "again", &f->e), BM_ESTATE);
+	assert_false(decide(f, "E1", "confidential", "", T0, NULL, 0));
+}
+
+static void test_bad_requests(void **state)
+{
+	struct fx *f = *state;
+	const struct actor aud = {.name = "aud", .roles = ROLE_AUDITOR};
+	json_t *r, *batch;
+
+	r = json_pack("{s:s}", "person", "E1");
+	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
+	assert_string_equal(f->e.field, "action");
+	json_decref(r);
+	r = json_pack("{s:i, s:s, s:{s:s}}", "person", 5, "action", "read", "object", "level",
+		      "secret");
+	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
+	assert_string_equal(f->e.field, "person");
+	json_decref(r);
+	r = json_pack("{s:s, s:s, s:{s:s}}", "person", "E1", "action", "read", "object", "level",
+		      "cosmic");
+	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
+	assert_int_equal(f->e.code, BM_EINVAL);
+	json_decref(r);
+	r = json_pack("{s:s, s:s, s:{s:s, s:[i]}}", "person", "E1", "action", "read", "object",
+		      "level", "secret", "compartments", 3);
+	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
+	json_decref(r);
+	r = json_string("E1");
+	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
+	assert_int_equal(f->e.code, BM_EUSAGE);
+	json_decref(r);
+	r = req("E1", "secret", "");
+	assert_null(svc_decide(f->s, &aud, r, T0, &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	batch = json_array();
+	for (int i = 0; i < 10001; i++)
+		json_array_append(batch, r);
+	assert_null(svc_decide_batch(f->s, &local, batch, T0, &f->e));
+	assert_int_equal(f->e.code, BM_ETOOBIG);
+	json_array_remove(batch, 0);
+	json_decref(r);
+	r = svc_decide_batch(f->s, &local, batch, T0, &f->e);
+	assert_int_equal(json_array_size(json_object_get(r, "results")), 10000);
+	json_decref(r);
+	json_decref(batch);
+}
+
+/* Policy audit_denials: a denial leaves an audit event. */
+static void test_audit_denials(void **state)
+{
+	struct fx *f = *state;
+	struct policy pol;
+	struct buf doc = BUF_INIT;
+	int64_t ver;
+	struct audit_verdict av0, av1;
+
+	assert_int_equal(policy_builtin("cn", &pol, &f->e), 0);
+	pol.audit_denials = true;
+	policy_to_json(&pol, &doc);
+	assert_int_equal(svc_policy_load(f->s, &local, doc.p, doc.len, &ver, &f->e), 0);
+	buf_free(&doc);
+	assert_int_equal(svc_audit_verify(f->s, &local, &av0, &f->e), 0);
+	assert_false(decide(f, "NOBODY", "secret", "", T0, NULL, 0));
+	assert_int_equal(svc_audit_verify(f->s, &local, &av1, &f->e), 0);
+	assert_int_equal(av1.count, av0.count + 1);
+	assert_int_equal(av1.fault, 0);
+}
+
+/* ------------------------------------------------------ second opinion */
+
+struct ref {
+	bool cleared;
+	int level;
+	char comps[256];
+};
+
+static int64_t q1(sqlite3 *db, const char *sql, int64_t a, int64_t dflt)
+{
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Recomputes the clearance of person pid at t from the tables alone:
+ * on post (active), a secret-related post, no suspension in force, the
+ * latest decided review approved, at or above the level, not yet due. */
+static void ref_eval(sqlite3 *db, int64_t pid, int64_t t, const int rereview[4], struct ref *r)
+{
+	const char *latest = "FROM reviews WHERE person_id = $1 AND state > 0 "
+			     "ORDER BY decided_at DESC, id DESC LIMIT 1";
+	char sql[256];
+	int64_t state = q1(db, "SELECT state FROM persons WHERE id = $1", pid, -1);
+	int64_t rstate, rlevel, rdec, rvalid;
+
+	r->level = (int)q1(db, "SELECT max(p.level) FROM appointments a JOIN posts p ON "
+			   "p.id = a.post_id WHERE a.person_id = $1 AND a.end_at IS NULL", pid, 0);
+	snprintf(sql, sizeof sql, "SELECT state %s", latest);
+	rstate = q1(db, sql, pid, 0);
+	snprintf(sql, sizeof sql, "SELECT level %s", latest);
+	rlevel = q1(db, sql, pid, 0);
+	snprintf(sql, sizeof sql, "SELECT decided_at %s", latest);
+	rdec = q1(db, sql, pid, 0);
+	snprintf(sql, sizeof sql, "SELECT valid_until %s", latest);
+	rvalid = q1(db, sql, pid, 0);
+	if (rvalid == 0 && r->level > 0)
+		rvalid = rdec + (int64_t)rereview[r->level] * DAY;
+	r->cleared = state == 3 && r->level > 0 && rstate == 1 && rlevel >= r->level &&
+		     t < rvalid &&
+		     q1(db, "SELECT count(*) FROM suspensions WHERE person_id = $1 AND "
+			"lifted_at IS NULL", pid, 0) == 0;
+}
+
+static void random_op(struct fx *f, uint32_t *seed, int i)
+{
+	char id[8];
+	static const char *const lv[] = {"confidential", "secret", "top_secret"};
+	struct appt_input in = {id, posts[rand_r(seed) % 4], NULL, NULL};
+	struct appt_rec ar;
+	json_t *v;
+
+	snprintf(id, sizeof id, "E%d", i);
+	switch (rand_r(seed) % 11) {
+	case 0:
+		review(f, id, lv[rand_r(seed) % 3], rand_r(seed) % 5 != 0);
+		break;
+	case 1: case 2: case 3:
+		svc_appt_add(f->s, &local, &in, &ar, &f->e);
+		break;
+	case 4: case 9:
+		svc_person_activate(f->s, &local, id, &f->e);
+		break;
+	case 5:
+		svc_person_suspend(f->s, &local, id, "random", &f->e);
+		break;
+	case 6:
+		svc_person_reinstate(f->s, &local, id, "random", &f->e);
+		break;
+	case 7:
+		v = svc_matter_file(f->s, &local, id, rand_r(seed) % 2 ? "leak" : "foreign_funding",
+				    NULL, &f->e);
+		json_decref(v);
+		break;
+	case 8:
+		/* the whole way to a post: review at the post's level, appoint, take up */
+		if (in.post[1] > '0')
+			review(f, id, lv[in.post[1] - '1'], true);
+		svc_appt_add(f->s, &local, &in, &ar, &f->e);
+		svc_person_activate(f->s, &local, id, &f->e);
+		break;
+	default:
+		svc_appt_end(f->s, &local, id, 1 + rand_r(seed) % 40, NULL, &f->e);
+		break;
+	}
+}
+
+static void test_second_opinion(void **state)
+{
+	struct fx *f = *state;
+	const struct policy *p = svc_policy(f->s);
+	int rereview[4] = {0, p->cat[1].rereview_days, p->cat[2].rereview_days,
+			   p->cat[3].rereview_days};
+	static const char *const lv[] = {"", "confidential", "secret", "top_secret"};
+	uint32_t seed = 12345;
+	int64_t now = T0, cases = 0, allowed = 0;
+	sqlite3 *db;
+	char id[8];
+
+	for (int i = 0; i < NPERS; i++) {
+		snprintf(id, sizeof id, "E%d", i);
+		add_person(f, id);
+	}
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (int round = 0; cases < 12000; round++) {
+		now += rand_r(&seed) % (60 * DAY);
+		clock_set(now);
+		random_op(f, &seed, rand_r(&seed) % NPERS);
+		int64_t t = now + (rand_r(&seed) % 3 == 0 ? rand_r(&seed) % (800 * DAY) : 0);
+
+		for (int i = 0; i < NPERS; i++) {
+			struct ref r;
+			bool a;
+
+			snprintf(id, sizeof id, "E%d", i);
+			ref_eval(db, i + 1, t, rereview, &r);
+			a = decide(f, id, "confidential", "", t, NULL, 0);
+			if (a != (r.cleared && r.level >= 1))
+				fail_msg("round %d %s at %lld: snapshot %d, reference %d (level %d)",
+					 round, id, (long long)t, a, r.cleared, r.level);
+			if (r.level > 0)
+				assert_int_equal(decide(f, id, lv[r.level], "", t, NULL, 0), r.cleared);
+			cases += 1 + (r.level > 0);
+			allowed += a;
+		}
+	}
+	sqlite3_close(db);
+	assert_true(allowed > 100);   /* the sequences reach cleared persons often */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_decide_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_denials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_opinion, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
