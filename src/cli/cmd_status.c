@@ -13,19 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int print(struct cli *c, json_t *v, struct bm_err *e)
-{
-	if (v == NULL)
-		return e->code ? e->code : BM_EINTERNAL;
-	if (c->json)
-		out_json(v);
-	else {
-		out_record(v);
-		json_decref(v);
-	}
-	return 0;
-}
-
 static void print_status(json_t *v)
 {
 	size_t i;
@@ -136,15 +123,45 @@ static int due(struct cli *c, struct bm_err *e)
 	return 0;
 }
 
+/* One line per unit: how many persons, cleared or not, the top reason. */
+static void compliance_table(json_t *units)
+{
+	size_t i;
+	json_t *u;
+
+	printf("%-10s %8s %8s %12s  %s\n", "UNIT", "PERSONS", "CLEARED", "NOT CLEARED",
+	       "MOST COMMON REASON");
+	json_array_foreach(units, i, u) {
+		json_int_t ok = json_integer_value(json_object_get(u, "cleared"));
+		json_int_t no = json_integer_value(json_object_get(u, "not_cleared"));
+		json_t *top = json_array_get(json_object_get(u, "top_reasons"), 0);
+
+		printf("%-10s %8lld %8lld %12lld  %s (%lld)\n",
+		       json_string_value(json_object_get(u, "unit")), (long long)(ok + no),
+		       (long long)ok, (long long)no,
+		       top ? json_string_value(json_object_get(top, "code")) : "-",
+		       top ? (long long)json_integer_value(json_object_get(top, "count")) : 0LL);
+	}
+}
+
 static int report_compliance(struct cli *c, struct bm_err *e)
 {
 	const char *unit = NULL;
 	const struct opt o[] = {{"unit", &unit, NULL}, {0}};
+	json_t *v;
 	int rc;
 
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) || (rc = cli_open(c, e)))
 		return rc;
-	return print(c, svc_report_compliance(c->svc, &c->actor, unit, clock_now(), e), e);
+	if ((v = svc_report_compliance(c->svc, &c->actor, unit, clock_now(), e)) == NULL)
+		return e->code ? e->code : BM_EINTERNAL;
+	if (c->json) {
+		out_json(v);
+		return 0;
+	}
+	compliance_table(json_object_get(v, "units"));
+	json_decref(v);
+	return 0;
 }
 
 const struct verb cmd_status_verbs[] = {
