@@ -153,6 +153,14 @@ int svc_snapshot_load(struct svc *s, struct bm_err *e)
 	return 0;
 }
 
+int svc_snapshot_refresh(struct svc *s, struct bm_err *e)
+{
+	if (s->snap == NULL)
+		return svc_snapshot_load(s, e);
+	s->dirty_all = true;
+	return svc__snap_flush(s, e);
+}
+
 int svc__snap(struct svc *s, struct snapshot **out, struct bm_err *e)
 {
 	int rc = svc_snapshot_load(s, e);
