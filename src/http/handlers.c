@@ -594,11 +594,11 @@ static int h_appt_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	}
 	in = (struct appt_input){str(b, "person"), str(b, "post"), str(b, "start"), str(b, "end")};
 	rc = wrote(r, svc_appt_add(s, &r->actor, &in, &ap, e));
+	if (rc == 0) /* in's strings belong to b */
+		rc = reply(w, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ap.id, "person",
+					     in.person, "post", in.post), e);
 	json_decref(b);
-	if (rc)
-		return rc;
-	return reply(w, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ap.id, "person",
-				       in.person, "post", in.post), e);
+	return rc;
 }
 
 static int kind_of(const struct http_req *r, int *kind, struct bm_err *e)

@@ -270,6 +270,11 @@ json_t *svc_clearance(struct svc *s, const struct actor *a, const char *person, 
 		return NULL;
 	if (svc__facts(s, person, &f, e))
 		return NULL;
+	/* Outside an officer's subtree a person is "not found", as elsewhere. */
+	if (!self && svc__scope_check(s, a, f.unit_id, "person", "person", e) != 0) {
+		bm_errf(e, BM_ENOTFOUND, "person", "person %.64s not found", person);
+		return NULL;
+	}
 	return status_json(s, &f, now);
 }
 
