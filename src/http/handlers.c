@@ -1237,7 +1237,6 @@ void api_free(struct api *a)
 void api_server_opts(struct api *a, struct http_opts *o)
 {
 	o->router = a->rt;
-	o->body_cap = 4u << 20; /* a batch of 10,000 decisions */
 	o->auth = api_auth;
 	o->ready = api_ready;
 	o->app = a;
