@@ -33,6 +33,7 @@
 struct tsvc {
 	struct svc *svc;
 	long gen;
+	long data_gen;             /* the data generation its snapshot has */
 	struct tsvc *next;
 };
 
@@ -43,6 +44,7 @@ struct api {
 	pthread_mutex_t mu;        /* guards all */
 	struct tsvc *all;
 	atomic_long gen;           /* bumped after each policy change */
+	atomic_long data_gen;      /* bumped after each successful write */
 	struct http_server *srv;
 	char *openapi;             /* the document, loaded once */
 	size_t openapi_len;
@@ -68,6 +70,12 @@ static struct svc *svc_of(struct http_req *r, struct bm_err *e)
 			return NULL;
 		}
 		t->gen = gen;
+		t->data_gen = atomic_load(&a->data_gen);
+		if (svc_snapshot_load(t->svc, e) != 0) {
+			svc_close(t->svc);
+			free(t);
+			return NULL;
+		}
 		pthread_mutex_lock(&a->mu);
 		t->next = a->all;
 		a->all = t;
@@ -78,6 +86,31 @@ static struct svc *svc_of(struct http_req *r, struct bm_err *e)
 		return NULL;
 	t->gen = gen;
 	return t->svc;
+}
+
+/* This thread's service context with a snapshot that has seen every write
+ * committed before the request: each thread's snapshot is refreshed by its
+ * own commits, so one that lags behind data_gen re-reads the store. */
+static struct svc *snap_svc_of(struct http_req *r, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+	struct tsvc *t = pthread_getspecific(APP(r)->key);
+	long dg = atomic_load(&APP(r)->data_gen);
+
+	if (s == NULL || t->data_gen == dg)
+		return s;
+	if (svc_snapshot_refresh(s, e) != 0)
+		return NULL;
+	t->data_gen = dg;
+	return s;
+}
+
+/* Marks a committed write (rc 0) so other threads refresh their snapshot. */
+static int wrote(struct http_req *r, int rc)
+{
+	if (rc == 0)
+		atomic_fetch_add(&APP(r)->data_gen, 1);
+	return rc;
 }
 
 /* ---- small helpers ---- */
@@ -453,7 +486,9 @@ static int h_person_add(struct http_req *r, struct http_resp *w, struct bm_err *
 				   str(b, "national_id"), str(b, "passport")};
 	rc = svc_person_add(s, &r->actor, &in, &p, e);
 	json_decref(b);
-	return rc ? rc : person_reply(s, r, w, 201, p.ext_id, false, e);
+	if (wrote(r, rc))
+		return rc;
+	return person_reply(s, r, w, 201, p.ext_id, false, e);
 }
 
 struct page {
@@ -531,7 +566,9 @@ static int h_person_patch(struct http_req *r, struct http_resp *w, struct bm_err
 	json_decref(b);
 	if (rc == BM_ECONFLICT)
 		return reply_problem(w, 412, "precondition_failed", "Precondition failed", e->msg);
-	return rc ? rc : person_reply(s, r, w, 200, p.ext_id, false, e);
+	if (wrote(r, rc))
+		return rc;
+	return person_reply(s, r, w, 200, p.ext_id, false, e);
 }
 
 /* ---- appointments, imports, exports ---- */
@@ -556,12 +593,12 @@ static int h_appt_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
 		return e->code;
 	}
 	in = (struct appt_input){str(b, "person"), str(b, "post"), str(b, "start"), str(b, "end")};
-	rc = svc_appt_add(s, &r->actor, &in, &ap, e);
+	rc = wrote(r, svc_appt_add(s, &r->actor, &in, &ap, e));
+	if (rc == 0) /* in's strings belong to b */
+		rc = reply(w, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ap.id, "person",
+					     in.person, "post", in.post), e);
 	json_decref(b);
-	if (rc)
-		return rc;
-	return reply(w, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ap.id, "person",
-				       in.person, "post", in.post), e);
+	return rc;
 }
 
 static int kind_of(const struct http_req *r, int *kind, struct bm_err *e)
@@ -588,7 +625,7 @@ static int h_import(struct http_req *r, struct http_resp *w, struct bm_err *e)
 		return e->code;
 	if ((fp = fmemopen((void *)(uintptr_t)r->body, r->body_len, "r")) == NULL)
 		return bm_errf(e, BM_EIO, NULL, "cannot read the request body");
-	rc = svc_import(s, &r->actor, kind, fp, NULL, NULL, &res, e);
+	rc = wrote(r, svc_import(s, &r->actor, kind, fp, NULL, NULL, &res, e));
 	fclose(fp);
 	if (rc)
 		return rc;
@@ -636,6 +673,7 @@ static int h_policy_put(struct http_req *r, struct http_resp *w, struct bm_err *
 	if (s == NULL || svc_policy_load(s, &r->actor, r->body, r->body_len, &v, e))
 		return e->code;
 	atomic_fetch_add(&APP(r)->gen, 1);
+	wrote(r, 0);
 	return reply(w, 200, svc_policy_show(s, &r->actor, e), e);
 }
 
@@ -757,6 +795,227 @@ static int h_role_revoke(struct http_req *r, struct http_resp *w, struct bm_err 
 	return 0;
 }
 
+/* ---- vetting: reviews, matters, suspension, activation ---- */
+
+/* A positive integer path parameter; a malformed one is not found. */
+static int id_param(const struct http_req *r, const char *name, int64_t *out,
+		    struct bm_err *e)
+{
+	const char *v = http_req_param(r, name);
+	char *end;
+	long long x = strtoll(v, &end, 10);
+
+	if (*end != '\0' || x <= 0 || v[0] == '+' || v[0] == ' ' || end == v)
+		return bm_errf(e, BM_ENOTFOUND, name, "%s not found", name);
+	*out = x;
+	return 0;
+}
+
+static const struct problem_field review_spec[] = {
+	{"person", PF_STRING, true, 63, 0},
+	{"level", PF_STRING, true, 32, 0},
+};
+
+static int h_review_open(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = http_req_json(r, review_spec, 2, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	json_t *v = s ? svc_review_open(s, &r->actor, str(b, "person"), str(b, "level"), e)
+		      : NULL;
+
+	json_decref(b);
+	wrote(r, v ? 0 : 1);
+	return reply(w, 201, v, e);
+}
+
+static int h_review(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s;
+	int64_t id;
+
+	if (id_param(r, "id", &id, e) || (s = svc_of(r, e)) == NULL)
+		return e->code;
+	return reply(w, 200, svc_review_show(s, &r->actor, id, e), e);
+}
+
+static const struct problem_field finding_spec[] = {
+	{"finding", PF_STRING, true, 32, 0},
+	{"note", PF_STRING, false, 2000, 0},
+};
+
+static int h_review_item(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = NULL, *v = NULL;
+	struct svc *s;
+	int64_t id, item;
+
+	if (id_param(r, "id", &id, e) || id_param(r, "item", &item, e))
+		return e->code;
+	if (item > 6)
+		return bm_errf(e, BM_ENOTFOUND, "item", "item: 1 to 6");
+	if ((b = http_req_json(r, finding_spec, 2, e)) != NULL && (s = svc_of(r, e)) != NULL)
+		v = svc_review_finding(s, &r->actor, id, (int)item, str(b, "finding"),
+				       str(b, "note"), e);
+	json_decref(b);
+	wrote(r, v ? 0 : 1);
+	return reply(w, 200, v, e);
+}
+
+static const struct problem_field verdict_spec[] = {
+	{"approve", PF_BOOLEAN, true, 0, 0},
+	{"reason", PF_STRING, true, 2000, 0},
+};
+
+static int h_review_decide(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = NULL, *v = NULL;
+	struct svc *s;
+	int64_t id;
+
+	if (id_param(r, "id", &id, e))
+		return e->code;
+	if ((b = http_req_json(r, verdict_spec, 2, e)) != NULL && (s = svc_of(r, e)) != NULL)
+		v = svc_review_decide(s, &r->actor, id, json_is_true(json_object_get(b, "approve")),
+				      str(b, "reason"), e);
+	json_decref(b);
+	wrote(r, v ? 0 : 1);
+	return reply(w, 200, v, e);
+}
+
+static const struct problem_field matter_spec[] = {
+	{"person", PF_STRING, true, 63, 0},
+	{"type", PF_STRING, true, 63, 0},
+	{"detail", PF_STRING, false, 2000, 0},
+};
+
+static int h_matter(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = http_req_json(r, matter_spec, 3, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	json_t *v = s ? svc_matter_file(s, &r->actor, str(b, "person"), str(b, "type"),
+					str(b, "detail"), e) : NULL;
+
+	json_decref(b);
+	wrote(r, v ? 0 : 1);
+	return reply(w, 201, v, e);
+}
+
+static const struct problem_field reason_spec[] = {
+	{"reason", PF_STRING, true, 2000, 0},
+};
+
+/* suspend and reinstate share their shape: a reason, 204. */
+static int person_reasoned(struct http_req *r, struct http_resp *w, struct bm_err *e,
+			   int (*fn)(struct svc *, const struct actor *, const char *,
+				     const char *, struct bm_err *))
+{
+	json_t *b = http_req_json(r, reason_spec, 1, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	int rc = s ? fn(s, &r->actor, http_req_param(r, "id"), str(b, "reason"), e) : e->code;
+
+	json_decref(b);
+	if (wrote(r, rc))
+		return rc;
+	http_resp_bytes(w, 204, NULL, "", 0);
+	return 0;
+}
+
+static int h_suspend(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	return person_reasoned(r, w, e, svc_person_suspend);
+}
+
+static int h_reinstate(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	return person_reasoned(r, w, e, svc_person_reinstate);
+}
+
+static int h_activate(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+	int rc = s ? svc_person_activate(s, &r->actor, http_req_param(r, "id"), e) : e->code;
+
+	if (wrote(r, rc))
+		return rc;
+	http_resp_bytes(w, 204, NULL, "", 0);
+	return 0;
+}
+
+/* ---- clearance, decisions, due list, compliance ---- */
+
+static int h_clearance(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? svc_clearance(s, &r->actor, http_req_param(r, "id"),
+					       clock_now(), e) : NULL, e);
+}
+
+/* Counts the decisions of v (one, or a batch's results) in /metrics. */
+static void count_decisions(struct http_req *r, const json_t *v)
+{
+	struct metrics *m = APP(r)->srv ? http_server_metrics(APP(r)->srv) : NULL;
+	const json_t *res = json_object_get(v, "results"), *d;
+	size_t i;
+
+	if (m == NULL || v == NULL)
+		return;
+	if (res == NULL) {
+		metrics_decision(m, json_is_true(json_object_get(v, "allow")));
+		return;
+	}
+	json_array_foreach(res, i, d)
+		metrics_decision(m, json_is_true(json_object_get(d, "allow")));
+}
+
+static int h_decide(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = problem_parse_object(r->body, r->body_len, e), *v = NULL;
+	struct svc *s = b ? snap_svc_of(r, e) : NULL;
+
+	if (s != NULL)
+		v = svc_decide(s, &r->actor, b, clock_now(), e);
+	json_decref(b);
+	count_decisions(r, v);
+	return reply(w, 200, v, e);
+}
+
+static int h_decide_batch(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = problem_parse_object(r->body, r->body_len, e), *v = NULL;
+	struct svc *s = NULL;
+
+	if (b != NULL && json_object_size(b) != 1)
+		bm_errf(e, BM_EINVAL, "requests", "the body is {\"requests\": [...]}");
+	else if (b != NULL)
+		s = snap_svc_of(r, e);
+	if (s != NULL)
+		v = svc_decide_batch(s, &r->actor, json_object_get(b, "requests"), clock_now(), e);
+	json_decref(b);
+	count_decisions(r, v);
+	return reply(w, 200, v, e);
+}
+
+static int h_due(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	const char *within = http_req_query(r, "within");
+	struct svc *s;
+	int64_t sec;
+
+	if (clock_parse_duration(within ? within : "90d", "within", &sec, e) ||
+	    (s = svc_of(r, e)) == NULL)
+		return e->code;
+	return reply(w, 200, svc_due(s, &r->actor, clock_now(), sec, e), e);
+}
+
+static int h_compliance(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? svc_report_compliance(s, &r->actor, http_req_query(r, "unit"),
+						       clock_now(), e) : NULL, e);
+}
+
 /* The permission matrix as data: {"perm": ["role", ...]}.  Clients (the
  * web UI, the black-box tests) read it instead of keeping a copy. */
 static int h_permissions(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -839,6 +1098,19 @@ static const struct http_route routes[] = {
 	{"POST", "/v1/accounts/{name}/disable", h_account_disable, PERM_ACCOUNT_ADMIN, W},
 	{"PUT", "/v1/accounts/{name}/roles/{role}", h_role_grant, PERM_ROLE_GRANT, W},
 	{"DELETE", "/v1/accounts/{name}/roles/{role}", h_role_revoke, PERM_ROLE_GRANT, W},
+	{"POST", "/v1/reviews", h_review_open, PERM_REVIEW_OPEN, W},
+	{"GET", "/v1/reviews/{id}", h_review, PERM_REVIEW_READ, 0},
+	{"PUT", "/v1/reviews/{id}/items/{item}", h_review_item, PERM_REVIEW_READ, W},
+	{"POST", "/v1/reviews/{id}/decision", h_review_decide, PERM_REVIEW_DECIDE, W},
+	{"POST", "/v1/matters", h_matter, PERM_MATTER_FILE_ANY, W},
+	{"POST", "/v1/persons/{id}/suspend", h_suspend, PERM_SUSPEND, W},
+	{"POST", "/v1/persons/{id}/reinstate", h_reinstate, PERM_SUSPEND, W},
+	{"POST", "/v1/persons/{id}/activate", h_activate, PERM_PERSON_WRITE, W},
+	{"GET", "/v1/persons/{id}/clearance", h_clearance, PERM_CLEARANCE_READ, 0},
+	{"POST", "/v1/decisions", h_decide, PERM_DECIDE, W},
+	{"POST", "/v1/decisions/batch", h_decide_batch, PERM_DECIDE, W},
+	{"GET", "/v1/due", h_due, PERM_DUE_READ, 0},
+	{"GET", "/v1/reports/compliance", h_compliance, PERM_REPORT_READ, 0},
 };
 static const struct http_route test_clock_route = {
 	"POST", "/v1/test/clock", h_test_clock, PERM_SESSION_OWN, ROUTE_PUBLIC};

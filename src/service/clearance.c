@@ -153,6 +153,14 @@ int svc_snapshot_load(struct svc *s, struct bm_err *e)
 	return 0;
 }
 
+int svc_snapshot_refresh(struct svc *s, struct bm_err *e)
+{
+	if (s->snap == NULL)
+		return svc_snapshot_load(s, e);
+	s->dirty_all = true;
+	return svc__snap_flush(s, e);
+}
+
 int svc__snap(struct svc *s, struct snapshot **out, struct bm_err *e)
 {
 	int rc = svc_snapshot_load(s, e);
@@ -262,6 +270,11 @@ json_t *svc_clearance(struct svc *s, const struct actor *a, const char *person, 
 		return NULL;
 	if (svc__facts(s, person, &f, e))
 		return NULL;
+	/* Outside an officer's subtree a person is "not found", as elsewhere. */
+	if (!self && svc__scope_check(s, a, f.unit_id, "person", "person", e) != 0) {
+		bm_errf(e, BM_ENOTFOUND, "person", "person %.64s not found", person);
+		return NULL;
+	}
 	return status_json(s, &f, now);
 }
 

@@ -283,6 +283,9 @@ int svc_person_activate(struct svc *s, const struct actor *a, const char *person
 /* ---- clearance, due list, compliance (clearance.c) ---- */
 /* Builds the decision snapshot now (the server calls it at start). */
 int svc_snapshot_load(struct svc *s, struct bm_err *e);
+/* Re-reads every entry of a loaded snapshot from the store: another
+ * connection committed writes this one's snapshot has not seen. */
+int svc_snapshot_refresh(struct svc *s, struct bm_err *e);
 /* {person, state, category, level, cleared, gates[], valid_until, next_due}. */
 json_t *svc_clearance(struct svc *s, const struct actor *a, const char *person, int64_t now,
 		      struct bm_err *e);

@@ -1,0 +1,183 @@
+// Vetting over HTTP: a review opened and decided by distinct accounts,
+// appointment gating, activation, clearance, decisions (single and batch),
+// the due list and the compliance report, each answer checked against the
+// spec by lib.mjs.  Decisions are asked in parallel so that several server
+// threads answer them: each must see writes committed on another thread.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, call, login } from './lib.mjs';
+
+let srv, sys, sec, rev, off;
+const as = (who, method, path, body) => call(srv, method, path, { token: who.token, body });
+const ask = (person, level, compartments) =>
+  as(sec, 'POST', '/v1/decisions', { person, action: 'read', object: { level, compartments } });
+
+// Creates an account as sysadmin and grants it role (with scope) as secadmin.
+async function account(name, role, scope) {
+  const pw = `${name}-password-1`;
+  let r = await as(sys, 'POST', '/v1/accounts', { name, password: pw });
+  assert.equal(r.status, 201, r.text);
+  r = await call(srv, 'PUT', `/v1/accounts/${name}/roles/${role}`,
+    { token: sec.token, body: scope ? { scope } : undefined });
+  assert.equal(r.status, 204, r.text);
+  return login(srv, name, pw);
+}
+
+before(async () => {
+  srv = await startServer();
+  sys = await login(srv, 'sysadmin');
+  sec = await login(srv, 'secadmin');
+  for (const [code, parent] of [['HQ', undefined], ['HQ-R', 'HQ'], ['HQ-A', 'HQ']]) {
+    const r = await as(sec, 'POST', '/v1/units', { code, name: code, parent });
+    assert.equal(r.status, 201, r.text);
+  }
+  const p = await as(sec, 'POST', '/v1/posts', { code: 'P-100', unit: 'HQ-R', level: 'secret', compartments: ['ALPHA', 'BRAVO'] });
+  assert.equal(p.status, 201, p.text);
+  for (const id of ['E1', 'E2', 'E3']) {
+    const r = await as(sec, 'POST', '/v1/persons', { id, name: `Person ${id}`, unit: 'HQ-R' });
+    assert.equal(r.status, 201, r.text);
+  }
+  rev = await account('rev-a', 'reviewer');
+  off = await account('off-a', 'officer', 'HQ-A');
+});
+after(async () => { assert.deepEqual(await srv.stop(), { code: 0, sig: null }); });
+
+// Opens a review as secadmin, records six clear findings, approves as rev.
+async function approvedReview(person, level) {
+  const o = await as(sec, 'POST', '/v1/reviews', { person, level });
+  assert.equal(o.status, 201, o.text);
+  for (let i = 1; i <= 6; i++) {
+    const f = await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/${i}`, { finding: 'clear', note: `item ${i}` });
+    assert.equal(f.status, 200, f.text);
+  }
+  const d = await as(rev, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'all clear' });
+  assert.equal(d.status, 200, d.text);
+  return d.json;
+}
+
+test('a review is opened and decided by distinct accounts', async () => {
+  const o = await as(sec, 'POST', '/v1/reviews', { person: 'E2', level: 'secret' });
+  assert.equal(o.status, 201, o.text);
+  assert.equal(o.json.state, 'open');
+  assert.equal(o.json.opened_by, 'secadmin');
+  const early = await as(rev, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'ok' });
+  assert.ok(early.status >= 400 && early.status < 500, early.text);
+  assert.match(early.json.detail, /finding/);
+  for (let i = 1; i <= 6; i++)
+    assert.equal((await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/${i}`, { finding: 'clear' })).status, 200);
+  const own = await as(sec, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'mine' });
+  assert.equal(own.status, 403, own.text);
+  assert.match(own.json.detail, /may not decide/);
+  const d = await as(rev, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'fine' });
+  assert.equal(d.status, 200, d.text);
+  assert.equal(d.json.state, 'approved');
+  const g = await as(rev, 'GET', `/v1/reviews/${o.json.id}`);
+  assert.equal(g.status, 200);
+  assert.equal(g.json.items.length, 6);
+  assert.equal((await as(rev, 'GET', '/v1/reviews/999999')).status, 404);
+  assert.equal((await as(rev, 'GET', '/v1/reviews/abc')).status, 404);
+  const bad = await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/7`, { finding: 'clear' });
+  assert.equal(bad.status, 404, bad.text);
+  const wrong = await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/1`, { finding: 42 });
+  assert.equal(wrong.status, 422, wrong.text);
+});
+
+test('a decision is denied with every reason, then allowed after activation', async () => {
+  let r = await ask('E1', 'secret', ['ALPHA', 'ZULU']);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.allow, false);
+  const codes = r.json.reasons.map((x) => x.code);
+  assert.ok(codes.includes('level_too_low') || codes.length >= 2, codes.join());
+  assert.ok(codes.includes('need_to_know'), codes.join());
+  assert.ok(r.json.reasons.every((x) => x.message.length > 0));
+  const refused = await as(sec, 'POST', '/v1/appointments', { person: 'E1', post: 'P-100' });
+  assert.equal(refused.status >= 400, true, refused.text);
+  assert.match(refused.text, /review/);
+  await approvedReview('E1', 'secret');
+  const ap = await as(sec, 'POST', '/v1/appointments', { person: 'E1', post: 'P-100' });
+  assert.equal(ap.status, 201, ap.text);
+  r = await as(sec, 'POST', '/v1/persons/E1/activate');
+  assert.equal(r.status, 204, r.text);
+  // Many connections at once, so other server threads answer too.
+  const many = await Promise.all(Array.from({ length: 24 }, () => ask('E1', 'secret', ['ALPHA'])));
+  for (const m of many) assert.equal(m.json.allow, true, m.text);
+  const c = await as(sec, 'GET', '/v1/persons/E1/clearance');
+  assert.equal(c.status, 200, c.text);
+  assert.equal(c.json.cleared, true);
+  assert.ok(c.json.gates.every((g) => g.ok && g.message.en && g.message.zh));
+  r = await ask('E1', 'top_secret', ['ALPHA', 'ZULU']);
+  assert.deepEqual(r.json.reasons.map((x) => x.code).sort(), ['level_too_low', 'need_to_know']);
+  // Suspension on one connection is seen by decisions on every thread.
+  assert.equal((await as(sec, 'POST', '/v1/persons/E1/suspend', { reason: 'investigation' })).status, 204);
+  const after = await Promise.all(Array.from({ length: 24 }, () => ask('E1', 'secret', ['ALPHA'])));
+  for (const m of after) {
+    assert.equal(m.json.allow, false, m.text);
+    assert.ok(m.json.reasons.some((x) => x.code === 'suspended'), m.text);
+  }
+  assert.equal((await as(sec, 'POST', '/v1/persons/E1/suspend', {})).status, 422);
+  assert.equal((await as(sec, 'POST', '/v1/persons/E1/reinstate', { reason: 'cleared' })).status, 204);
+  const back = await Promise.all(Array.from({ length: 24 }, () => ask('E1', 'secret', ['ALPHA'])));
+  for (const m of back) assert.equal(m.json.allow, true, m.text);
+});
+
+test('an unknown person is a denial with 200; a malformed request is 4xx', async () => {
+  const r = await ask('NOBODY', 'secret');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.allow, false);
+  assert.deepEqual(r.json.reasons.map((x) => x.code), ['unknown_person']);
+  assert.equal(typeof r.json.snapshot, 'number');
+  const bad = await as(sec, 'POST', '/v1/decisions', { person: 'E1', action: 'read', object: { level: 'galactic' } });
+  assert.ok(bad.status >= 400 && bad.status < 500, bad.text);
+  const junk = await call(srv, 'POST', '/v1/decisions', { token: sec.token, raw: '{"person":', headers: { 'Content-Type': 'application/json' } });
+  assert.ok(junk.status >= 400 && junk.status < 500, junk.text);
+});
+
+test('a batch of 1,000 decisions answers each in order and counts in /metrics', async () => {
+  const requests = Array.from({ length: 1000 }, (_, i) => ({
+    person: i % 2 ? 'E1' : `GHOST${i}`, action: 'read', object: { level: 'secret', compartments: ['ALPHA'] },
+  }));
+  const r = await as(sec, 'POST', '/v1/decisions/batch', { requests });
+  assert.equal(r.status, 200, r.text.slice(0, 300));
+  assert.equal(r.json.results.length, 1000);
+  r.json.results.forEach((x, i) => {
+    assert.equal(x.person, requests[i].person);
+    assert.equal(x.allow, i % 2 === 1, JSON.stringify(x));
+  });
+  const big = await as(sec, 'POST', '/v1/decisions/batch', { requests: Array(10001).fill(requests[1]) });
+  assert.ok(big.status >= 400 && big.status < 500, big.text.slice(0, 300));
+  const extra = await as(sec, 'POST', '/v1/decisions/batch', { requests: [], more: 1 });
+  assert.equal(extra.status, 422, extra.text);
+  const m = await call(srv, 'GET', '/metrics', { token: sys.token });
+  const allow = Number(/baomi_decisions_total\{result="allow"\} (\d+)/.exec(m.text)?.[1]);
+  const deny = Number(/baomi_decisions_total\{result="deny"\} (\d+)/.exec(m.text)?.[1]);
+  assert.ok(allow >= 500 && deny >= 500, m.text.split('\n').filter((l) => l.includes('decision')).join('\n'));
+});
+
+test('an officer outside the person\'s scope gets 404 for clearance', async () => {
+  const r = await as(off, 'GET', '/v1/persons/E1/clearance');
+  assert.equal(r.status, 404, r.text);
+  assert.equal((await as(sec, 'GET', '/v1/persons/NOPE/clearance')).status, 404);
+});
+
+test('matters, the due list and the compliance report', async () => {
+  await approvedReview('E3', 'secret');
+  assert.equal((await as(sec, 'POST', '/v1/appointments', { person: 'E3', post: 'P-100' })).status, 201);
+  assert.equal((await as(sec, 'POST', '/v1/persons/E3/activate')).status, 204);
+  const bad = await as(sec, 'POST', '/v1/matters', { person: 'E3', type: 'gossip' });
+  assert.equal(bad.status, 422, bad.text);
+  const m = await as(sec, 'POST', '/v1/matters', { person: 'E3', type: 'foreign_marriage', detail: 'spouse abroad' });
+  assert.equal(m.status, 201, m.text);
+  const leak = await as(sec, 'POST', '/v1/matters', { person: 'E3', type: 'leak', detail: 'usb' });
+  assert.equal(leak.status, 201, leak.text);
+  assert.equal(leak.json.action, 'suspend');
+  assert.equal((await ask('E3', 'secret', ['ALPHA'])).json.allow, false);
+  const due = await as(sec, 'GET', '/v1/due?within=90d');
+  assert.equal(due.status, 200, due.text);
+  assert.ok(due.json.items.some((x) => x.person === 'E3') ||
+    due.json.open_reviews?.some((x) => x.person === 'E3'), due.text);
+  assert.equal((await as(sec, 'GET', '/v1/due?within=soon')).status >= 400, true);
+  const rep = await as(sec, 'GET', '/v1/reports/compliance?unit=HQ');
+  assert.equal(rep.status, 200, rep.text);
+  const hr = rep.json.units.find((u) => u.unit === 'HQ-R');
+  assert.ok(hr && hr.cleared >= 1 && hr.not_cleared >= 1, rep.text);
+});
