@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "svc_fixture.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,55 +26,24 @@
 #define DAY 86400
 #define NPERS 10
 
-struct fx {
-	char dir[64], db[128];
-	struct svc *s;
-	struct bm_err e;
-};
-
-static const struct actor local = {.name = "cli:officer", .roles = ACTOR_LOCAL};
 static const struct actor rev1 = {.name = "rev1", .roles = ROLE_REVIEWER};
 static const struct actor rev2 = {.name = "rev2", .roles = ROLE_REVIEWER};
 static const char *const posts[] = {"P0", "P1", "P2", "P3"};
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-	struct svc_paths p;
-	struct unit_rec u;
-	struct post_rec po;
-	const struct unit_input ui = {"HQ", "HQ", NULL};
 	const struct post_input pi[] = {{"P0", "HQ", "none", "", "n"},
 					{"P1", "HQ", "confidential", "BRAVO", "c"},
 					{"P2", "HQ", "secret", "ALPHA", "s"},
 					{"P3", "HQ", "top_secret", "ALPHA,CRYPTO", "ts"}};
 
-	clock_set(T0);
-	strcpy(f->dir, "/tmp/bm_dec_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof f->db, "%s/t.db", f->dir);
-	p = (struct svc_paths){f->db, NULL};
-	assert_int_equal(svc_init(&p, "cn", &local, &f->e), 0);
-	assert_int_equal(svc_open(&p, &f->s, &f->e), 0);
-	assert_int_equal(svc_unit_add(f->s, &local, &ui, &u, &f->e), 0);
-	for (size_t i = 0; i < 4; i++)
-		assert_int_equal(svc_post_add(f->s, &local, &pi[i], &po, &f->e), 0);
-	*state = f;
+	*state = fx_open(T0, pi, sizeof pi / sizeof pi[0]);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	char cmd[128];
-
-	svc_close(f->s);
-	bm_err_clear(&f->e);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	clock_set(0);
-	return 0;
+	return fx_close(state);
 }
 
 static json_t *req(const char *person, const char *level, const char *comps)

@@ -1,0 +1,61 @@
+/*
+ * svc_fixture.h - a fresh database in a temporary directory with unit HQ
+ * and the caller's posts, shared by the service-level tests (clearance,
+ * decisions).  Header-only: each test binary includes it once.
+ */
+#ifndef BM_SVC_FIXTURE_H
+#define BM_SVC_FIXTURE_H
+
+#include "service/service.h"
+#include "lib/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fx {
+	char dir[64], db[128];
+	struct svc *s;
+	struct bm_err e;
+};
+
+static const struct actor local = {.name = "cli:officer", .roles = ACTOR_LOCAL};
+
+/* Creates the database at clock t0 with unit HQ and posts[0..n). */
+static struct fx *fx_open(int64_t t0, const struct post_input *posts, size_t n)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	const struct unit_input ui = {"HQ", "HQ", NULL};
+	struct svc_paths p;
+	struct unit_rec u;
+	struct post_rec po;
+
+	clock_set(t0);
+	strcpy(f->dir, "/tmp/bm_fx_XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof f->db, "%s/t.db", f->dir);
+	p = (struct svc_paths){f->db, NULL};
+	assert_int_equal(svc_init(&p, "cn", &local, &f->e), 0);
+	assert_int_equal(svc_open(&p, &f->s, &f->e), 0);
+	assert_int_equal(svc_unit_add(f->s, &local, &ui, &u, &f->e), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(svc_post_add(f->s, &local, &posts[i], &po, &f->e), 0);
+	return f;
+}
+
+/* Closes the service and removes the directory; restores the real clock. */
+static int fx_close(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	svc_close(f->s);
+	bm_err_clear(&f->e);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	clock_set(0);
+	return 0;
+}
+
+#endif
