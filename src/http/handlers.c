@@ -124,6 +124,13 @@ static int reply(struct http_resp *w, int status, json_t *v, struct bm_err *e)
 	return 0;
 }
 
+/* Renders {"items": arr} (arr stolen), or the service's error when arr is
+ * NULL: "{s:o*}" would quietly answer 200 with an empty object. */
+static int reply_items(struct http_resp *w, json_t *arr, struct bm_err *e)
+{
+	return reply(w, 200, arr ? json_pack("{s:o}", "items", arr) : NULL, e);
+}
+
 static int reply_ok(struct http_resp *w, int rc, json_t *v)
 {
 	if (rc != 0) {
@@ -287,8 +294,8 @@ static int h_sessions(struct http_req *r, struct http_resp *w, struct bm_err *e)
 		return bm_errf(e, BM_EUSAGE, "all", "all: true or false");
 	if (s == NULL)
 		return e->code;
-	return reply(w, 200, json_pack("{s:o*}", "items", svc_session_list(s, &r->actor,
-					all && strcmp(all, "true") == 0, e)), e);
+	return reply_items(w, svc_session_list(s, &r->actor, all && strcmp(all, "true") == 0, e),
+			   e);
 }
 
 static int h_session_revoke(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -338,8 +345,7 @@ static int h_units(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct svc *s = svc_of(r, e);
 
-	return reply(w, 200, s ? json_pack("{s:o*}", "items", svc_unit_list(s, &r->actor, e))
-			       : NULL, e);
+	return reply_items(w, s ? svc_unit_list(s, &r->actor, e) : NULL, e);
 }
 
 static int h_unit(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -392,8 +398,8 @@ static int h_posts(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct svc *s = svc_of(r, e);
 
-	return reply(w, 200, s ? json_pack("{s:o*}", "items", svc_post_list(s, &r->actor,
-					   http_req_query(r, "unit"), e)) : NULL, e);
+	return reply_items(w, s ? svc_post_list(s, &r->actor, http_req_query(r, "unit"), e) : NULL,
+			   e);
 }
 
 static int h_post(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -728,8 +734,7 @@ static int h_accounts(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct svc *s = svc_of(r, e);
 
-	return reply(w, 200, s ? json_pack("{s:o*}", "items", svc_account_list(s, &r->actor, e))
-			       : NULL, e);
+	return reply_items(w, s ? svc_account_list(s, &r->actor, e) : NULL, e);
 }
 
 static int h_account_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -764,6 +769,36 @@ static int h_account_disable(struct http_req *r, struct http_resp *w, struct bm_
 		return e->code;
 	http_resp_bytes(w, 204, NULL, "", 0);
 	return 0;
+}
+
+static const struct problem_field reset_spec[] = {
+	{"password", PF_STRING, false, 127, 0},
+};
+
+/* Sets a given password (204) or makes one up and returns it once (200);
+ * either way the account's sessions end and a lockout is lifted. */
+static int h_account_password(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = r->body_len ? http_req_json(r, reset_spec, 1, e) : json_object();
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	const char *name = http_req_param(r, "name"), *given = str(b, "password");
+	char pw[SVC_PASSWORD_MAX];
+	int rc;
+
+	if (s == NULL) {
+		json_decref(b);
+		return e->code;
+	}
+	if (given == NULL)
+		svc_password_random(pw);
+	rc = svc_account_passwd(s, &r->actor, name, given ? given : pw, e);
+	json_decref(b);
+	if (rc == 0 && given != NULL)
+		http_resp_bytes(w, 204, NULL, "", 0);
+	else if (rc == 0)
+		http_resp_json(w, 200, json_pack("{s:s, s:s}", "name", name, "password", pw));
+	sodium_memzero(pw, sizeof pw);
+	return rc;
 }
 
 static const struct problem_field grant_spec[] = {
@@ -941,6 +976,46 @@ static int h_activate(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	return 0;
 }
 
+/* ---- self-service: the person linked to the caller's account ---- */
+
+static int h_me(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? svc_me(s, &r->actor, e) : NULL, e);
+}
+
+static int h_me_clearance(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply(w, 200, s ? svc_me_clearance(s, &r->actor, clock_now(), e) : NULL, e);
+}
+
+static int h_me_matters(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply_items(w, s ? svc_me_matters(s, &r->actor, e) : NULL, e);
+}
+
+static const struct problem_field own_matter_spec[] = {
+	{"type", PF_STRING, true, 63, 0},
+	{"detail", PF_STRING, false, 2000, 0},
+};
+
+static int h_me_matter(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = http_req_json(r, own_matter_spec, 2, e);
+	struct svc *s = b ? svc_of(r, e) : NULL;
+	json_t *v = s ? svc_me_matter_file(s, &r->actor, str(b, "type"), str(b, "detail"), e)
+		      : NULL;
+
+	json_decref(b);
+	wrote(r, v ? 0 : 1);
+	return reply(w, 201, v, e);
+}
+
 /* ---- clearance, decisions, due list, compliance ---- */
 
 static int h_clearance(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -1096,6 +1171,7 @@ static const struct http_route routes[] = {
 	{"GET", "/v1/accounts", h_accounts, PERM_ACCOUNT_ADMIN, 0},
 	{"POST", "/v1/accounts", h_account_add, PERM_ACCOUNT_ADMIN, W},
 	{"POST", "/v1/accounts/{name}/disable", h_account_disable, PERM_ACCOUNT_ADMIN, W},
+	{"POST", "/v1/accounts/{name}/password", h_account_password, PERM_ACCOUNT_ADMIN, W},
 	{"PUT", "/v1/accounts/{name}/roles/{role}", h_role_grant, PERM_ROLE_GRANT, W},
 	{"DELETE", "/v1/accounts/{name}/roles/{role}", h_role_revoke, PERM_ROLE_GRANT, W},
 	{"POST", "/v1/reviews", h_review_open, PERM_REVIEW_OPEN, W},
@@ -1110,6 +1186,10 @@ static const struct http_route routes[] = {
 	{"POST", "/v1/decisions", h_decide, PERM_DECIDE, W},
 	{"POST", "/v1/decisions/batch", h_decide_batch, PERM_DECIDE, W},
 	{"GET", "/v1/due", h_due, PERM_DUE_READ, 0},
+	{"GET", "/v1/me", h_me, PERM_PERSON_SELF_READ, 0},
+	{"GET", "/v1/me/clearance", h_me_clearance, PERM_CLEARANCE_SELF_READ, 0},
+	{"GET", "/v1/me/matters", h_me_matters, PERM_PERSON_SELF_READ, 0},
+	{"POST", "/v1/me/matters", h_me_matter, PERM_MATTER_FILE_OWN, W},
 	{"GET", "/v1/reports/compliance", h_compliance, PERM_REPORT_READ, 0},
 };
 static const struct http_route test_clock_route = {

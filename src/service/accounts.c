@@ -359,8 +359,14 @@ int svc_account_passwd(struct svc *s, const struct actor *a, const char *name,
 	char hash[BM_PWHASH_MAX];
 	int rc;
 
-	if ((rc = svc__allow(a, PERM_ACCOUNT_ADMIN, e)) ||
-	    (rc = svc__pw_check("password", password, e)) ||
+	if ((rc = svc__allow(a, PERM_ACCOUNT_ADMIN, e)))
+		return rc;
+	/* One's own password changes only with the old one (svc_password_change):
+	 * a stolen session must not be enough to take the account for good. */
+	if (a->account_id != 0 && name != NULL && strcmp(a->name, name) == 0)
+		return bm_errf(e, BM_EPERM, "name", "an account cannot reset its own password; "
+			       "change it with the old one (POST /v1/password)");
+	if ((rc = svc__pw_check("password", password, e)) ||
 	    (rc = svc__pw_hash(password, hash, e)))
 		return rc;
 	return account_edit(s, a, name, "account.passwd", set_hash, hash, true, e);

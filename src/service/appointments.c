@@ -156,13 +156,37 @@ static int person_in_scope(struct svc *s, const struct actor *a, const char *fie
 	return rc;
 }
 
+int svc__appt_scope(struct svc *s, const struct svc_scope *sc, const struct appt_input *in,
+		    struct bm_err *e)
+{
+	struct bm_err re = BM_ERR_INIT;
+	struct person_rec p;
+	struct post_rec post;
+	int rc = 0;
+
+	if (sc->all)
+		return 0;
+	if (in->person && ST(s)->person_get(s->st, 0, in->person, &p, &re) == 0 &&
+	    !svc__scope_has(sc, p.unit_id))
+		rc = bm_errf(e, BM_EINVAL, "person", "person: %.64s not found", in->person);
+	else if (in->post && ST(s)->post_get(s->st, 0, in->post, &post, &re) == 0 &&
+		 !svc__scope_has(sc, post.unit_id))
+		rc = bm_errf(e, BM_EINVAL, "post", "post: %.64s not found", in->post);
+	bm_err_clear(&re);
+	return rc;
+}
+
 int svc_appt_add(struct svc *s, const struct actor *a, const struct appt_input *in,
 		 struct appt_rec *out, struct bm_err *e)
 {
+	struct svc_scope sc;
 	int rc;
 
-	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) ||
-	    (rc = person_in_scope(s, a, "person", in->person, e)) || (rc = svc__begin(s, e)))
+	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) || (rc = svc__scope_load(s, a, &sc, e)))
+		return rc;
+	rc = svc__appt_scope(s, &sc, in, e);
+	svc__scope_free(&sc);
+	if (rc || (rc = svc__begin(s, e)))
 		return rc;
 	if ((rc = svc__appt_add_tx(s, in, out, e)) ||
 	    (rc = svc__audit(s, a, "appointment.add", json_pack("[ss]", in->person, in->post),

@@ -35,11 +35,11 @@ json_t *svc__time_json(int64_t t)
 	return json_string(b);
 }
 
+/* Only the account's explicit link counts: an account named like a person
+ * is not that person. */
 bool svc__actor_is(const struct actor *a, const char *ext_id)
 {
-	const char *n = strchr(a->name, ':');
-
-	return strcmp(a->name, ext_id) == 0 || (n != NULL && strcmp(n + 1, ext_id) == 0);
+	return a->person[0] != '\0' && ext_id != NULL && strcmp(a->person, ext_id) == 0;
 }
 
 int svc__check_text(const char *field, const char *v, bool required, struct bm_err *e)
@@ -284,6 +284,7 @@ struct due_ctx {
 	struct svc *s;
 	int64_t now, until;
 	json_t *items;
+	struct svc_scope sc;       /* an officer sees its subtree only */
 };
 
 /* The reminder offset (days) a deadline `days` away has reached: the
@@ -304,7 +305,8 @@ static int due_one(void *ctx, const struct facts_rec *f)
 	struct gate_facts g;
 	struct gate_status st;
 
-	if (!state_on_post(f->state) && f->state != ST_ONBOARDING)
+	if ((!state_on_post(f->state) && f->state != ST_ONBOARDING) ||
+	    !svc__scope_has(&d->sc, f->unit_id))
 		return 0;
 	svc__gate_facts(f, &g);
 	gate_eval(&g, &d->s->policy, d->now, &st);
@@ -327,17 +329,23 @@ static int due_one(void *ctx, const struct facts_rec *f)
 json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, int64_t within,
 		struct bm_err *e)
 {
-	struct due_ctx d = {s, now, now + within, json_array()};
-	json_t *open;
+	struct due_ctx d = {s, now, now + within, json_array(), {0}};
+	json_t *open = NULL;
 
-	if (svc__allow(a, PERM_DUE_READ, e) || ST(s)->facts_scan(s->st, 0, due_one, &d, e))
+	if (svc__allow(a, PERM_DUE_READ, e) || svc__scope_load(s, a, &d.sc, e) ||
+	    ST(s)->facts_scan(s->st, 0, due_one, &d, e))
 		goto fail;
-	if ((open = svc_review_list(s, a, NULL, e)) == NULL)
+	/* Open reviews are review.read's to see; a trainer gets the gates only. */
+	open = svc__allow(a, PERM_REVIEW_READ, NULL) ? json_array()
+						      : svc_review_list(s, a, NULL, e);
+	if (open == NULL)
 		goto fail;
+	svc__scope_free(&d.sc);
 	return json_pack("{s:o, s:o, s:o, s:I}", "evaluated_at", svc__time_json(now), "items",
 			 d.items, "open_reviews", open, "within_days",
 			 (json_int_t)(within / BM_DAY));
 fail:
+	svc__scope_free(&d.sc);
 	json_decref(d.items);
 	return NULL;
 }
@@ -485,12 +493,13 @@ json_t *svc_report_compliance(struct svc *s, const struct actor *a, const char *
 
 	if (svc__allow(a, PERM_REPORT_READ, e))
 		return NULL;
-	if (unit != NULL) {
-		struct within_ctx w = {s, 0, &r};
+	if (unit != NULL || !(a->scope_unit == 0 || (a->roles & ACTOR_LOCAL))) {
+		struct within_ctx w = {s, a->scope_unit, &r};
 
-		if ((rc = ST(s)->unit_get(s->st, 0, unit, &u, e)))
+		if (unit != NULL && (rc = svc__unit_visible(s, a, "unit", unit, &u, e)))
 			goto out;
-		w.root = u.id;
+		if (unit != NULL)
+			w.root = u.id;
 		r.filtered = true;
 		if ((rc = ST(s)->unit_list(s->st, within_one, &w, e)))
 			goto out;

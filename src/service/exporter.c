@@ -3,7 +3,9 @@
  *
  * Sensitive columns (national id, passport) are never exported: an export
  * is a file that leaves the system, and sealed values are bound to this
- * database's key anyway.  Exports are reads and are not audited.
+ * database's key anyway.  Exports are reads and are not audited.  An
+ * officer's export holds its subtree only: nothing outside it may leave
+ * through a file when it may not be read through the API.
  */
 #include "svc_internal.h"
 #include "../core/level.h"
@@ -15,6 +17,7 @@
 
 struct exp {
 	struct svc *s;
+	struct svc_scope sc;
 	FILE *out;
 	struct buf line;
 	int rc;
@@ -37,6 +40,11 @@ static int unit_row(void *ctx, const struct unit_rec *u)
 	char parent[BM_CODE_MAX];
 	const char *f[] = {u->code, u->name, svc__unit_code(x->s, u->parent_id, parent)};
 
+	/* The subtree's root is exported as a root: its parent is outside. */
+	if (!svc__scope_has(&x->sc, u->id))
+		return 0;
+	if (!svc__scope_has(&x->sc, u->parent_id))
+		f[2] = "";
 	return emit(x, f, 3);
 }
 
@@ -47,6 +55,8 @@ static int post_row(void *ctx, const struct post_rec *p)
 	const char *f[] = {p->code, svc__unit_code(x->s, p->unit_id, unit), level_name(p->level),
 			   p->compartments, p->title};
 
+	if (!svc__scope_has(&x->sc, p->unit_id))
+		return 0;
 	return emit(x, f, 5);
 }
 
@@ -77,6 +87,8 @@ static int appt_row(void *ctx, const struct appt_rec *r)
 		ax->x->rc = BM_EIO;
 		return 1;
 	}
+	if (!svc__scope_has(&ax->x->sc, p.unit_id))
+		return 0;
 	clock_fmt_date(r->start, start);
 	if (r->end)
 		clock_fmt_date(r->end, end);
@@ -116,6 +128,10 @@ int svc_export(struct svc *s, const struct actor *a, int kind, FILE *out, struct
 		return rc;
 	if (kind < 0 || kind > IMPORT_APPOINTMENTS)
 		return bm_errf(e, BM_EUSAGE, "kind", "unknown export kind");
+	if ((rc = svc__scope_load(s, a, &x.sc, e)))
+		return rc;
+	if (!x.sc.all)
+		all.unit_root = a->scope_unit;
 	if (emit(&x, headers[kind], nheaders[kind]) == 0) {
 		if (kind == IMPORT_UNITS)
 			rc = ST(s)->unit_list(s->st, unit_row, &x, e);
@@ -127,6 +143,7 @@ int svc_export(struct svc *s, const struct actor *a, int kind, FILE *out, struct
 						&x, e);
 	}
 	buf_free(&x.line);
+	svc__scope_free(&x.sc);
 	if (x.rc || fflush(out) != 0)
 		return bm_errf(e, BM_EIO, NULL, "export: write failed");
 	return rc > 0 ? 0 : rc;

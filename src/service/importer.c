@@ -49,6 +49,7 @@ struct deferred {                 /* a unit row waiting for its parent */
 
 struct imp {
 	struct svc *s;
+	struct svc_scope sc;          /* an officer imports into its subtree only */
 	int kind;
 	struct bm_err *e;
 	int col[MAXCOLS];             /* spec column -> file column, -1 when absent */
@@ -178,7 +179,7 @@ static int build_person(struct imp *im, const struct csv_record *r, struct perso
 	struct bm_err re = BM_ERR_INIT;
 	int64_t uid = 0;
 
-	if (!strmap_get(im->units, in.unit, strlen(in.unit), &uid))
+	if (!strmap_get(im->units, in.unit, strlen(in.unit), &uid) || !svc__scope_has(&im->sc, uid))
 		bm_errf(&re, BM_EINVAL, "unit", "unit %.64s not found", in.unit);
 	else if (svc__person_build(im->s, &in, uid, p, &re) == 0)
 		return 0;
@@ -220,15 +221,41 @@ static bool unit_same(struct imp *im, const struct unit_input *in)
 	return same;
 }
 
+/* An officer adds units only below a unit of its subtree; a parent
+ * outside it reads as one that does not exist.  Returns 1 when the row
+ * should wait for a parent that may come later in the file. */
+static int unit_parent_visible(struct imp *im, const struct unit_input *in, bool last_try,
+			       struct bm_err *re)
+{
+	struct unit_rec p;
+
+	if (im->sc.all)
+		return 0;
+	if (in->parent == NULL || in->parent[0] == '\0')
+		return bm_errf(re, BM_EINVAL, "parent", "parent: required (a unit of your scope)");
+	if (ST(im->s)->unit_get(im->s->st, 0, in->parent, &p, re) == 0 &&
+	    svc__scope_has(&im->sc, p.id))
+		return 0;
+	bm_err_clear(re);
+	if (!last_try)
+		return 1;
+	return bm_errf(re, BM_EINVAL, "parent", "parent: unit %.64s not found", in->parent);
+}
+
 /* Returns 1 when the row waits for a parent that may come later in the file. */
 static int try_unit(struct imp *im, long line, const struct unit_input *in, bool last_try)
 {
 	struct bm_err re = BM_ERR_INIT;
 	struct unit_rec u;
-	int rc = svc__unit_add_tx(im->s, in, &u, &re);
+	int rc = unit_parent_visible(im, in, last_try, &re);
 
+	if (rc == 1)
+		return 1;
+	if (rc == 0)
+		rc = svc__unit_add_tx(im->s, in, &u, &re);
 	if (rc == 0) {
 		strmap_put(im->seen, u.code, strlen(u.code), line);
+		svc__scope_add(&im->sc, u.id);
 		im->res->added++;
 	} else if (rc == BM_EEXIST) {
 		bm_err_clear(&re);
@@ -318,7 +345,16 @@ static void row_post(struct imp *im, const struct csv_record *r)
 				fld(im, r, 4)};
 	struct bm_err re = BM_ERR_INIT;
 	struct post_rec p;
-	int rc = svc__post_add_tx(im->s, &in, &p, &re);
+	struct unit_rec u;
+	int rc = 0;
+
+	if (!im->sc.all && in.unit && ST(im->s)->unit_get(im->s->st, 0, in.unit, &u, &re) == 0 &&
+	    !svc__scope_has(&im->sc, u.id))
+		rc = bm_errf(&re, BM_EINVAL, "unit", "unit: unit %.64s not found", in.unit);
+	else
+		bm_err_clear(&re);
+	if (rc == 0)
+		rc = svc__post_add_tx(im->s, &in, &p, &re);
 
 	if (rc == 0) {
 		strmap_put(im->seen, p.code, strlen(p.code), r->line);
@@ -337,7 +373,7 @@ static void row_appt(struct imp *im, const struct csv_record *r)
 	struct bm_err re = BM_ERR_INIT;
 	struct appt_rec a;
 
-	if (svc__appt_add_tx(im->s, &in, &a, &re))
+	if (svc__appt_scope(im->s, &im->sc, &in, &re) || svc__appt_add_tx(im->s, &in, &a, &re))
 		row_error(im, r->line, &re);
 	else
 		im->res->added++;
@@ -557,7 +593,9 @@ static void merge_errors(struct bm_err *dst, struct bm_err *src)
 
 static int load_unit(void *ctx, const struct unit_rec *u)
 {
-	strmap_put(ctx, u->code, strlen(u->code), u->id);
+	struct imp *im = ctx;
+
+	strmap_put(im->units, u->code, strlen(u->code), u->id);
 	return 0;
 }
 
@@ -569,7 +607,7 @@ static int walk_persons(struct imp *im, FILE *in, void (*progress)(void *, uint6
 	bool last = false;
 	int rc;
 
-	if ((rc = ST(im->s)->unit_list(im->s->st, load_unit, im->units, im->e)))
+	if ((rc = ST(im->s)->unit_list(im->s->st, load_unit, im, im->e)))
 		return rc;
 	pp.ring = xcalloc(PIPE_SLOTS, sizeof *pp.ring);
 	pp.prod = *im;
@@ -627,6 +665,10 @@ int svc_import(struct svc *s, const struct actor *a, int kind, FILE *in,
 		return bm_errf(e, BM_EUSAGE, "kind", "unknown import kind");
 	if ((rc = svc__allow(a, PERM_IMPORT, e)) || (rc = svc__begin(s, e)))
 		return rc;
+	if ((rc = svc__scope_load(s, a, &im.sc, e))) {
+		svc__rollback(s);
+		return rc;
+	}
 	im.seen = strmap_new();
 	im.units = strmap_new();
 	sha256_init(&im.sha);
@@ -642,6 +684,7 @@ int svc_import(struct svc *s, const struct actor *a, int kind, FILE *in,
 	ST(s)->bulk_hint(s->st, false);
 	strmap_free(im.seen);
 	strmap_free(im.units);
+	svc__scope_free(&im.sc);
 	free(im.defer);
 	return rc;
 }

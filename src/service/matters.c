@@ -17,16 +17,11 @@
 
 #include <string.h>
 
-static int get_person(struct svc *s, const char *ext_id, struct person_rec *p,
-		      struct bm_err *e)
+/* The person a may act on: an officer's subtree only, the rest "not found". */
+static int get_person(struct svc *s, const struct actor *a, const char *ext_id,
+		      struct person_rec *p, struct bm_err *e)
 {
-	int rc = svc__check_code("person", ext_id, e);
-
-	if (rc == 0)
-		rc = ST(s)->person_get(s->st, 0, ext_id, p, e);
-	if (rc == BM_ENOTFOUND)
-		return bm_errf(e, rc, "person", "person %.64s not found", ext_id);
-	return rc;
+	return svc__person_scoped(s, a, ext_id, "person", p, e);
 }
 
 /* ------------------------------------------------------------ suspension */
@@ -61,7 +56,7 @@ int svc_person_suspend(struct svc *s, const struct actor *a, const char *person,
 	if ((rc = svc__allow(a, PERM_SUSPEND, e)) ||
 	    (rc = svc__check_text("reason", reason, true, e)) || (rc = svc__begin(s, e)))
 		return rc;
-	if ((rc = get_person(s, person, &p, e)))
+	if ((rc = get_person(s, a, person, &p, e)))
 		goto fail;
 	if (p.state == ST_SUSPENDED) {
 		rc = bm_errf(e, BM_ESTATE, "person", "person %s is already suspended", p.ext_id);
@@ -126,7 +121,7 @@ int svc_person_reinstate(struct svc *s, const struct actor *a, const char *perso
 	if ((rc = svc__allow(a, PERM_SUSPEND, e)) ||
 	    (rc = svc__check_text("reason", reason, true, e)) || (rc = svc__begin(s, e)))
 		return rc;
-	if ((rc = get_person(s, person, &p, e)) || (rc = reinstate_tx(s, a, &p, reason, e))) {
+	if ((rc = get_person(s, a, person, &p, e)) || (rc = reinstate_tx(s, a, &p, reason, e))) {
 		svc__rollback(s);
 		return rc;
 	}
@@ -167,7 +162,7 @@ int svc_person_activate(struct svc *s, const struct actor *a, const char *person
 
 	if ((rc = svc__allow(a, PERM_PERSON_WRITE, e)) || (rc = svc__begin(s, e)))
 		return rc;
-	if ((rc = get_person(s, person, &p, e)) || (rc = lifecycle_check(p.state, ST_ACTIVE, e)) ||
+	if ((rc = get_person(s, a, person, &p, e)) || (rc = lifecycle_check(p.state, ST_ACTIVE, e)) ||
 	    (rc = check_gates(s, &p, e)) ||
 	    (rc = svc__person_state_tx(s, a, &p, ST_ACTIVE, "every gate holds", e))) {
 		svc__rollback(s);
@@ -281,7 +276,7 @@ json_t *svc_matter_file(struct svc *s, const struct actor *a, const char *person
 	}
 	if (svc__begin(s, e))
 		return NULL;
-	if (get_person(s, person, &p, e) || file_tx(s, a, &p, pm, detail, &m, e)) {
+	if (get_person(s, a, person, &p, e) || file_tx(s, a, &p, pm, detail, &m, e)) {
 		svc__rollback(s);
 		return NULL;
 	}
@@ -303,19 +298,44 @@ static int matter_one(void *ctx, const struct matter_rec *m)
 	return 0;
 }
 
-json_t *svc_matter_list(struct svc *s, const struct actor *a, const char *person,
-			struct bm_err *e)
+static json_t *matters_of(struct svc *s, const struct person_rec *p, struct bm_err *e)
 {
-	struct person_rec p;
-	struct mlist l;
+	struct mlist l = {p->ext_id, json_array()};
 
-	if (svc__allow(a, PERM_MATTER_READ, e) || get_person(s, person, &p, e))
-		return NULL;
-	l.ext_id = p.ext_id;
-	l.arr = json_array();
-	if (ST(s)->matter_list(s->st, p.id, matter_one, &l, e)) {
+	if (ST(s)->matter_list(s->st, p->id, matter_one, &l, e)) {
 		json_decref(l.arr);
 		return NULL;
 	}
 	return l.arr;
+}
+
+json_t *svc_matter_list(struct svc *s, const struct actor *a, const char *person,
+			struct bm_err *e)
+{
+	struct person_rec p;
+
+	if (svc__allow(a, PERM_MATTER_READ, e) || get_person(s, a, person, &p, e))
+		return NULL;
+	return matters_of(s, &p, e);
+}
+
+/* ---------------------------------------------------------- self-service */
+
+json_t *svc_me_matter_file(struct svc *s, const struct actor *a, const char *type,
+			   const char *detail, struct bm_err *e)
+{
+	struct person_rec p;
+
+	if (svc__allow(a, PERM_MATTER_FILE_OWN, e) || svc__self(s, a, &p, e))
+		return NULL;
+	return svc_matter_file(s, a, p.ext_id, type, detail, e);
+}
+
+json_t *svc_me_matters(struct svc *s, const struct actor *a, struct bm_err *e)
+{
+	struct person_rec p;
+
+	if (svc__allow(a, PERM_PERSON_SELF_READ, e) || svc__self(s, a, &p, e))
+		return NULL;
+	return matters_of(s, &p, e);
 }

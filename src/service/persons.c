@@ -87,17 +87,42 @@ static int unit_id_scoped(struct svc *s, const struct actor *a, const char *fiel
 	return rc;
 }
 
-/* Loads a person the actor may see; outside an officer's subtree it is
- * "not found", exactly as for an id that does not exist. */
+/* Outside an officer's subtree a person is "not found", exactly as for an
+ * id that does not exist (a malformed id included). */
+int svc__person_scoped(struct svc *s, const struct actor *a, const char *ext_id,
+		       const char *field, struct person_rec *p, struct bm_err *e)
+{
+	int rc = svc__check_code(field, ext_id, e);
+
+	if (rc == 0)
+		rc = ST(s)->person_get(s->st, 0, ext_id, p, e);
+	if (rc == 0 && svc__scope_check(s, a, p->unit_id, field, "person", e) == BM_ENOTFOUND)
+		rc = BM_ENOTFOUND;
+	if (rc == BM_ENOTFOUND || rc == BM_EINVAL)
+		return bm_errf(e, BM_ENOTFOUND, field, "person %.64s not found",
+			       ext_id ? ext_id : "");
+	return rc;
+}
+
 static int person_load(struct svc *s, const struct actor *a, const char *ext_id,
 		       struct person_rec *p, struct bm_err *e)
 {
-	int rc = ST(s)->person_get(s->st, 0, ext_id, p, e);
+	return svc__person_scoped(s, a, ext_id, "id", p, e);
+}
 
-	if (rc == 0 && svc__scope_check(s, a, p->unit_id, "id", "person", e) == BM_ENOTFOUND)
-		rc = BM_ENOTFOUND;
+/* The link is the account's `person` field, copied into the actor when the
+ * session was resolved; the name of the account plays no part. */
+int svc__self(struct svc *s, const struct actor *a, struct person_rec *p, struct bm_err *e)
+{
+	int rc;
+
+	if (a->person[0] == '\0')
+		return bm_errf(e, BM_ENOTFOUND, "person",
+			       "no person record is linked to account %s", a->name);
+	rc = ST(s)->person_get(s->st, 0, a->person, p, e);
 	if (rc == BM_ENOTFOUND)
-		return bm_errf(e, rc, "id", "person %.64s not found", ext_id);
+		return bm_errf(e, rc, "person", "the person record %.64s linked to account %s "
+			       "does not exist (yet)", a->person, a->name);
 	return rc;
 }
 
@@ -158,35 +183,69 @@ static int audit_reveal(struct svc *s, const struct actor *a, const char *ext_id
 	return svc__commit(s, e);
 }
 
-json_t *svc_person_show(struct svc *s, const struct actor *a, const char *ext_id, bool reveal,
-			struct bm_err *e)
+/* The full view of p: record, sensitive fields as asked, appointments. */
+static json_t *person_view(struct svc *s, const struct person_rec *p, int sensitive,
+			   struct bm_err *e)
 {
-	struct person_rec p;
-	json_t *v, *appts;
+	json_t *v = svc__person_json(s, p, sensitive), *appts;
 	void *ctx[2];
-	int rc;
 
-	if (svc__allow(a, PERM_PERSON_READ, e))
-		return NULL;
-	rc = person_load(s, a, ext_id, &p, e);
-	if (rc || (reveal && audit_reveal(s, a, ext_id, e)))
-		return NULL;
-	v = svc__person_json(s, &p, reveal ? SENSITIVE_CLEAR : SENSITIVE_MASKED);
 	if (v == NULL) {
 		bm_errf(e, BM_ECRYPTO, "id", "sensitive fields of person %s failed to open: "
-			"tampered with or sealed under another key", ext_id);
+			"tampered with or sealed under another key", p->ext_id);
 		return NULL;
 	}
 	appts = json_array();
 	ctx[0] = s;
 	ctx[1] = appts;
-	if (ST(s)->appt_list(s->st, p.id, appt_collect, ctx, e)) {
+	if (ST(s)->appt_list(s->st, p->id, appt_collect, ctx, e)) {
 		json_decref(appts);
 		json_decref(v);
 		return NULL;
 	}
 	json_object_set_new(v, "appointments", appts);
 	return v;
+}
+
+json_t *svc_person_show(struct svc *s, const struct actor *a, const char *ext_id, bool reveal,
+			struct bm_err *e)
+{
+	struct person_rec p;
+
+	if (svc__allow(a, PERM_PERSON_READ, e) || person_load(s, a, ext_id, &p, e) ||
+	    (reveal && audit_reveal(s, a, ext_id, e)))
+		return NULL;
+	return person_view(s, &p, reveal ? SENSITIVE_CLEAR : SENSITIVE_MASKED, e);
+}
+
+/* No linked person, or one not yet created, is person: null, not an error:
+ * the account itself is still there to show. */
+json_t *svc_me(struct svc *s, const struct actor *a, struct bm_err *e)
+{
+	struct person_rec p;
+	json_t *who, *me;
+	int rc;
+
+	if (svc__allow(a, PERM_PERSON_SELF_READ, e) || (who = svc_whoami(s, a, e)) == NULL)
+		return NULL;
+	rc = svc__self(s, a, &p, e);
+	if (rc == BM_ENOTFOUND) {
+		bm_err_clear(e);
+		return json_pack("{s:o, s:n}", "account", who, "person");
+	}
+	if (rc == 0 && (me = person_view(s, &p, SENSITIVE_MASKED, e)) != NULL)
+		return json_pack("{s:o, s:o}", "account", who, "person", me);
+	json_decref(who);
+	return NULL;
+}
+
+json_t *svc_me_clearance(struct svc *s, const struct actor *a, int64_t now, struct bm_err *e)
+{
+	struct person_rec p;
+
+	if (svc__allow(a, PERM_CLEARANCE_SELF_READ, e) || svc__self(s, a, &p, e))
+		return NULL;
+	return svc_clearance(s, a, p.ext_id, now, e);
 }
 
 struct list_ctx {

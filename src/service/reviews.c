@@ -131,15 +131,27 @@ int svc__review_open_tx(struct svc *s, const struct actor *a, struct person_rec 
 	return rc;
 }
 
-static int get_person(struct svc *s, const char *ext_id, struct person_rec *p,
+/* The person a may act on: an officer's subtree only, the rest "not found". */
+static int get_person(struct svc *s, const struct actor *a, const char *ext_id,
+		      struct person_rec *p, struct bm_err *e)
+{
+	return svc__person_scoped(s, a, ext_id, "person", p, e);
+}
+
+/* Reads review id for a: the review of a person outside an officer's
+ * subtree is "not found", in the words used for an id that does not exist. */
+static int get_review(struct svc *s, const struct actor *a, int64_t id, struct review_rec *r,
 		      struct bm_err *e)
 {
-	int rc = svc__check_code("person", ext_id, e);
+	struct person_rec p;
+	int rc = ST(s)->review_get(s->st, id, r, e);
 
-	if (rc == 0)
-		rc = ST(s)->person_get(s->st, 0, ext_id, p, e);
+	if (rc == 0 && !(a->roles & ACTOR_LOCAL) && a->scope_unit != 0 &&
+	    ((rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e)) == 0 &&
+	     svc__scope_check(s, a, p.unit_id, "review", "review", e) == BM_ENOTFOUND))
+		rc = BM_ENOTFOUND;
 	if (rc == BM_ENOTFOUND)
-		return bm_errf(e, rc, "person", "person %.64s not found", ext_id);
+		return bm_errf(e, rc, "review", "review %lld not found", (long long)id);
 	return rc;
 }
 
@@ -158,7 +170,7 @@ json_t *svc_review_open(struct svc *s, const struct actor *a, const char *person
 	}
 	if (svc__begin(s, e))
 		return NULL;
-	if ((rc = get_person(s, person, &p, e)) ||
+	if ((rc = get_person(s, a, person, &p, e)) ||
 	    (rc = svc__review_open_tx(s, a, &p, lv, state_on_post(p.state) ||
 				      p.state == ST_ONBOARDING ? "rereview" : "initial", 0, &r, e))) {
 		svc__rollback(s);
@@ -182,12 +194,11 @@ static int finding_parse(const char *v, struct bm_err *e)
 }
 
 /* Reads review id into r and refuses unless it is still open. */
-static int get_open_review(struct svc *s, int64_t id, struct review_rec *r, struct bm_err *e)
+static int get_open_review(struct svc *s, const struct actor *a, int64_t id,
+			   struct review_rec *r, struct bm_err *e)
 {
-	int rc = ST(s)->review_get(s->st, id, r, e);
+	int rc = get_review(s, a, id, r, e);
 
-	if (rc == BM_ENOTFOUND)
-		return bm_errf(e, rc, "review", "review %lld not found", (long long)id);
 	if (rc == 0 && r->state != REVIEW_OPEN)
 		return bm_errf(e, BM_ESTATE, "review", "review %lld is already %s", (long long)id,
 			       review_state_name(r->state));
@@ -215,7 +226,7 @@ json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review,
 	svc__copy(it.by, sizeof it.by, a->name);
 	if (svc__begin(s, e))
 		return NULL;
-	if (get_open_review(s, review, &r, e) || ST(s)->review_item_set(s->st, &it, e) ||
+	if (get_open_review(s, a, review, &r, e) || ST(s)->review_item_set(s->st, &it, e) ||
 	    svc__audit1(s, a, "review.finding", "review",
 			json_pack("{s:I, s:i, s:s, s:b}", "review", (json_int_t)review, "item", item,
 				  "finding", finding_names[f], "note_set", note && *note), e)) {
@@ -338,7 +349,7 @@ json_t *svc_review_decide(struct svc *s, const struct actor *a, int64_t review, 
 	if (svc__allow(a, PERM_REVIEW_DECIDE, e) || svc__check_text("reason", reason, true, e) ||
 	    svc__begin(s, e))
 		return NULL;
-	if (get_open_review(s, review, &r, e) || decide_tx(s, a, &r, approve, reason, &closed, e)) {
+	if (get_open_review(s, a, review, &r, e) || decide_tx(s, a, &r, approve, reason, &closed, e)) {
 		svc__rollback(s);
 		return NULL;
 	}
@@ -357,21 +368,27 @@ json_t *svc_review_show(struct svc *s, const struct actor *a, int64_t review,
 
 	if (svc__allow(a, PERM_REVIEW_READ, e))
 		return NULL;
-	rc = ST(s)->review_get(s->st, review, &r, e);
-	if (rc == BM_ENOTFOUND)
-		bm_errf(e, rc, "review", "review %lld not found", (long long)review);
+	rc = get_review(s, a, review, &r, e);
 	return rc ? NULL : svc__review_json(s, &r, true);
 }
 
 struct list_ctx {
 	struct svc *s;
 	json_t *arr;
+	struct svc_scope sc;       /* every open review: an officer's subtree only */
 };
 
 static int list_one(void *ctx, const struct review_rec *r)
 {
 	struct list_ctx *l = ctx;
+	struct bm_err e = BM_ERR_INIT;
+	struct person_rec p;
 
+	if (!l->sc.all && (ST(l->s)->person_get(l->s->st, r->person_id, NULL, &p, &e) != 0 ||
+			   !svc__scope_has(&l->sc, p.unit_id))) {
+		bm_err_clear(&e);
+		return 0;
+	}
 	json_array_append_new(l->arr, svc__review_json(l->s, r, false));
 	return 0;
 }
@@ -379,16 +396,21 @@ static int list_one(void *ctx, const struct review_rec *r)
 json_t *svc_review_list(struct svc *s, const struct actor *a, const char *person,
 			struct bm_err *e)
 {
-	struct list_ctx l = {s, NULL};
+	struct list_ctx l = {s, NULL, {0}};
 	struct person_rec p = {0};
 
-	if (svc__allow(a, PERM_REVIEW_READ, e) || (person && get_person(s, person, &p, e)))
+	if (svc__allow(a, PERM_REVIEW_READ, e) || (person && get_person(s, a, person, &p, e)))
 		return NULL;
+	if (person == NULL && svc__scope_load(s, a, &l.sc, e))
+		return NULL;
+	if (person != NULL)
+		l.sc.all = true;   /* get_person checked the one person */
 	l.arr = json_array();
 	if (ST(s)->review_list(s->st, p.id, list_one, &l, e)) {
 		json_decref(l.arr);
-		return NULL;
+		l.arr = NULL;
 	}
+	svc__scope_free(&l.sc);
 	return l.arr;
 }
 

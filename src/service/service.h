@@ -31,6 +31,7 @@ struct actor {
 	int64_t account_id;        /* 0 for the local CLI */
 	int64_t scope_unit;        /* officer scope root; 0 = everything */
 	int64_t session_id;        /* the HTTP session acting; 0 for the CLI */
+	char person[64];           /* linked person's external id (self-service); "" none */
 };
 #define ACTOR_LOCAL 0x80000000u
 
@@ -182,7 +183,8 @@ json_t *svc_account_show(struct svc *s, const struct actor *a, const char *name,
 int svc_account_disable(struct svc *s, const struct actor *a, const char *name,
 			struct bm_err *e);
 /* Sets an account's password (account.admin), revoking its sessions and
- * clearing a lockout. */
+ * clearing a lockout.  An account with a session may not reset its own
+ * password this way (BM_EPERM): it changes it with svc_password_change. */
 int svc_account_passwd(struct svc *s, const struct actor *a, const char *name,
 		       const char *password, struct bm_err *e);
 /* Changes the actor's own password after checking the old one. */
@@ -228,6 +230,20 @@ json_t *svc_session_list(struct svc *s, const struct actor *a, bool all, struct 
 int svc_session_revoke(struct svc *s, const struct actor *a, int64_t id, struct bm_err *e);
 /* The actor's own view (name, roles, scope, session expiry). */
 json_t *svc_whoami(struct svc *s, const struct actor *a, struct bm_err *e);
+
+/* ---- self-service (the person role) ----
+ * Every function acts on the person linked to the actor's account and on
+ * nobody else; an account without a linked person gets BM_ENOTFOUND. */
+/* {account: whoami view, person: own record (sensitive fields masked) or
+ * null when none is linked}.  person.self_read. */
+json_t *svc_me(struct svc *s, const struct actor *a, struct bm_err *e);
+/* Own clearance status (clearance.self_read). */
+json_t *svc_me_clearance(struct svc *s, const struct actor *a, int64_t now, struct bm_err *e);
+/* Files a matter about oneself (matter.file_own). */
+json_t *svc_me_matter_file(struct svc *s, const struct actor *a, const char *type,
+			   const char *detail, struct bm_err *e);
+/* Own matters, oldest first (person.self_read). */
+json_t *svc_me_matters(struct svc *s, const struct actor *a, struct bm_err *e);
 
 /* ---- demo ---- */
 struct demo_summary {

@@ -97,6 +97,7 @@ static void actor_of(const struct account_rec *r, struct actor *a)
 	a->roles = r->roles;
 	a->account_id = r->id;
 	a->scope_unit = (r->roles & ROLE_OFFICER) ? r->scope_unit : 0;
+	svc__copy(a->person, sizeof a->person, r->person);
 }
 
 /* Records a failed login: the account's counter (and lockout) when the

@@ -40,6 +40,8 @@ struct svc {
 	_Atomic uint64_t decisions_allow, decisions_deny;
 };
 
+struct svc_scope;
+
 /* Dispatch to the store backend. */
 #define ST(s) ((s)->st->ops)
 
@@ -81,6 +83,10 @@ int svc__person_build(struct svc *s, const struct person_input *in, int64_t unit
 		      struct person_rec *r, struct bm_err *e);
 int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec *out,
 		     struct bm_err *e);
+/* Refuses an appointment row naming a person or post outside the scope,
+ * in the words svc__appt_add_tx uses for one that does not exist. */
+int svc__appt_scope(struct svc *s, const struct svc_scope *sc, const struct appt_input *in,
+		    struct bm_err *e);
 /* Recomputes a person's derived level and compartments from open appointments. */
 int svc__person_derive(struct svc *s, struct person_rec *p, struct bm_err *e);
 
@@ -115,6 +121,31 @@ int svc__pw_check(const char *field, const char *pw, struct bm_err *e);
  * BM_ENOTFOUND naming field with msg otherwise, like a missing record. */
 int svc__scope_check(struct svc *s, const struct actor *a, int64_t unit_id, const char *field,
 		     const char *what, struct bm_err *e);
+/* The units an actor may see: everything (all) for an unscoped actor,
+ * else the officer's scope unit and its subtree, as ascending unit ids. */
+struct svc_scope {
+	bool all;
+	int64_t *ids;
+	size_t n;
+};
+/* Fills sc from one walk of the unit tree; svc__scope_free releases it. */
+int svc__scope_load(struct svc *s, const struct actor *a, struct svc_scope *sc,
+		    struct bm_err *e);
+bool svc__scope_has(const struct svc_scope *sc, int64_t unit_id);
+/* Adds a unit created inside the subtree (an import's new child). */
+void svc__scope_add(struct svc_scope *sc, int64_t unit_id);
+void svc__scope_free(struct svc_scope *sc);
+/* Reads unit code for a: outside an officer's subtree, missing or malformed
+ * it is BM_ENOTFOUND "unit X not found" naming field, the same words. */
+int svc__unit_visible(struct svc *s, const struct actor *a, const char *field,
+		      const char *code, struct unit_rec *u, struct bm_err *e);
+/* Loads person ext_id for a: outside an officer's subtree, or missing, it is
+ * BM_ENOTFOUND "person X not found" naming field, the same words either way. */
+int svc__person_scoped(struct svc *s, const struct actor *a, const char *ext_id,
+		       const char *field, struct person_rec *p, struct bm_err *e);
+/* The person linked to the actor's account (self-service); BM_ENOTFOUND when
+ * the account has none. */
+int svc__self(struct svc *s, const struct actor *a, struct person_rec *p, struct bm_err *e);
 /* Creates the three officers in the open transaction. */
 int svc__officers_add_tx(struct svc *s, const struct actor *a, struct svc_officers *pw,
 			 struct bm_err *e);
@@ -135,7 +166,7 @@ int svc__facts(struct svc *s, const char *ext_id, struct facts_rec *out, struct 
 int svc__facts_keep(void *ctx, const struct facts_rec *r);
 /* An instant as ISO text; 0 and GATE_NEVER are null. */
 json_t *svc__time_json(int64_t t);
-/* True when the actor is the person ext_id (name "ext" or "<kind>:ext"). */
+/* True when the actor's account is linked to the person ext_id. */
 bool svc__actor_is(const struct actor *a, const char *ext_id);
 /* Checks a free-text reason or note (required or not) of < BM_REASON_MAX. */
 int svc__check_text(const char *field, const char *v, bool required, struct bm_err *e);

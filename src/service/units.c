@@ -10,8 +10,95 @@
 #include "../core/level.h"
 #include "../core/role.h"
 #include "../lib/clock.h"
+#include "../lib/mem.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- what an officer may see ---- */
+
+static int cmp_id(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+bool svc__scope_has(const struct svc_scope *sc, int64_t unit_id)
+{
+	return sc->all || (sc->n > 0 && bsearch(&unit_id, sc->ids, sc->n, sizeof *sc->ids,
+						 cmp_id) != NULL);
+}
+
+struct scope_walk {
+	struct svc_scope *sc;
+	int64_t root;
+	size_t cap;
+};
+
+/* Units come in id order and a parent always has a smaller id than its
+ * children (a parent must exist first; a unit never moves), so one pass
+ * finds the subtree and leaves ids sorted. */
+static int scope_one(void *ctx, const struct unit_rec *u)
+{
+	struct scope_walk *w = ctx;
+	struct svc_scope *sc = w->sc;
+
+	if (u->id != w->root && (u->parent_id == 0 || !svc__scope_has(sc, u->parent_id)))
+		return 0;
+	if (sc->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 16;
+		sc->ids = xreallocarray(sc->ids, w->cap, sizeof *sc->ids);
+	}
+	sc->ids[sc->n++] = u->id;
+	return 0;
+}
+
+int svc__scope_load(struct svc *s, const struct actor *a, struct svc_scope *sc,
+		    struct bm_err *e)
+{
+	struct scope_walk w = {sc, a->scope_unit, 0};
+	int rc;
+
+	memset(sc, 0, sizeof *sc);
+	sc->all = (a->roles & ACTOR_LOCAL) || a->scope_unit == 0;
+	if (sc->all)
+		return 0;
+	if ((rc = ST(s)->unit_list(s->st, scope_one, &w, e)))
+		svc__scope_free(sc);
+	return rc;
+}
+
+void svc__scope_add(struct svc_scope *sc, int64_t unit_id)
+{
+	if (sc->all)
+		return;
+	sc->ids = xreallocarray(sc->ids, sc->n + 1, sizeof *sc->ids);
+	sc->ids[sc->n++] = unit_id;
+	if (sc->n > 1 && sc->ids[sc->n - 2] > unit_id)
+		qsort(sc->ids, sc->n, sizeof *sc->ids, cmp_id);
+}
+
+void svc__scope_free(struct svc_scope *sc)
+{
+	free(sc->ids);
+	sc->ids = NULL;
+	sc->n = 0;
+}
+
+int svc__unit_visible(struct svc *s, const struct actor *a, const char *field,
+		      const char *code, struct unit_rec *u, struct bm_err *e)
+{
+	int rc = svc__check_code(field, code, e);
+
+	if (rc == 0)
+		rc = ST(s)->unit_get(s->st, 0, code, u, e);
+	if (rc == 0 && svc__scope_check(s, a, u->id, field, "unit", e) == BM_ENOTFOUND)
+		rc = BM_ENOTFOUND;
+	if (rc == BM_ENOTFOUND || rc == BM_EINVAL)
+		return bm_errf(e, BM_ENOTFOUND, field, "unit %.64s not found", code ? code : "");
+	return rc;
+}
 
 int svc__unit_add_tx(struct svc *s, const struct unit_input *in, struct unit_rec *out,
 		     struct bm_err *e)
@@ -65,35 +152,39 @@ json_t *svc_unit_show(struct svc *s, const struct actor *a, const char *code, st
 
 	if (svc__allow(a, PERM_UNIT_READ, e))
 		return NULL;
-	rc = ST(s)->unit_get(s->st, 0, code, &u, e);
-	if (rc == BM_ENOTFOUND)
-		bm_errf(e, rc, "code", "unit %.64s not found", code);
+	rc = svc__unit_visible(s, a, "code", code, &u, e);
 	return rc ? NULL : svc__unit_json(s, &u);
 }
 
+/* A list walk limited to what the actor may see. */
+struct scoped_list {
+	struct svc *s;
+	struct svc_scope sc;
+	json_t *arr;
+};
+
 static int unit_collect(void *ctx, const struct unit_rec *u)
 {
-	void **c = ctx;
+	struct scoped_list *l = ctx;
 
-	json_array_append_new(c[1], svc__unit_json(c[0], u));
+	if (svc__scope_has(&l->sc, u->id))
+		json_array_append_new(l->arr, svc__unit_json(l->s, u));
 	return 0;
 }
 
 json_t *svc_unit_list(struct svc *s, const struct actor *a, struct bm_err *e)
 {
-	json_t *arr;
-	void *ctx[2];
+	struct scoped_list l = {.s = s};
 
-	if (svc__allow(a, PERM_UNIT_READ, e))
+	if (svc__allow(a, PERM_UNIT_READ, e) || svc__scope_load(s, a, &l.sc, e))
 		return NULL;
-	arr = json_array();
-	ctx[0] = s;
-	ctx[1] = arr;
-	if (ST(s)->unit_list(s->st, unit_collect, ctx, e)) {
-		json_decref(arr);
-		return NULL;
+	l.arr = json_array();
+	if (ST(s)->unit_list(s->st, unit_collect, &l, e)) {
+		json_decref(l.arr);
+		l.arr = NULL;
 	}
-	return arr;
+	svc__scope_free(&l.sc);
+	return l.arr;
 }
 
 int svc__post_add_tx(struct svc *s, const struct post_input *in, struct post_rec *out,
@@ -151,40 +242,41 @@ json_t *svc_post_show(struct svc *s, const struct actor *a, const char *code, st
 	struct post_rec p;
 	int rc;
 
-	if (svc__allow(a, PERM_UNIT_READ, e))
+	if (svc__allow(a, PERM_POST_READ, e))
 		return NULL;
-	rc = ST(s)->post_get(s->st, 0, code, &p, e);
-	if (rc == BM_ENOTFOUND)
-		bm_errf(e, rc, "code", "post %.64s not found", code);
+	rc = svc__check_code("code", code, e);
+	if (rc == 0)
+		rc = ST(s)->post_get(s->st, 0, code, &p, e);
+	if (rc == 0 && svc__scope_check(s, a, p.unit_id, "code", "post", e) == BM_ENOTFOUND)
+		rc = BM_ENOTFOUND;
+	if (rc == BM_ENOTFOUND || rc == BM_EINVAL)
+		bm_errf(e, BM_ENOTFOUND, "code", "post %.64s not found", code ? code : "");
 	return rc ? NULL : svc__post_json(s, &p);
 }
 
 static int post_collect(void *ctx, const struct post_rec *p)
 {
-	void **c = ctx;
+	struct scoped_list *l = ctx;
 
-	json_array_append_new(c[1], svc__post_json(c[0], p));
+	if (svc__scope_has(&l->sc, p->unit_id))
+		json_array_append_new(l->arr, svc__post_json(l->s, p));
 	return 0;
 }
 
 json_t *svc_post_list(struct svc *s, const struct actor *a, const char *unit, struct bm_err *e)
 {
+	struct scoped_list l = {.s = s};
 	struct unit_rec u = {0};
-	json_t *arr;
-	void *ctx[2];
 
-	if (svc__allow(a, PERM_UNIT_READ, e))
+	if (svc__allow(a, PERM_POST_READ, e) ||
+	    (unit != NULL && svc__unit_visible(s, a, "unit", unit, &u, e)) ||
+	    svc__scope_load(s, a, &l.sc, e))
 		return NULL;
-	if (unit != NULL && ST(s)->unit_get(s->st, 0, unit, &u, e)) {
-		bm_errf(e, BM_ENOTFOUND, "unit", "unit %.64s not found", unit);
-		return NULL;
+	l.arr = json_array();
+	if (ST(s)->post_list(s->st, u.id, post_collect, &l, e)) {
+		json_decref(l.arr);
+		l.arr = NULL;
 	}
-	arr = json_array();
-	ctx[0] = s;
-	ctx[1] = arr;
-	if (ST(s)->post_list(s->st, u.id, post_collect, ctx, e)) {
-		json_decref(arr);
-		return NULL;
-	}
-	return arr;
+	svc__scope_free(&l.sc);
+	return l.arr;
 }

@@ -97,7 +97,7 @@ static void approve(struct fx *f, const struct actor *a, int64_t rid, const char
 static void test_review_who_decides(void **state)
 {
 	struct fx *f = *state;
-	const struct actor self = {.name = "person:E1", .roles = ROLE_REVIEWER};
+	const struct actor self = {.name = "person:E1", .roles = ROLE_REVIEWER, .person = "E1"};
 	int64_t rid;
 
 	add_person(f, "E1");
@@ -230,7 +230,7 @@ static bool cleared(struct fx *f, const char *id)
 static void test_matters_and_suspension(void **state)
 {
 	struct fx *f = *state;
-	const struct actor me = {.name = "person:E5", .roles = ROLE_PERSON};
+	const struct actor me = {.name = "person:E5", .roles = ROLE_PERSON, .person = "E5"};
 	json_t *v;
 
 	make_active(f, "E5");
