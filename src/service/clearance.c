@@ -244,10 +244,11 @@ static json_t *status_json(struct svc *s, const struct facts_rec *f, int64_t now
 	for (int i = 0; i < st.n; i++)
 		json_array_append_new(gates, gate_json(&st.r[i]));
 	if (st.reasons & (1u << REASON_NO_SECRET_POST))
-		json_array_append_new(gates, json_pack("{s:s, s:b, s:s, s:{s:s, s:s}}", "gate",
-			"secret_post", "ok", 0, "code", gate_reason_code(REASON_NO_SECRET_POST),
-			"message", "en", gate_reason_msg_en(REASON_NO_SECRET_POST), "zh",
-			gate_reason_msg_zh(REASON_NO_SECRET_POST)));
+		json_array_append_new(gates, json_pack("{s:s, s:b, s:s, s:{s:s, s:s}, s:n, s:n, s:n}",
+			"gate", "secret_post", "ok", 0, "code",
+			gate_reason_code(REASON_NO_SECRET_POST), "message", "en",
+			gate_reason_msg_en(REASON_NO_SECRET_POST), "zh",
+			gate_reason_msg_zh(REASON_NO_SECRET_POST), "since", "valid_until", "due"));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:o, s:o, s:o}",
 			 "person", f->ext_id, "unit", svc__unit_code(s, f->unit_id, unit), "state",
 			 state_name(f->state), "state_zh", state_name_zh(f->state), "category",

@@ -34,6 +34,7 @@ const ROUTES = [
   ['GET', '/v1/accounts', 'account.admin'],
   ['POST', '/v1/accounts', 'account.admin', { name: 'bad name' }],
   ['POST', '/v1/accounts/ghost/disable', 'account.admin'],
+  ['POST', '/v1/accounts/ghost/password', 'account.admin', { password: 'ghost-password-1' }],
   ['PUT', '/v1/accounts/ghost/roles/officer', 'role.grant'],
   ['DELETE', '/v1/accounts/ghost/roles/officer', 'role.grant'],
   ['POST', '/v1/reviews', 'review.open', { person: 'NOPE', level: 'secret' }],
@@ -49,6 +50,10 @@ const ROUTES = [
   ['POST', '/v1/decisions/batch', 'decide', { requests: [] }],
   ['GET', '/v1/due?within=30d', 'due.read'],
   ['GET', '/v1/reports/compliance', 'report.read'],
+  ['GET', '/v1/me', 'person.self_read'],
+  ['GET', '/v1/me/clearance', 'clearance.self_read'],
+  ['GET', '/v1/me/matters', 'person.self_read'],
+  ['POST', '/v1/me/matters', 'matter.file_own', { type: 'leak' }],
 ];
 
 let srv, matrix;
