@@ -328,6 +328,184 @@ static void logins_failures_and_lockouts_are_audited(void **state)
 	assert_int_equal(c.lockouts, 1);
 }
 
+/* Makes account name with role (scope or person link optional), logged in. */
+static void make_account(struct fx *f, const char *name, const char *role, const char *scope,
+			 const char *person, struct actor *out)
+{
+	struct bm_err e = BM_ERR_INIT;
+	struct actor sec;
+
+	login_as(f, "secadmin", "sec-password-1", &sec);
+	assert_int_equal(svc_account_add(f->s, &f->local, &(struct account_input){name,
+				"long-password-1", NULL, NULL, person}, &e), 0);
+	assert_int_equal(svc_role_grant(f->s, &sec, name, role, scope, &e), 0);
+	login_as(f, name, "long-password-1", out);
+}
+
+/* Counts the codes in a list's items and checks one of them. */
+static size_t count_codes(json_t *arr, const char *want)
+{
+	json_t *v;
+	size_t i, found = 0;
+
+	json_array_foreach(arr, i, v)
+		if (want && strcmp(json_string_value(json_object_get(v, "code")), want) == 0)
+			found++;
+	assert_int_equal(found, want ? 1 : 0);
+	return json_array_size(arr);
+}
+
+static void scoped_officer_sees_units_and_posts_of_its_subtree(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT, e2 = BM_ERR_INIT;
+	struct post_rec po;
+	struct actor off;
+	json_t *v;
+
+	assert_int_equal(svc_unit_add(f->s, &f->local, &(struct unit_input){"A1", "A1", "A"},
+				      &(struct unit_rec){0}, &e), 0);
+	assert_int_equal(svc_post_add(f->s, &f->local, &(struct post_input){"PA", "A1", "none",
+				NULL, NULL}, &po, &e), 0);
+	assert_int_equal(svc_post_add(f->s, &f->local, &(struct post_input){"PB", "B", "none",
+				NULL, NULL}, &po, &e), 0);
+	make_account(f, "olga", "officer", "A", NULL, &off);
+	v = svc_unit_list(f->s, &off, &e);
+	assert_int_equal(count_codes(v, "A1"), 2);        /* A and A1 */
+	json_decref(v);
+	v = svc_post_list(f->s, &off, NULL, &e);
+	assert_int_equal(count_codes(v, "PA"), 1);
+	json_decref(v);
+	v = svc_unit_list(f->s, &f->local, &e);
+	assert_int_equal(count_codes(v, "B"), 4);
+	json_decref(v);
+	assert_null(svc_unit_show(f->s, &off, "B", &e));
+	assert_null(svc_unit_show(f->s, &off, "BZ", &e2));
+	assert_int_equal(e.code, BM_ENOTFOUND);
+	assert_string_equal(e.msg + strlen("unit B"), e2.msg + strlen("unit BZ"));
+	assert_null(svc_post_show(f->s, &off, "PB", &e));
+	assert_int_equal(e.code, BM_ENOTFOUND);
+	assert_null(svc_post_list(f->s, &off, "B", &e));
+	assert_int_equal(e.code, BM_ENOTFOUND);
+	assert_null(svc_post_show(f->s, &off, "", &e));
+	assert_int_equal(e.code, BM_ENOTFOUND);
+	bm_err_clear(&e);
+	bm_err_clear(&e2);
+}
+
+/* Imports text as kind; returns the code, e keeps the report. */
+static int import_text(struct fx *f, const struct actor *a, int kind, const char *text,
+		       struct bm_err *e)
+{
+	struct import_result res;
+	FILE *fp = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
+	int rc;
+
+	assert_non_null(fp);
+	bm_err_clear(e);
+	rc = svc_import(f->s, a, kind, fp, NULL, NULL, &res, e);
+	fclose(fp);
+	return rc;
+}
+
+static void scoped_import_refuses_rows_outside_and_export_holds_the_subtree(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	struct actor off;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	make_account(f, "olga", "officer", "A", NULL, &off);
+	assert_int_equal(import_text(f, &off, IMPORT_PERSONS,
+				     "id,name,unit\nE1,ok,A\nE2,no,B\nE3,no,HQ\n", &e), BM_EINVAL);
+	assert_int_equal(e.total, 2);
+	assert_int_equal(e.items[0].line, 3);
+	assert_string_equal(e.items[0].field, "unit");
+	assert_int_equal(e.items[1].line, 4);
+	assert_int_equal(import_text(f, &off, IMPORT_UNITS, "code,name,parent\nA9,x,A\nR,x,\n", &e),
+			 BM_EINVAL);
+	assert_int_equal(e.total, 1);
+	assert_string_equal(e.items[0].field, "parent");
+	assert_null(svc_unit_show(f->s, &f->local, "A9", &e));  /* all or nothing */
+	assert_int_equal(import_text(f, &off, IMPORT_PERSONS, "id,name,unit\nE1,ok,A\n", &e), 0);
+	assert_int_equal(import_text(f, &f->local, IMPORT_PERSONS, "id,name,unit\nE2,b,B\n", &e), 0);
+	assert_non_null(fp = open_memstream(&out, &len));
+	assert_int_equal(svc_export(f->s, &off, IMPORT_PERSONS, fp, &e), 0);
+	fclose(fp);
+	assert_non_null(strstr(out, "E1,ok,A"));
+	assert_null(strstr(out, "E2"));
+	free(out);
+	bm_err_clear(&e);
+}
+
+static void self_service_follows_the_link_not_the_name(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	struct actor me, namesake;
+	struct person_rec p;
+	json_t *v;
+
+	assert_int_equal(svc_person_add(f->s, &f->local, &(struct person_input){"E7", "Seven", "A",
+				"110105199001017777", NULL}, &p, &e), 0);
+	assert_int_equal(svc_person_add(f->s, &f->local, &(struct person_input){"E8", "Eight", "A",
+				NULL, NULL}, &p, &e), 0);
+	make_account(f, "seven", "person", NULL, "E7", &me);
+	make_account(f, "E8", "person", NULL, NULL, &namesake);
+	v = svc_me(f->s, &me, &e);
+	assert_non_null(v);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(v, "person"), "id")),
+			    "E7");
+	assert_null(strstr(json_string_value(json_object_get(json_object_get(v, "person"),
+							      "national_id")), "1990"));
+	json_decref(v);
+	v = svc_me(f->s, &namesake, &e);
+	assert_true(json_is_null(json_object_get(v, "person")));
+	json_decref(v);
+	assert_null(svc_me_clearance(f->s, &namesake, T0, &e));
+	assert_int_equal(e.code, BM_ENOTFOUND);
+	assert_null(svc_clearance(f->s, &namesake, "E8", T0, &e));
+	assert_int_equal(e.code, BM_EPERM);
+	assert_null(svc_matter_file(f->s, &namesake, "E8", "leak", NULL, &e));
+	assert_int_equal(e.code, BM_EPERM);
+	assert_null(svc_matter_file(f->s, &me, "E8", "leak", NULL, &e));
+	assert_int_equal(e.code, BM_EPERM);
+	v = svc_me_clearance(f->s, &me, T0, &e);
+	assert_string_equal(json_string_value(json_object_get(v, "person")), "E7");
+	json_decref(v);
+	v = svc_me_matters(f->s, &me, &e);
+	assert_int_equal(json_array_size(v), 0);
+	json_decref(v);
+	bm_err_clear(&e);
+}
+
+static void password_reset_is_for_others_only(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	struct login_result lr;
+	struct actor sys, sec;
+
+	login_as(f, "sysadmin", "sys-password-1", &sys);
+	login_as(f, "secadmin", "sec-password-1", &sec);
+	assert_int_equal(svc_account_passwd(f->s, &sys, "sysadmin", "new-password-1", &e),
+			 BM_EPERM);
+	assert_int_equal(svc_account_passwd(f->s, &sec, "auditor", "new-password-1", &e),
+			 BM_EPERM);
+	assert_int_equal(svc_account_passwd(f->s, &sys, "ghost", "new-password-1", &e),
+			 BM_ENOTFOUND);
+	assert_int_equal(svc_account_passwd(f->s, &sys, "auditor", "short", &e), BM_EINVAL);
+	assert_int_equal(svc_account_passwd(f->s, &sys, "auditor", "new-password-1", &e), 0);
+	assert_int_equal(svc_login(f->s, "auditor", "aud-password-1", "10.0.0.2", &lr, &e),
+			 BM_EAUTH);
+	assert_int_equal(svc_login(f->s, "auditor", "new-password-1", "10.0.0.2", &lr, &e), 0);
+	/* the local CLI has no account of its own: it may reset any */
+	assert_int_equal(svc_account_passwd(f->s, &f->local, "sysadmin", "new-password-2", &e), 0);
+	bm_err_clear(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +521,14 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(sysadmin_creates_accounts_but_cannot_grant_roles,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(scoped_officer_sees_units_and_posts_of_its_subtree,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			scoped_import_refuses_rows_outside_and_export_holds_the_subtree, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(self_service_follows_the_link_not_the_name, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(password_reset_is_for_others_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(officer_outside_scope_sees_not_found, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(sessions_expire_when_idle_or_old_and_end_on_logout,
