@@ -185,6 +185,17 @@ int role_check_set(uint32_t roles, struct bm_err *e)
 	return 0;
 }
 
+int role_check_takeover(uint32_t target, const char *field, struct bm_err *e)
+{
+	if (target & (SEC | AUD))
+		return bm_errf(e, BM_EPERM, field,
+			       "%s: the %s account's password is reset only on the server "
+			       "console (baomi account passwd), never over the API "
+			       "(three-officer separation)",
+			       field, (target & SEC) ? "secadmin" : "auditor");
+	return 0;
+}
+
 const char *perm_name(enum perm p)
 {
 	if ((unsigned)p >= PERM_COUNT)

@@ -87,6 +87,14 @@ size_t role_format(uint32_t roles, char *out, size_t cap);
  * (three-officer separation, unknown bits) otherwise.  The empty set is allowed:
  * an account exists before the security administrator grants it anything. */
 int role_check_set(uint32_t roles, struct bm_err *e);
+/* 0 when an administrator may take over the credentials of an account
+ * holding `target` roles (reset its password,
+ * disable it).  The security administrator's and the auditor's accounts are
+ * refused with BM_EPERM naming field: a system administrator who could set
+ * their passwords could act as them, which is exactly what three-officer
+ * separation forbids.  Those two are reset only on the server's console
+ * (the local CLI, which is not an actor with roles here). */
+int role_check_takeover(uint32_t target, const char *field, struct bm_err *e);
 
 /* The stable name of a permission ("person.read", ...); "?" when out of range. */
 const char *perm_name(enum perm p);

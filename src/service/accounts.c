@@ -353,6 +353,16 @@ static int set_hash(struct svc *s, struct account_rec *r, const void *arg, json_
 	return 0;
 }
 
+/* set_hash for a reset by another account: refused for the accounts whose
+ * takeover would break three-officer separation (core/role.c decides). */
+static int reset_hash(struct svc *s, struct account_rec *r, const void *arg, json_t *f,
+		      struct bm_err *e)
+{
+	int rc = role_check_takeover(r->roles, "name", e);
+
+	return rc ? rc : set_hash(s, r, arg, f, e);
+}
+
 int svc_account_passwd(struct svc *s, const struct actor *a, const char *name,
 		       const char *password, struct bm_err *e)
 {
@@ -369,7 +379,8 @@ int svc_account_passwd(struct svc *s, const struct actor *a, const char *name,
 	if ((rc = svc__pw_check("password", password, e)) ||
 	    (rc = svc__pw_hash(password, hash, e)))
 		return rc;
-	return account_edit(s, a, name, "account.passwd", set_hash, hash, true, e);
+	return account_edit(s, a, name, "account.passwd",
+			    (a->roles & ACTOR_LOCAL) ? set_hash : reset_hash, hash, true, e);
 }
 
 int svc_password_change(struct svc *s, const struct actor *a, const char *old_pw,

@@ -131,6 +131,14 @@ test('password reset refuses itself, other roles, unknown names and bad input', 
   assert.equal(self.status, 403);
   assert.match(self.json.detail, /own password/);
   await login(srv, 'sysadmin'); // unchanged
+  // three-officer separation: the sysadmin cannot take over the other two officers
+  for (const officer of ['secadmin', 'auditor']) {
+    const r = await as(sys, 'POST', `/v1/accounts/${officer}/password`, { password: 'taken-over-pw-1' });
+    assert.equal(r.status, 403, officer);
+    assert.match(r.json.detail, /three-officer separation/);
+    assert.deepEqual(r.json.errors.map((x) => x.field), ['name']);
+    await login(srv, officer); // the old password still works
+  }
   for (const who of [sec, p1])
     assert.equal((await as(who, 'POST', '/v1/accounts/bob/password')).status, 403);
   assert.equal((await as(sys, 'POST', '/v1/accounts/ghost/password')).status, 404);

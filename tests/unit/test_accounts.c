@@ -497,11 +497,21 @@ static void password_reset_is_for_others_only(void **state)
 	assert_int_equal(svc_account_passwd(f->s, &sys, "ghost", "new-password-1", &e),
 			 BM_ENOTFOUND);
 	assert_int_equal(svc_account_passwd(f->s, &sys, "auditor", "short", &e), BM_EINVAL);
-	assert_int_equal(svc_account_passwd(f->s, &sys, "auditor", "new-password-1", &e), 0);
+	/* three-officer separation: the sysadmin cannot take over the auditor
+	 * or the secadmin by setting their passwords; nothing changes */
+	assert_int_equal(svc_account_passwd(f->s, &sys, "auditor", "new-password-1", &e),
+			 BM_EPERM);
+	assert_string_equal(e.field, "name");
+	assert_non_null(strstr(e.msg, "three-officer"));
+	bm_err_clear(&e);
+	assert_int_equal(svc_account_passwd(f->s, &sys, "secadmin", "new-password-1", &e),
+			 BM_EPERM);
+	assert_int_equal(svc_login(f->s, "auditor", "aud-password-1", "10.0.0.2", &lr, &e), 0);
+	/* the local CLI (the server's console) has no account of its own: it may reset any */
+	assert_int_equal(svc_account_passwd(f->s, &f->local, "auditor", "new-password-1", &e), 0);
 	assert_int_equal(svc_login(f->s, "auditor", "aud-password-1", "10.0.0.2", &lr, &e),
 			 BM_EAUTH);
 	assert_int_equal(svc_login(f->s, "auditor", "new-password-1", "10.0.0.2", &lr, &e), 0);
-	/* the local CLI has no account of its own: it may reset any */
 	assert_int_equal(svc_account_passwd(f->s, &f->local, "sysadmin", "new-password-2", &e), 0);
 	bm_err_clear(&e);
 }

@@ -62,6 +62,25 @@ static void test_reasons(void **state)
 	assert_int_equal(role_check_set(ROLE_SECADMIN | ROLE_OFFICER | ROLE_PERSON, &e), 0);
 }
 
+/* Whose credentials an administrator may take over: every account but the
+ * secadmin's and the auditor's, whatever else they are combined with. */
+static void test_takeover(void **state)
+{
+	struct bm_err e = BM_ERR_INIT;
+
+	(void)state;
+	for (uint32_t set = 0; set <= ROLE_ALL; set++) {
+		int want = (set & (ROLE_SECADMIN | ROLE_AUDITOR)) ? BM_EPERM : 0;
+
+		assert_int_equal(role_check_takeover(set, "name", &e), want);
+	}
+	assert_int_equal(role_check_takeover(ROLE_AUDITOR, "name", &e), BM_EPERM);
+	assert_string_equal(e.field, "name");
+	assert_non_null(strstr(e.msg, "auditor account"));
+	assert_int_equal(role_check_takeover(ROLE_SECADMIN | ROLE_OFFICER, "name", &e), BM_EPERM);
+	assert_non_null(strstr(e.msg, "secadmin account"));
+}
+
 static void test_names_roundtrip(void **state)
 {
 	uint32_t bit, set;
@@ -185,6 +204,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_128_combinations),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_takeover),
 		cmocka_unit_test(test_names_roundtrip),
 		cmocka_unit_test(test_sysadmin_sees_no_personnel_or_audit),
 		cmocka_unit_test(test_auditor_reads_only_audit_and_reports),
