@@ -1157,7 +1157,8 @@ static int api_auth(void *app, struct http_req *r, struct bm_err *e)
 		return bm_errf(e, BM_EAUTH, NULL, "log in first (POST /v1/login)");
 	if ((s = svc_of(r, e)) == NULL)
 		return e->code;
-	if ((rc = svc_session_resolve(s, tok, &r->actor, e)))
+	r->app_req = s;
+	if ((rc = svc_request_begin(s, e)) || (rc = svc_session_resolve(s, tok, &r->actor, e)))
 		return rc;
 	if (h == NULL && (r->match.route->flags & ROUTE_CSRF)) {
 		svc_session_csrf(tok, want);
@@ -1167,6 +1168,16 @@ static int api_auth(void *app, struct http_req *r, struct bm_err *e)
 				       "needs the X-CSRF-Token header given at login");
 	}
 	return 0;
+}
+
+/* Ends the request the auth hook began (its read snapshot, deferred
+ * session touch) before the thread serves anything else. */
+static void api_done(void *app, struct http_req *r)
+{
+	(void)app;
+	if (r->app_req != NULL)
+		svc_request_end(r->app_req);
+	r->app_req = NULL;
 }
 
 static bool api_ready(void *app)
@@ -1239,6 +1250,7 @@ void api_server_opts(struct api *a, struct http_opts *o)
 	o->router = a->rt;
 	o->auth = api_auth;
 	o->ready = api_ready;
+	o->done = api_done;
 	o->app = a;
 }
 

@@ -62,6 +62,16 @@ void svc_close(struct svc *s);
 /* The policy in force (borrowed). */
 const struct policy *svc_policy(const struct svc *s);
 
+/* ---- requests (service.c) ----
+ * The server brackets each request with these: every read in between sees
+ * one snapshot of the database and takes its file locks once, instead of
+ * once per statement.  A write inside still runs its own write transaction
+ * (which ends the snapshot first).  end must follow every begin, also after
+ * an error, and before the thread waits for its next request: an open
+ * snapshot holds back WAL checkpoints. */
+int svc_request_begin(struct svc *s, struct bm_err *e);
+void svc_request_end(struct svc *s);
+
 /* ---- units ---- */
 struct unit_input {
 	const char *code, *name, *parent;   /* parent NULL or "" for a root */
@@ -214,7 +224,12 @@ struct login_result {
 int svc_login(struct svc *s, const char *name, const char *password, const char *client,
 	      struct login_result *out, struct bm_err *e);
 /* The actor a session token stands for; BM_EAUTH when unknown, revoked,
- * idle more than 30 minutes, older than 12 hours or the account disabled. */
+ * idle more than 30 minutes, older than 12 hours or the account disabled.
+ * Answers from a process-wide cache while the stored auth generation is
+ * unchanged (any logout, revocation or account change bumps it, in any
+ * process).  Idle time is exact in this process; the stored last_seen is
+ * written at most once a minute per session, so a restarted server or
+ * another process may end a session up to a minute early, never late. */
 int svc_session_resolve(struct svc *s, const char *token, struct actor *out, struct bm_err *e);
 /* The CSRF value of a token (hex of a keyed hash), for comparing headers. */
 void svc_session_csrf(const char *token, char out[65]);
