@@ -980,20 +980,35 @@ static int h_decide(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	return reply(w, 200, v, e);
 }
 
+/* The batch's answer is rendered as text by the service (a JSON tree of
+ * 10,000 results would dominate the request). */
 static int h_decide_batch(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	json_t *b = problem_parse_object(r->body, r->body_len, e), *v = NULL;
+	struct metrics *m = APP(r)->srv ? http_server_metrics(APP(r)->srv) : NULL;
+	json_t *b = problem_parse_object(r->body, r->body_len, e);
+	struct buf out = BUF_INIT;
 	struct svc *s = NULL;
+	size_t counts[2];
+	int rc;
 
 	if (b != NULL && json_object_size(b) != 1)
 		bm_errf(e, BM_EINVAL, "requests", "the body is {\"requests\": [...]}");
 	else if (b != NULL)
 		s = snap_svc_of(r, e);
-	if (s != NULL)
-		v = svc_decide_batch(s, &r->actor, json_object_get(b, "requests"), clock_now(), e);
+	rc = s ? svc_decide_batch_text(s, &r->actor, json_object_get(b, "requests"), clock_now(),
+				       &out, counts, e) : e->code;
 	json_decref(b);
-	count_decisions(r, v);
-	return reply(w, 200, v, e);
+	if (rc) {
+		buf_free(&out);
+		return rc;
+	}
+	if (m != NULL)
+		metrics_decisions(m, counts[1], counts[0]);
+	w->status = 200;
+	w->ctype = "application/json";
+	w->raw_len = out.len;
+	w->raw = buf_steal(&out);
+	return 0;
 }
 
 static int h_due(struct http_req *r, struct http_resp *w, struct bm_err *e)
