@@ -14,6 +14,7 @@
 #include "../core/snapshot.h"
 #include "../lib/clock.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -241,20 +242,38 @@ static void put_jstr(struct buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+/* Each reason's object, rendered once: the texts are static. */
+static struct buf reason_frag[REASON__COUNT];
+static pthread_once_t reason_once = PTHREAD_ONCE_INIT;
+
+static void reason_frags(void)
+{
+	for (int k = 0; k < REASON__COUNT; k++) {
+		struct reason_text t;
+
+		if (snapshot_reasons(1u << k, &t, 1) != 1)
+			continue;
+		buf_puts(&reason_frag[k], "{\"code\":");
+		put_jstr(&reason_frag[k], t.code);
+		buf_puts(&reason_frag[k], ",\"message\":");
+		put_jstr(&reason_frag[k], t.msg_en);
+		buf_puts(&reason_frag[k], ",\"message_zh\":");
+		put_jstr(&reason_frag[k], t.msg_zh);
+		buf_putc(&reason_frag[k], '}');
+	}
+}
+
 static void put_reasons(struct buf *b, uint32_t mask)
 {
 	struct reason_text t[REASON__COUNT];
 	size_t n = snapshot_reasons(mask, t, REASON__COUNT);
 
+	pthread_once(&reason_once, reason_frags);
 	buf_putc(b, '[');
 	for (size_t i = 0; i < n && i < REASON__COUNT; i++) {
-		buf_puts(b, i ? ",{\"code\":" : "{\"code\":");
-		put_jstr(b, t[i].code);
-		buf_puts(b, ",\"message\":");
-		put_jstr(b, t[i].msg_en);
-		buf_puts(b, ",\"message_zh\":");
-		put_jstr(b, t[i].msg_zh);
-		buf_putc(b, '}');
+		if (i)
+			buf_putc(b, ',');
+		buf_append(b, reason_frag[t[i].reason].p, reason_frag[t[i].reason].len);
 	}
 	buf_putc(b, ']');
 }
