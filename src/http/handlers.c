@@ -1055,20 +1055,35 @@ static int h_decide(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	return reply(w, 200, v, e);
 }
 
+/* The batch's answer is rendered as text by the service (a JSON tree of
+ * 10,000 results would dominate the request). */
 static int h_decide_batch(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	json_t *b = problem_parse_object(r->body, r->body_len, e), *v = NULL;
+	struct metrics *m = APP(r)->srv ? http_server_metrics(APP(r)->srv) : NULL;
+	json_t *b = problem_parse_object(r->body, r->body_len, e);
+	struct buf out = BUF_INIT;
 	struct svc *s = NULL;
+	size_t counts[2];
+	int rc;
 
 	if (b != NULL && json_object_size(b) != 1)
 		bm_errf(e, BM_EINVAL, "requests", "the body is {\"requests\": [...]}");
 	else if (b != NULL)
 		s = snap_svc_of(r, e);
-	if (s != NULL)
-		v = svc_decide_batch(s, &r->actor, json_object_get(b, "requests"), clock_now(), e);
+	rc = s ? svc_decide_batch_text(s, &r->actor, json_object_get(b, "requests"), clock_now(),
+				       &out, counts, e) : e->code;
 	json_decref(b);
-	count_decisions(r, v);
-	return reply(w, 200, v, e);
+	if (rc) {
+		buf_free(&out);
+		return rc;
+	}
+	if (m != NULL)
+		metrics_decisions(m, counts[1], counts[0]);
+	w->status = 200;
+	w->ctype = "application/json";
+	w->raw_len = out.len;
+	w->raw = buf_steal(&out);
+	return 0;
 }
 
 static int h_due(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -1237,7 +1252,8 @@ static int api_auth(void *app, struct http_req *r, struct bm_err *e)
 		return bm_errf(e, BM_EAUTH, NULL, "log in first (POST /v1/login)");
 	if ((s = svc_of(r, e)) == NULL)
 		return e->code;
-	if ((rc = svc_session_resolve(s, tok, &r->actor, e)))
+	r->app_req = s;
+	if ((rc = svc_request_begin(s, e)) || (rc = svc_session_resolve(s, tok, &r->actor, e)))
 		return rc;
 	if (h == NULL && (r->match.route->flags & ROUTE_CSRF)) {
 		svc_session_csrf(tok, want);
@@ -1247,6 +1263,16 @@ static int api_auth(void *app, struct http_req *r, struct bm_err *e)
 				       "needs the X-CSRF-Token header given at login");
 	}
 	return 0;
+}
+
+/* Ends the request the auth hook began (its read snapshot, deferred
+ * session touch) before the thread serves anything else. */
+static void api_done(void *app, struct http_req *r)
+{
+	(void)app;
+	if (r->app_req != NULL)
+		svc_request_end(r->app_req);
+	r->app_req = NULL;
 }
 
 static bool api_ready(void *app)
@@ -1319,6 +1345,7 @@ void api_server_opts(struct api *a, struct http_opts *o)
 	o->router = a->rt;
 	o->auth = api_auth;
 	o->ready = api_ready;
+	o->done = api_done;
 	o->app = a;
 }
 

@@ -101,6 +101,12 @@ void metrics_decision(struct metrics *m, bool allow)
 	atomic_fetch_add_explicit(allow ? &m->allow : &m->deny, 1, memory_order_relaxed);
 }
 
+void metrics_decisions(struct metrics *m, uint64_t allow, uint64_t deny)
+{
+	atomic_fetch_add_explicit(&m->allow, allow, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->deny, deny, memory_order_relaxed);
+}
+
 static uint64_t load(atomic_uint_fast64_t *a)
 {
 	return atomic_load_explicit(a, memory_order_relaxed);

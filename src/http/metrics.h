@@ -27,6 +27,8 @@ void metrics_observe(struct metrics *m, size_t route, int status, uint64_t dur_u
 void metrics_login(struct metrics *m, bool ok);
 void metrics_lockout(struct metrics *m);
 void metrics_decision(struct metrics *m, bool allow);
+/* Counts a batch's decisions at once. */
+void metrics_decisions(struct metrics *m, uint64_t allow, uint64_t deny);
 /* Appends the Prometheus text exposition (format 0.0.4) to out. */
 void metrics_render(struct metrics *m, struct buf *out);
 

@@ -419,6 +419,8 @@ static void dispatch(struct http_server *s, struct ctx *c)
 	rc = authorize(s, c, &e);
 	if (rc == 0)
 		rc = c->req.match.route->fn(&c->req, &c->resp, &e);
+	if (s->o.done != NULL)
+		s->o.done(s->o.app, &c->req);
 	if (rc == 0 && c->resp.status == 0)
 		rc = bm_errf(&e, BM_EINTERNAL, NULL, "handler for %s set no response",
 			     c->req.match.route->pattern);

@@ -44,6 +44,8 @@ struct http_req {
 	struct actor actor;        /* filled by the auth hook */
 	bool authenticated;
 	void *app;                 /* http_opts.app */
+	void *app_req;             /* the application's per-request state (auth hook
+				    * sets it, the done hook releases it) */
 	struct http_server *srv;
 	struct MHD_Connection *conn_; /* private to server.c */
 };
@@ -68,6 +70,9 @@ struct http_resp {
  * (401), BM_EPERM (403, e.g. a failed CSRF check on a ROUTE_CSRF route
  * reached with a cookie) or another code, with e set. */
 typedef int (*http_auth_fn)(void *app, struct http_req *r, struct bm_err *e);
+/* Called after every routed request's handler (or its refusal), before the
+ * response is sent: releases what the auth hook took for the request. */
+typedef void (*http_done_fn)(void *app, struct http_req *r);
 /* True when the application can serve (database open, snapshot loaded). */
 typedef bool (*http_ready_fn)(void *app);
 
@@ -85,6 +90,7 @@ struct http_opts {
 	struct router *router;   /* borrowed; built-in routes are added to it */
 	http_auth_fn auth;       /* NULL: every non-public route answers 401 */
 	http_ready_fn ready;     /* NULL: always ready */
+	http_done_fn done;       /* NULL: nothing to release */
 	void *app;
 };
 

@@ -307,6 +307,7 @@ static int account_edit(struct svc *s, const struct actor *a, const char *name,
 	if ((rc = account_load(s, name, &r, e)) || (rc = change(s, &r, arg, fields, e)) ||
 	    (rc = ST(s)->account_update(s->st, &r, e)) ||
 	    (revoke_sessions && (rc = ST(s)->session_revoke(s->st, 0, r.id, e))) ||
+	    (rc = svc__auth_changed(s, e)) ||
 	    (rc = svc__audit1(s, a, action, r.name, json_incref(fields), e))) {
 		svc__rollback(s);
 		goto out;

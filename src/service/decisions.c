@@ -12,7 +12,9 @@
 #include "../core/level.h"
 #include "../core/role.h"
 #include "../core/snapshot.h"
+#include "../lib/clock.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,17 +123,26 @@ static int audit_denial(struct svc *s, const struct actor *a, const struct dreq 
 	return svc__commit(s, e);
 }
 
-/* Decides one parsed request; counts it; audits a denial when asked. */
+/* Decides one parsed request into *out; counts it; audits a denial when
+ * policy asks. */
+static int decide_core(struct svc *s, const struct actor *a, const struct dreq *d,
+		       int64_t now, struct decision *out, struct bm_err *e)
+{
+	snapshot_decide(s->snap, d->person, strnlen(d->person, SNAP_ID_MAX + 1), &d->obj, now,
+			out);
+	atomic_fetch_add_explicit(out->allow ? &s->decisions_allow : &s->decisions_deny, 1,
+				  memory_order_relaxed);
+	if (!out->allow && s->policy.audit_denials && audit_denial(s, a, d, out->reasons, e))
+		return e->code;
+	return 0;
+}
+
 static json_t *decide_one(struct svc *s, const struct actor *a, const struct dreq *d,
 			  int64_t now, struct bm_err *e)
 {
 	struct decision out;
 
-	snapshot_decide(s->snap, d->person, strnlen(d->person, SNAP_ID_MAX + 1), &d->obj, now,
-			&out);
-	atomic_fetch_add_explicit(out.allow ? &s->decisions_allow : &s->decisions_deny, 1,
-				  memory_order_relaxed);
-	if (!out.allow && s->policy.audit_denials && audit_denial(s, a, d, out.reasons, e))
+	if (decide_core(s, a, d, now, &out, e))
 		return NULL;
 	return json_pack("{s:s, s:b, s:o}", "person", d->person, "allow", out.allow, "reasons",
 			 reasons_json(out.reasons));
@@ -158,6 +169,27 @@ json_t *svc_decide(struct svc *s, const struct actor *a, const json_t *req, int6
 	return v ? stamp(s, v, now) : NULL;
 }
 
+/* The batch's checks, shared by both renderings. */
+static int batch_check(struct svc *s, const struct actor *a, const json_t *reqs,
+		       struct snapshot **snap, struct bm_err *e)
+{
+	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, snap, e))
+		return e->code;
+	if (!json_is_array(reqs) || json_array_size(reqs) > BATCH_MAX)
+		return bm_errf(e, json_is_array(reqs) ? BM_ETOOBIG : BM_EUSAGE, "requests",
+			       "requests: an array of at most %d decision requests", BATCH_MAX);
+	return 0;
+}
+
+/* Names the failing element in e's message. */
+static int batch_fail(size_t i, struct bm_err *e)
+{
+	char msg[sizeof e->msg];
+
+	snprintf(msg, sizeof msg, "%s", e->msg);
+	return bm_errf(e, e->code, e->field, "requests[%zu]: %s", i, msg);
+}
+
 json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *reqs,
 			 int64_t now, struct bm_err *e)
 {
@@ -165,13 +197,8 @@ json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *req
 	json_t *out, *v;
 	size_t i;
 
-	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, &snap, e))
+	if (batch_check(s, a, reqs, &snap, e))
 		return NULL;
-	if (!json_is_array(reqs) || json_array_size(reqs) > BATCH_MAX) {
-		bm_errf(e, json_is_array(reqs) ? BM_ETOOBIG : BM_EUSAGE, "requests",
-			"requests: an array of at most %d decision requests", BATCH_MAX);
-		return NULL;
-	}
 	out = json_array();
 	json_array_foreach(reqs, i, v) {
 		struct dreq d;
@@ -180,16 +207,107 @@ json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *req
 		if (parse_req(snap, v, &d, e) == 0)
 			r = decide_one(s, a, &d, now, e);
 		if (r == NULL) {
-			char msg[sizeof e->msg];
-
-			snprintf(msg, sizeof msg, "%s", e->msg);
-			bm_errf(e, e->code, e->field, "requests[%zu]: %s", i, msg);
+			batch_fail(i, e);
 			json_decref(out);
 			return NULL;
 		}
 		json_array_append_new(out, r);
 	}
 	return stamp(s, json_pack("{s:o}", "results", out), now);
+}
+
+/* Appends s as a JSON string exactly as jansson's compact dump writes it
+ * (UTF-8 kept, control characters escaped), so both renderings agree. */
+static void put_jstr(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *run = s;
+
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[7] = {'\\', 0};
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_append(b, run, (size_t)(s - run));
+		run = s + 1;
+		esc[1] = c == '"' ? '"' : c == '\\' ? '\\' : c == '\b' ? 'b' : c == '\f' ? 'f'
+		       : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 'u';
+		if (esc[1] == 'u')
+			memcpy(esc + 2, (char[]){'0', '0', hex[c >> 4], hex[c & 15]}, 4);
+		buf_append(b, esc, esc[1] == 'u' ? 6 : 2);
+	}
+	buf_append(b, run, (size_t)(s - run));
+	buf_putc(b, '"');
+}
+
+/* Each reason's object, rendered once: the texts are static. */
+static struct buf reason_frag[REASON__COUNT];
+static pthread_once_t reason_once = PTHREAD_ONCE_INIT;
+
+static void reason_frags(void)
+{
+	for (int k = 0; k < REASON__COUNT; k++) {
+		struct reason_text t;
+
+		if (snapshot_reasons(1u << k, &t, 1) != 1)
+			continue;
+		buf_puts(&reason_frag[k], "{\"code\":");
+		put_jstr(&reason_frag[k], t.code);
+		buf_puts(&reason_frag[k], ",\"message\":");
+		put_jstr(&reason_frag[k], t.msg_en);
+		buf_puts(&reason_frag[k], ",\"message_zh\":");
+		put_jstr(&reason_frag[k], t.msg_zh);
+		buf_putc(&reason_frag[k], '}');
+	}
+}
+
+static void put_reasons(struct buf *b, uint32_t mask)
+{
+	struct reason_text t[REASON__COUNT];
+	size_t n = snapshot_reasons(mask, t, REASON__COUNT);
+
+	pthread_once(&reason_once, reason_frags);
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n && i < REASON__COUNT; i++) {
+		if (i)
+			buf_putc(b, ',');
+		buf_append(b, reason_frag[t[i].reason].p, reason_frag[t[i].reason].len);
+	}
+	buf_putc(b, ']');
+}
+
+int svc_decide_batch_text(struct svc *s, const struct actor *a, const json_t *reqs,
+			  int64_t now, struct buf *out, size_t counts[2], struct bm_err *e)
+{
+	struct snapshot *snap;
+	char when[21];
+	json_t *v;
+	size_t i;
+
+	counts[0] = counts[1] = 0;
+	if (batch_check(s, a, reqs, &snap, e))
+		return e->code;
+	buf_reserve(out, json_array_size(reqs) * 160 + 64);
+	buf_puts(out, "{\"results\":[");
+	json_array_foreach(reqs, i, v) {
+		struct decision d;
+		struct dreq q;
+
+		if (parse_req(snap, v, &q, e) || decide_core(s, a, &q, now, &d, e))
+			return batch_fail(i, e);
+		counts[d.allow]++;
+		buf_puts(out, i ? ",{\"person\":" : "{\"person\":");
+		put_jstr(out, q.person);
+		buf_puts(out, d.allow ? ",\"allow\":true,\"reasons\":" : ",\"allow\":false,\"reasons\":");
+		put_reasons(out, d.reasons);
+		buf_putc(out, '}');
+	}
+	clock_fmt_iso(now, when);
+	buf_printf(out, "],\"evaluated_at\":\"%s\",\"snapshot\":%llu}", when,
+		   (unsigned long long)s->snap_gen);
+	return 0;
 }
 
 void svc_decision_counts(const struct svc *s, uint64_t *allow, uint64_t *deny)

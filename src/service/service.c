@@ -199,6 +199,21 @@ const struct policy *svc_policy(const struct svc *s)
 	return &s->policy;
 }
 
+int svc_request_begin(struct svc *s, struct bm_err *e)
+{
+	s->in_request = true;
+	return ST(s)->read_begin(s->st, e);
+}
+
+/* Ends the snapshot, then writes what the request deferred (a session's
+ * last_seen), so that write never waits inside a read transaction. */
+void svc_request_end(struct svc *s)
+{
+	ST(s)->read_end(s->st);
+	s->in_request = false;
+	svc__touch_flush(s);
+}
+
 int svc__begin(struct svc *s, struct bm_err *e)
 {
 	return ST(s)->begin(s->st, e);

@@ -63,6 +63,16 @@ void svc_close(struct svc *s);
 /* The policy in force (borrowed). */
 const struct policy *svc_policy(const struct svc *s);
 
+/* ---- requests (service.c) ----
+ * The server brackets each request with these: every read in between sees
+ * one snapshot of the database and takes its file locks once, instead of
+ * once per statement.  A write inside still runs its own write transaction
+ * (which ends the snapshot first).  end must follow every begin, also after
+ * an error, and before the thread waits for its next request: an open
+ * snapshot holds back WAL checkpoints. */
+int svc_request_begin(struct svc *s, struct bm_err *e);
+void svc_request_end(struct svc *s);
+
 /* ---- units ---- */
 struct unit_input {
 	const char *code, *name, *parent;   /* parent NULL or "" for a root */
@@ -216,7 +226,12 @@ struct login_result {
 int svc_login(struct svc *s, const char *name, const char *password, const char *client,
 	      struct login_result *out, struct bm_err *e);
 /* The actor a session token stands for; BM_EAUTH when unknown, revoked,
- * idle more than 30 minutes, older than 12 hours or the account disabled. */
+ * idle more than 30 minutes, older than 12 hours or the account disabled.
+ * Answers from a process-wide cache while the stored auth generation is
+ * unchanged (any logout, revocation or account change bumps it, in any
+ * process).  Idle time is exact in this process; the stored last_seen is
+ * written at most once a minute per session, so a restarted server or
+ * another process may end a session up to a minute early, never late. */
 int svc_session_resolve(struct svc *s, const char *token, struct actor *out, struct bm_err *e);
 /* The CSRF value of a token (hex of a keyed hash), for comparing headers. */
 void svc_session_csrf(const char *token, char out[65]);
@@ -323,6 +338,12 @@ json_t *svc_decide(struct svc *s, const struct actor *a, const json_t *req, int6
 /* reqs: an array of up to 10,000 requests; {"results": [...], ...}. */
 json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *reqs,
 			 int64_t now, struct bm_err *e);
+/* The same answer as svc_decide_batch, rendered straight into out as JSON
+ * text (no JSON tree of the results is built: at 1,000 decisions a request
+ * that tree dominated the cost).  counts[0] gets the denials, counts[1]
+ * the allows.  On error out holds a partial document: discard it. */
+int svc_decide_batch_text(struct svc *s, const struct actor *a, const json_t *reqs,
+			  int64_t now, struct buf *out, size_t counts[2], struct bm_err *e);
 /* Decisions answered since open (for /metrics). */
 void svc_decision_counts(const struct svc *s, uint64_t *allow, uint64_t *deny);
 

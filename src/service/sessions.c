@@ -8,6 +8,15 @@
  * is process memory shared by every worker thread under one mutex; the
  * account's counter is in the database.  Every login, failure, lockout and
  * logout is an audit event, none of which ever holds a password or token.
+ *
+ * Resolving a token is on every request's path, so validated sessions are
+ * cached in process memory (a fixed table: a flood of tokens can evict
+ * entries, never grow it; only sessions that resolved are ever stored).
+ * An entry is used only while the stored auth generation equals the one it
+ * was read at; svc__auth_changed bumps it inside every write that can end
+ * or change a session or its account, in any process.  The cache must never
+ * answer for a session the store would refuse: expiry is checked against
+ * the clock on every hit.
  */
 #include "svc_internal.h"
 #include "../core/role.h"
@@ -15,14 +24,19 @@
 
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define FAIL_LIMIT 5
 #define BACKOFF_BASE_S 30
 #define BACKOFF_MAX_S 3600
 #define TOUCH_EVERY_S 60
 #define ADDR_SLOTS 1024
+#define AUTH_GEN "auth_gen"
+#define CACHE_SLOTS 4096           /* power of two */
+#define CACHE_LOCKS 16
 
 /* Client addresses that failed recently: direct-mapped by hash, so a flood
  * of addresses can only evict, never grow memory. */
@@ -88,6 +102,159 @@ static bool addr_note(const char *addr, bool ok, int64_t now)
 	}
 	pthread_mutex_unlock(&addr_mu);
 	return locked;
+}
+
+/* One validated session.  seen is the latest use this process answered
+ * (exact idle time); seen_db what the store holds (written at most once a
+ * minute). */
+struct cached {
+	bool used;
+	uint8_t hash[32];
+	uint64_t db_tag;
+	int64_t gen;               /* the auth generation it was read at */
+	int64_t expires_abs, seen, seen_db;
+	struct actor actor;        /* session_id included */
+};
+static struct cached cache[CACHE_SLOTS];
+static pthread_mutex_t cache_mu[CACHE_LOCKS];
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_init(void)
+{
+	for (int i = 0; i < CACHE_LOCKS; i++)
+		pthread_mutex_init(&cache_mu[i], NULL);
+}
+
+/* The slot of a token hash (already uniformly random) and its lock. */
+static struct cached *cache_slot(const uint8_t h[32], pthread_mutex_t **mu)
+{
+	uint32_t x;
+
+	pthread_once(&cache_once, cache_init);
+	memcpy(&x, h, sizeof x);
+	*mu = &cache_mu[x % CACHE_LOCKS];
+	return &cache[x % CACHE_SLOTS];
+}
+
+static bool cache_is(const struct cached *c, uint64_t tag, const uint8_t h[32])
+{
+	return c->used && c->db_tag == tag && memcmp(c->hash, h, 32) == 0;
+}
+
+/* Databases are told apart by device and inode (an in-memory one by a
+ * number of its own), so one process serving two never mixes sessions. */
+static uint64_t db_tag(struct svc *s)
+{
+	static atomic_uint_fast64_t mem_dbs;
+	struct stat sb;
+
+	if (s->db_tag != 0)
+		return s->db_tag;
+	if (strcmp(s->db_path, ":memory:") != 0 && stat(s->db_path, &sb) == 0)
+		s->db_tag = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
+	if (s->db_tag == 0)
+		s->db_tag = (1ull << 63) | (atomic_fetch_add(&mem_dbs, 1) + 1);
+	return s->db_tag;
+}
+
+/* A session touch: deferred to the end of the request when inside one. */
+static void touch(struct svc *s, int64_t id, int64_t now)
+{
+	struct bm_err e = BM_ERR_INIT;
+
+	if (s->in_request) {
+		s->touch_id = id;
+		s->touch_at = now;
+		return;
+	}
+	ST(s)->session_touch(s->st, id, now, &e); /* a miss costs a minute at most */
+	bm_err_clear(&e);
+}
+
+void svc__touch_flush(struct svc *s)
+{
+	int64_t id = s->touch_id;
+
+	s->touch_id = 0;
+	if (id != 0)
+		touch(s, id, s->touch_at);
+}
+
+/* Records this use of c; true when the store's last_seen is due a write. */
+static bool cache_use(struct cached *c, int64_t now)
+{
+	if (now > c->seen)
+		c->seen = now;
+	if (now - c->seen_db < TOUCH_EVERY_S)
+		return false;
+	c->seen_db = now;
+	return true;
+}
+
+/* Answers from the cache: true with *out filled when the entry was read at
+ * generation gen and is neither expired nor idle too long at now. */
+static bool cache_hit(struct svc *s, const uint8_t h[32], int64_t gen, int64_t now,
+		      struct actor *out)
+{
+	pthread_mutex_t *mu;
+	struct cached *c = cache_slot(h, &mu);
+	bool hit, due = false;
+
+	pthread_mutex_lock(mu);
+	hit = cache_is(c, db_tag(s), h) && c->gen == gen && now < c->expires_abs &&
+	      now - c->seen <= SVC_IDLE_S;
+	if (hit) {
+		due = cache_use(c, now);
+		*out = c->actor;
+	}
+	pthread_mutex_unlock(mu);
+	if (due)
+		touch(s, out->session_id, now);
+	return hit;
+}
+
+/* The latest use of h this process saw (0 when not cached). */
+static int64_t cache_seen(struct svc *s, const uint8_t h[32])
+{
+	pthread_mutex_t *mu;
+	struct cached *c = cache_slot(h, &mu);
+	int64_t seen;
+
+	pthread_mutex_lock(mu);
+	seen = cache_is(c, db_tag(s), h) ? c->seen : 0;
+	pthread_mutex_unlock(mu);
+	return seen;
+}
+
+/* Stores a session just validated from the store at generation gen (or,
+ * with a NULL a, forgets h); true when last_seen is due a write. */
+static bool cache_put(struct svc *s, const uint8_t h[32], int64_t gen,
+		      const struct session_rec *ss, int64_t seen, const struct actor *a,
+		      int64_t now)
+{
+	pthread_mutex_t *mu;
+	struct cached *c = cache_slot(h, &mu);
+	uint64_t tag = db_tag(s);
+	bool due = false;
+
+	pthread_mutex_lock(mu);
+	if (a == NULL) {
+		if (cache_is(c, tag, h))
+			c->used = false;
+	} else {
+		*c = (struct cached){.used = true, .db_tag = tag, .gen = gen,
+				     .expires_abs = ss->expires_abs, .seen = seen,
+				     .seen_db = ss->last_seen, .actor = *a};
+		memcpy(c->hash, h, 32);
+		due = cache_use(c, now);
+	}
+	pthread_mutex_unlock(mu);
+	return due;
+}
+
+int svc__auth_changed(struct svc *s, struct bm_err *e)
+{
+	return ST(s)->counter_bump(s->st, AUTH_GEN, e);
 }
 
 static void actor_of(const struct account_rec *r, struct actor *a)
@@ -219,35 +386,56 @@ void svc_session_csrf(const char *token, char out[65])
 	hex_encode(h, sizeof h, out);
 }
 
-int svc_session_resolve(struct svc *s, const char *token, struct actor *out, struct bm_err *e)
+/* The store's verdict on session hash h, read after the generation gen
+ * (so a cached entry is never newer than its tag says). */
+static int resolve_stored(struct svc *s, const uint8_t h[32], int64_t gen, int64_t now,
+			  struct actor *out, struct bm_err *e)
 {
 	struct session_rec ss;
 	struct account_rec r;
+	int64_t seen;
+	int rc = ST(s)->session_get_by_hash(s->st, h, &ss, e);
+
+	if (rc == BM_ENOTFOUND)
+		return bm_errf(e, BM_EAUTH, NULL, "unknown session");
+	if (rc)
+		return rc;
+	seen = cache_seen(s, h);
+	seen = seen > ss.last_seen ? seen : ss.last_seen;
+	if (ss.revoked)
+		rc = bm_errf(e, BM_EAUTH, NULL, "the session has ended");
+	else if (now >= ss.expires_abs || now - seen > SVC_IDLE_S)
+		rc = bm_errf(e, BM_EAUTH, NULL, "the session has expired; log in again");
+	else if ((rc = ST(s)->account_get(s->st, ss.account_id, NULL, &r, e)) == BM_ENOTFOUND)
+		rc = bm_errf(e, BM_EAUTH, NULL, "unknown session");
+	else if (rc == 0 && r.disabled)
+		rc = bm_errf(e, BM_EAUTH, NULL, "the account is disabled");
+	if (rc) {
+		cache_put(s, h, gen, &ss, 0, NULL, now);
+		return rc;
+	}
+	actor_of(&r, out);
+	out->session_id = ss.id;
+	if (cache_put(s, h, gen, &ss, seen, out, now))
+		touch(s, ss.id, now);
+	return 0;
+}
+
+int svc_session_resolve(struct svc *s, const char *token, struct actor *out, struct bm_err *e)
+{
 	uint8_t raw[32], h[32];
-	int64_t now = clock_now();
+	int64_t now = clock_now(), gen;
 	int rc;
 
 	if (token == NULL || strlen(token) != 64 || hex_decode(token, raw, 32) != 0)
 		return bm_errf(e, BM_EAUTH, NULL, "malformed session token");
 	sha256(raw, sizeof raw, h);
-	rc = ST(s)->session_get_by_hash(s->st, h, &ss, e);
-	if (rc == BM_ENOTFOUND)
-		return bm_errf(e, BM_EAUTH, NULL, "unknown session");
-	if (rc)
+	sodium_memzero(raw, sizeof raw);
+	if ((rc = ST(s)->counter_get(s->st, AUTH_GEN, &gen, e)))
 		return rc;
-	if (ss.revoked)
-		return bm_errf(e, BM_EAUTH, NULL, "the session has ended");
-	if (now >= ss.expires_abs || now - ss.last_seen > SVC_IDLE_S)
-		return bm_errf(e, BM_EAUTH, NULL, "the session has expired; log in again");
-	if ((rc = ST(s)->account_get(s->st, ss.account_id, NULL, &r, e)))
-		return rc == BM_ENOTFOUND ? bm_errf(e, BM_EAUTH, NULL, "unknown session") : rc;
-	if (r.disabled)
-		return bm_errf(e, BM_EAUTH, NULL, "the account is disabled");
-	actor_of(&r, out);
-	out->session_id = ss.id;
-	if (now - ss.last_seen >= TOUCH_EVERY_S && ST(s)->session_touch(s->st, ss.id, now, e))
-		bm_err_clear(e); /* a missed touch costs at most a minute of idle time */
-	return 0;
+	if (cache_hit(s, h, gen, now, out))
+		return 0;
+	return resolve_stored(s, h, gen, now, out, e);
 }
 
 int svc_logout(struct svc *s, const struct actor *a, struct bm_err *e)
@@ -261,6 +449,7 @@ int svc_logout(struct svc *s, const struct actor *a, struct bm_err *e)
 	if ((rc = svc__begin(s, e)))
 		return rc;
 	if ((rc = ST(s)->session_revoke(s->st, a->session_id, 0, e)) ||
+	    (rc = svc__auth_changed(s, e)) ||
 	    (rc = svc__audit1(s, a, "logout", a->name,
 			      json_pack("{s:I}", "session", (json_int_t)a->session_id), e))) {
 		svc__rollback(s);
@@ -339,6 +528,7 @@ int svc_session_revoke(struct svc *s, const struct actor *a, int64_t id, struct 
 	if ((rc = svc__begin(s, e)))
 		return rc;
 	if ((rc = ST(s)->session_revoke(s->st, id, 0, e)) ||
+	    (rc = svc__auth_changed(s, e)) ||
 	    (rc = svc__audit1(s, a, "session.revoke", a->name,
 			      json_pack("{s:I}", "session", (json_int_t)id), e))) {
 		svc__rollback(s);

@@ -38,6 +38,12 @@ struct svc {
 	bool dirty_all;            /* too many touched, or the policy changed */
 	uint64_t snap_gen;         /* bumped by every refresh */
 	_Atomic uint64_t decisions_allow, decisions_deny;
+	/* Request bracketing (svc_request_begin/end) and the session cache
+	 * (sessions.c): inside a request the last_seen write of a session is
+	 * deferred to the request's end, after its read transaction. */
+	bool in_request;
+	int64_t touch_id, touch_at;  /* deferred session touch; id 0 = none */
+	uint64_t db_tag;             /* tells databases apart in the session cache */
 };
 
 struct svc_scope;
@@ -170,6 +176,15 @@ json_t *svc__time_json(int64_t t);
 bool svc__actor_is(const struct actor *a, const char *ext_id);
 /* Checks a free-text reason or note (required or not) of < BM_REASON_MAX. */
 int svc__check_text(const char *field, const char *v, bool required, struct bm_err *e);
+
+/* ---- sessions (sessions.c) ---- */
+/* Marks, inside the open write transaction, a change that can end or alter
+ * a session: logout, revocation, an account disabled, a password or role
+ * changed.  It bumps the stored auth generation, so every process's session
+ * cache re-reads such sessions from the store. */
+int svc__auth_changed(struct svc *s, struct bm_err *e);
+/* Writes a session touch deferred during a request (after its reads). */
+void svc__touch_flush(struct svc *s);
 
 /* ---- reviews (reviews.c) ---- */
 /* Refuses (BM_ESTATE, with the reason code) unless person_id holds an

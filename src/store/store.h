@@ -354,6 +354,18 @@ struct store_ops {
 	int (*facts_scan)(struct store *s, int64_t person_id, store_facts_cb cb, void *ctx,
 			  struct bm_err *e);
 	int (*person_total)(struct store *s, int64_t *n, struct bm_err *e);
+
+	/* A read transaction: every read until read_end sees one snapshot and
+	 * the locks are taken once.  begin ends it first (a write always
+	 * starts from the newest data); read_begin inside a write transaction
+	 * does nothing.  Keep it short: an open snapshot holds back WAL
+	 * checkpoints. */
+	int (*read_begin)(struct store *s, struct bm_err *e);
+	void (*read_end)(struct store *s);
+	/* Named counters (in meta): 0 until first bumped; bump inside a write
+	 * transaction. */
+	int (*counter_get)(struct store *s, const char *name, int64_t *out, struct bm_err *e);
+	int (*counter_bump)(struct store *s, const char *name, struct bm_err *e);
 };
 
 /* The SQLite backend. */

@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -88,6 +89,7 @@ enum stmt_id {
 	ST_REVIEW_LIST_OPEN, ST_ITEM_SET, ST_ITEM_LIST, ST_APPROVAL_INS, ST_APPROVAL_LIST,
 	ST_MATTER_INS, ST_MATTER_LIST, ST_SUSP_INS, ST_SUSP_UPD, ST_SUSP_VERSION, ST_SUSP_LIST,
 	ST_FACTS_ONE, ST_FACTS_ALL, ST_PERSON_TOTAL,
+	ST_READ_BEGIN, ST_COUNTER_GET, ST_COUNTER_BUMP,
 	ST__COUNT
 };
 
@@ -204,6 +206,10 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_FACTS_ONE] = FACTS_SQL "WHERE p.id = $1",
 	[ST_FACTS_ALL] = FACTS_SQL "ORDER BY p.id",
 	[ST_PERSON_TOTAL] = "SELECT count(*) FROM persons",
+	[ST_READ_BEGIN] = "BEGIN",
+	[ST_COUNTER_GET] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = $1",
+	[ST_COUNTER_BUMP] = "INSERT INTO meta(key, value) VALUES ($1, '1') "
+		"ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
 };
 
 /* person_list and audit_query build their SQL from the filters present;
@@ -218,6 +224,7 @@ struct sq {
 	char *path;
 	bool readonly;
 	bool made_file;            /* open created the file: remove it on failure */
+	bool read_tx;              /* the open transaction is a read_begin one */
 	sqlite3_stmt *st[ST__COUNT];
 	sqlite3_stmt *pl[PL_VARIANTS];
 	sqlite3_stmt *aq[AQ_VARIANTS];
@@ -687,13 +694,23 @@ static int check_present(struct sq *s, struct bm_err *e)
 	return 0;
 }
 
+/* Memory statistics make every sqlite3_malloc take one process-wide mutex,
+ * which the server's threads then queue on; baomi never reads them.  This
+ * must run before SQLite initialises (a later call is refused, harmlessly). */
+static void no_memstatus(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int open_db(struct sq *s, int flags, struct bm_err *e)
 {
 	int of = SQLITE_OPEN_NOMUTEX | (s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int rc = (flags & STORE_CREATE) ? create_file(s, e) : check_present(s, e);
 
 	if (rc != 0)
 		return rc;
+	pthread_once(&once, no_memstatus);
 	if (is_memory(s->path))
 		of |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(s->path, &s->db, of, NULL) == SQLITE_OK)
@@ -881,10 +898,26 @@ static void sq_close(struct store *st)
 
 /* ---------------------------------------------------------- transactions */
 
+/* Ends a read_begin transaction if one is open.  A read transaction wrote
+ * nothing, so COMMIT only releases its snapshot; should it fail, ROLLBACK
+ * releases it just the same. */
+static void end_read(struct sq *s)
+{
+	if (!s->read_tx)
+		return;
+	s->read_tx = false;
+	if (!sqlite3_get_autocommit(s->db) && run(s, ST_COMMIT, NULL) != 0)
+		run(s, ST_ROLLBACK, NULL);
+}
+
+/* A write transaction.  An open read transaction ends first: SQLite cannot
+ * turn a snapshot that others may have written past into a write lock, and
+ * BEGIN IMMEDIATE must see the newest data anyway. */
 static int sq_begin(struct store *st, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
 
+	end_read(s);
 	if (!sqlite3_get_autocommit(s->db))
 		return bm_errf(e, BM_EINTERNAL, NULL, "a transaction is already open");
 	return run(s, ST_BEGIN, e);
@@ -900,8 +933,33 @@ static void sq_rollback(struct store *st)
 {
 	struct sq *s = SQ(st);
 
+	s->read_tx = false;
 	if (!sqlite3_get_autocommit(s->db))
 		run(s, ST_ROLLBACK, NULL);
+}
+
+/* One snapshot for many reads: in autocommit mode every statement takes
+ * and drops the database's file locks (system calls, and a process-wide
+ * mutex of SQLite's unix VFS); inside BEGIN they are taken once, at the
+ * first read.  A read transaction left over (a caller that forgot
+ * read_end) is ended first so no snapshot outlives its request; inside a
+ * write transaction this is a no-op. */
+static int sq_read_begin(struct store *st, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	int rc;
+
+	end_read(s);
+	if (!sqlite3_get_autocommit(s->db))
+		return 0;
+	if ((rc = run(s, ST_READ_BEGIN, e)) == 0)
+		s->read_tx = true;
+	return rc;
+}
+
+static void sq_read_end(struct store *st)
+{
+	end_read(SQ(st));
 }
 
 static int sq_schema_version(struct store *st, int *out, struct bm_err *e)
@@ -1630,7 +1688,7 @@ static int audit_subjects(struct sq *s, const struct audit_rec *r, struct bm_err
 static int sq_audit_insert(struct store *st, const struct audit_rec *r, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
-	bool own = sqlite3_get_autocommit(s->db) != 0;
+	bool own = sqlite3_get_autocommit(s->db) != 0 || s->read_tx;
 	int rc;
 
 	if ((rc = audit_check(r, e)) != 0)
@@ -2335,6 +2393,38 @@ static int sq_facts_scan(struct store *st, int64_t person_id, store_facts_cb cb,
 			  e);
 }
 
+/* A named counter kept in meta (0 while never bumped). */
+static int sq_counter_get(struct store *st, const char *name, int64_t *out, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	*out = 0;
+	if ((rc = stmt_get(s, ST_COUNTER_GET, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = step_row(s, q, e);
+	if (rc == 1)
+		*out = sqlite3_column_int64(q, 0);
+	stmt_put(s, ST_COUNTER_GET, q);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_counter_bump(struct store *st, const char *name, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if ((rc = stmt_get(s, ST_COUNTER_BUMP, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = step_write(s, q, NULL, e);
+	stmt_put(s, ST_COUNTER_BUMP, q);
+	return rc;
+}
+
 static int sq_person_total(struct store *st, int64_t *n, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
@@ -2409,4 +2499,8 @@ const struct store_ops store_sqlite_ops = {
 	.suspension_list = sq_suspension_list,
 	.facts_scan = sq_facts_scan,
 	.person_total = sq_person_total,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
+	.counter_get = sq_counter_get,
+	.counter_bump = sq_counter_bump,
 };

@@ -194,6 +194,46 @@ static void test_bad_requests(void **state)
 	json_decref(batch);
 }
 
+/* The batch rendered as text is byte for byte jansson's compact dump of
+ * the JSON answer, for allows, denials with several reasons, and person
+ * ids a client may send (quotes, backslashes, control characters,
+ * Chinese); errors name the same element. */
+static void test_batch_text(void **state)
+{
+	static const char *const odd[] = {"E1", "GHOST", "a\"b\\c", "\x01\t\n\x1f", "张伟",
+					  "E1"};
+	struct fx *f = *state;
+	struct buf text = BUF_INIT;
+	json_t *batch = json_array(), *v;
+	size_t counts[2];
+	char *dump;
+
+	full_active(f, "E1", "secret", "P2");
+	for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+		json_array_append_new(batch, req(odd[i], i % 2 ? "top_secret" : "secret",
+						 i == 5 ? "ALPHA,CRYPTO" : "ALPHA"));
+	v = svc_decide_batch(f->s, &local, batch, T0, &f->e);
+	assert_non_null(v);
+	assert_int_equal(svc_decide_batch_text(f->s, &local, batch, T0, &text, counts, &f->e), 0);
+	dump = json_dumps(v, JSON_COMPACT);
+	assert_string_equal(buf_cstr(&text), dump);
+	assert_int_equal(counts[1], 1);
+	assert_int_equal(counts[0], 5);
+	free(dump);
+	json_decref(v);
+	buf_reset(&text);
+	json_array_append_new(batch, json_pack("{s:s}", "person", "E1"));
+	assert_int_equal(svc_decide_batch_text(f->s, &local, batch, T0, &text, counts, &f->e),
+			 BM_EINVAL);
+	assert_non_null(strstr(f->e.msg, "requests[6]"));
+	json_decref(batch);
+	batch = json_object();
+	assert_int_equal(svc_decide_batch_text(f->s, &local, batch, T0, &text, counts, &f->e),
+			 BM_EUSAGE);
+	buf_free(&text);
+	json_decref(batch);
+}
+
 /* Policy audit_denials: a denial leaves an audit event. */
 static void test_audit_denials(void **state)
 {
@@ -356,6 +396,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_decide_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_denials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_opinion, setup, teardown),
 	};
