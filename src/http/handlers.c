@@ -1060,19 +1060,27 @@ static int h_decide(struct http_req *r, struct http_resp *w, struct bm_err *e)
 static int h_decide_batch(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct metrics *m = APP(r)->srv ? http_server_metrics(APP(r)->srv) : NULL;
-	json_t *b = problem_parse_object(r->body, r->body_len, e);
 	struct buf out = BUF_INIT;
-	struct svc *s = NULL;
+	struct svc *s = snap_svc_of(r, e);
 	size_t counts[2];
+	json_t *b = NULL;
 	int rc;
 
-	if (b != NULL && json_object_size(b) != 1)
-		bm_errf(e, BM_EINVAL, "requests", "the body is {\"requests\": [...]}");
-	else if (b != NULL)
-		s = snap_svc_of(r, e);
-	rc = s ? svc_decide_batch_text(s, &r->actor, json_object_get(b, "requests"), clock_now(),
-				       &out, counts, e) : e->code;
-	json_decref(b);
+	if (s == NULL)
+		return e->code;
+	/* the plain form is decided from the bytes; anything else (and every
+	 * error) goes through the strict parser and the general path */
+	rc = svc_decide_batch_fast(s, &r->actor, r->body, r->body_len, clock_now(), &out, counts, e);
+	if (rc == SVC_FAST_DECLINE) {
+		if ((b = problem_parse_object(r->body, r->body_len, e)) == NULL)
+			rc = e->code;
+		else if (json_object_size(b) != 1)
+			rc = bm_errf(e, BM_EINVAL, "requests", "the body is {\"requests\": [...]}");
+		else
+			rc = svc_decide_batch_text(s, &r->actor, json_object_get(b, "requests"),
+						   clock_now(), &out, counts, e);
+		json_decref(b);
+	}
 	if (rc) {
 		buf_free(&out);
 		return rc;

@@ -263,7 +263,7 @@ static void reason_frags(void)
 	}
 }
 
-static void put_reasons(struct buf *b, uint32_t mask)
+void svc__put_reasons(struct buf *b, uint32_t mask)
 {
 	struct reason_text t[REASON__COUNT];
 	size_t n = snapshot_reasons(mask, t, REASON__COUNT);
@@ -301,7 +301,7 @@ int svc_decide_batch_text(struct svc *s, const struct actor *a, const json_t *re
 		buf_puts(out, i ? ",{\"person\":" : "{\"person\":");
 		put_jstr(out, q.person);
 		buf_puts(out, d.allow ? ",\"allow\":true,\"reasons\":" : ",\"allow\":false,\"reasons\":");
-		put_reasons(out, d.reasons);
+		svc__put_reasons(out, d.reasons);
 		buf_putc(out, '}');
 	}
 	clock_fmt_iso(now, when);

@@ -344,6 +344,14 @@ json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *req
  * the allows.  On error out holds a partial document: discard it. */
 int svc_decide_batch_text(struct svc *s, const struct actor *a, const json_t *reqs,
 			  int64_t now, struct buf *out, size_t counts[2], struct bm_err *e);
+/* The same answer again, decided straight from the raw request body
+ * {"requests": [...]} without a JSON tree, when the body is in the plain
+ * form (see decide_fast.c).  Returns SVC_FAST_DECLINE, having written and
+ * counted nothing, for any other body: the caller then parses it and runs
+ * svc_decide_batch_text, which gives the answer or the error. */
+#define SVC_FAST_DECLINE 1
+int svc_decide_batch_fast(struct svc *s, const struct actor *a, const char *body, size_t len,
+			  int64_t now, struct buf *out, size_t counts[2], struct bm_err *e);
 /* Decisions answered since open (for /metrics). */
 void svc_decision_counts(const struct svc *s, uint64_t *allow, uint64_t *deny);
 

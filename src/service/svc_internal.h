@@ -156,6 +156,10 @@ int svc__self(struct svc *s, const struct actor *a, struct person_rec *p, struct
 int svc__officers_add_tx(struct svc *s, const struct actor *a, struct svc_officers *pw,
 			 struct bm_err *e);
 
+/* Appends the JSON array of the reasons in mask, each {code, message,
+ * message_zh} exactly as jansson renders them (decisions.c). */
+void svc__put_reasons(struct buf *b, uint32_t mask);
+
 /* ---- clearance (clearance.c) ---- */
 /* Marks a person whose clearance the open transaction may change. */
 void svc__touch(struct svc *s, int64_t person_id);

@@ -234,6 +234,115 @@ static void test_batch_text(void **state)
 	json_decref(batch);
 }
 
+/* The general path over a raw body, as the HTTP handler runs it. */
+static int general(struct fx *f, const char *body, size_t len, struct buf *out, size_t counts[2])
+{
+	json_t *b = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+	int rc;
+
+	if (b == NULL || !json_is_object(b) || json_object_size(b) != 1)
+		rc = BM_EUSAGE;
+	else
+		rc = svc_decide_batch_text(f->s, &local, json_object_get(b, "requests"), T0, out,
+					   counts, &f->e);
+	json_decref(b);
+	bm_err_clear(&f->e);
+	return rc;
+}
+
+/* Runs the fast reader on body; it must answer (want_fast) with exactly
+ * the general path's bytes, or decline having written and counted nothing. */
+static void same_as_general(struct fx *f, const char *body, size_t len, bool want_fast)
+{
+	struct buf fast = BUF_INIT, gen = BUF_INIT;
+	size_t fc[2] = {9, 9}, gc[2];
+	uint64_t allow0, deny0, allow1, deny1;
+	int rc;
+
+	svc_decision_counts(f->s, &allow0, &deny0);
+	rc = svc_decide_batch_fast(f->s, &local, body, len, T0, &fast, fc, &f->e);
+	svc_decision_counts(f->s, &allow1, &deny1);
+	if (rc != (want_fast ? 0 : SVC_FAST_DECLINE))
+		fail_msg("fast reader rc %d on %.200s", rc, body);
+	if (rc == SVC_FAST_DECLINE) {
+		assert_int_equal(fast.len, 0);
+		assert_int_equal(fc[0] + fc[1], 0);
+		assert_true(allow1 == allow0 && deny1 == deny0);
+	} else {
+		assert_int_equal(general(f, body, len, &gen, gc), 0);
+		assert_string_equal(buf_cstr(&fast), buf_cstr(&gen));
+		assert_true(fc[0] == gc[0] && fc[1] == gc[1]);
+		assert_true(allow1 - allow0 == fc[1] && deny1 - deny0 == fc[0]);
+	}
+	buf_free(&fast);
+	buf_free(&gen);
+}
+
+#define R1 "{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\"," \
+	   "\"compartments\":[\"ALPHA\"]}}"
+
+/* The batch endpoint's fast reader agrees byte for byte with the general
+ * path on plain bodies and declines every other body untouched. */
+static void test_batch_fast(void **state)
+{
+	static const char *const plain[] = {
+		"{\"requests\":[]}",
+		"{\"requests\":[" R1 "]}",
+		" {\n \"requests\" : [ {\"object\" : {\"compartments\":[ ],\"level\":\"top_secret\"},"
+		"\"action\":\"x\",\"person\":\"GHOST\"} ,\t" R1 " ] } \r\n",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"Secret\"}},"
+		"{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"2\",\"compartments\":"
+		"[\"ALPHA\",\"ZULU\"]}},{\"person\":\"E1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxx\",\"action\":\"read\",\"object\":{\"level\":\"none\"}}]}",
+	};
+	static const char *const other[] = {
+		"", "{}", "[]", "{\"requests\":{}}", "{\"requests\":[" R1 "]", "{\"requests\":[" R1 "]}x",
+		"{\"requests\":[" R1 "],\"more\":1}", "{\"requests\":[" R1 ",]}",
+		"{\"requests\":[{\"person\":\"E\\u0031\",\"action\":\"read\",\"object\":{\"level\":\"secret\"}}]}",
+		"{\"requests\":[{\"person\":\"张伟\",\"action\":\"read\",\"object\":{\"level\":\"secret\"}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"person\":\"E2\",\"action\":\"read\",\"object\":{\"level\":\"secret\"}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"note\":\"x\",\"object\":{\"level\":\"secret\"}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":2}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"ultra\"}}]}",
+		"{\"requests\":[{\"person\":\"\",\"action\":\"read\",\"object\":{\"level\":\"secret\"}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"" "123456789012345678901234567890123"
+		"\",\"object\":{\"level\":\"secret\"}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"object\":{\"level\":\"secret\"}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"compartments\":[]}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\","
+		"\"compartments\":null}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\","
+		"\"compartments\":[\"\"]}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\","
+		"\"compartments\":[\"ALPHA\",\"ALPHA\"],\"level\":\"none\"}}]}",
+		"{\"requests\":[" R1 "]}\0",
+	};
+	struct fx *f = *state;
+	struct buf big = BUF_INIT;
+
+	full_active(f, "E1", "secret", "P2");
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+		same_as_general(f, plain[i], strlen(plain[i]), true);
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+		same_as_general(f, other[i], strlen(other[i]) + (i + 1 == sizeof other / sizeof other[0]),
+				false);
+	/* groups of 64 and a partial one, mixed answers */
+	buf_puts(&big, "{\"requests\":[");
+	for (int i = 0; i < 150; i++)
+		buf_printf(&big, "%s{\"person\":\"%s\",\"action\":\"read\",\"object\":{\"level\":\"%s\"}}",
+			   i ? "," : "", i % 3 ? "E1" : "NOBODY", i % 5 ? "secret" : "top_secret");
+	buf_puts(&big, "]}");
+	same_as_general(f, big.p, big.len, true);
+	/* more than 10,000 requests: the general path's error, never a partial answer */
+	buf_reset(&big);
+	buf_puts(&big, "{\"requests\":[");
+	for (int i = 0; i < 10001; i++)
+		buf_puts(&big, i ? "," R1 : R1);
+	buf_puts(&big, "]}");
+	same_as_general(f, big.p, big.len, false);
+	buf_free(&big);
+}
+
 /* Policy audit_denials: a denial leaves an audit event. */
 static void test_audit_denials(void **state)
 {
@@ -253,6 +362,9 @@ static void test_audit_denials(void **state)
 	assert_int_equal(svc_audit_verify(f->s, &local, &av1, &f->e), 0);
 	assert_int_equal(av1.count, av0.count + 1);
 	assert_int_equal(av1.fault, 0);
+	/* the batch fast reader does not audit: it leaves such bodies to the
+	 * general path, which audits each denial */
+	same_as_general(f, "{\"requests\":[" R1 "]}", strlen("{\"requests\":[" R1 "]}"), false);
 }
 
 /* ------------------------------------------------------ second opinion */
@@ -397,6 +509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decide_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_fast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_denials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_opinion, setup, teardown),
 	};
