@@ -8,6 +8,7 @@
  */
 #include "server.h"
 #include "../lib/buf.h"
+#include "../lib/jdump.h"
 #include "../lib/mem.h"
 
 #include <arpa/inet.h>
@@ -444,8 +445,12 @@ static struct MHD_Response *make_response(struct ctx *c)
 	size_t len = 0;
 
 	if (w->json != NULL) {
-		body = json_dumps(w->json, JSON_COMPACT);
-		len = body ? strlen(body) : 0;
+		struct buf b = BUF_INIT;
+
+		buf_reserve(&b, 1024);
+		jdump(w->json, &b);
+		len = b.len;
+		body = buf_steal(&b);
 		if (w->ctype == NULL)
 			w->ctype = "application/json";
 	} else if (w->raw != NULL) {
