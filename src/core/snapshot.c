@@ -51,6 +51,9 @@
 #define BIG_ALLOC (1u << 21)         /* from here on, mmap + huge pages */
 #define PAGE 4096u
 #define HASH_SEED 0x2d358dccaa6c78a5ull
+/* The read path of a decision, inlined into its callers so that one call
+ * is straight-line code the CPU can overlap with the next. */
+#define HOT inline __attribute__((always_inline))
 
 /* meta word: level (8 bits) | idlen << 8 | live << 16 */
 #define META_LIVE (1u << 16)
@@ -163,19 +166,36 @@ static inline uint64_t mix64(uint64_t h)
 	return h;
 }
 
+/* Copies len (< 64) bytes of id into zeroed words w without a call to
+ * memcpy: whole words, then the tail in 4-, 2- and 1-byte pieces. */
+static inline void id_pack(uint64_t *w, const char *id, size_t len)
+{
+	size_t i = 0;
+	uint64_t t = 0;
+	unsigned char *d = (unsigned char *)&t;
+	for (; i + 8 <= len; i += 8)
+		memcpy(&w[i / 8], id + i, 8);
+	const char *q = id + i;
+	if (len & 4)
+		memcpy(d, q, 4), d += 4, q += 4;
+	if (len & 2)
+		memcpy(d, q, 2), d += 2, q += 2;
+	if (len & 1)
+		*d = (unsigned char)*q;
+	w[i / 8] = t;
+}
+
 /* Packs id into k and hashes it: one multiply per 8 bytes, then a
  * finaliser, so an id of up to 8 bytes maps to a distinct hash.  The seed
  * is fixed: ids are entered by officers, and a probe for an unknown id
  * cannot change the table. */
-static inline void key_make(struct key *k, const char *id, size_t len)
+static HOT void key_make(struct key *k, const char *id, size_t len)
 {
-	size_t nw = (len + 7) / 8;
 	uint64_t h = HASH_SEED ^ (len * 0x9e3779b97f4a7c15ull);
-	k->w[nw ? nw - 1 : 0] = 0;
-	k->w[1] = k->w[2] = k->w[0] = 0;
 	len = len < sizeof k->w ? len : sizeof k->w - 1;   /* callers check; keeps the copy in bounds */
-	memcpy(k->w, id, len);
-	for (size_t i = 0; i < nw; i++)
+	k->w[0] = k->w[1] = k->w[2] = 0;
+	id_pack(k->w, id, len);
+	for (size_t i = 0, nw = (len + 7) / 8; i < nw; i++)
 		h = (h ^ k->w[i]) * 0x9fb21c651e98df25ull;
 	k->p = id;
 	k->len = len;
@@ -219,7 +239,7 @@ static inline struct table *tab_now(const struct snapshot *s)
 /* ---- reading slots ---- */
 
 /* Copies e consistently: retries while the writer is inside it. */
-static inline void ent_read(struct ent *e, struct copy *c)
+static HOT void ent_read(struct ent *e, struct copy *c)
 {
 	for (;;) {
 		uint32_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
@@ -240,7 +260,7 @@ static inline void ent_read(struct ent *e, struct copy *c)
 
 /* True when the copy is a live entry for key k.  The inline words settle
  * every id of up to 24 bytes; a longer one is compared in the arena. */
-static inline bool copy_matches(const struct snapshot *s, const struct copy *c,
+static HOT bool copy_matches(const struct snapshot *s, const struct copy *c,
 				const struct key *k)
 {
 	if (!(c->meta & META_LIVE) || ((c->meta >> 8) & 0xff) != k->len)
@@ -252,7 +272,7 @@ static inline bool copy_matches(const struct snapshot *s, const struct copy *c,
 
 /* One probe of t for k: the slot position, or -1.  The home slot is
  * fetched while the tags are read: it is the answer more often than not. */
-static inline long probe(const struct snapshot *s, struct table *t, const struct key *k,
+static HOT long probe(const struct snapshot *s, struct table *t, const struct key *k,
 			 struct copy *c)
 {
 	uint64_t i = home_of(k->h, t->cap);
@@ -277,7 +297,7 @@ static inline long probe(const struct snapshot *s, struct table *t, const struct
  * current table when the writer asks), or -1.  A hit is proved by the id
  * itself; a miss is believed only if no removal shifted slots and no
  * growth swapped the table meanwhile. */
-static long lookup(const struct snapshot *s, const struct key *k, struct copy *c)
+static HOT long lookup(const struct snapshot *s, const struct key *k, struct copy *c)
 {
 	for (;;) {
 		struct table *t = tab_now(s);
@@ -711,30 +731,25 @@ const char *snapshot_comp_code(const struct snapshot *s, int b)
 
 /* ---- decisions ---- */
 
-/* The decision for a found entry copy c (or an unknown person). */
-static void decide_copy(const struct copy *c, bool found, const struct snap_object *obj,
-			int64_t now, struct decision *out)
+/* The decision for a found entry copy c (or an unknown person), without
+ * branches on the entry: they would be mispredicted at random and stall
+ * the next call's lookup behind this one. */
+static HOT void decide_copy(const struct copy *c, bool found, const struct snap_object *obj,
+			    int64_t now, struct decision *out)
 {
-	*out = (struct decision){.allow = false};
 	if (!found) {
-		out->reasons = 1u << REASON_UNKNOWN_PERSON;
+		*out = (struct decision){.reasons = 1u << REASON_UNKNOWN_PERSON};
 		return;
 	}
-	uint32_t r = c->reasons;
 	int level = (int)(c->meta & 0xff);
 	uint64_t missing = 0;
 	for (int i = 0; i < SNAP_COMP_WORDS; i++)
 		missing |= obj->comp.w[i] & ~c->comp[i];
-	if (now >= c->valid_until)
-		r |= 1u << REASON_CLEARANCE_LAPSED;
-	if (level < obj->level)
-		r |= 1u << REASON_LEVEL_TOO_LOW;
-	if (missing || obj->comp_unknown)
-		r |= 1u << REASON_NEED_TO_KNOW;
-	out->allow = r == 0;
-	out->reasons = r;
-	out->level = level;
-	out->valid_until = c->valid_until;
+	uint32_t r = c->reasons | (uint32_t)(now >= c->valid_until) << REASON_CLEARANCE_LAPSED |
+		     (uint32_t)(level < obj->level) << REASON_LEVEL_TOO_LOW |
+		     (uint32_t)((missing | (uint64_t)obj->comp_unknown) != 0) << REASON_NEED_TO_KNOW;
+	*out = (struct decision){.allow = r == 0, .reasons = r, .level = level,
+				 .valid_until = c->valid_until};
 }
 
 void snapshot_decide(const struct snapshot *s, const char *ext_id, size_t idlen,
@@ -829,6 +844,26 @@ size_t snapshot_count(const struct snapshot *s)
 {
 	return atomic_load_explicit(&((struct snapshot *)(uintptr_t)s)->count,
 				    memory_order_relaxed);
+}
+
+size_t snapshot__tag_collisions(const struct snapshot *s)
+{
+	struct table *t = tab_now(s);
+	struct copy c;
+	size_t n = 0;
+	for (uint64_t i = 0; i < t->cap; i++) {
+		uint8_t g = atomic_load_explicit(&t->tag[i], memory_order_relaxed);
+		if (g == 0)
+			continue;
+		ent_read(&t->slot[i], &c);
+		for (uint64_t j = home_of(copy_hash(s, &c), t->cap); j != i;
+		     j = j + 1 == t->cap ? 0 : j + 1)
+			if (atomic_load_explicit(&t->tag[j], memory_order_relaxed) == g) {
+				n++;
+				break;
+			}
+	}
+	return n;
 }
 
 /* Retired tables count their headers only: their pages were given back. */
