@@ -112,6 +112,7 @@ static void big_free(void *p, size_t n);
 
 /* ---- memory ---- */
 
+/* Memory exhaustion is not recoverable here: say how much and stop. */
 static _Noreturn void out_of_memory(size_t n)
 {
 	fprintf(stderr, "baomi: out of memory (%zu bytes)\n", n);
@@ -156,6 +157,8 @@ static void big_free(void *p, size_t n)
 
 /* ---- hashing and keys ---- */
 
+/* Murmur3's finaliser: every input bit reaches every output bit, so the
+ * home (high half) and the tag (low byte) are independent. */
 static inline uint64_t mix64(uint64_t h)
 {
 	h ^= h >> 33;
@@ -382,6 +385,8 @@ static int arena_add(struct snapshot *s, const char *id, size_t len, uint32_t *r
 
 /* ---- tables (writer only) ---- */
 
+/* A table of cap empty slots (all zero: tags 0, counters 0); the caller
+ * owns it until it is published. */
 static struct table *table_new(uint64_t cap)
 {
 	struct table *t = xcalloc(1, sizeof *t);
@@ -393,6 +398,7 @@ static struct table *table_new(uint64_t cap)
 	return t;
 }
 
+/* Unmaps a table and frees its header.  No reader may be on it. */
 static void table_free(struct table *t)
 {
 	munmap(t->slot, t->bytes);

@@ -23,7 +23,7 @@
  * snapshot_new's capacity hint avoids growth for a bulk load.
  *
  * Speed: an entry and the first 24 bytes of its id share one 64-byte
- * line, and a byte per entry that stays in cache says which line to read,
+ * line, and a byte per slot that stays in cache says which line to read,
  * so a decision waits on one memory access.
  *
  * Compartments: a dictionary maps codes ("ALPHA") to bit numbers, up to
