@@ -9,6 +9,10 @@
 #   {"bench":"decide_vs_ref","persons":N,"baomi_per_s":..,"baomi_many_per_s":..,
 #    "casbin_per_s":..,"cedar_per_s":..,"ratio_vs_faster":..,"ratio_many_vs_faster":..}
 # ratio_vs_faster uses the single-call API; ratio_many_vs_faster the batch API.
+# bench_decide's own "decide_targets" line compares 1M with 1k persons (the
+# two measured in alternating rounds) against the issue's targets; the load
+# average before and after is printed as {"bench":"loadavg",...}, since the
+# figures mean little without it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/build}
@@ -19,6 +23,7 @@ mkdir -p "$out"
 if [ ! -d "$root/bench/ref/node_modules" ]; then
 	(cd "$root/bench/ref" && npm ci --silent --no-audit --no-fund >/dev/null)
 fi
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 "$bin" --out "$out" | tee "$out/baomi.jsonl"
 for n in 1000000 1000; do
 	node "$root/bench/ref/decide_ref.mjs" "$out/decide_$n.txt" | tee "$out/ref_$n.jsonl"
@@ -36,3 +41,5 @@ for n in 1000000 1000; do
 		 ratio_vs_faster: (($one / $fast) * 10 | round / 10),
 		 ratio_many_vs_faster: (($many / $fast) * 10 | round / 10)}'
 done
+jq -c -n --arg b "$load_before" --arg a "$(cut -d' ' -f1-3 /proc/loadavg)" \
+	'{bench: "loadavg", before: $b, after: $a}'

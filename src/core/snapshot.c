@@ -1,26 +1,37 @@
 /*
- * snapshot.c - the decision table: a hash index over seqlocked entries.
+ * snapshot.c - the decision table: an open-addressing table whose slots are
+ * the seqlocked entries themselves, with one tag byte per slot beside them.
  *
- * Layout, chosen for a lookup of two cache misses and <= 100 bytes per person:
- *   index    open addressing, linear probing, 8-byte slots holding a 32-bit
- *            fingerprint of the id hash and the entry number; load <= 3/4.
- *            Growing builds a new index and swaps one atomic pointer; the old
- *            one is retired (kept until snapshot_free) because a reader may
- *            still be probing it.
- *   entries  64 bytes, one cache line: a sequence counter, level, reasons,
- *            valid_until, 128 compartment bits and the first 24 bytes of the
- *            id (the whole id for most employee numbers).  They live in
- *            chunks of doubling size that never move, found from the entry
- *            number with one count-leading-zeros.
- *   arena    ids longer than 24 bytes, append-only, in chunks that never move.
+ * Layout, chosen so that a decision waits on one line from memory and a
+ * million persons take under 100 bytes each:
+ *   slots  64 bytes, one cache line: a sequence counter, level, reasons,
+ *          valid_until, 128 compartment bits and the first 24 bytes of the
+ *          id (the whole id of most employee numbers), so the line that
+ *          answers a call also proves the id.  Linear probing from a home
+ *          slot chosen by multiply-shift, so the capacity need not be a
+ *          power of two; load <= 3/4.
+ *   tags   one byte per slot, after the slots: 0 for an empty slot, else 8
+ *          bits of the id's hash.  At 1M persons they take 1.4 MB and stay
+ *          in cache, so a probe reads tags and touches only the slot whose
+ *          tag matches (a wrong one in 255 probes), and the home slot is
+ *          prefetched while the tags are read.
+ *   arena  ids longer than 24 bytes, append-only, in chunks that never move.
+ * Tables are mmap'd (huge pages from 2 MiB: a random slot then costs no
+ * page walk).  Growing builds a bigger table, swaps one atomic pointer and
+ * retires the old one: its memory is given back at once (MADV_DONTNEED),
+ * its address range is kept until snapshot_free because a reader may still
+ * be probing it.  Such a reader reads zeros, which mean "empty", and a
+ * miss is believed only if the table pointer did not change meanwhile.
  *
- * Readers copy an entry between two reads of its sequence counter and retry
+ * Readers copy a slot between two reads of its sequence counter and retry
  * if it changed or was odd (the writer is inside its few stores): they never
- * wait on a lock and never act on a torn copy.  All shared fields are C11
- * atomics accessed relaxed inside the seqlock (Boehm, "Can seqlocks get along
- * with programming language memory models?", 2012), so the program has no
- * data race.  This module must never take a lock on the read path, allocate
- * there, or do I/O.
+ * wait on a lock and never act on a torn copy.  Removal shifts the rest of
+ * a probe run back (no tombstones) inside the table's `moving` counter, so
+ * readers retry a miss that raced with it.  All shared fields are C11
+ * atomics accessed relaxed inside the seqlocks (Boehm, "Can seqlocks get
+ * along with programming language memory models?", 2012), so the program
+ * has no data race.  This module must never take a lock on the read path,
+ * allocate there, or do I/O.
  */
 #include "snapshot.h"
 
@@ -32,19 +43,23 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define INLINE_ID 24                 /* id bytes kept in the entry */
+#define INLINE_ID 24                 /* id bytes kept in the slot */
 #define MAX_CHUNKS 40
 #define MAX_ENTRIES (1u << 31)
+#define MIN_SLOTS 16
 #define ARENA_BASE 12                /* first arena chunk: 4 KiB */
-#define SLOT_EMPTY 0ull
 #define BIG_ALLOC (1u << 21)         /* from here on, mmap + huge pages */
+#define PAGE 4096u
 #define HASH_SEED 0x2d358dccaa6c78a5ull
+/* The read path of a decision, inlined into its callers so that one call
+ * is straight-line code the CPU can overlap with the next. */
+#define HOT inline __attribute__((always_inline))
 
 /* meta word: level (8 bits) | idlen << 8 | live << 16 */
 #define META_LIVE (1u << 16)
 
 struct ent {
-	_Atomic uint32_t seq;
+	_Atomic uint32_t seq;        /* odd while written; never 0 once written */
 	_Atomic uint32_t meta;
 	_Atomic uint32_t reasons;
 	_Atomic uint32_t idref;      /* arena offset of an id longer than INLINE_ID */
@@ -52,20 +67,17 @@ struct ent {
 	_Atomic uint64_t comp[SNAP_COMP_WORDS];
 	_Atomic uint64_t id[INLINE_ID / 8];
 };
-_Static_assert(sizeof(struct ent) == 64, "an entry is one cache line");
+_Static_assert(sizeof(struct ent) == 64, "a slot is one cache line");
 
-struct sidx {
-	uint64_t mask;
+/* One table.  The header is malloc'd and outlives retirement (readers read
+ * cap and moving); slots and tags share one mapping of `bytes`. */
+struct table {
+	uint64_t cap;
 	_Atomic uint32_t moving;     /* odd while remove shifts slots back */
-	size_t used;                 /* filled slots; writer only */
 	size_t bytes;
-	_Atomic uint64_t slot[];
-};
-
-struct retired {
-	struct retired *next;
-	void *p;
-	size_t bytes;
+	struct ent *slot;
+	_Atomic uint8_t *tag;
+	struct table *older;         /* retired tables, newest first */
 };
 
 /* A lookup key: the id packed into zero-padded words and its hash. */
@@ -76,7 +88,7 @@ struct key {
 	uint64_t h;
 };
 
-/* A consistent copy of an entry. */
+/* A consistent copy of a slot; also the value the writer stores. */
 struct copy {
 	uint32_t meta, reasons, idref;
 	int64_t valid_until;
@@ -85,18 +97,12 @@ struct copy {
 };
 
 struct snapshot {
-	_Atomic(struct sidx *) idx;
-	struct ent *echunk[MAX_CHUNKS];  /* written once, before any slot names them */
-	char *achunk[MAX_CHUNKS];
-	unsigned ebase;                  /* log2 of the first entry chunk's size */
-	size_t nent;                     /* entries ever handed out */
+	_Atomic(struct table *) tab;
+	struct table *retired;
+	size_t nretired;
+	char *achunk[MAX_CHUNKS];        /* written once, before any slot names them */
+	size_t arena_used, arena_bytes;
 	_Atomic size_t count;            /* live entries */
-	uint32_t *freel;                 /* removed entry numbers, for reuse */
-	size_t nfree, capfree;
-	size_t arena_used;
-	size_t bytes;                    /* chunks, arena */
-	struct retired *retired;
-	size_t retired_bytes;
 	_Atomic int ncomp;
 	char comp[SNAP_COMP_MAX][32];
 };
@@ -106,25 +112,34 @@ static void big_free(void *p, size_t n);
 
 /* ---- memory ---- */
 
-/* Zeroed, 64-byte aligned memory; big blocks are mmap'd and asked for huge
- * pages, which halves the cost of a random lookup in a million entries. */
+/* Memory exhaustion is not recoverable here: say how much and stop. */
+static _Noreturn void out_of_memory(size_t n)
+{
+	fprintf(stderr, "baomi: out of memory (%zu bytes)\n", n);
+	abort();
+}
+
+/* Zeroed anonymous pages, asked for huge pages when big: a random lookup
+ * in a million slots then costs no page walk. */
+static void *map_alloc(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		out_of_memory(n);
+	if (n >= BIG_ALLOC)
+		(void)madvise(p, n, MADV_HUGEPAGE);
+	return p;
+}
+
+/* Zeroed, 64-byte aligned memory for the arena. */
 static void *big_alloc(size_t n)
 {
-	if (n >= BIG_ALLOC) {
-		void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED) {
-			fprintf(stderr, "baomi: out of memory (%zu bytes)\n", n);
-			abort();
-		}
-		(void)madvise(p, n, MADV_HUGEPAGE);
-		return p;
-	}
+	if (n >= BIG_ALLOC)
+		return map_alloc(n);
 	size_t r = (n + 63) & ~(size_t)63;
 	void *p = aligned_alloc(64, r);
-	if (!p) {
-		fprintf(stderr, "baomi: out of memory (%zu bytes)\n", n);
-		abort();
-	}
+	if (!p)
+		out_of_memory(n);
 	memset(p, 0, r);
 	return p;
 }
@@ -142,6 +157,8 @@ static void big_free(void *p, size_t n)
 
 /* ---- hashing and keys ---- */
 
+/* Murmur3's finaliser: every input bit reaches every output bit, so the
+ * home (high half) and the tag (low byte) are independent. */
 static inline uint64_t mix64(uint64_t h)
 {
 	h ^= h >> 33;
@@ -152,21 +169,53 @@ static inline uint64_t mix64(uint64_t h)
 	return h;
 }
 
-/* Packs id into k and hashes it.  The seed is fixed: ids are entered by
- * officers, and a probe for an unknown id cannot change the table. */
-static inline void key_make(struct key *k, const char *id, size_t len)
+/* Copies len (< 64) bytes of id into zeroed words w without a call to
+ * memcpy: whole words, then the tail in 4-, 2- and 1-byte pieces. */
+static inline void id_pack(uint64_t *w, const char *id, size_t len)
 {
-	size_t nw = (len + 7) / 8;
+	size_t i = 0;
+	uint64_t t = 0;
+	unsigned char *d = (unsigned char *)&t;
+	for (; i + 8 <= len; i += 8)
+		memcpy(&w[i / 8], id + i, 8);
+	const char *q = id + i;
+	if (len & 4)
+		memcpy(d, q, 4), d += 4, q += 4;
+	if (len & 2)
+		memcpy(d, q, 2), d += 2, q += 2;
+	if (len & 1)
+		*d = (unsigned char)*q;
+	w[i / 8] = t;
+}
+
+/* Packs id into k and hashes it: one multiply per 8 bytes, then a
+ * finaliser, so an id of up to 8 bytes maps to a distinct hash.  The seed
+ * is fixed: ids are entered by officers, and a probe for an unknown id
+ * cannot change the table. */
+static HOT void key_make(struct key *k, const char *id, size_t len)
+{
 	uint64_t h = HASH_SEED ^ (len * 0x9e3779b97f4a7c15ull);
-	k->w[nw ? nw - 1 : 0] = 0;
-	k->w[1] = k->w[2] = k->w[0] = 0;
 	len = len < sizeof k->w ? len : sizeof k->w - 1;   /* callers check; keeps the copy in bounds */
-	memcpy(k->w, id, len);
-	for (size_t i = 0; i < nw; i++)
-		h = (h ^ k->w[i]) * 0x9fb21c651e98df25ull, h ^= h >> 29;
+	k->w[0] = k->w[1] = k->w[2] = 0;
+	id_pack(k->w, id, len);
+	for (size_t i = 0, nw = (len + 7) / 8; i < nw; i++)
+		h = (h ^ k->w[i]) * 0x9fb21c651e98df25ull;
 	k->p = id;
 	k->len = len;
 	k->h = mix64(h);
+}
+
+/* The home slot of hash h: its high half scaled to the capacity. */
+static inline uint64_t home_of(uint64_t h, uint64_t cap)
+{
+	return ((h >> 32) * cap) >> 32;
+}
+
+/* The tag of hash h: its low byte (independent of the home), never 0. */
+static inline uint8_t tag_of(uint64_t h)
+{
+	uint8_t t = (uint8_t)h;
+	return t ? t : 1;
 }
 
 static inline bool id_ok(const char *id, size_t len)
@@ -174,205 +223,199 @@ static inline bool id_ok(const char *id, size_t len)
 	return id && len >= 1 && len <= SNAP_ID_MAX;
 }
 
-/* ---- chunked storage ---- */
-
-/* Item i of a geometric chunk array whose first chunk holds 2^base items:
- * chunk k holds 2^(base+k), so the chunk is a leading-zero count away. */
-static inline void geo_pos(size_t i, unsigned base, unsigned *k, size_t *off)
-{
-	size_t j = i + ((size_t)1 << base);
-	unsigned hb = 63u - (unsigned)__builtin_clzll(j);
-	*k = hb - base;
-	*off = j - ((size_t)1 << hb);
-}
-
-static inline const struct ent *ent_at(const struct snapshot *s, uint32_t n)
-{
-	unsigned k;
-	size_t off;
-	geo_pos(n, s->ebase, &k, &off);
-	return &s->echunk[k][off];
-}
-
-/* Long ids: a pointer to the len bytes at arena offset ref. */
+/* Long ids: a pointer to the bytes at arena offset ref.  Chunk k holds
+ * 2^(ARENA_BASE+k) bytes, so the chunk is a leading-zero count away. */
 static inline const char *arena_at(const struct snapshot *s, uint32_t ref)
 {
-	unsigned k;
-	size_t off;
-	geo_pos(ref, ARENA_BASE, &k, &off);
-	return &s->achunk[k][off];
+	size_t j = (size_t)ref + ((size_t)1 << ARENA_BASE);
+	unsigned hb = 63u - (unsigned)__builtin_clzll(j);
+	return &s->achunk[hb - ARENA_BASE][j - ((size_t)1 << hb)];
 }
 
-/* ---- reading entries ---- */
+/* The current table.  Readers may hold it after it is retired. */
+static inline struct table *tab_now(const struct snapshot *s)
+{
+	return atomic_load_explicit(&((struct snapshot *)(uintptr_t)s)->tab,
+				    memory_order_acquire);
+}
+
+/* ---- reading slots ---- */
 
 /* Copies e consistently: retries while the writer is inside it. */
-static inline void ent_read(const struct ent *e, struct copy *c)
+static HOT void ent_read(struct ent *e, struct copy *c)
 {
-	struct ent *m = (struct ent *)(uintptr_t)e;   /* atomics are only loaded */
 	for (;;) {
-		uint32_t s1 = atomic_load_explicit(&m->seq, memory_order_acquire);
-		c->meta = atomic_load_explicit(&m->meta, memory_order_relaxed);
-		c->reasons = atomic_load_explicit(&m->reasons, memory_order_relaxed);
-		c->idref = atomic_load_explicit(&m->idref, memory_order_relaxed);
-		c->valid_until = atomic_load_explicit(&m->valid_until, memory_order_relaxed);
+		uint32_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+		c->meta = atomic_load_explicit(&e->meta, memory_order_relaxed);
+		c->reasons = atomic_load_explicit(&e->reasons, memory_order_relaxed);
+		c->idref = atomic_load_explicit(&e->idref, memory_order_relaxed);
+		c->valid_until = atomic_load_explicit(&e->valid_until, memory_order_relaxed);
 		for (int i = 0; i < SNAP_COMP_WORDS; i++)
-			c->comp[i] = atomic_load_explicit(&m->comp[i], memory_order_relaxed);
+			c->comp[i] = atomic_load_explicit(&e->comp[i], memory_order_relaxed);
 		for (int i = 0; i < INLINE_ID / 8; i++)
-			c->id[i] = atomic_load_explicit(&m->id[i], memory_order_relaxed);
+			c->id[i] = atomic_load_explicit(&e->id[i], memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
-		uint32_t s2 = atomic_load_explicit(&m->seq, memory_order_relaxed);
+		uint32_t s2 = atomic_load_explicit(&e->seq, memory_order_relaxed);
 		if (s1 == s2 && !(s1 & 1))
 			return;
 	}
 }
 
-/* True when the copy is a live entry for key k. */
-static inline bool copy_matches(const struct snapshot *s, const struct copy *c,
+/* True when the copy is a live entry for key k.  The inline words settle
+ * every id of up to 24 bytes; a longer one is compared in the arena. */
+static HOT bool copy_matches(const struct snapshot *s, const struct copy *c,
 				const struct key *k)
 {
 	if (!(c->meta & META_LIVE) || ((c->meta >> 8) & 0xff) != k->len)
 		return false;
-	if (c->id[0] != k->w[0] || c->id[1] != k->w[1] || c->id[2] != k->w[2])
+	if (((c->id[0] ^ k->w[0]) | (c->id[1] ^ k->w[1]) | (c->id[2] ^ k->w[2])) != 0)
 		return false;
 	return k->len <= INLINE_ID || memcmp(arena_at(s, c->idref), k->p, k->len) == 0;
 }
 
-/* One probe of ix for k: the slot position, or -1. */
-static inline long probe(const struct snapshot *s, struct sidx *ix, const struct key *k,
+/* One probe of t for k: the slot position, or -1.  The home slot is
+ * fetched while the tags are read: it is the answer more often than not. */
+static HOT long probe(const struct snapshot *s, struct table *t, const struct key *k,
 			 struct copy *c)
 {
-	uint64_t pos = k->h & ix->mask, fp = k->h >> 32;
-	for (;;) {
-		uint64_t v = atomic_load_explicit(&ix->slot[pos], memory_order_acquire);
-		if (v == SLOT_EMPTY)
+	uint64_t i = home_of(k->h, t->cap);
+	uint8_t want = tag_of(k->h);
+	__builtin_prefetch(&t->slot[i]);
+	for (uint64_t n = 0; n < t->cap; n++) {
+		uint8_t g = atomic_load_explicit(&t->tag[i], memory_order_acquire);
+		if (g == 0)
 			return -1;
-		if ((v >> 32) == fp) {
-			ent_read(ent_at(s, (uint32_t)v - 1), c);
+		if (g == want) {
+			ent_read(&t->slot[i], c);
 			if (copy_matches(s, c, k))
-				return (long)pos;
+				return (long)i;
 		}
-		pos = (pos + 1) & ix->mask;
+		if (++i == t->cap)
+			i = 0;
 	}
+	return -1;
 }
 
-/* Finds k: copies its entry into c and returns its slot position, or -1.
- * A hit is proved by the id itself; a miss is believed only if no removal
- * shifted slots meanwhile (a shifted slot could have been skipped). */
-static long lookup(const struct snapshot *s, const struct key *k, struct copy *c)
+/* Finds k: copies its entry into c and returns its slot position (in the
+ * current table when the writer asks), or -1.  A hit is proved by the id
+ * itself; a miss is believed only if no removal shifted slots and no
+ * growth swapped the table meanwhile. */
+static HOT long lookup(const struct snapshot *s, const struct key *k, struct copy *c)
 {
-	struct sidx *ix = atomic_load_explicit(
-		&((struct snapshot *)(uintptr_t)s)->idx, memory_order_acquire);
 	for (;;) {
-		uint32_t m1 = atomic_load_explicit(&ix->moving, memory_order_acquire);
-		long pos = probe(s, ix, k, c);
+		struct table *t = tab_now(s);
+		uint32_t m1 = atomic_load_explicit(&t->moving, memory_order_acquire);
+		long pos = probe(s, t, k, c);
 		if (pos >= 0)
 			return pos;
 		atomic_thread_fence(memory_order_acquire);
-		if (!(m1 & 1) && atomic_load_explicit(&ix->moving, memory_order_relaxed) == m1)
+		if (!(m1 & 1) && atomic_load_explicit(&t->moving, memory_order_relaxed) == m1 &&
+		    tab_now(s) == t)
 			return -1;
 	}
 }
 
-/* ---- writing entries (writer only) ---- */
+/* ---- writing slots (writer only) ---- */
 
-/* Publishes new contents of e under its sequence counter. */
-static void ent_write(struct ent *e, uint32_t meta, uint32_t idref, const struct snap_entry *v,
-		      const uint64_t id[INLINE_ID / 8])
+/* Publishes c as the new contents of e under its sequence counter, which
+ * skips 0 so that a written slot never looks like a zeroed one. */
+static void ent_store(struct ent *e, const struct copy *c)
 {
 	uint32_t s0 = atomic_load_explicit(&e->seq, memory_order_relaxed);
+	uint32_t s2 = s0 + 2 ? s0 + 2 : 2;
 	atomic_store_explicit(&e->seq, s0 + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	atomic_store_explicit(&e->meta, meta, memory_order_relaxed);
-	atomic_store_explicit(&e->reasons, v->reasons, memory_order_relaxed);
-	atomic_store_explicit(&e->idref, idref, memory_order_relaxed);
-	atomic_store_explicit(&e->valid_until, v->valid_until, memory_order_relaxed);
+	atomic_store_explicit(&e->meta, c->meta, memory_order_relaxed);
+	atomic_store_explicit(&e->reasons, c->reasons, memory_order_relaxed);
+	atomic_store_explicit(&e->idref, c->idref, memory_order_relaxed);
+	atomic_store_explicit(&e->valid_until, c->valid_until, memory_order_relaxed);
 	for (int i = 0; i < SNAP_COMP_WORDS; i++)
-		atomic_store_explicit(&e->comp[i], v->comp.w[i], memory_order_relaxed);
+		atomic_store_explicit(&e->comp[i], c->comp[i], memory_order_relaxed);
 	for (int i = 0; i < INLINE_ID / 8; i++)
-		atomic_store_explicit(&e->id[i], id[i], memory_order_relaxed);
-	atomic_store_explicit(&e->seq, s0 + 2, memory_order_release);
+		atomic_store_explicit(&e->id[i], c->id[i], memory_order_relaxed);
+	atomic_store_explicit(&e->seq, s2, memory_order_release);
+}
+
+/* The value stored for key k with entry v and arena offset idref. */
+static void copy_make(struct copy *c, const struct key *k, const struct snap_entry *v,
+		      uint32_t idref)
+{
+	c->meta = (uint32_t)v->level | (uint32_t)k->len << 8 | META_LIVE;
+	c->reasons = v->reasons;
+	c->idref = idref;
+	c->valid_until = v->valid_until;
+	memcpy(c->comp, v->comp.w, sizeof c->comp);
+	memcpy(c->id, k->w, sizeof c->id);
+}
+
+/* The hash of a stored entry's id (the writer rehashes on growth and when
+ * removal shifts a run back). */
+static uint64_t copy_hash(const struct snapshot *s, const struct copy *c)
+{
+	struct key k;
+	char id[SNAP_ID_MAX + 1];
+	size_t len = (c->meta >> 8) & 0xff;
+	memcpy(id, c->id, len < INLINE_ID ? len : INLINE_ID);
+	if (len > INLINE_ID)
+		memcpy(id, arena_at(s, c->idref), len);
+	key_make(&k, id, len);
+	return k.h;
 }
 
 /* Appends a long id to the arena (never across a chunk); returns its offset. */
 static int arena_add(struct snapshot *s, const char *id, size_t len, uint32_t *ref)
 {
-	unsigned k1, k2;
-	size_t o1, o2, at = s->arena_used;
-	geo_pos(at, ARENA_BASE, &k1, &o1);
-	geo_pos(at + len - 1, ARENA_BASE, &k2, &o2);
+	size_t at = s->arena_used;
+	size_t j = at + ((size_t)1 << ARENA_BASE), e = j + len - 1;
+	unsigned k1 = 63u - (unsigned)__builtin_clzll(j), k2 = 63u - (unsigned)__builtin_clzll(e);
 	if (k2 != k1)
-		at = ((size_t)1 << (ARENA_BASE + k2)) - ((size_t)1 << ARENA_BASE), k1 = k2, o1 = 0;
+		at = ((size_t)1 << k2) - ((size_t)1 << ARENA_BASE), k1 = k2;
+	k1 -= ARENA_BASE;
 	if (at + len > UINT32_MAX || k1 >= MAX_CHUNKS)
 		return BM_ETOOBIG;
 	if (!s->achunk[k1]) {
 		s->achunk[k1] = big_alloc((size_t)1 << (ARENA_BASE + k1));
-		s->bytes += (size_t)1 << (ARENA_BASE + k1);
+		s->arena_bytes += (size_t)1 << (ARENA_BASE + k1);
 	}
-	memcpy(&s->achunk[k1][o1], id, len);
+	memcpy((char *)(uintptr_t)arena_at(s, (uint32_t)at), id, len);
 	*ref = (uint32_t)at;
 	s->arena_used = at + len;
 	return 0;
 }
 
-/* A free entry number: a removed one, or the next fresh one. */
-static int ent_alloc(struct snapshot *s, uint32_t *n)
+/* ---- tables (writer only) ---- */
+
+/* A table of cap empty slots (all zero: tags 0, counters 0); the caller
+ * owns it until it is published. */
+static struct table *table_new(uint64_t cap)
 {
-	if (s->nfree > 0) {
-		*n = s->freel[--s->nfree];
-		return 0;
-	}
-	if (s->nent >= MAX_ENTRIES)
-		return BM_ETOOBIG;
-	unsigned k;
-	size_t off;
-	geo_pos(s->nent, s->ebase, &k, &off);
-	if (!s->echunk[k]) {
-		size_t sz = ((size_t)1 << (s->ebase + k)) * sizeof(struct ent);
-		s->echunk[k] = big_alloc(sz);
-		s->bytes += sz;
-	}
-	*n = (uint32_t)s->nent++;
-	return 0;
+	struct table *t = xcalloc(1, sizeof *t);
+	t->cap = cap;
+	t->bytes = (cap * (sizeof(struct ent) + 1) + PAGE - 1) & ~(size_t)(PAGE - 1);
+	t->slot = map_alloc(t->bytes);
+	t->tag = (_Atomic uint8_t *)(void *)(t->slot + cap);
+	atomic_init(&t->moving, 0);
+	return t;
 }
 
-/* ---- the index (writer only) ---- */
-
-static struct sidx *idx_new(size_t cap)
+/* Unmaps a table and frees its header.  No reader may be on it. */
+static void table_free(struct table *t)
 {
-	size_t bytes = sizeof(struct sidx) + cap * sizeof(uint64_t);
-	struct sidx *ix = big_alloc(bytes);
-	ix->mask = cap - 1;
-	ix->bytes = bytes;
-	return ix;
+	munmap(t->slot, t->bytes);
+	free(t);
 }
 
-/* Stores slot value v for hash h at the first free position of ix. */
-static void idx_place(struct sidx *ix, uint64_t h, uint64_t v)
+/* Stores c in the first empty slot of its probe run (the caller made
+ * room): the slot first, then its tag, so a reader that sees the tag
+ * finds the slot written. */
+static void table_place(struct table *t, uint64_t h, const struct copy *c)
 {
-	uint64_t pos = h & ix->mask;
-	for (;;) {
-		uint64_t cur = atomic_load_explicit(&ix->slot[pos], memory_order_relaxed);
-		if (cur == SLOT_EMPTY)
-			break;
-		pos = (pos + 1) & ix->mask;
-	}
-	ix->used++;
-	atomic_store_explicit(&ix->slot[pos], v, memory_order_release);
-}
-
-/* The hash of entry n's id (the writer rehashes when the index grows). */
-static uint64_t ent_hash(const struct snapshot *s, uint32_t n)
-{
-	struct copy c;
-	struct key k;
-	char id[SNAP_ID_MAX + 1];
-	ent_read(ent_at(s, n), &c);
-	size_t len = (c.meta >> 8) & 0xff;
-	memcpy(id, c.id, len < INLINE_ID ? len : INLINE_ID);
-	if (len > INLINE_ID)
-		memcpy(id, arena_at(s, c.idref), len);
-	key_make(&k, id, len);
-	return k.h;
+	uint64_t i = home_of(h, t->cap);
+	while (atomic_load_explicit(&t->tag[i], memory_order_relaxed) != 0)
+		if (++i == t->cap)
+			i = 0;
+	ent_store(&t->slot[i], c);
+	atomic_store_explicit(&t->tag[i], tag_of(h), memory_order_release);
 }
 
 /* True when home lies cyclically in (i, j]: the slot at j may not move to i. */
@@ -381,57 +424,64 @@ static bool home_between(uint64_t i, uint64_t home, uint64_t j)
 	return i <= j ? (i < home && home <= j) : (i < home || home <= j);
 }
 
-/* Empties slot pos by shifting later members of its probe run back (no
- * tombstones), inside the index's `moving` seqlock so that readers retry a
- * miss that raced with the shift. */
-static void idx_delete(struct snapshot *s, struct sidx *ix, uint64_t i)
+/* Empties slot i by shifting later members of its probe run back (no
+ * tombstones), inside the table's `moving` seqlock so that readers retry a
+ * miss that raced with the shift.  A slot moved is briefly in two places;
+ * a reader finds either copy, both right. */
+static void table_delete(struct snapshot *s, struct table *t, uint64_t i)
 {
-	uint32_t m = atomic_load_explicit(&ix->moving, memory_order_relaxed);
-	atomic_store_explicit(&ix->moving, m + 1, memory_order_relaxed);
+	struct copy c;
+	uint32_t m = atomic_load_explicit(&t->moving, memory_order_relaxed);
+	atomic_store_explicit(&t->moving, m + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	for (uint64_t j = (i + 1) & ix->mask;; j = (j + 1) & ix->mask) {
-		uint64_t v = atomic_load_explicit(&ix->slot[j], memory_order_relaxed);
-		if (v == SLOT_EMPTY)
+	for (uint64_t j = i + 1 == t->cap ? 0 : i + 1;; j = j + 1 == t->cap ? 0 : j + 1) {
+		uint8_t g = atomic_load_explicit(&t->tag[j], memory_order_relaxed);
+		if (g == 0)
 			break;
-		if (home_between(i, ent_hash(s, (uint32_t)v - 1) & ix->mask, j))
+		ent_read(&t->slot[j], &c);
+		if (home_between(i, home_of(copy_hash(s, &c), t->cap), j))
 			continue;
-		atomic_store_explicit(&ix->slot[i], v, memory_order_relaxed);
+		ent_store(&t->slot[i], &c);
+		atomic_store_explicit(&t->tag[i], g, memory_order_release);
 		i = j;
 	}
-	atomic_store_explicit(&ix->slot[i], SLOT_EMPTY, memory_order_relaxed);
-	ix->used--;
-	atomic_store_explicit(&ix->moving, m + 2, memory_order_release);
+	memset(&c, 0, sizeof c);
+	ent_store(&t->slot[i], &c);
+	atomic_store_explicit(&t->tag[i], 0, memory_order_release);
+	atomic_store_explicit(&t->moving, m + 2, memory_order_release);
 }
 
-static size_t pow2_at_least(size_t n)
+/* Slots for n entries at the growth load (3/4) with room to spare: at
+ * 1M persons that is 1.4M slots of 65 bytes, 91 bytes per person. */
+static uint64_t slots_for(size_t n)
 {
-	size_t c = 16;
-	while (c < n)
-		c <<= 1;
-	return c;
+	uint64_t cap = (uint64_t)n + (uint64_t)n * 2 / 5 + 1;
+	return cap < MIN_SLOTS ? MIN_SLOTS : cap;
 }
 
-/* Makes room for one more slot: when the index would pass 3/4 full, builds
- * one twice the size, swaps it in and retires the old one.  Removal leaves
- * no tombstones, so only growth retires an index and the retired ones add
- * up to less than the current one. */
-static void idx_reserve(struct snapshot *s)
+/* Makes room for one more entry: when the table would pass 3/4 full,
+ * builds one at load 3/5 (so growth copies each entry a bounded number of
+ * times), swaps it in, and retires the old one: its pages go back to the
+ * system now, its address range at snapshot_free. */
+static void table_reserve(struct snapshot *s)
 {
-	struct sidx *old = atomic_load_explicit(&s->idx, memory_order_relaxed);
-	if ((old->used + 1) * 4 <= (old->mask + 1) * 3)
-		return;
+	struct table *old = atomic_load_explicit(&s->tab, memory_order_relaxed);
 	size_t live = atomic_load_explicit(&s->count, memory_order_relaxed);
-	struct sidx *ix = idx_new(pow2_at_least((live + 1) * 2));
-	for (uint64_t i = 0; i <= old->mask; i++) {
-		uint64_t v = atomic_load_explicit(&old->slot[i], memory_order_relaxed);
-		if (v != SLOT_EMPTY)
-			idx_place(ix, ent_hash(s, (uint32_t)v - 1), v);
+	if ((live + 1) * 4 <= old->cap * 3)
+		return;
+	struct table *t = table_new(((uint64_t)live + 1) * 5 / 3 + 1);
+	struct copy c;
+	for (uint64_t i = 0; i < old->cap; i++) {
+		if (atomic_load_explicit(&old->tag[i], memory_order_relaxed) == 0)
+			continue;
+		ent_read(&old->slot[i], &c);
+		table_place(t, copy_hash(s, &c), &c);
 	}
-	atomic_store_explicit(&s->idx, ix, memory_order_release);
-	struct retired *r = xmalloc(sizeof *r);
-	*r = (struct retired){s->retired, old, old->bytes};
-	s->retired = r;
-	s->retired_bytes += old->bytes;
+	atomic_store_explicit(&s->tab, t, memory_order_release);
+	old->older = s->retired;
+	s->retired = old;
+	s->nretired++;
+	(void)madvise(old->slot, old->bytes, MADV_DONTNEED);
 }
 
 /* ---- public API ---- */
@@ -439,12 +489,7 @@ static void idx_reserve(struct snapshot *s)
 struct snapshot *snapshot_new(size_t expect)
 {
 	struct snapshot *s = xcalloc(1, sizeof *s);
-	unsigned b = 6;
-	while (b < 24 && ((size_t)1 << b) < expect)
-		b++;
-	s->ebase = b;
-	size_t cap = pow2_at_least(expect + expect / 3 + 1);
-	atomic_init(&s->idx, idx_new(cap));
+	atomic_init(&s->tab, table_new(slots_for(expect < MAX_ENTRIES ? expect : MAX_ENTRIES)));
 	atomic_init(&s->count, 0);
 	atomic_init(&s->ncomp, 0);
 	return s;
@@ -454,18 +499,13 @@ void snapshot_free(struct snapshot *s)
 {
 	if (!s)
 		return;
-	struct sidx *ix = atomic_load_explicit(&s->idx, memory_order_relaxed);
-	big_free(ix, ix->bytes);
-	for (struct retired *r = s->retired, *next; r; r = next) {
-		next = r->next;
-		big_free(r->p, r->bytes);
-		free(r);
+	table_free(atomic_load_explicit(&s->tab, memory_order_relaxed));
+	for (struct table *t = s->retired, *next; t; t = next) {
+		next = t->older;
+		table_free(t);
 	}
-	for (unsigned k = 0; k < MAX_CHUNKS; k++) {
-		big_free(s->echunk[k], ((size_t)1 << (s->ebase + k)) * sizeof(struct ent));
+	for (unsigned k = 0; k < MAX_CHUNKS; k++)
 		big_free(s->achunk[k], (size_t)1 << (ARENA_BASE + k));
-	}
-	free(s->freel);
 	free(s);
 }
 
@@ -482,20 +522,21 @@ static int entry_check(const char *id, size_t len, const struct snap_entry *v,
 }
 
 /* Stores a new entry for key k (known absent).  A long id goes to the arena
- * first, so a full entry table wastes at most those bytes. */
+ * first, so a failure leaves the table as it was. */
 static int put_new(struct snapshot *s, const struct key *k, const struct snap_entry *v,
-		   uint32_t meta, struct bm_err *e)
+		   struct bm_err *e)
 {
-	uint32_t n, ref = 0;
-	int rc = k->len > INLINE_ID ? arena_add(s, k->p, k->len, &ref) : 0;
-	if (rc == 0)
-		rc = ent_alloc(s, &n);
+	uint32_t ref = 0;
+	int rc = atomic_load_explicit(&s->count, memory_order_relaxed) >= MAX_ENTRIES
+			 ? BM_ETOOBIG : 0;
+	if (rc == 0 && k->len > INLINE_ID)
+		rc = arena_add(s, k->p, k->len, &ref);
 	if (rc < 0)
 		return bm_errf(e, rc, "ext_id", "the snapshot is full");
-	ent_write((struct ent *)(uintptr_t)ent_at(s, n), meta, ref, v, k->w);
-	idx_reserve(s);
-	struct sidx *ix = atomic_load_explicit(&s->idx, memory_order_relaxed);
-	idx_place(ix, k->h, (k->h >> 32) << 32 | ((uint64_t)n + 1));
+	struct copy c;
+	copy_make(&c, k, v, ref);
+	table_reserve(s);
+	table_place(atomic_load_explicit(&s->tab, memory_order_relaxed), k->h, &c);
 	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
 	return 0;
 }
@@ -509,16 +550,15 @@ int snapshot_put(struct snapshot *s, const char *ext_id, size_t idlen,
 	struct snap_entry v = *ent;
 	if (v.level == 0)
 		v.reasons |= 1u << REASON_NO_SECRET_POST;
-	uint32_t meta = (uint32_t)v.level | (uint32_t)idlen << 8 | META_LIVE;
 	struct key k;
 	struct copy c;
 	key_make(&k, ext_id, idlen);
 	long pos = lookup(s, &k, &c);
 	if (pos < 0)
-		return put_new(s, &k, &v, meta, e);
-	struct sidx *ix = atomic_load_explicit(&s->idx, memory_order_relaxed);
-	uint32_t n = (uint32_t)atomic_load_explicit(&ix->slot[pos], memory_order_relaxed) - 1;
-	ent_write((struct ent *)(uintptr_t)ent_at(s, n), meta, c.idref, &v, k.w);
+		return put_new(s, &k, &v, e);
+	struct table *t = atomic_load_explicit(&s->tab, memory_order_relaxed);
+	copy_make(&c, &k, &v, c.idref);
+	ent_store(&t->slot[pos], &c);
 	return 0;
 }
 
@@ -534,16 +574,7 @@ int snapshot_remove(struct snapshot *s, const char *ext_id, size_t idlen, struct
 	if (pos < 0)
 		return bm_errf(e, BM_ENOTFOUND, "ext_id", "no person %.*s in the snapshot",
 			       (int)idlen, ext_id);
-	struct sidx *ix = atomic_load_explicit(&s->idx, memory_order_relaxed);
-	uint32_t n = (uint32_t)atomic_load_explicit(&ix->slot[pos], memory_order_relaxed) - 1;
-	idx_delete(s, ix, (uint64_t)pos);
-	struct snap_entry dead = {0};
-	ent_write((struct ent *)(uintptr_t)ent_at(s, n), 0, 0, &dead, c.id);
-	if (s->nfree == s->capfree) {
-		s->capfree = s->capfree ? s->capfree * 2 : 64;
-		s->freel = xreallocarray(s->freel, s->capfree, sizeof *s->freel);
-	}
-	s->freel[s->nfree++] = n;
+	table_delete(s, atomic_load_explicit(&s->tab, memory_order_relaxed), (uint64_t)pos);
 	atomic_fetch_sub_explicit(&s->count, 1, memory_order_relaxed);
 	return 0;
 }
@@ -706,30 +737,25 @@ const char *snapshot_comp_code(const struct snapshot *s, int b)
 
 /* ---- decisions ---- */
 
-/* The decision for a found entry copy c (or an unknown person). */
-static void decide_copy(const struct copy *c, bool found, const struct snap_object *obj,
-			int64_t now, struct decision *out)
+/* The decision for a found entry copy c (or an unknown person), without
+ * branches on the entry: they would be mispredicted at random and stall
+ * the next call's lookup behind this one. */
+static HOT void decide_copy(const struct copy *c, bool found, const struct snap_object *obj,
+			    int64_t now, struct decision *out)
 {
-	*out = (struct decision){.allow = false};
 	if (!found) {
-		out->reasons = 1u << REASON_UNKNOWN_PERSON;
+		*out = (struct decision){.reasons = 1u << REASON_UNKNOWN_PERSON};
 		return;
 	}
-	uint32_t r = c->reasons;
 	int level = (int)(c->meta & 0xff);
 	uint64_t missing = 0;
 	for (int i = 0; i < SNAP_COMP_WORDS; i++)
 		missing |= obj->comp.w[i] & ~c->comp[i];
-	if (now >= c->valid_until)
-		r |= 1u << REASON_CLEARANCE_LAPSED;
-	if (level < obj->level)
-		r |= 1u << REASON_LEVEL_TOO_LOW;
-	if (missing || obj->comp_unknown)
-		r |= 1u << REASON_NEED_TO_KNOW;
-	out->allow = r == 0;
-	out->reasons = r;
-	out->level = level;
-	out->valid_until = c->valid_until;
+	uint32_t r = c->reasons | (uint32_t)(now >= c->valid_until) << REASON_CLEARANCE_LAPSED |
+		     (uint32_t)(level < obj->level) << REASON_LEVEL_TOO_LOW |
+		     (uint32_t)((missing | (uint64_t)obj->comp_unknown) != 0) << REASON_NEED_TO_KNOW;
+	*out = (struct decision){.allow = r == 0, .reasons = r, .level = level,
+				 .valid_until = c->valid_until};
 }
 
 void snapshot_decide(const struct snapshot *s, const char *ext_id, size_t idlen,
@@ -747,23 +773,31 @@ void snapshot_decide(const struct snapshot *s, const char *ext_id, size_t idlen,
 
 #define GROUP 16
 
-/* Prefetches the home slots of keys k[0..n) and then the entries they
- * name, so the lookups that follow find both lines in cache. */
+/* Prefetches the tags and home slots of keys k[0..n), then, once the tags
+ * are in, the slot each key's tag names when that is not its home; the
+ * lookups that follow find their lines in cache. */
 static void prefetch_group(const struct snapshot *s, const struct key *k, const bool *ok,
 			   size_t n)
 {
-	struct sidx *ix = atomic_load_explicit(
-		&((struct snapshot *)(uintptr_t)s)->idx, memory_order_acquire);
-	for (size_t i = 0; i < n; i++)
-		if (ok[i])
-			__builtin_prefetch((const void *)(uintptr_t)&ix->slot[k[i].h & ix->mask]);
+	struct table *t = tab_now(s);
+	uint64_t home[GROUP];
 	for (size_t i = 0; i < n; i++) {
 		if (!ok[i])
 			continue;
-		uint64_t v = atomic_load_explicit(&ix->slot[k[i].h & ix->mask],
-						  memory_order_relaxed);
-		if (v != SLOT_EMPTY && (v >> 32) == (k[i].h >> 32))
-			__builtin_prefetch((const void *)ent_at(s, (uint32_t)v - 1));
+		home[i] = home_of(k[i].h, t->cap);
+		__builtin_prefetch((const void *)(uintptr_t)&t->tag[home[i]]);
+		__builtin_prefetch(&t->slot[home[i]]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		uint8_t want = tag_of(k[i].h), g;
+		uint64_t j = home[i];
+		while ((g = atomic_load_explicit(&t->tag[j], memory_order_relaxed)) != 0 &&
+		       g != want)
+			j = j + 1 == t->cap ? 0 : j + 1;
+		if (g != 0 && j != home[i])
+			__builtin_prefetch(&t->slot[j]);
 	}
 }
 
@@ -818,10 +852,29 @@ size_t snapshot_count(const struct snapshot *s)
 				    memory_order_relaxed);
 }
 
+size_t snapshot__tag_collisions(const struct snapshot *s)
+{
+	struct table *t = tab_now(s);
+	struct copy c;
+	size_t n = 0;
+	for (uint64_t i = 0; i < t->cap; i++) {
+		uint8_t g = atomic_load_explicit(&t->tag[i], memory_order_relaxed);
+		if (g == 0)
+			continue;
+		ent_read(&t->slot[i], &c);
+		for (uint64_t j = home_of(copy_hash(s, &c), t->cap); j != i;
+		     j = j + 1 == t->cap ? 0 : j + 1)
+			if (atomic_load_explicit(&t->tag[j], memory_order_relaxed) == g) {
+				n++;
+				break;
+			}
+	}
+	return n;
+}
+
+/* Retired tables count their headers only: their pages were given back. */
 size_t snapshot_bytes(const struct snapshot *s)
 {
-	struct sidx *ix = atomic_load_explicit(&((struct snapshot *)(uintptr_t)s)->idx,
-					       memory_order_relaxed);
-	return sizeof *s + ix->bytes + s->retired_bytes + s->bytes +
-	       s->capfree * sizeof *s->freel;
+	return sizeof *s + tab_now(s)->bytes + (1 + s->nretired) * sizeof(struct table) +
+	       s->arena_bytes;
 }

@@ -14,12 +14,17 @@
  * snapshot_comp_bits with create; the caller serialises them) and any
  * number of concurrent readers (snapshot_decide, snapshot_get,
  * snapshot_object, snapshot_count).  Readers never block and never see a
- * torn entry: each entry carries a sequence counter (a seqlock); the hash
- * index grows by building a new index and swapping an atomic pointer.
- * Retired indexes are kept until snapshot_free (no epoch scheme: readers
- * pay nothing); snapshot_new's capacity hint avoids them for a bulk load,
- * and snapshot_bytes counts them.  Entries and ids live in chunks that
- * never move.
+ * torn entry: each entry carries a sequence counter (a seqlock); removal
+ * shifts entries inside a table-wide counter that makes a racing miss
+ * retry; the table grows by building a new one and swapping an atomic
+ * pointer.  A retired table gives its memory back at once but keeps its
+ * address range until snapshot_free (no epoch scheme: readers pay
+ * nothing); a reader still on it reads zeros and retries on the new one.
+ * snapshot_new's capacity hint avoids growth for a bulk load.
+ *
+ * Speed: an entry and the first 24 bytes of its id share one 64-byte
+ * line, and a byte per slot that stays in cache says which line to read,
+ * so a decision waits on one memory access.
  *
  * Compartments: a dictionary maps codes ("ALPHA") to bit numbers, up to
  * SNAP_COMP_MAX codes.  Codes are created only by the writer when a
@@ -79,9 +84,9 @@ struct reason_text {
 };
 
 /* A new empty snapshot sized for about `expect` persons (0 = small).  Pass
- * the store's person count when loading at start-up: at 1M persons that is
- * 84 bytes per person, against 101 when the index grows step by step (the
- * retired indexes are kept, see above). */
+ * the store's person count when loading at start-up: at 1M persons with
+ * ids of up to 24 bytes that is 91 bytes per person (87 to 109 when it
+ * grows step by step; longer ids add their length). */
 struct snapshot *snapshot_new(size_t expect);
 /* Frees everything, retired indexes included.  No reader may be running. */
 void snapshot_free(struct snapshot *s);
@@ -126,8 +131,8 @@ struct snap_query {
 
 /* Decides n queries like snapshot_decide, out[i] for q[i].  Faster per
  * decision on a large table: it hashes a group of queries and prefetches
- * their index slots and entries before deciding, so the memory latencies
- * overlap instead of adding up.  Any thread; never blocks or allocates. */
+ * their slots before deciding, so the memory latencies overlap instead of
+ * adding up.  Any thread; never blocks or allocates. */
 void snapshot_decide_many(const struct snapshot *s, const struct snap_query *q, size_t n,
 			  int64_t now, struct decision *out);
 
@@ -139,7 +144,13 @@ void snapshot_entry_from_status(const struct gate_status *st, const struct snap_
 				struct snap_entry *out);
 
 size_t snapshot_count(const struct snapshot *s);
-/* Bytes held: index (current and retired), entries, ids, dictionary. */
+/* Bytes held: the table, long ids, dictionary, and the headers of retired
+ * tables (their pages were given back). */
 size_t snapshot_bytes(const struct snapshot *s);
+
+/* For tests: how many entries have, earlier in their probe run, another
+ * entry with the same 8-bit tag, so that finding them means rejecting a
+ * tag match by comparing ids.  Writer only; walks the whole table. */
+size_t snapshot__tag_collisions(const struct snapshot *s);
 
 #endif
