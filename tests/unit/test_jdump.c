@@ -84,7 +84,7 @@ static json_t *rnd_value(uint32_t *s, int depth)
 	case 0:
 		return rnd_str(s);
 	case 1:
-		return json_integer((json_int_t)((int64_t)rnd(s) << 32 | rnd(s)));
+		return json_integer((json_int_t)(int64_t)((uint64_t)rnd(s) << 32 | rnd(s)));
 	case 2:
 		return json_integer((json_int_t)(rnd(s) % 2000) - 1000);
 	case 3:
