@@ -122,12 +122,12 @@ static int audit_denial(struct svc *s, const struct actor *a, const struct dreq 
 }
 
 /* Decides one parsed request; counts it; audits a denial when asked. */
-static json_t *decide_one(struct svc *s, const struct actor *a, const struct dreq *d,
-			  int64_t now, struct bm_err *e)
+static json_t *decide_one(struct svc *s, const struct snapshot *snap, const struct actor *a,
+			  const struct dreq *d, int64_t now, struct bm_err *e)
 {
 	struct decision out;
 
-	snapshot_decide(s->snap, d->person, strnlen(d->person, SNAP_ID_MAX + 1), &d->obj, now,
+	snapshot_decide(snap, d->person, strnlen(d->person, SNAP_ID_MAX + 1), &d->obj, now,
 			&out);
 	atomic_fetch_add_explicit(out.allow ? &s->decisions_allow : &s->decisions_deny, 1,
 				  memory_order_relaxed);
@@ -137,10 +137,11 @@ static json_t *decide_one(struct svc *s, const struct actor *a, const struct dre
 			 reasons_json(out.reasons));
 }
 
-static json_t *stamp(struct svc *s, json_t *v, int64_t now)
+/* gen was read before deciding: every change up to it is in the answer. */
+static json_t *stamp(json_t *v, uint64_t gen, int64_t now)
 {
 	json_object_set_new(v, "evaluated_at", svc__time_json(now));
-	json_object_set_new(v, "snapshot", json_integer((json_int_t)s->snap_gen));
+	json_object_set_new(v, "snapshot", json_integer((json_int_t)gen));
 	return v;
 }
 
@@ -149,13 +150,15 @@ json_t *svc_decide(struct svc *s, const struct actor *a, const json_t *req, int6
 {
 	struct snapshot *snap;
 	struct dreq d;
+	uint64_t gen;
 	json_t *v;
 
 	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, &snap, e) ||
 	    parse_req(snap, req, &d, e))
 		return NULL;
-	v = decide_one(s, a, &d, now, e);
-	return v ? stamp(s, v, now) : NULL;
+	gen = svc__snap_gen(s);
+	v = decide_one(s, snap, a, &d, now, e);
+	return v ? stamp(v, gen, now) : NULL;
 }
 
 json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *reqs,
@@ -163,10 +166,12 @@ json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *req
 {
 	struct snapshot *snap;
 	json_t *out, *v;
+	uint64_t gen;
 	size_t i;
 
 	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, &snap, e))
 		return NULL;
+	gen = svc__snap_gen(s);
 	if (!json_is_array(reqs) || json_array_size(reqs) > BATCH_MAX) {
 		bm_errf(e, json_is_array(reqs) ? BM_ETOOBIG : BM_EUSAGE, "requests",
 			"requests: an array of at most %d decision requests", BATCH_MAX);
@@ -178,7 +183,7 @@ json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *req
 		json_t *r = NULL;
 
 		if (parse_req(snap, v, &d, e) == 0)
-			r = decide_one(s, a, &d, now, e);
+			r = decide_one(s, snap, a, &d, now, e);
 		if (r == NULL) {
 			char msg[sizeof e->msg];
 
@@ -189,7 +194,7 @@ json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *req
 		}
 		json_array_append_new(out, r);
 	}
-	return stamp(s, json_pack("{s:o}", "results", out), now);
+	return stamp(json_pack("{s:o}", "results", out), gen, now);
 }
 
 void svc_decision_counts(const struct svc *s, uint64_t *allow, uint64_t *deny)

@@ -354,6 +354,11 @@ struct store_ops {
 	int (*facts_scan)(struct store *s, int64_t person_id, store_facts_cb cb, void *ctx,
 			  struct bm_err *e);
 	int (*person_total)(struct store *s, int64_t *n, struct bm_err *e);
+	/* A number that changes when another connection (this process's or
+	 * another's) commits to the database; equal values mean no commit by
+	 * anyone else in between.  Only ever compare two values of the same
+	 * store handle (SQLite: PRAGMA data_version). */
+	int (*data_version)(struct store *s, int64_t *out, struct bm_err *e);
 };
 
 /* The SQLite backend. */

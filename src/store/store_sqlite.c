@@ -2335,6 +2335,16 @@ static int sq_facts_scan(struct store *st, int64_t person_id, store_facts_cb cb,
 			  e);
 }
 
+/* PRAGMA data_version: cheap (no disk read when nothing changed), so a
+ * maintenance thread may poll it every second. */
+static int sq_data_version(struct store *st, int64_t *out, struct bm_err *e)
+{
+	int v = 0, rc = pragma_int(SQ(st), "PRAGMA data_version", &v, e);
+
+	*out = v;
+	return rc;
+}
+
 static int sq_person_total(struct store *st, int64_t *n, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
@@ -2409,4 +2419,5 @@ const struct store_ops store_sqlite_ops = {
 	.suspension_list = sq_suspension_list,
 	.facts_scan = sq_facts_scan,
 	.person_total = sq_person_total,
+	.data_version = sq_data_version,
 };

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# snapshare.sh - what a big database costs the HTTP server: memory once every
+# server thread has answered decisions, and how long one committed write
+# takes to reach decisions answered on other connections (other threads).
+#
+# Usage: bench/snapshare.sh BAOMI DB [THREADS]
+#   DB: a database with persons E0000001.. (bench_load N DIR keep makes one).
+# Sets secadmin's password in DB, starts BAOMI serve on it, and prints one
+# JSON line:
+#   {"bench":"snapshare","threads":T,"ready_s":..,"rss_ready_mib":..,
+#    "rss_warm_mib":..,"write_s":..,"visible_s":..,"loadavg":".."}
+# ready_s: start until /readyz answers 200; rss_warm: after 3 rounds of 4*T
+# parallel decisions; write_s: the suspension request; visible_s: from the
+# write's start until 4*T parallel decisions all carry the reason.
+set -euo pipefail
+baomi=$1 db=$2 threads=${3:-2}
+tmp=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+pid=
+echo 'bench-password-1' >"$tmp/pw"
+"$baomi" --db "$db" account passwd secadmin --password-file "$tmp/pw" >/dev/null
+now() { date +%s.%N; }
+rss() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status"; }
+t0=$(now)
+"$baomi" --db "$db" serve --listen 127.0.0.1:0 --threads "$threads" >"$tmp/out" 2>/dev/null &
+pid=$!
+until grep -q listening "$tmp/out"; do sleep 0.01; done
+url=$(sed -n 's/^listening on //p' "$tmp/out")
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")" = 200 ]; do sleep 0.02; done
+ready=$(echo "$(now) - $t0" | bc)
+rss_ready=$(rss)
+token=$(curl -s -X POST "$url/v1/login" -H 'Content-Type: application/json' \
+	-d '{"name":"secadmin","password":"bench-password-1"}' | jq -r .token)
+api() {	# METHOD PATH BODY
+	curl -s -X "$1" "$url$2" -H "Authorization: Bearer $token" \
+		-H 'Content-Type: application/json' -d "$3"
+}
+decide() { api POST /v1/decisions "{\"person\":\"$1\",\"action\":\"read\",\"object\":{\"level\":\"confidential\"}}"; }
+many() {	# PERSON: 4*T decisions at once, one connection each; prints each answer
+	export url token
+	seq $((4 * threads)) | xargs -P $((4 * threads)) -I{} curl -s -X POST "$url/v1/decisions" \
+		-H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+		-d "{\"person\":\"$1\",\"action\":\"read\",\"object\":{\"level\":\"confidential\"}}" -w '\n'
+}
+for _ in 1 2 3; do many E0000001 >/dev/null; done
+rss_warm=$(rss)
+# The first person on a post who is not suspended yet.
+for i in $(seq 1 50); do
+	p=$(printf 'E%07d' "$i")
+	decide "$p" | grep -qE '"(suspended|no_secret_post)"' && continue
+	tw=$(now)
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/v1/persons/$p/suspend" \
+		-H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+		-d '{"reason":"bench"}')
+	[ "$code" = 204 ] && break
+done
+write=$(echo "$(now) - $tw" | bc)
+until [ "$(many "$p" | grep -c '"suspended"')" = $((4 * threads)) ]; do :; done
+visible=$(echo "$(now) - $tw" | bc)
+printf '{"bench":"snapshare","threads":%s,"ready_s":%.3f,"rss_ready_mib":%s,"rss_warm_mib":%s,"write_s":%.3f,"visible_s":%.3f,"loadavg":"%s"}\n' \
+	"$threads" "$ready" "$rss_ready" "$rss_warm" "$write" "$visible" "$(cut -d' ' -f1-3 /proc/loadavg)"
