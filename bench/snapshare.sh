@@ -7,11 +7,13 @@
 #   DB: a database with persons E0000001.. (bench_load N DIR keep makes one).
 # Sets secadmin's password in DB, starts BAOMI serve on it, and prints one
 # JSON line:
-#   {"bench":"snapshare","threads":T,"ready_s":..,"rss_ready_mib":..,
-#    "rss_warm_mib":..,"write_s":..,"visible_s":..,"loadavg":".."}
-# ready_s: start until /readyz answers 200; rss_warm: after 3 rounds of 4*T
-# parallel decisions; write_s: the suspension request; visible_s: from the
-# write's start until 4*T parallel decisions all carry the reason.
+#   {"bench":"snapshare","threads":T,"ready_s":..,"rss_ready_mib":..,"anon_ready_mib":..,
+#    "rss_warm_mib":..,"anon_warm_mib":..,"write_s":..,"visible_s":..,"loadavg":".."}
+# ready_s: start until /readyz answers 200; *_warm: after 3 rounds of 4*T
+# parallel decisions; rss is VmRSS (it counts database pages read through
+# SQLite's memory map), anon is RssAnon (heap: snapshots, page caches);
+# write_s: the suspension request; visible_s: from the write's start until
+# 4*T parallel decisions all carry the reason.
 set -euo pipefail
 baomi=$1 db=$2 threads=${3:-2}
 tmp=$(mktemp -d)
@@ -20,7 +22,7 @@ pid=
 echo 'bench-password-1' >"$tmp/pw"
 "$baomi" --db "$db" account passwd secadmin --password-file "$tmp/pw" >/dev/null
 now() { date +%s.%N; }
-rss() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status"; }
+rss() { awk -v k="$1" '$1 == k":" {printf "%.0f", $2 / 1024}' "/proc/$pid/status"; }
 t0=$(now)
 "$baomi" --db "$db" serve --listen 127.0.0.1:0 --threads "$threads" >"$tmp/out" 2>/dev/null &
 pid=$!
@@ -28,7 +30,7 @@ until grep -q listening "$tmp/out"; do sleep 0.01; done
 url=$(sed -n 's/^listening on //p' "$tmp/out")
 until [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")" = 200 ]; do sleep 0.02; done
 ready=$(echo "$(now) - $t0" | bc)
-rss_ready=$(rss)
+rss_ready=$(rss VmRSS) anon_ready=$(rss RssAnon)
 token=$(curl -s -X POST "$url/v1/login" -H 'Content-Type: application/json' \
 	-d '{"name":"secadmin","password":"bench-password-1"}' | jq -r .token)
 api() {	# METHOD PATH BODY
@@ -43,7 +45,7 @@ many() {	# PERSON: 4*T decisions at once, one connection each; prints each answe
 		-d "{\"person\":\"$1\",\"action\":\"read\",\"object\":{\"level\":\"confidential\"}}" -w '\n'
 }
 for _ in 1 2 3; do many E0000001 >/dev/null; done
-rss_warm=$(rss)
+rss_warm=$(rss VmRSS) anon_warm=$(rss RssAnon)
 # The first person on a post who is not suspended yet.
 for i in $(seq 1 50); do
 	p=$(printf 'E%07d' "$i")
@@ -57,5 +59,5 @@ done
 write=$(echo "$(now) - $tw" | bc)
 until [ "$(many "$p" | grep -c '"suspended"')" = $((4 * threads)) ]; do :; done
 visible=$(echo "$(now) - $tw" | bc)
-printf '{"bench":"snapshare","threads":%s,"ready_s":%.3f,"rss_ready_mib":%s,"rss_warm_mib":%s,"write_s":%.3f,"visible_s":%.3f,"loadavg":"%s"}\n' \
-	"$threads" "$ready" "$rss_ready" "$rss_warm" "$write" "$visible" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '{"bench":"snapshare","threads":%s,"ready_s":%.3f,"rss_ready_mib":%s,"anon_ready_mib":%s,"rss_warm_mib":%s,"anon_warm_mib":%s,"write_s":%.3f,"visible_s":%.3f,"loadavg":"%s"}\n' \
+	"$threads" "$ready" "$rss_ready" "$anon_ready" "$rss_warm" "$anon_warm" "$write" "$visible" "$(cut -d' ' -f1-3 /proc/loadavg)"
