@@ -25,6 +25,7 @@
 
 #define INTERVAL_DEFAULT_S 3600
 #define POLL_DEFAULT_MS 1000
+#define RECHECK_MS 100             /* a commit the last sync could not explain */
 
 struct maint {
 	struct maint_opts o;
@@ -38,7 +39,7 @@ struct maint {
 
 static int64_t mono_ms(void);
 static void log_event(const char *event, const char *key, json_t *value);
-static void sync_step(struct maint *m);
+static bool sync_step(struct maint *m);
 static void due_step(struct maint *m);
 static bool sleep_until(struct maint *m, int64_t deadline_ms);
 static void *run(void *arg);
@@ -63,17 +64,19 @@ static void log_event(const char *event, const char *key, json_t *value)
 	json_decref(v);
 }
 
-/* Loads the snapshot (first call) or catches up with other processes. */
-static void sync_step(struct maint *m)
+/* Loads the snapshot (first call) or catches up with other processes;
+ * true when it should look again soon. */
+static bool sync_step(struct maint *m)
 {
 	struct bm_err e = BM_ERR_INIT;
-	bool policy_changed = false;
+	struct svc_sync out = {0};
 
-	if (svc_snapshot_sync(m->svc, &policy_changed, &e) != 0 && e.code != BM_EBUSY)
+	if (svc_snapshot_sync(m->svc, &out, &e) != 0 && e.code != BM_EBUSY)
 		log_event("maintenance_error", "detail", json_string(e.msg));
-	if (policy_changed && m->o.policy_changed != NULL)
+	if (out.policy_changed && m->o.policy_changed != NULL)
 		m->o.policy_changed(m->o.ctx);
 	bm_err_clear(&e);
+	return out.recheck;
 }
 
 /* Opens the re-reviews that have fallen due, as the system actor. */
@@ -110,16 +113,17 @@ static void *run(void *arg)
 {
 	struct maint *m = arg;
 	int64_t next_due = 0, wake;
+	bool soon;
 
 	do {
-		sync_step(m);
+		soon = sync_step(m);
 		if (next_due == 0 && svc_snapshare_ready(m->o.share))
 			next_due = mono_ms();
 		if (next_due != 0 && mono_ms() >= next_due) {
 			due_step(m);
 			next_due = mono_ms() + m->o.interval_s * 1000;
 		}
-		wake = mono_ms() + m->o.poll_ms;
+		wake = mono_ms() + (soon ? RECHECK_MS : m->o.poll_ms);
 		if (next_due != 0 && next_due < wake)
 			wake = next_due;
 	} while (!sleep_until(m, wake));

@@ -309,17 +309,23 @@ int svc_snapshot_load(struct svc *s, struct bm_err *e);
 /* Re-reads every entry of s's snapshot from the store, in place (readers
  * go on meanwhile): another process committed writes it has not seen. */
 int svc_snapshot_refresh(struct svc *s, struct bm_err *e);
+/* What svc_snapshot_sync found. */
+struct svc_sync {
+	bool policy_changed;       /* a newer policy is in force: other contexts
+				    * should reload theirs (svc_reload) */
+	bool recheck;              /* a commit not yet explained: call again soon
+				    * (100 ms) rather than after the usual pause */
+	bool refreshed;            /* the whole snapshot was re-read */
+};
 /* Catches up with writes committed by other processes (a CLI import while
  * the server runs).  Cheap when no one else committed (PRAGMA
  * data_version); otherwise it compares the audit trail with the commits
  * this process flushed, and re-reads the whole snapshot when some commit
  * is not its own (seen on two calls in a row, so that an in-process commit
  * still between its commit and its flush is not mistaken for one).  Loads
- * the snapshot on the first call.  *policy_changed is set when the policy
- * in force is newer than the snapshot's: other contexts should reload
- * theirs (svc_reload).  Meant for one maintenance thread, about once a
- * second, always with the same s. */
-int svc_snapshot_sync(struct svc *s, bool *policy_changed, struct bm_err *e);
+ * the snapshot on the first call.  Meant for one maintenance thread, about
+ * once a second, always with the same s. */
+int svc_snapshot_sync(struct svc *s, struct svc_sync *out, struct bm_err *e);
 
 /* ---- clearance, due list, compliance (clearance.c) ---- */
 /* {person, state, category, level, cleared, gates[], valid_until, next_due}. */

@@ -32,9 +32,12 @@
  * audit events in its transaction, so audit seqs log the commits: each
  * flush notes the seq range its transaction appended, and svc_snapshot_sync
  * looks for a seq in the store that no flush has noted.  It waits one call
- * before believing in it, because an in-process commit is briefly between
- * its commit and its flush; then it re-reads every entry in place.  PRAGMA
- * data_version tells it cheaply when there is anything to look at.
+ * (the caller makes it soon) before believing in it, because an in-process
+ * commit is briefly between its commit and its flush; then it re-reads
+ * every entry in place.  PRAGMA data_version tells it cheaply when there is
+ * anything to look at.  Misjudging an in-process commit as foreign (its
+ * flush was slow, or pend was full) costs one needless re-read, never a
+ * wrong entry.
  *
  * This file must never decide anything itself (core/gate evaluates).
  */
@@ -261,9 +264,9 @@ static int refresh_locked(struct svc *s, struct svc_snapshare *sh, struct bm_err
 	return 0;
 }
 
-/* Brings s's policy and the share's to the same version: an older one in s
- * is reloaded; a newer one (a policy was stored) makes everyone dirty and
- * sets *newer.  Mutex held. */
+/* Brings s's policy up to the share's: an older one in s is reloaded.
+ * *newer: s's is newer (a policy was stored), so everyone must be re-put.
+ * Mutex held. */
 static int policy_align(struct svc *s, struct svc_snapshare *sh, bool *newer,
 			struct bm_err *e)
 {
@@ -272,10 +275,7 @@ static int policy_align(struct svc *s, struct svc_snapshare *sh, bool *newer,
 	*newer = false;
 	if (s->policy_version < sh->policy_version && (rc = svc__policy_load_current(s, e)))
 		return rc;
-	if (s->policy_version > sh->policy_version) {
-		*newer = true;
-		s->dirty_all = true;
-	}
+	*newer = s->policy_version > sh->policy_version;
 	return 0;
 }
 
@@ -294,7 +294,7 @@ static int flush_locked(struct svc *s, struct svc_snapshare *sh, struct bm_err *
 		return 0;
 	if ((rc = policy_align(s, sh, &newer, e)))
 		return rc;
-	if (s->dirty_all)
+	if (s->dirty_all || newer)
 		return refresh_locked(s, sh, e);
 	for (int i = 0; i < s->ndirty; i++)
 		if ((rc = snap_read(s, snap, s->dirty[i], e)))
@@ -431,20 +431,21 @@ static bool seq_foreign(struct svc_snapshare *sh, int64_t head)
 }
 
 /* Re-reads the policy and everyone.  Mutex taken here. */
-static int resync(struct svc *s, struct svc_snapshare *sh, bool *policy_changed,
+static int resync(struct svc *s, struct svc_snapshare *sh, struct svc_sync *out,
 		  struct bm_err *e)
 {
 	int rc;
 
 	pthread_mutex_lock(&sh->mu);
 	if ((rc = svc__policy_load_current(s, e)) == 0 &&
-	    (rc = policy_align(s, sh, policy_changed, e)) == 0)
-		rc = refresh_locked(s, sh, e);
+	    (rc = policy_align(s, sh, &out->policy_changed, e)) == 0 &&
+	    (rc = refresh_locked(s, sh, e)) == 0)
+		out->refreshed = true;
 	pthread_mutex_unlock(&sh->mu);
 	return rc;
 }
 
-int svc_snapshot_sync(struct svc *s, bool *policy_changed, struct bm_err *e)
+int svc_snapshot_sync(struct svc *s, struct svc_sync *out, struct bm_err *e)
 {
 	struct svc_snapshare *sh = share_of(s);
 	uint8_t hash[32];
@@ -452,7 +453,7 @@ int svc_snapshot_sync(struct svc *s, bool *policy_changed, struct bm_err *e)
 	bool pending;
 	int rc;
 
-	*policy_changed = false;
+	memset(out, 0, sizeof *out);
 	if (!svc_snapshare_ready(sh))
 		return svc_snapshot_load(s, e);
 	if ((rc = ST(s)->data_version(s->st, &dv, e)))
@@ -465,5 +466,10 @@ int svc_snapshot_sync(struct svc *s, bool *policy_changed, struct bm_err *e)
 	s->data_version = dv;
 	if ((rc = ST(s)->audit_head(s->st, &head, hash, e)))
 		return rc;
-	return seq_foreign(sh, head) ? resync(s, sh, policy_changed, e) : 0;
+	if (seq_foreign(sh, head))
+		return resync(s, sh, out, e);
+	pthread_mutex_lock(&sh->seq_mu);
+	out->recheck = sh->suspect != 0;
+	pthread_mutex_unlock(&sh->seq_mu);
+	return 0;
 }

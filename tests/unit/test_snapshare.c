@@ -234,31 +234,34 @@ static void test_other_process_writes_are_synced(void **state)
 	struct svc *m = open_ctx(x, true);    /* the maintenance thread's */
 	struct svc *c = open_ctx(x, false);   /* another process: its own snapshot */
 	json_t *lax = policy_with_key_gates(c, "review,on_post");
-	bool pc = true;
+	struct svc_sync out = {.policy_changed = true};
 	uint64_t g0, g1;
 
-	assert_int_equal(svc_snapshot_sync(m, &pc, &x->f->e), 0);
-	assert_false(pc);
+	assert_int_equal(svc_snapshot_sync(m, &out, &x->f->e), 0);
+	assert_false(out.policy_changed || out.refreshed || out.recheck);
 	/* In-process writes are known: syncing re-reads nothing. */
 	assert_int_equal(svc_person_suspend(x->f->s, &local, "E2", "inquiry", &x->f->e), 0);
 	assert_int_equal(decide(x->b, "E2", &g0, NULL, 0), 0);
-	for (int i = 0; i < 3; i++)
-		assert_int_equal(svc_snapshot_sync(m, &pc, &x->f->e), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(svc_snapshot_sync(m, &out, &x->f->e), 0);
+		assert_false(out.refreshed || out.recheck);
+	}
 	assert_int_equal(decide(x->b, "E2", &g1, NULL, 0), 0);
 	assert_true(g1 == g0);
 	/* The other process suspends E1: unseen until the second sync. */
 	assert_int_equal(svc_person_suspend(c, &local, "E1", "elsewhere", &x->f->e), 0);
 	assert_int_equal(decide(x->b, "E1", NULL, NULL, 0), 1);
-	assert_int_equal(svc_snapshot_sync(m, &pc, &x->f->e), 0);
-	assert_int_equal(svc_snapshot_sync(m, &pc, &x->f->e), 0);
-	assert_false(pc);
+	assert_int_equal(svc_snapshot_sync(m, &out, &x->f->e), 0);
+	assert_true(out.recheck && !out.refreshed);
+	assert_int_equal(svc_snapshot_sync(m, &out, &x->f->e), 0);
+	assert_true(out.refreshed && !out.policy_changed);
 	assert_int_equal(decide(x->b, "E1", &g1, NULL, 0), 0);
 	assert_true(g1 > g0);
 	/* Its policy change is reported, and applied to everyone. */
 	load_policy(c, lax, &x->f->e);
-	assert_int_equal(svc_snapshot_sync(m, &pc, &x->f->e), 0);
-	assert_int_equal(svc_snapshot_sync(m, &pc, &x->f->e), 0);
-	assert_true(pc);
+	assert_int_equal(svc_snapshot_sync(m, &out, &x->f->e), 0);
+	assert_int_equal(svc_snapshot_sync(m, &out, &x->f->e), 0);
+	assert_true(out.policy_changed && out.refreshed);
 	assert_int_equal(decide(x->b, "E1", NULL, NULL, 0), 1);
 	assert_int_equal(decide(x->b, "E2", NULL, NULL, 0), 1);
 	json_decref(lax);
@@ -405,7 +408,7 @@ static void test_share_misuse_is_harmless(void **state)
 	struct sx *x = *state;
 	struct svc_snapshare *other = svc_snapshare_new();
 	struct svc *c = open_ctx(x, false);
-	bool pc;
+	struct svc_sync out;
 
 	svc_snapshare_free(NULL);
 	assert_false(svc_snapshare_ready(NULL));
@@ -415,7 +418,7 @@ static void test_share_misuse_is_harmless(void **state)
 	svc_snapshot_attach(c, other);
 	assert_false(svc_snapshare_ready(other));
 	/* The first sync loads it. */
-	assert_int_equal(svc_snapshot_sync(c, &pc, &x->f->e), 0);
+	assert_int_equal(svc_snapshot_sync(c, &out, &x->f->e), 0);
 	assert_true(svc_snapshare_ready(other));
 	assert_int_equal(decide(c, "E1", NULL, NULL, 0), 1);
 	/* A cancelled share refuses a re-read (shutdown), decisions go on. */
