@@ -8,12 +8,15 @@
 # Sets secadmin's password in DB, starts BAOMI serve on it, and prints one
 # JSON line:
 #   {"bench":"snapshare","threads":T,"ready_s":..,"rss_ready_mib":..,"anon_ready_mib":..,
-#    "rss_warm_mib":..,"anon_warm_mib":..,"write_s":..,"visible_s":..,"loadavg":".."}
+#    "rss_warm_mib":..,"anon_warm_mib":..,"write_s":..,"visible_s":..,
+#    "cli_visible_s":..,"loadavg":".."}
 # ready_s: start until /readyz answers 200; *_warm: after 3 rounds of 4*T
 # parallel decisions; rss is VmRSS (it counts database pages read through
 # SQLite's memory map), anon is RssAnon (heap: snapshots, page caches);
 # write_s: the suspension request; visible_s: from the write's start until
-# 4*T parallel decisions all carry the reason.
+# 4*T parallel decisions all carry the reason; cli_visible_s: the same for
+# `baomi suspend` run beside the server (another process; null: not seen
+# within 20 s).
 set -euo pipefail
 baomi=$1 db=$2 threads=${3:-2}
 tmp=$(mktemp -d)
@@ -59,5 +62,20 @@ done
 write=$(echo "$(now) - $tw" | bc)
 until [ "$(many "$p" | grep -c '"suspended"')" = $((4 * threads)) ]; do :; done
 visible=$(echo "$(now) - $tw" | bc)
-printf '{"bench":"snapshare","threads":%s,"ready_s":%.3f,"rss_ready_mib":%s,"anon_ready_mib":%s,"rss_warm_mib":%s,"anon_warm_mib":%s,"write_s":%.3f,"visible_s":%.3f,"loadavg":"%s"}\n' \
-	"$threads" "$ready" "$rss_ready" "$anon_ready" "$rss_warm" "$anon_warm" "$write" "$visible" "$(cut -d' ' -f1-3 /proc/loadavg)"
+# The same through the CLI (another process): null when not seen in 20 s.
+for i in $(seq $((i + 1)) 80); do
+	q=$(printf 'E%07d' "$i")
+	decide "$q" | grep -qE '"(suspended|no_secret_post)"' && continue
+	tc=$(now)
+	"$baomi" --db "$db" suspend "$q" --reason bench >/dev/null 2>&1 && break
+done
+cli=null
+while [ "$(echo "$(now) - $tc < 20" | bc)" = 1 ]; do
+	if [ "$(many "$q" | grep -c '"suspended"')" = $((4 * threads)) ]; then
+		cli=$(printf '%.3f' "$(echo "$(now) - $tc" | bc)")
+		break
+	fi
+	sleep 0.05
+done
+printf '{"bench":"snapshare","threads":%s,"ready_s":%.3f,"rss_ready_mib":%s,"anon_ready_mib":%s,"rss_warm_mib":%s,"anon_warm_mib":%s,"write_s":%.3f,"visible_s":%.3f,"cli_visible_s":%s,"loadavg":"%s"}\n' \
+	"$threads" "$ready" "$rss_ready" "$anon_ready" "$rss_warm" "$anon_warm" "$write" "$visible" "$cli" "$(cut -d' ' -f1-3 /proc/loadavg)"
