@@ -8,7 +8,9 @@
  * appointments and suspensions) by raw SQL in one transaction -- fixture
  * generation only, which the service would take much longer to do row by
  * row -- then times svc_open + svc_snapshot_load and prints one JSON line.
- * Usage: bench_load [N] [DIR].  Must never be linked into baomi itself.
+ * Usage: bench_load [N] [DIR] [keep].  With "keep" the database and its key
+ * file stay (their path is in the JSON line), for measuring a server on
+ * it.  Must never be linked into baomi itself.
  */
 #include "service/service.h"
 
@@ -114,6 +116,7 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000000;
 	const char *dir = argc > 2 ? argv[2] : "/tmp";
+	int keep = argc > 3 && strcmp(argv[3], "keep") == 0;
 	const struct actor a = {.name = "bench", .roles = ACTOR_LOCAL};
 	struct bm_err e = BM_ERR_INIT;
 	char db[512], key[520];
@@ -140,10 +143,13 @@ int main(int argc, char **argv)
 	}
 	t2 = secs();
 	printf("{\"bench\":\"snapshot_load\",\"persons\":%ld,\"open_s\":%.3f,\"load_s\":%.3f,"
-	       "\"persons_per_s\":%.0f}\n", n, t1 - t0, t2 - t1, (double)n / (t2 - t1));
+	       "\"persons_per_s\":%.0f,\"db\":\"%s\"}\n", n, t1 - t0, t2 - t1,
+	       (double)n / (t2 - t1), keep ? db : "");
 	svc_close(s);
-	unlink(db);
-	unlink(key);
+	if (!keep) {
+		unlink(db);
+		unlink(key);
+	}
 	bm_err_clear(&e);
 	return 0;
 }

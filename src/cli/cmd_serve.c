@@ -3,8 +3,12 @@
  *
  * Prints "listening on http://ADDR:PORT" once the socket is bound (port 0
  * asks for a free one, which tests use), then serves until SIGTERM or
- * SIGINT: the server stops accepting, answers what is in flight, closes
- * every database connection and the process exits 0.  The OpenAPI document
+ * SIGINT: the server stops accepting, answers what is in flight, stops the
+ * maintenance thread, closes every database connection and the process
+ * exits 0.  The maintenance thread loads the decision snapshot (readyz
+ * answers 503 until then), picks up other processes' writes within about
+ * a second and opens due re-reviews at start and every
+ * --maintenance-interval seconds.  The OpenAPI document
  * is read from BAOMI_OPENAPI, or docs/openapi.json next to the build or
  * installed share directory.
  */
@@ -18,6 +22,7 @@
 #include <unistd.h>
 
 #define DRAIN_MS 10000
+#define MAINT_MAX_S (366 * 86400)
 
 /* Splits "127.0.0.1:8080" or "[::1]:8080" into addr and port. */
 static int parse_listen(const char *v, char *addr, size_t cap, uint16_t *port,
@@ -71,8 +76,9 @@ static const char *openapi_path(char *buf, size_t cap)
 
 static int serve(struct cli *c, struct bm_err *e)
 {
-	const char *listen = "127.0.0.1:8080", *threads = "0";
-	const struct opt o[] = {{"listen", &listen, NULL}, {"threads", &threads, NULL}, {0}};
+	const char *listen = "127.0.0.1:8080", *threads = "0", *interval = "3600";
+	const struct opt o[] = {{"listen", &listen, NULL}, {"threads", &threads, NULL},
+				{"maintenance-interval", &interval, NULL}, {0}};
 	struct api_opts ao = {0};
 	struct http_opts ho = {0};
 	struct http_server *srv = NULL;
@@ -83,8 +89,12 @@ static int serve(struct cli *c, struct bm_err *e)
 
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
 	    (rc = parse_listen(listen, addr, sizeof addr, &ho.port, e)) ||
-	    (rc = args_int("threads", threads, &nthreads, e)))
+	    (rc = args_int("threads", threads, &nthreads, e)) ||
+	    (rc = args_int("maintenance-interval", interval, &ao.maintenance_interval_s, e)))
 		return rc;
+	if (ao.maintenance_interval_s < 1 || ao.maintenance_interval_s > MAINT_MAX_S)
+		return bm_errf(e, BM_EUSAGE, "maintenance-interval",
+			       "--maintenance-interval: seconds from 1 to %d", MAINT_MAX_S);
 	ao.paths = c->paths;
 	ao.secure_cookie = getenv("BAOMI_SECURE_COOKIE") != NULL;
 	ao.test_clock = getenv("BAOMI_TEST_CLOCK") && strcmp(getenv("BAOMI_TEST_CLOCK"), "1") == 0;
@@ -111,6 +121,7 @@ static int serve(struct cli *c, struct bm_err *e)
 }
 
 const struct verb cmd_serve_verbs[] = {
-	{"", "[--listen ADDR:PORT] [--threads N]",
-	 "serve the HTTP API until SIGTERM/SIGINT (port 0 picks a free port)", serve},
+	{"", "[--listen ADDR:PORT] [--threads N] [--maintenance-interval SECONDS]",
+	 "serve the HTTP API until SIGTERM/SIGINT (port 0 picks a free port); open due "
+	 "re-reviews at start and every SECONDS (3600)", serve},
 	{0}};

@@ -4,12 +4,15 @@
  * Each handler reads its parameters and body (strictly: unknown fields,
  * wrong types and duplicate keys are refused by problem.c), calls one
  * service function on this thread's service context and renders the
- * result.  Handlers never decide who may do what: the router checks the
+ * result.  All contexts share one decision snapshot, which a maintenance
+ * thread (maint.c) loads and keeps in step with other processes' writes.
+ * Handlers never decide who may do what: the router checks the
  * route's permission and the service checks it again, with the officer's
  * scope.  Nothing here logs a password, a token or a CSRF value.
  */
 #define _GNU_SOURCE /* fmemopen, open_memstream */
 #include "handlers.h"
+#include "maint.h"
 #include "../core/audit.h"
 #include "../core/role.h"
 #include "../lib/buf.h"
@@ -33,7 +36,6 @@
 struct tsvc {
 	struct svc *svc;
 	long gen;
-	long data_gen;             /* the data generation its snapshot has */
 	struct tsvc *next;
 };
 
@@ -44,7 +46,8 @@ struct api {
 	pthread_mutex_t mu;        /* guards all */
 	struct tsvc *all;
 	atomic_long gen;           /* bumped after each policy change */
-	atomic_long data_gen;      /* bumped after each successful write */
+	struct svc_snapshare *share; /* the one decision snapshot of all threads */
+	struct maint *maint;       /* loads and syncs share, opens due reviews */
 	struct http_server *srv;
 	char *openapi;             /* the document, loaded once */
 	size_t openapi_len;
@@ -55,8 +58,10 @@ static struct api *APP(const struct http_req *r)
 	return r->app;
 }
 
-/* This thread's service context, opened on first use; the policy is
- * re-read when another thread stored a new one. */
+/* This thread's service context, opened on first use and attached to the
+ * shared snapshot, so a committed write on any thread is in the next
+ * decision on every thread without a refresh; the policy is re-read when
+ * another thread (or process) stored a new one. */
 static struct svc *svc_of(struct http_req *r, struct bm_err *e)
 {
 	struct api *a = APP(r);
@@ -69,13 +74,8 @@ static struct svc *svc_of(struct http_req *r, struct bm_err *e)
 			free(t);
 			return NULL;
 		}
+		svc_snapshot_attach(t->svc, a->share);
 		t->gen = gen;
-		t->data_gen = atomic_load(&a->data_gen);
-		if (svc_snapshot_load(t->svc, e) != 0) {
-			svc_close(t->svc);
-			free(t);
-			return NULL;
-		}
 		pthread_mutex_lock(&a->mu);
 		t->next = a->all;
 		a->all = t;
@@ -86,31 +86,6 @@ static struct svc *svc_of(struct http_req *r, struct bm_err *e)
 		return NULL;
 	t->gen = gen;
 	return t->svc;
-}
-
-/* This thread's service context with a snapshot that has seen every write
- * committed before the request: each thread's snapshot is refreshed by its
- * own commits, so one that lags behind data_gen re-reads the store. */
-static struct svc *snap_svc_of(struct http_req *r, struct bm_err *e)
-{
-	struct svc *s = svc_of(r, e);
-	struct tsvc *t = pthread_getspecific(APP(r)->key);
-	long dg = atomic_load(&APP(r)->data_gen);
-
-	if (s == NULL || t->data_gen == dg)
-		return s;
-	if (svc_snapshot_refresh(s, e) != 0)
-		return NULL;
-	t->data_gen = dg;
-	return s;
-}
-
-/* Marks a committed write (rc 0) so other threads refresh their snapshot. */
-static int wrote(struct http_req *r, int rc)
-{
-	if (rc == 0)
-		atomic_fetch_add(&APP(r)->data_gen, 1);
-	return rc;
 }
 
 /* ---- small helpers ---- */
@@ -492,7 +467,7 @@ static int h_person_add(struct http_req *r, struct http_resp *w, struct bm_err *
 				   str(b, "national_id"), str(b, "passport")};
 	rc = svc_person_add(s, &r->actor, &in, &p, e);
 	json_decref(b);
-	if (wrote(r, rc))
+	if (rc)
 		return rc;
 	return person_reply(s, r, w, 201, p.ext_id, false, e);
 }
@@ -572,7 +547,7 @@ static int h_person_patch(struct http_req *r, struct http_resp *w, struct bm_err
 	json_decref(b);
 	if (rc == BM_ECONFLICT)
 		return reply_problem(w, 412, "precondition_failed", "Precondition failed", e->msg);
-	if (wrote(r, rc))
+	if (rc)
 		return rc;
 	return person_reply(s, r, w, 200, p.ext_id, false, e);
 }
@@ -599,7 +574,7 @@ static int h_appt_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
 		return e->code;
 	}
 	in = (struct appt_input){str(b, "person"), str(b, "post"), str(b, "start"), str(b, "end")};
-	rc = wrote(r, svc_appt_add(s, &r->actor, &in, &ap, e));
+	rc = svc_appt_add(s, &r->actor, &in, &ap, e);
 	if (rc == 0) /* in's strings belong to b */
 		rc = reply(w, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)ap.id, "person",
 					     in.person, "post", in.post), e);
@@ -631,7 +606,7 @@ static int h_import(struct http_req *r, struct http_resp *w, struct bm_err *e)
 		return e->code;
 	if ((fp = fmemopen((void *)(uintptr_t)r->body, r->body_len, "r")) == NULL)
 		return bm_errf(e, BM_EIO, NULL, "cannot read the request body");
-	rc = wrote(r, svc_import(s, &r->actor, kind, fp, NULL, NULL, &res, e));
+	rc = svc_import(s, &r->actor, kind, fp, NULL, NULL, &res, e);
 	fclose(fp);
 	if (rc)
 		return rc;
@@ -679,7 +654,6 @@ static int h_policy_put(struct http_req *r, struct http_resp *w, struct bm_err *
 	if (s == NULL || svc_policy_load(s, &r->actor, r->body, r->body_len, &v, e))
 		return e->code;
 	atomic_fetch_add(&APP(r)->gen, 1);
-	wrote(r, 0);
 	return reply(w, 200, svc_policy_show(s, &r->actor, e), e);
 }
 
@@ -859,7 +833,6 @@ static int h_review_open(struct http_req *r, struct http_resp *w, struct bm_err 
 		      : NULL;
 
 	json_decref(b);
-	wrote(r, v ? 0 : 1);
 	return reply(w, 201, v, e);
 }
 
@@ -892,7 +865,6 @@ static int h_review_item(struct http_req *r, struct http_resp *w, struct bm_err 
 		v = svc_review_finding(s, &r->actor, id, (int)item, str(b, "finding"),
 				       str(b, "note"), e);
 	json_decref(b);
-	wrote(r, v ? 0 : 1);
 	return reply(w, 200, v, e);
 }
 
@@ -913,7 +885,6 @@ static int h_review_decide(struct http_req *r, struct http_resp *w, struct bm_er
 		v = svc_review_decide(s, &r->actor, id, json_is_true(json_object_get(b, "approve")),
 				      str(b, "reason"), e);
 	json_decref(b);
-	wrote(r, v ? 0 : 1);
 	return reply(w, 200, v, e);
 }
 
@@ -931,7 +902,6 @@ static int h_matter(struct http_req *r, struct http_resp *w, struct bm_err *e)
 					str(b, "detail"), e) : NULL;
 
 	json_decref(b);
-	wrote(r, v ? 0 : 1);
 	return reply(w, 201, v, e);
 }
 
@@ -949,7 +919,7 @@ static int person_reasoned(struct http_req *r, struct http_resp *w, struct bm_er
 	int rc = s ? fn(s, &r->actor, http_req_param(r, "id"), str(b, "reason"), e) : e->code;
 
 	json_decref(b);
-	if (wrote(r, rc))
+	if (rc)
 		return rc;
 	http_resp_bytes(w, 204, NULL, "", 0);
 	return 0;
@@ -970,7 +940,7 @@ static int h_activate(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	struct svc *s = svc_of(r, e);
 	int rc = s ? svc_person_activate(s, &r->actor, http_req_param(r, "id"), e) : e->code;
 
-	if (wrote(r, rc))
+	if (rc)
 		return rc;
 	http_resp_bytes(w, 204, NULL, "", 0);
 	return 0;
@@ -1012,7 +982,6 @@ static int h_me_matter(struct http_req *r, struct http_resp *w, struct bm_err *e
 		      : NULL;
 
 	json_decref(b);
-	wrote(r, v ? 0 : 1);
 	return reply(w, 201, v, e);
 }
 
@@ -1046,7 +1015,7 @@ static void count_decisions(struct http_req *r, const json_t *v)
 static int h_decide(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	json_t *b = problem_parse_object(r->body, r->body_len, e), *v = NULL;
-	struct svc *s = b ? snap_svc_of(r, e) : NULL;
+	struct svc *s = b ? svc_of(r, e) : NULL;
 
 	if (s != NULL)
 		v = svc_decide(s, &r->actor, b, clock_now(), e);
@@ -1061,7 +1030,7 @@ static int h_decide_batch(struct http_req *r, struct http_resp *w, struct bm_err
 {
 	struct metrics *m = APP(r)->srv ? http_server_metrics(APP(r)->srv) : NULL;
 	struct buf out = BUF_INIT;
-	struct svc *s = snap_svc_of(r, e);
+	struct svc *s = svc_of(r, e);
 	size_t counts[2];
 	json_t *b = NULL;
 	int rc;
@@ -1283,10 +1252,12 @@ static void api_done(void *app, struct http_req *r)
 	r->app_req = NULL;
 }
 
+/* Ready once the maintenance thread has loaded the shared snapshot. */
 static bool api_ready(void *app)
 {
-	(void)app;
-	return true;
+	const struct api *a = app;
+
+	return svc_snapshare_ready(a->share);
 }
 
 /* ---- life cycle ---- */
@@ -1307,6 +1278,25 @@ static void load_openapi(struct api *a)
 	a->openapi = buf_steal(&b);
 }
 
+/* Another process stored a policy: every thread re-reads it. */
+static void policy_changed(void *app)
+{
+	struct api *a = app;
+
+	atomic_fetch_add(&a->gen, 1);
+}
+
+/* The maintenance thread loads the shared snapshot in the background
+ * (readyz answers 503 until it has), then keeps it in step with other
+ * processes' writes and opens due re-reviews. */
+static int start_maint(struct api *a, struct bm_err *e)
+{
+	struct maint_opts mo = {a->o.paths, a->share, a->o.maintenance_interval_s, 0,
+				policy_changed, a};
+
+	return maint_start(&mo, &a->maint, e);
+}
+
 int api_new(const struct api_opts *o, struct api **out, struct bm_err *e)
 {
 	struct api *a = xcalloc(1, sizeof *a);
@@ -1317,9 +1307,11 @@ int api_new(const struct api_opts *o, struct api **out, struct bm_err *e)
 	pthread_key_create(&a->key, NULL);
 	pthread_mutex_init(&a->mu, NULL);
 	a->rt = router_new();
+	a->share = svc_snapshare_new();
 	if ((rc = svc_open(&o->paths, &probe, e)) ||
 	    (rc = router_add_all(a->rt, routes, sizeof routes / sizeof routes[0], e)) ||
-	    (o->test_clock && (rc = router_add(a->rt, &test_clock_route, e)))) {
+	    (o->test_clock && (rc = router_add(a->rt, &test_clock_route, e))) ||
+	    (rc = start_maint(a, e))) {
 		svc_close(probe);
 		api_free(a);
 		return rc;
@@ -1334,6 +1326,7 @@ void api_free(struct api *a)
 {
 	if (a == NULL)
 		return;
+	maint_stop(a->maint);
 	while (a->all != NULL) {
 		struct tsvc *t = a->all;
 
@@ -1341,6 +1334,7 @@ void api_free(struct api *a)
 		svc_close(t->svc);
 		free(t);
 	}
+	svc_snapshare_free(a->share);
 	router_free(a->rt);
 	pthread_key_delete(a->key);
 	pthread_mutex_destroy(&a->mu);

@@ -1,29 +1,22 @@
 /*
- * clearance.c - the decision snapshot kept in step with the store, and the
- * read-side views built on the gates: clearance status, the due list and
- * the compliance report.
+ * clearance.c - the read-side views built on the gates: clearance status,
+ * the due list and the compliance report.
  *
- * The snapshot changes only after a committed write: writes call
- * svc__touch for each person whose clearance they may change, svc__commit
- * calls svc__snap_flush once the commit succeeded, and a rollback forgets
- * the touched set.  Facts come from one store query (facts_scan), and the
- * gates from core/gate, so status, due list, report and decisions all rest
- * on the same evaluation.  This file must never decide anything itself.
+ * Facts come from one store query (facts_scan), and the gates from
+ * core/gate, so status, due list, report and the decision snapshot
+ * (snapshare.c) all rest on the same evaluation.  This file must never
+ * decide anything itself.
  */
 #include "svc_internal.h"
 #include "../core/gate.h"
 #include "../core/level.h"
 #include "../core/lifecycle.h"
 #include "../core/role.h"
-#include "../core/snapshot.h"
 #include "../lib/clock.h"
 #include "../lib/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int snap_put_facts(struct svc *s, const struct facts_rec *r, int64_t now,
-			  struct bm_err *e);
 
 json_t *svc__time_json(int64_t t)
 {
@@ -58,23 +51,7 @@ int svc__check_text(const char *field, const char *v, bool required, struct bm_e
 	return 0;
 }
 
-/* ------------------------------------------------------------- snapshot */
-
-void svc__touch(struct svc *s, int64_t person_id)
-{
-	for (int i = 0; i < s->ndirty; i++)
-		if (s->dirty[i] == person_id)
-			return;
-	if (s->ndirty < (int)(sizeof s->dirty / sizeof s->dirty[0]))
-		s->dirty[s->ndirty++] = person_id;
-	else
-		s->dirty_all = true;
-}
-
-void svc__touch_all(struct svc *s)
-{
-	s->dirty_all = true;
-}
+/* ---------------------------------------------------------------- facts */
 
 void svc__gate_facts(const struct facts_rec *r, struct gate_facts *g)
 {
@@ -91,101 +68,6 @@ void svc__gate_facts(const struct facts_rec *r, struct gate_facts *g)
 	g->suspended = r->suspended_since != 0;
 	g->suspended_since = r->suspended_since;
 }
-
-/* Evaluates one person's gates at now and stores the entry. */
-static int snap_put_facts(struct svc *s, const struct facts_rec *r, int64_t now,
-			  struct bm_err *e)
-{
-	struct gate_facts g;
-	struct gate_status st;
-	struct snap_comp comp;
-	struct snap_entry ent;
-	int rc;
-
-	svc__gate_facts(r, &g);
-	gate_eval(&g, &s->policy, now, &st);
-	if ((rc = snapshot_comp_bits(s->snap, r->compartments, true, &comp, NULL, e)))
-		return rc;
-	snapshot_entry_from_status(&st, &comp, &ent);
-	return snapshot_put(s->snap, r->ext_id, strlen(r->ext_id), &ent, e);
-}
-
-struct load_ctx {
-	struct svc *s;
-	int64_t now;
-	int rc;
-	struct bm_err *e;
-};
-
-static int load_one(void *ctx, const struct facts_rec *r)
-{
-	struct load_ctx *l = ctx;
-
-	l->rc = snap_put_facts(l->s, r, l->now, l->e);
-	return l->rc ? 1 : 0;
-}
-
-/* Puts person_id's entry (everyone's when 0) from the store. */
-static int snap_refresh(struct svc *s, int64_t person_id, struct bm_err *e)
-{
-	struct load_ctx l = {s, clock_now(), 0, e};
-	int rc = ST(s)->facts_scan(s->st, person_id, load_one, &l, e);
-
-	return l.rc ? l.rc : rc;
-}
-
-int svc_snapshot_load(struct svc *s, struct bm_err *e)
-{
-	int64_t n;
-	int rc;
-
-	if (s->snap != NULL)
-		return 0;
-	if ((rc = ST(s)->person_total(s->st, &n, e)))
-		return rc;
-	s->snap = snapshot_new((size_t)n);
-	if ((rc = snap_refresh(s, 0, e))) {
-		snapshot_free(s->snap);
-		s->snap = NULL;
-		return rc;
-	}
-	s->snap_gen++;
-	return 0;
-}
-
-int svc_snapshot_refresh(struct svc *s, struct bm_err *e)
-{
-	if (s->snap == NULL)
-		return svc_snapshot_load(s, e);
-	s->dirty_all = true;
-	return svc__snap_flush(s, e);
-}
-
-int svc__snap(struct svc *s, struct snapshot **out, struct bm_err *e)
-{
-	int rc = svc_snapshot_load(s, e);
-
-	*out = s->snap;
-	return rc;
-}
-
-int svc__snap_flush(struct svc *s, struct bm_err *e)
-{
-	int rc = 0;
-
-	if (s->snap != NULL && (s->dirty_all || s->ndirty > 0)) {
-		if (s->dirty_all)
-			rc = snap_refresh(s, 0, e);
-		for (int i = 0; rc == 0 && !s->dirty_all && i < s->ndirty; i++)
-			rc = snap_refresh(s, s->dirty[i], e);
-		s->snap_gen++;
-	}
-	s->ndirty = 0;
-	s->dirty_all = false;
-	return rc;
-}
-
-/* ---------------------------------------------------------------- facts */
 
 int svc__facts_keep(void *ctx, const struct facts_rec *r)
 {

@@ -246,12 +246,14 @@ int svc_decide_batch_fast(struct svc *s, const struct actor *a, const char *body
 	unsigned seen = 0;
 	char when[21];
 	size_t mark = out->len;
+	uint64_t gen;
 
 	counts[0] = counts[1] = 0;
 	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, &snap, e))
 		return e->code;
 	if (s->policy.audit_denials)
 		return SVC_FAST_DECLINE;
+	gen = svc__snap_gen(s);   /* before deciding: every change up to it is in */
 	buf_reserve(out, len + 64);
 	buf_puts(out, "{\"results\":[");
 	if (!eat(&c, '{') || key(&c, names, 1, &seen) != 0 ||
@@ -264,6 +266,6 @@ int svc_decide_batch_fast(struct svc *s, const struct actor *a, const char *body
 	atomic_fetch_add_explicit(&s->decisions_deny, counts[0], memory_order_relaxed);
 	clock_fmt_iso(now, when);
 	buf_printf(out, "],\"evaluated_at\":\"%s\",\"snapshot\":%llu}", when,
-		   (unsigned long long)s->snap_gen);
+		   (unsigned long long)gen);
 	return 0;
 }

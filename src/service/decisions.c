@@ -125,10 +125,10 @@ static int audit_denial(struct svc *s, const struct actor *a, const struct dreq 
 
 /* Decides one parsed request into *out; counts it; audits a denial when
  * policy asks. */
-static int decide_core(struct svc *s, const struct actor *a, const struct dreq *d,
-		       int64_t now, struct decision *out, struct bm_err *e)
+static int decide_core(struct svc *s, const struct snapshot *snap, const struct actor *a,
+		       const struct dreq *d, int64_t now, struct decision *out, struct bm_err *e)
 {
-	snapshot_decide(s->snap, d->person, strnlen(d->person, SNAP_ID_MAX + 1), &d->obj, now,
+	snapshot_decide(snap, d->person, strnlen(d->person, SNAP_ID_MAX + 1), &d->obj, now,
 			out);
 	atomic_fetch_add_explicit(out->allow ? &s->decisions_allow : &s->decisions_deny, 1,
 				  memory_order_relaxed);
@@ -137,21 +137,23 @@ static int decide_core(struct svc *s, const struct actor *a, const struct dreq *
 	return 0;
 }
 
-static json_t *decide_one(struct svc *s, const struct actor *a, const struct dreq *d,
+static json_t *decide_one(struct svc *s, const struct snapshot *snap, const struct actor *a,
+			  const struct dreq *d,
 			  int64_t now, struct bm_err *e)
 {
 	struct decision out;
 
-	if (decide_core(s, a, d, now, &out, e))
+	if (decide_core(s, snap, a, d, now, &out, e))
 		return NULL;
 	return json_pack("{s:s, s:b, s:o}", "person", d->person, "allow", out.allow, "reasons",
 			 reasons_json(out.reasons));
 }
 
-static json_t *stamp(struct svc *s, json_t *v, int64_t now)
+/* gen was read before deciding: every change up to it is in the answer. */
+static json_t *stamp(json_t *v, uint64_t gen, int64_t now)
 {
 	json_object_set_new(v, "evaluated_at", svc__time_json(now));
-	json_object_set_new(v, "snapshot", json_integer((json_int_t)s->snap_gen));
+	json_object_set_new(v, "snapshot", json_integer((json_int_t)gen));
 	return v;
 }
 
@@ -160,13 +162,15 @@ json_t *svc_decide(struct svc *s, const struct actor *a, const json_t *req, int6
 {
 	struct snapshot *snap;
 	struct dreq d;
+	uint64_t gen;
 	json_t *v;
 
 	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, &snap, e) ||
 	    parse_req(snap, req, &d, e))
 		return NULL;
-	v = decide_one(s, a, &d, now, e);
-	return v ? stamp(s, v, now) : NULL;
+	gen = svc__snap_gen(s);
+	v = decide_one(s, snap, a, &d, now, e);
+	return v ? stamp(v, gen, now) : NULL;
 }
 
 /* The batch's checks, shared by both renderings. */
@@ -195,17 +199,19 @@ json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *req
 {
 	struct snapshot *snap;
 	json_t *out, *v;
+	uint64_t gen;
 	size_t i;
 
 	if (batch_check(s, a, reqs, &snap, e))
 		return NULL;
+	gen = svc__snap_gen(s);
 	out = json_array();
 	json_array_foreach(reqs, i, v) {
 		struct dreq d;
 		json_t *r = NULL;
 
 		if (parse_req(snap, v, &d, e) == 0)
-			r = decide_one(s, a, &d, now, e);
+			r = decide_one(s, snap, a, &d, now, e);
 		if (r == NULL) {
 			batch_fail(i, e);
 			json_decref(out);
@@ -213,7 +219,7 @@ json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *req
 		}
 		json_array_append_new(out, r);
 	}
-	return stamp(s, json_pack("{s:o}", "results", out), now);
+	return stamp(json_pack("{s:o}", "results", out), gen, now);
 }
 
 /* Appends s as a JSON string exactly as jansson's compact dump writes it
@@ -283,19 +289,21 @@ int svc_decide_batch_text(struct svc *s, const struct actor *a, const json_t *re
 {
 	struct snapshot *snap;
 	char when[21];
+	uint64_t gen;
 	json_t *v;
 	size_t i;
 
 	counts[0] = counts[1] = 0;
 	if (batch_check(s, a, reqs, &snap, e))
 		return e->code;
+	gen = svc__snap_gen(s);
 	buf_reserve(out, json_array_size(reqs) * 160 + 64);
 	buf_puts(out, "{\"results\":[");
 	json_array_foreach(reqs, i, v) {
 		struct decision d;
 		struct dreq q;
 
-		if (parse_req(snap, v, &q, e) || decide_core(s, a, &q, now, &d, e))
+		if (parse_req(snap, v, &q, e) || decide_core(s, snap, a, &q, now, &d, e))
 			return batch_fail(i, e);
 		counts[d.allow]++;
 		buf_puts(out, i ? ",{\"person\":" : "{\"person\":");
@@ -306,7 +314,7 @@ int svc_decide_batch_text(struct svc *s, const struct actor *a, const json_t *re
 	}
 	clock_fmt_iso(now, when);
 	buf_printf(out, "],\"evaluated_at\":\"%s\",\"snapshot\":%llu}", when,
-		   (unsigned long long)s->snap_gen);
+		   (unsigned long long)gen);
 	return 0;
 }
 

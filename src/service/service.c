@@ -181,7 +181,7 @@ void svc_close(struct svc *s)
 		return;
 	if (s->st != NULL)
 		s->st->ops->close(s->st);
-	snapshot_free(s->snap);
+	svc__share_drop(s);
 	crypto_keys_free(s->keys);
 	buf_free(&s->scratch);
 	free(s->db_path);
@@ -216,6 +216,7 @@ void svc_request_end(struct svc *s)
 
 int svc__begin(struct svc *s, struct bm_err *e)
 {
+	s->tx_seq_lo = s->tx_seq_hi = 0;
 	return ST(s)->begin(s->st, e);
 }
 
@@ -243,6 +244,7 @@ void svc__rollback(struct svc *s)
 	ST(s)->rollback(s->st);
 	s->ndirty = 0;
 	s->dirty_all = false;
+	s->tx_seq_lo = s->tx_seq_hi = 0;
 }
 
 /* Canonicalises subjects and fields, links the event to the chain head and
@@ -280,7 +282,13 @@ int svc__audit(struct svc *s, const struct actor *a, const char *action, json_t 
 	r.fields = flds.p;
 	memcpy(r.prev, ev.prev, 32);
 	memcpy(r.hash, ev.hash, 32);
-	rc = ST(s)->audit_insert(s->st, &r, e);
+	if ((rc = ST(s)->audit_insert(s->st, &r, e)) == 0) {
+		/* The transaction's seq range, noted by svc__snap_flush so that
+		 * svc_snapshot_sync knows these events as this process's own. */
+		if (s->tx_seq_lo == 0)
+			s->tx_seq_lo = ev.seq;
+		s->tx_seq_hi = ev.seq;
+	}
 out:
 	json_decref(subjects);
 	json_decref(fields);

@@ -311,12 +311,54 @@ int svc_person_reinstate(struct svc *s, const struct actor *a, const char *perso
 int svc_person_activate(struct svc *s, const struct actor *a, const char *person,
 			struct bm_err *e);
 
-/* ---- clearance, due list, compliance (clearance.c) ---- */
-/* Builds the decision snapshot now (the server calls it at start). */
+/* ---- the decision snapshot (snapshare.c) ----
+ * A service context decides from a snapshot of every person's clearance.
+ * Alone (the CLI) it builds its own on first use.  A server shares one
+ * snapshot between all its threads' contexts: the share is made once,
+ * attached to each context, and loaded once; decisions read it without
+ * locks, and each committed write re-reads only the persons it touched
+ * into it under the share's writer mutex. */
+struct svc_snapshare;
+/* A new, empty share (not loaded).  Never fails (aborts on no memory). */
+struct svc_snapshare *svc_snapshare_new(void);
+/* Frees sh and its snapshot.  Every context attached to it must be closed
+ * or no longer used, and no decision running. */
+void svc_snapshare_free(struct svc_snapshare *sh);
+/* Makes s decide from, and flush its writes into, sh (borrowed: it must
+ * outlive s).  Drops s's own snapshot, if any.  Call before s is used by
+ * more than its own thread. */
+void svc_snapshot_attach(struct svc *s, struct svc_snapshare *sh);
+/* For shutdown: a load or full re-read in progress on another thread
+ * stops at the next person with BM_EBUSY, and so do later ones.  Any
+ * thread. */
+void svc_snapshare_cancel(struct svc_snapshare *sh);
+/* True once sh's snapshot is loaded (readiness).  Any thread. */
+bool svc_snapshare_ready(const struct svc_snapshare *sh);
+/* Loads s's snapshot (its share's) from the store unless already loaded.
+ * Other threads needing it meanwhile wait for this load. */
 int svc_snapshot_load(struct svc *s, struct bm_err *e);
-/* Re-reads every entry of a loaded snapshot from the store: another
- * connection committed writes this one's snapshot has not seen. */
+/* Re-reads every entry of s's snapshot from the store, in place (readers
+ * go on meanwhile): another process committed writes it has not seen. */
 int svc_snapshot_refresh(struct svc *s, struct bm_err *e);
+/* What svc_snapshot_sync found. */
+struct svc_sync {
+	bool policy_changed;       /* a newer policy is in force: other contexts
+				    * should reload theirs (svc_reload) */
+	bool recheck;              /* a commit not yet explained: call again soon
+				    * (100 ms) rather than after the usual pause */
+	bool refreshed;            /* the whole snapshot was re-read */
+};
+/* Catches up with writes committed by other processes (a CLI import while
+ * the server runs).  Cheap when no one else committed (PRAGMA
+ * data_version); otherwise it compares the audit trail with the commits
+ * this process flushed, and re-reads the whole snapshot when some commit
+ * is not its own (seen on two calls in a row, so that an in-process commit
+ * still between its commit and its flush is not mistaken for one).  Loads
+ * the snapshot on the first call.  Meant for one maintenance thread, about
+ * once a second, always with the same s. */
+int svc_snapshot_sync(struct svc *s, struct svc_sync *out, struct bm_err *e);
+
+/* ---- clearance, due list, compliance (clearance.c) ---- */
 /* {person, state, category, level, cleared, gates[], valid_until, next_due}. */
 json_t *svc_clearance(struct svc *s, const struct actor *a, const char *person, int64_t now,
 		      struct bm_err *e);

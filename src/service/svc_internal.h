@@ -16,6 +16,8 @@
 #include <jansson.h>
 #include <stdatomic.h>
 
+struct snapshot;
+
 struct svc {
 	struct store *st;
 	struct bm_keys *keys;
@@ -28,15 +30,18 @@ struct svc {
 		int64_t id;
 		char code[BM_CODE_MAX];
 	} ucache[256];
-	/* The decision snapshot (core/snapshot.h), built on first use or by
-	 * svc_snapshot_load; NULL until then.  Writes record the persons they
-	 * touch (svc__touch); svc__commit refreshes exactly those after the
-	 * commit succeeds, svc__rollback forgets them. */
-	struct snapshot *snap;
+	/* The decision snapshot lives in a share (snapshare.c): one attached
+	 * by svc_snapshot_attach and used by every context of the process, or
+	 * this context's own, made on first use (share_own).  Writes record the
+	 * persons they touch (svc__touch); svc__commit refreshes exactly those
+	 * in the share after the commit succeeds, svc__rollback forgets them. */
+	struct svc_snapshare *share;
+	bool share_own;
 	int64_t dirty[64];
 	int ndirty;
 	bool dirty_all;            /* too many touched, or the policy changed */
-	uint64_t snap_gen;         /* bumped by every refresh */
+	int64_t tx_seq_lo, tx_seq_hi; /* audit seqs the open transaction appended */
+	int64_t data_version;      /* the store's data_version svc_snapshot_sync last saw */
 	_Atomic uint64_t decisions_allow, decisions_deny;
 	/* Request bracketing (svc_request_begin/end) and the session cache
 	 * (sessions.c): inside a request the last_seen write of a session is
@@ -160,14 +165,21 @@ int svc__officers_add_tx(struct svc *s, const struct actor *a, struct svc_office
  * message_zh} exactly as jansson renders them (decisions.c). */
 void svc__put_reasons(struct buf *b, uint32_t mask);
 
-/* ---- clearance (clearance.c) ---- */
+/* ---- the decision snapshot (snapshare.c) ---- */
 /* Marks a person whose clearance the open transaction may change. */
 void svc__touch(struct svc *s, int64_t person_id);
 void svc__touch_all(struct svc *s);
-/* After a commit: refreshes the touched persons' snapshot entries. */
+/* After a commit: re-reads the touched persons into the snapshot (under
+ * the share's writer mutex) and notes the transaction's audit seqs. */
 int svc__snap_flush(struct svc *s, struct bm_err *e);
-/* The snapshot, built from the store on first use. */
+/* The snapshot (borrowed; any thread may read it), loaded on first use. */
 int svc__snap(struct svc *s, struct snapshot **out, struct bm_err *e);
+/* The share's generation: changes only after a committed write. */
+uint64_t svc__snap_gen(const struct svc *s);
+/* Frees s's own share, or detaches from a shared one (svc_close). */
+void svc__share_drop(struct svc *s);
+
+/* ---- clearance (clearance.c) ---- */
 /* Turns stored facts into gate facts (core/gate.h). */
 void svc__gate_facts(const struct facts_rec *r, struct gate_facts *g);
 /* The facts of person ext_id (BM_ENOTFOUND naming field "person"). */

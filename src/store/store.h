@@ -366,6 +366,11 @@ struct store_ops {
 	 * transaction. */
 	int (*counter_get)(struct store *s, const char *name, int64_t *out, struct bm_err *e);
 	int (*counter_bump)(struct store *s, const char *name, struct bm_err *e);
+	/* A number that changes when another connection (this process's or
+	 * another's) commits to the database; equal values mean no commit by
+	 * anyone else in between.  Only ever compare two values of the same
+	 * store handle (SQLite: PRAGMA data_version). */
+	int (*data_version)(struct store *s, int64_t *out, struct bm_err *e);
 };
 
 /* The SQLite backend. */

@@ -2425,6 +2425,16 @@ static int sq_counter_bump(struct store *st, const char *name, struct bm_err *e)
 	return rc;
 }
 
+/* PRAGMA data_version: cheap (no disk read when nothing changed), so a
+ * maintenance thread may poll it every second. */
+static int sq_data_version(struct store *st, int64_t *out, struct bm_err *e)
+{
+	int v = 0, rc = pragma_int(SQ(st), "PRAGMA data_version", &v, e);
+
+	*out = v;
+	return rc;
+}
+
 static int sq_person_total(struct store *st, int64_t *n, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
@@ -2503,4 +2513,5 @@ const struct store_ops store_sqlite_ops = {
 	.read_end = sq_read_end,
 	.counter_get = sq_counter_get,
 	.counter_bump = sq_counter_bump,
+	.data_version = sq_data_version,
 };

@@ -56,14 +56,15 @@ export function checkSpec(method, path, status, ctype, body) {
 }
 
 // Starts baomi serve on a fresh database; returns {url, proc, db, stop, ...}.
-export async function startServer({ env = {}, demo = false } = {}) {
+// args: more options for `baomi serve`.
+export async function startServer({ env = {}, demo = false, args = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'baomi-http-'));
   const db = join(dir, 't.db');
   writeFileSync(join(dir, 'pw'), Object.entries(PASSWORDS).map(([k, v]) => `${k}:${v}`).join('\n'));
   const cenv = { ...process.env, BAOMI_DB: db, ...env };
   execFileSync(BAOMI, ['init', '--passwords', join(dir, 'pw')], { env: cenv, stdio: 'ignore' });
   if (demo) execFileSync(BAOMI, ['demo', '--persons', '60'], { env: cenv, stdio: 'ignore' });
-  const proc = spawn(BAOMI, ['serve', '--listen', '127.0.0.1:0'], {
+  const proc = spawn(BAOMI, ['serve', '--listen', '127.0.0.1:0', ...args], {
     env: cenv, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

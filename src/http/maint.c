@@ -1,0 +1,184 @@
+/*
+ * maint.c - the server's maintenance thread: the shared snapshot's load,
+ * catching up with other processes' writes, and due re-reviews.
+ *
+ * The thread sleeps on a condition variable (monotonic clock) between
+ * steps, so maint_stop wakes it at once; a snapshot load or full re-read in
+ * progress is cancelled through the share.  Failures are logged as JSON
+ * lines on stderr and retried on the next step: a busy database or a full
+ * disk must not stop the server from answering decisions.  It must never
+ * serve a request or hold a lock that a request needs, apart from the
+ * share's writer mutex while it re-reads the snapshot.
+ */
+#include "maint.h"
+#include "../lib/clock.h"
+#include "../lib/mem.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define INTERVAL_DEFAULT_S 3600
+#define POLL_DEFAULT_MS 1000
+#define RECHECK_MS 100             /* a commit the last sync could not explain */
+
+struct maint {
+	struct maint_opts o;
+	struct svc *svc;               /* this thread's own context */
+	pthread_t th;
+	bool started;
+	pthread_mutex_t mu;            /* guards stop */
+	pthread_cond_t cv;             /* on CLOCK_MONOTONIC */
+	bool stop;
+};
+
+static int64_t mono_ms(void);
+static void log_event(const char *event, const char *key, json_t *value);
+static bool sync_step(struct maint *m);
+static void due_step(struct maint *m);
+static bool sleep_until(struct maint *m, int64_t deadline_ms);
+static void *run(void *arg);
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One JSON line on stderr: {"event": event, key: value}; takes value. */
+static void log_event(const char *event, const char *key, json_t *value)
+{
+	json_t *v = json_pack("{s:s, s:o?}", "event", event, key, value);
+	char *txt = v ? json_dumps(v, JSON_COMPACT) : NULL;
+
+	if (txt != NULL)
+		fprintf(stderr, "%s\n", txt);
+	free(txt);
+	json_decref(v);
+}
+
+/* Loads the snapshot (first call) or catches up with other processes;
+ * true when it should look again soon. */
+static bool sync_step(struct maint *m)
+{
+	struct bm_err e = BM_ERR_INIT;
+	struct svc_sync out = {0};
+
+	if (svc_snapshot_sync(m->svc, &out, &e) != 0 && e.code != BM_EBUSY)
+		log_event("maintenance_error", "detail", json_string(e.msg));
+	if (out.policy_changed && m->o.policy_changed != NULL)
+		m->o.policy_changed(m->o.ctx);
+	bm_err_clear(&e);
+	return out.recheck;
+}
+
+/* Opens the re-reviews that have fallen due, as the system actor. */
+static void due_step(struct maint *m)
+{
+	struct bm_err e = BM_ERR_INIT;
+	json_t *v = svc_reviews_open_due(m->svc, NULL, clock_now(), &e);
+
+	if (v == NULL)
+		log_event("maintenance_error", "detail", json_string(e.msg));
+	else if (json_array_size(v) > 0)
+		log_event("reviews_opened", "count", json_integer((json_int_t)json_array_size(v)));
+	json_decref(v);
+	bm_err_clear(&e);
+}
+
+/* Sleeps until deadline_ms (monotonic) or maint_stop; true when stopping. */
+static bool sleep_until(struct maint *m, int64_t deadline_ms)
+{
+	struct timespec ts = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000};
+	bool stop;
+
+	pthread_mutex_lock(&m->mu);
+	while (!m->stop && mono_ms() < deadline_ms)
+		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+	stop = m->stop;
+	pthread_mutex_unlock(&m->mu);
+	return stop;
+}
+
+/* Sync every poll; due reviews once the snapshot is loaded, then every
+ * interval. */
+static void *run(void *arg)
+{
+	struct maint *m = arg;
+	int64_t next_due = 0, wake;
+	bool soon;
+
+	do {
+		soon = sync_step(m);
+		if (next_due == 0 && svc_snapshare_ready(m->o.share))
+			next_due = mono_ms();
+		if (next_due != 0 && mono_ms() >= next_due) {
+			due_step(m);
+			next_due = mono_ms() + m->o.interval_s * 1000;
+		}
+		wake = mono_ms() + (soon ? RECHECK_MS : m->o.poll_ms);
+		if (next_due != 0 && next_due < wake)
+			wake = next_due;
+	} while (!sleep_until(m, wake));
+	return NULL;
+}
+
+int maint_start(const struct maint_opts *o, struct maint **out, struct bm_err *e)
+{
+	struct maint *m = xcalloc(1, sizeof *m);
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	int rc;
+
+	m->o = *o;
+	if (m->o.interval_s <= 0)
+		m->o.interval_s = INTERVAL_DEFAULT_S;
+	if (m->o.poll_ms <= 0)
+		m->o.poll_ms = POLL_DEFAULT_MS;
+	if ((rc = svc_open(&o->paths, &m->svc, e))) {
+		free(m);
+		return rc;
+	}
+	svc_snapshot_attach(m->svc, o->share);
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&m->th, NULL, run, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	m->started = rc == 0;
+	if (rc != 0) {
+		maint_stop(m);   /* not started: only frees */
+		return bm_errf(e, BM_EINTERNAL, NULL, "cannot start the maintenance thread");
+	}
+	*out = m;
+	return 0;
+}
+
+void maint_stop(struct maint *m)
+{
+	if (m == NULL)
+		return;
+	if (m->started) {
+		pthread_mutex_lock(&m->mu);
+		m->stop = true;
+		pthread_cond_signal(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+		svc_snapshare_cancel(m->o.share);
+		pthread_join(m->th, NULL);
+	}
+	svc_close(m->svc);
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+	free(m);
+}
