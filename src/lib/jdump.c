@@ -21,8 +21,7 @@ static json_t *unconst(const json_t *v)
 	return u.m;
 }
 
-/* Appends n bytes of s as a JSON string, quotes included. */
-static void put_str(struct buf *out, const char *s, size_t n)
+void jdump_str(struct buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t run = 0;
@@ -87,7 +86,7 @@ static void put_object(struct buf *out, const json_t *v)
 		if (!first)
 			buf_putc(out, ',');
 		first = false;
-		put_str(out, k, klen);
+		jdump_str(out, k, klen);
 		buf_putc(out, ':');
 		jdump(m, out);
 	}
@@ -113,7 +112,7 @@ void jdump(const json_t *v, struct buf *out)
 		buf_putc(out, ']');
 		break;
 	case JSON_STRING:
-		put_str(out, json_string_value(v), json_string_length(v));
+		jdump_str(out, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
 		put_int(out, json_integer_value(v));

@@ -18,5 +18,8 @@
 
 /* Appends the compact text of v to out. */
 void jdump(const json_t *v, struct buf *out);
+/* Appends n bytes of s as a JSON string exactly as jdump writes one,
+ * quotes included (for callers that render text without a tree). */
+void jdump_str(struct buf *out, const char *s, size_t n);
 
 #endif

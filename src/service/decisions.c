@@ -13,6 +13,7 @@
 #include "../core/role.h"
 #include "../core/snapshot.h"
 #include "../lib/clock.h"
+#include "../lib/jdump.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -222,32 +223,6 @@ json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *req
 	return stamp(json_pack("{s:o}", "results", out), gen, now);
 }
 
-/* Appends s as a JSON string exactly as jansson's compact dump writes it
- * (UTF-8 kept, control characters escaped), so both renderings agree. */
-static void put_jstr(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const char *run = s;
-
-	buf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char esc[7] = {'\\', 0};
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_append(b, run, (size_t)(s - run));
-		run = s + 1;
-		esc[1] = c == '"' ? '"' : c == '\\' ? '\\' : c == '\b' ? 'b' : c == '\f' ? 'f'
-		       : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 'u';
-		if (esc[1] == 'u')
-			memcpy(esc + 2, (char[]){'0', '0', hex[c >> 4], hex[c & 15]}, 4);
-		buf_append(b, esc, esc[1] == 'u' ? 6 : 2);
-	}
-	buf_append(b, run, (size_t)(s - run));
-	buf_putc(b, '"');
-}
-
 /* Each reason's object, rendered once: the texts are static. */
 static struct buf reason_frag[REASON__COUNT];
 static pthread_once_t reason_once = PTHREAD_ONCE_INIT;
@@ -260,11 +235,11 @@ static void reason_frags(void)
 		if (snapshot_reasons(1u << k, &t, 1) != 1)
 			continue;
 		buf_puts(&reason_frag[k], "{\"code\":");
-		put_jstr(&reason_frag[k], t.code);
+		jdump_str(&reason_frag[k], t.code, strlen(t.code));
 		buf_puts(&reason_frag[k], ",\"message\":");
-		put_jstr(&reason_frag[k], t.msg_en);
+		jdump_str(&reason_frag[k], t.msg_en, strlen(t.msg_en));
 		buf_puts(&reason_frag[k], ",\"message_zh\":");
-		put_jstr(&reason_frag[k], t.msg_zh);
+		jdump_str(&reason_frag[k], t.msg_zh, strlen(t.msg_zh));
 		buf_putc(&reason_frag[k], '}');
 	}
 }
@@ -307,7 +282,7 @@ int svc_decide_batch_text(struct svc *s, const struct actor *a, const json_t *re
 			return batch_fail(i, e);
 		counts[d.allow]++;
 		buf_puts(out, i ? ",{\"person\":" : "{\"person\":");
-		put_jstr(out, q.person);
+		jdump_str(out, q.person, strlen(q.person));
 		buf_puts(out, d.allow ? ",\"allow\":true,\"reasons\":" : ",\"allow\":false,\"reasons\":");
 		svc__put_reasons(out, d.reasons);
 		buf_putc(out, '}');
