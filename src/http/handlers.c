@@ -425,16 +425,24 @@ static int etag(struct http_resp *w, int64_t version)
 	return http_resp_header(w, "ETag", t);
 }
 
-/* Sends a person's view with its ETag. */
+/* Sends a person's view with its ETag, rendered as text (no JSON tree). */
 static int person_reply(struct svc *s, struct http_req *r, struct http_resp *w, int status,
 			const char *id, bool reveal, struct bm_err *e)
 {
-	json_t *v = svc_person_show(s, &r->actor, id, reveal, e);
+	struct buf out = BUF_INIT;
+	int64_t version = 0;
+	int rc;
 
-	if (v == NULL)
-		return e->code;
-	etag(w, json_integer_value(json_object_get(v, "version")));
-	http_resp_json(w, status, v);
+	buf_reserve(&out, 768);
+	if ((rc = svc_person_show_text(s, &r->actor, id, reveal, &out, &version, e)) != 0) {
+		buf_free(&out);
+		return rc;
+	}
+	etag(w, version);
+	w->status = status;
+	w->ctype = "application/json";
+	w->raw_len = out.len;
+	w->raw = buf_steal(&out);
 	return 0;
 }
 

@@ -50,7 +50,7 @@ void jdump_str(struct buf *out, const char *s, size_t n)
 }
 
 /* Decimal text of a 64-bit integer, INT64_MIN included. */
-static void put_int(struct buf *out, json_int_t v)
+void jdump_int(struct buf *out, int64_t v)
 {
 	char tmp[24], *p = tmp + sizeof tmp;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -115,7 +115,7 @@ void jdump(const json_t *v, struct buf *out)
 		jdump_str(out, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		put_int(out, json_integer_value(v));
+		jdump_int(out, json_integer_value(v));
 		break;
 	case JSON_REAL:
 		put_real(out, v);

@@ -15,11 +15,14 @@
 #include "buf.h"
 
 #include <jansson.h>
+#include <stdint.h>
 
 /* Appends the compact text of v to out. */
 void jdump(const json_t *v, struct buf *out);
 /* Appends n bytes of s as a JSON string exactly as jdump writes one,
  * quotes included (for callers that render text without a tree). */
 void jdump_str(struct buf *out, const char *s, size_t n);
+/* Appends v in decimal, as jdump writes an integer (INT64_MIN included). */
+void jdump_int(struct buf *out, int64_t v);
 
 #endif

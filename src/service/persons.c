@@ -218,6 +218,21 @@ json_t *svc_person_show(struct svc *s, const struct actor *a, const char *ext_id
 	return person_view(s, &p, reveal ? SENSITIVE_CLEAR : SENSITIVE_MASKED, e);
 }
 
+/* svc_person_show's answer as the text jdump would give it, without the
+ * tree (see view.c), and the version for an ETag. */
+int svc_person_show_text(struct svc *s, const struct actor *a, const char *ext_id,
+			 bool reveal, struct buf *out, int64_t *version, struct bm_err *e)
+{
+	struct person_rec p;
+	int rc;
+
+	if ((rc = svc__allow(a, PERM_PERSON_READ, e)) || (rc = person_load(s, a, ext_id, &p, e)) ||
+	    (reveal && (rc = audit_reveal(s, a, ext_id, e))))
+		return rc;
+	*version = p.version;
+	return svc__person_view_text(s, &p, reveal ? SENSITIVE_CLEAR : SENSITIVE_MASKED, out, e);
+}
+
 /* No linked person, or one not yet created, is person: null, not an error:
  * the account itself is still there to show. */
 json_t *svc_me(struct svc *s, const struct actor *a, struct bm_err *e)

@@ -101,6 +101,11 @@ int svc_person_add(struct svc *s, const struct actor *a, const struct person_inp
 /* reveal: include sensitive fields in clear (audited as person.reveal). */
 json_t *svc_person_show(struct svc *s, const struct actor *a, const char *ext_id, bool reveal,
 			struct bm_err *e);
+/* The same view as svc_person_show, appended to out as the JSON text jdump
+ * would write for it (no tree is built), and the person's version (for an
+ * ETag).  On error out holds a partial document: discard it. */
+int svc_person_show_text(struct svc *s, const struct actor *a, const char *ext_id,
+			 bool reveal, struct buf *out, int64_t *version, struct bm_err *e);
 struct person_query {
 	const char *unit;          /* subtree root code, NULL = all */
 	const char *category;      /* NULL = any */

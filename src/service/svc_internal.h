@@ -115,6 +115,10 @@ json_t *svc__post_json(struct svc *s, const struct post_rec *p);
 json_t *svc__person_json(struct svc *s, const struct person_rec *p, int sensitive);
 json_t *svc__appt_json(struct svc *s, const struct appt_rec *r);
 json_t *svc__compartments_json(const char *list);
+/* The full view of a person (masked or clear, with appointments) as JSON
+ * text appended to b: the bytes jdump writes for persons.c's person_view. */
+int svc__person_view_text(struct svc *s, const struct person_rec *p, int sensitive,
+			  struct buf *b, struct bm_err *e);
 /* Unit code for an id ("" when unknown); uses a small cache. */
 const char *svc__unit_code(struct svc *s, int64_t id, char out[BM_CODE_MAX]);
 

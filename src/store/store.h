@@ -228,6 +228,10 @@ typedef int (*store_unit_cb)(void *ctx, const struct unit_rec *r);
 typedef int (*store_post_cb)(void *ctx, const struct post_rec *r);
 typedef int (*store_person_cb)(void *ctx, const struct person_rec *r);
 typedef int (*store_appt_cb)(void *ctx, const struct appt_rec *r);
+/* An appointment with its post's code and level ("" and 0 when the post is
+ * missing). */
+typedef int (*store_appt_post_cb)(void *ctx, const struct appt_rec *r, const char *post_code,
+				  int post_level);
 typedef int (*store_policy_cb)(void *ctx, const struct policy_rec *r);
 typedef int (*store_audit_cb)(void *ctx, const struct audit_rec *r);
 typedef int (*store_account_cb)(void *ctx, const struct account_rec *r);
@@ -290,6 +294,9 @@ struct store_ops {
 	int (*appt_update)(struct store *s, struct appt_rec *r, struct bm_err *e);
 	int (*appt_list)(struct store *s, int64_t person_id, store_appt_cb cb, void *ctx,
 			 struct bm_err *e);
+	/* A person's appointments joined with their posts, in one statement. */
+	int (*appt_posts)(struct store *s, int64_t person_id, store_appt_post_cb cb, void *ctx,
+			  struct bm_err *e);
 
 	int (*policy_insert)(struct store *s, struct policy_rec *r, struct bm_err *e);
 	/* The newest policy (BM_ENOTFOUND when none), or version v when v > 0. */

@@ -79,6 +79,7 @@ enum stmt_id {
 	ST_PERSON_INS, ST_PERSON_BY_ID, ST_PERSON_BY_EXT, ST_PERSON_UPD,
 	ST_PERSON_VERSION, ST_PERSON_BY_NID, ST_PERSON_BY_PP, ST_PERSON_COUNTS,
 	ST_APPT_INS, ST_APPT_UPD, ST_APPT_VERSION, ST_APPT_LIST, ST_APPT_LIST_PERSON,
+	ST_APPT_POSTS_PERSON,
 	ST_POLICY_INS, ST_POLICY_NEXT, ST_POLICY_NEWEST, ST_POLICY_GET, ST_POLICY_LIST,
 	ST_AUDIT_HEAD, ST_AUDIT_INS, ST_AUDIT_SUBJ_INS, ST_AUDIT_SCAN,
 	ST_ACCOUNT_INS, ST_ACCOUNT_BY_ID, ST_ACCOUNT_BY_NAME, ST_ACCOUNT_UPD,
@@ -143,6 +144,11 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_APPT_LIST] = "SELECT " APPT_COLS " FROM appointments ORDER BY id",
 	[ST_APPT_LIST_PERSON] = "SELECT " APPT_COLS " FROM appointments WHERE person_id = $1 "
 		"ORDER BY id",
+	/* APPT_COLS qualified, then the post's code and level (NULL when the
+	 * post is gone): one statement for a person's view, not 1 + N. */
+	[ST_APPT_POSTS_PERSON] = "SELECT a.id, a.person_id, a.post_id, a.start_at, a.end_at, "
+		"a.version, a.created, p.code, p.level FROM appointments a "
+		"LEFT JOIN posts p ON p.id = a.post_id WHERE a.person_id = $1 ORDER BY a.id",
 	[ST_POLICY_INS] = "INSERT INTO policies(" POLICY_COLS ") VALUES ($1, $2, $3, $4, $5)",
 	[ST_POLICY_NEXT] = "SELECT coalesce(max(version), 0) + 1 FROM policies",
 	[ST_POLICY_NEWEST] = "SELECT " POLICY_COLS " FROM policies ORDER BY version DESC LIMIT 1",
@@ -1515,6 +1521,28 @@ static int sq_appt_list(struct store *st, int64_t person_id, store_appt_cb cb, v
 	return rc;
 }
 
+/* A person's appointments with their posts' code and level, in id order. */
+static int sq_appt_posts(struct store *st, int64_t person_id, store_appt_post_cb cb,
+			 void *ctx, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	struct appt_rec r;
+	char code[BM_CODE_MAX];
+	sqlite3_stmt *q;
+	int rc, cbrc = 0;
+
+	if ((rc = walk_start(s, ST_APPT_POSTS_PERSON, person_id, &q, e)) != 0)
+		return rc;
+	while (cbrc == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		fill_appt(q, &r);
+		col_str(q, 7, code, sizeof code);
+		cbrc = cb(ctx, &r, code, sqlite3_column_int(q, 8));
+	}
+	rc = cbrc ? cbrc : rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+	stmt_put(s, ST_APPT_POSTS_PERSON, q);
+	return rc;
+}
+
 /* -------------------------------------------------------------- policies */
 
 /* Next free version number, for a policy_insert with version <= 0. */
@@ -2478,6 +2506,7 @@ const struct store_ops store_sqlite_ops = {
 	.appt_insert = sq_appt_insert,
 	.appt_update = sq_appt_update,
 	.appt_list = sq_appt_list,
+	.appt_posts = sq_appt_posts,
 	.policy_insert = sq_policy_insert,
 	.policy_get = sq_policy_get,
 	.policy_list = sq_policy_list,

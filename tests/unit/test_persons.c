@@ -1,0 +1,194 @@
+/*
+ * test_persons.c - the person view through the service layer: the text the
+ * HTTP API sends (svc_person_show_text, rendered without a JSON tree) must
+ * be byte for byte what jdump writes for svc_person_show's tree, masked and
+ * revealed, for odd names, no appointments, many appointments, ended ones,
+ * and must fail the same way (unknown id, no permission).  A real database
+ * in a temporary directory.
+ */
+#include "service/service.h"
+#include "core/role.h"
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/jdump.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "svc_fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T0 1767225600  /* 2026-01-01 */
+#define DAY 86400
+
+static int setup(void **state)
+{
+	const struct post_input posts[] = {
+		{"P1", "HQ", "confidential", "", "c"},
+		{"P2", "HQ", "secret", "ALPHA", "机要 \"秘书\""},
+		{"P3", "HQ", "top_secret", "ALPHA,BRAVO", "ts"},
+	};
+
+	*state = fx_open(T0, posts, sizeof posts / sizeof posts[0]);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	return fx_close(state);
+}
+
+static void add_person(struct fx *f, const char *id, const char *name, const char *nid,
+		       const char *pp)
+{
+	const struct person_input in = {id, name, "HQ", nid, pp};
+	struct person_rec r;
+
+	assert_int_equal(svc_person_add(f->s, &local, &in, &r, &f->e), 0);
+}
+
+static void appoint(struct fx *f, const char *id, const char *post, const char *start,
+		    const char *end)
+{
+	const struct appt_input in = {id, post, start, end};
+	struct appt_rec r;
+
+	if (svc_appt_add(f->s, &local, &in, &r, &f->e) != 0)
+		fail_msg("appointment %s %s: %s", id, post, f->e.msg);
+}
+
+/* Opens a review of id at level, finds all six items clear and approves
+ * it (twice when the level needs two approvers). */
+static void vet(struct fx *f, const char *id, const char *level)
+{
+	static const struct actor rev1 = {.name = "rev1", .roles = ROLE_REVIEWER};
+	static const struct actor rev2 = {.name = "rev2", .roles = ROLE_REVIEWER};
+	json_t *v = svc_review_open(f->s, &local, id, level, &f->e);
+	int64_t rid;
+
+	assert_non_null(v);
+	rid = json_integer_value(json_object_get(v, "id"));
+	json_decref(v);
+	for (int i = 1; i <= 6; i++) {
+		v = svc_review_finding(f->s, &local, rid, i, "clear", NULL, &f->e);
+		assert_non_null(v);
+		json_decref(v);
+	}
+	v = svc_review_decide(f->s, &rev1, rid, true, "fine", &f->e);
+	assert_non_null(v);
+	if (strcmp(json_string_value(json_object_get(v, "state")), "approved") != 0) {
+		json_decref(v);
+		v = svc_review_decide(f->s, &rev2, rid, true, "fine", &f->e);
+		assert_non_null(v);
+	}
+	json_decref(v);
+}
+
+/* Both renderings of one person as actor a; returns the text's code. */
+static int compare(struct fx *f, const struct actor *a, const char *id, bool reveal)
+{
+	struct bm_err e1 = BM_ERR_INIT, e2 = BM_ERR_INIT;
+	json_t *v = svc_person_show(f->s, a, id, reveal, &e1);
+	struct buf want = BUF_INIT, got = BUF_INIT;
+	int64_t version = -1;
+	int rc = svc_person_show_text(f->s, a, id, reveal, &got, &version, &e2);
+
+	if (v == NULL) {
+		assert_int_not_equal(rc, 0);
+		assert_int_equal(rc, e1.code);
+		assert_string_equal(e1.msg, e2.msg);
+		assert_string_equal(e1.field, e2.field);
+	} else {
+		assert_int_equal(rc, 0);
+		jdump(v, &want);
+		assert_string_equal(buf_cstr(&got), buf_cstr(&want));
+		assert_int_equal(version, json_integer_value(json_object_get(v, "version")));
+		json_decref(v);
+	}
+	buf_free(&want);
+	buf_free(&got);
+	bm_err_clear(&e1);
+	bm_err_clear(&e2);
+	return rc;
+}
+
+/* Unicode, quotes and backslashes in the name; no appointment at all;
+ * neither national id nor passport. */
+static void test_odd_name_no_appointments(void **state)
+{
+	struct fx *f = *state;
+
+	add_person(f, "U1", "José \"Pepe\" Müller \\ 王小明 😀", NULL, NULL);
+	assert_int_equal(compare(f, &local, "U1", false), 0);
+	assert_int_equal(compare(f, &local, "U1", true), 0);
+}
+
+/* Sealed fields masked and revealed; many appointments, ended and open,
+ * on posts with and without compartments. */
+static void test_many_appointments(void **state)
+{
+	struct fx *f = *state;
+	const char *posts[] = {"P1", "P2", "P3"};
+	char start[16], end[16];
+	struct buf text = BUF_INIT;
+	int64_t version;
+
+	add_person(f, "M1", "Anna", "110101199003071234", "E12345678");
+	vet(f, "M1", "top_secret");
+	for (int i = 0; i < 60; i++) {
+		clock_fmt_date(T0 - (int64_t)(120 - i * 2) * DAY, start);
+		clock_fmt_date(T0 - (int64_t)(119 - i * 2) * DAY, end);
+		appoint(f, "M1", posts[i % 3], start, i < 57 ? end : NULL);
+	}
+	assert_int_equal(compare(f, &local, "M1", false), 0);
+	assert_int_equal(compare(f, &local, "M1", true), 0);
+	/* what a user sees: the masked id, the last appointment still open */
+	assert_int_equal(svc_person_show_text(f->s, &local, "M1", false, &text, &version, &f->e),
+			 0);
+	assert_non_null(strstr(buf_cstr(&text), "\"national_id\":\"**************1234\""));
+	assert_null(strstr(buf_cstr(&text), "110101199003071234"));
+	assert_non_null(strstr(buf_cstr(&text), "\"end\":null,\"open\":true}]}"));
+	buf_free(&text);
+}
+
+/* A very short national id keeps nothing hidden beyond its length rule;
+ * a long passport is cut exactly as the tree does. */
+static void test_short_and_long_documents(void **state)
+{
+	struct fx *f = *state;
+
+	add_person(f, "S1", "Short", "1234", "AB1234567890123456789012345678901234");
+	assert_int_equal(compare(f, &local, "S1", false), 0);
+	assert_int_equal(compare(f, &local, "S1", true), 0);
+}
+
+/* The same refusals: an unknown or malformed id, an actor without the
+ * permission, an empty id. */
+static void test_same_errors(void **state)
+{
+	struct fx *f = *state;
+	const struct actor nobody = {.name = "nobody", .roles = 0};
+
+	add_person(f, "E1", "Ed", NULL, NULL);
+	assert_int_equal(compare(f, &local, "NOPE", false), BM_ENOTFOUND);
+	assert_int_equal(compare(f, &local, "bad id!", false), BM_ENOTFOUND);
+	assert_int_equal(compare(f, &local, "", false), BM_ENOTFOUND);
+	assert_int_not_equal(compare(f, &nobody, "E1", false), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_odd_name_no_appointments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_appointments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_and_long_documents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_errors, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
