@@ -165,42 +165,68 @@ json_t *http_req_json(const struct http_req *r, const struct problem_field *spec
 /* ---- access log ---- */
 
 /* Appends s as a JSON string; every byte outside printable ASCII is
- * escaped, so a hostile path cannot break the log line. */
+ * escaped, so a hostile path cannot break the log line.  Runs of plain
+ * bytes are copied at once: the access log is written for every request. */
 static void log_str(struct buf *b, const char *s, size_t max)
 {
-	buf_putc(b, '"');
-	for (size_t i = 0; s[i] && i < max; i++) {
-		unsigned char ch = (unsigned char)s[i];
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, run = 0;
 
-		if (ch == '"' || ch == '\\')
-			buf_printf(b, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7F)
-			buf_printf(b, "\\u%04x", ch);
-		else
-			buf_putc(b, (char)ch);
+	buf_putc(b, '"');
+	for (; s[i] && i < max; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+
+		if (ch >= 0x20 && ch < 0x7F && ch != '"' && ch != '\\')
+			continue;
+		buf_append(b, s + run, i - run);
+		run = i + 1;
+		if (ch == '"' || ch == '\\') {
+			esc[1] = (char)ch;
+			buf_append(b, esc, 2);
+		} else {
+			buf_append(b, esc, 6);
+		}
 	}
+	buf_append(b, s + run, i - run);
 	buf_putc(b, '"');
 }
 
+/* "2026-01-02T03:04:05.678Z" for now, the date part formatted once a
+ * second per thread (strftime is the costly part). */
+static void log_time(struct buf *b)
+{
+	static _Thread_local char when[32];
+	static _Thread_local time_t when_sec = -1;
+	struct timespec ts;
+	struct tm tm;
+	long ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != when_sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+		when_sec = ts.tv_sec;
+	}
+	ms = ts.tv_nsec / 1000000;
+	buf_puts(b, when);
+	buf_append(b, (char[5]){'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
+				(char)('0' + ms % 10), 'Z'}, 5);
+}
+
+/* One JSON line per request, no printf: it runs for every request. */
 static void access_log(struct http_server *s, const struct ctx *c, int64_t dur_us,
 		       bool completed)
 {
 	const struct http_route *rt = c->routed ? c->req.match.route : NULL;
 	struct buf b = BUF_INIT;
-	static _Thread_local char when[32];
-	static _Thread_local time_t when_sec = -1;
-	struct timespec ts;
-	struct tm tm;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (ts.tv_sec != when_sec) { /* formatting the date is the costly part */
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-		when_sec = ts.tv_sec;
-	}
-	buf_reserve(&b, 256);
-	buf_printf(&b, "{\"time\":\"%s.%03ldZ\",\"id\":\"%s\",\"method\":", when,
-		   ts.tv_nsec / 1000000, c->req.id);
+	buf_reserve(&b, 400);
+	buf_puts(&b, "{\"time\":\"");
+	log_time(&b);
+	buf_puts(&b, "\",\"id\":\"");
+	buf_puts(&b, c->req.id);
+	buf_puts(&b, "\",\"method\":");
 	log_str(&b, c->req.method ? c->req.method : "", 16);
 	buf_puts(&b, ",\"path\":");
 	log_str(&b, c->path, 256);
@@ -208,8 +234,15 @@ static void access_log(struct http_server *s, const struct ctx *c, int64_t dur_u
 		buf_puts(&b, ",\"route\":");
 		log_str(&b, rt->pattern, 128);
 	}
-	buf_printf(&b, ",\"status\":%d,\"bytes\":%zu,\"duration_us\":%lld,\"client\":\"%s\"",
-		   c->status, c->bytes, (long long)dur_us, c->req.client);
+	buf_puts(&b, ",\"status\":");
+	jdump_int(&b, c->status);
+	buf_puts(&b, ",\"bytes\":");
+	jdump_int(&b, (int64_t)c->bytes);
+	buf_puts(&b, ",\"duration_us\":");
+	jdump_int(&b, dur_us);
+	buf_puts(&b, ",\"client\":\"");
+	buf_puts(&b, c->req.client);
+	buf_putc(&b, '"');
 	if (c->req.authenticated) {
 		buf_puts(&b, ",\"actor\":");
 		log_str(&b, c->req.actor.name, 64);
@@ -240,6 +273,18 @@ static void log_internal(struct http_server *s, const struct ctx *c, const struc
 
 /* ---- MHD callbacks ---- */
 
+/* "%08x%010llx" of the server's random prefix and the low 40 bits of seq,
+ * without snprintf (every request gets one). */
+static void request_id(char out[20], uint32_t prefix, uint64_t seq)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 7; i >= 0; i--, prefix >>= 4)
+		out[i] = hex[prefix & 15];
+	for (int i = 17; i >= 8; i--, seq >>= 4)
+		out[i] = hex[seq & 15];
+	out[18] = '\0';
+}
+
 /* Called with the raw request line: the request context is born here so
  * the path is seen before libmicrohttpd unescapes it. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -256,8 +301,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	c->req.conn_ = conn;
 	c->req.start_us = mono_us();
 	c->route_index = SIZE_MAX;
-	snprintf(c->req.id, sizeof c->req.id, "%08x%010llx", s->id_prefix,
-		 (unsigned long long)(seq & 0xFFFFFFFFFFull));
+	request_id(c->req.id, s->id_prefix, seq);
 	return c;
 }
 
