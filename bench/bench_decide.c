@@ -17,9 +17,14 @@
  *                    clock_gettime, minus the timer's own median cost;
  *   batch64_p99_ns   99th percentile of the mean of 64-call batches;
  *   bytes_per_person snapshot_bytes / count;  load_s  time to put N entries.
- * then one line comparing the two data sets and the issue's targets
- * (>= 5 M/s and p99 <= 2 us at 1M persons, within 10 % of the 1k rate):
- *   {"bench":"decide_targets","per_s_1m":..,"per_s_1k":..,"ratio":..,...}
+ * and one line for the batch API (snapshot_decide_many, BATCH queries per
+ * call, measured in the same alternating rounds):
+ *   {"bench":"decide_many",..,"decisions_per_s":..,"call_p50_ns":..,"call_p99_ns":..}
+ *   where a call's time is the latest any of its decisions is answered;
+ * then, per API, one line comparing the two data sets with the issue's
+ * targets (>= 5 M/s and p99 <= 2 us at 1M persons, within 10 % of the 1k
+ * rate):
+ *   {"bench":"decide_targets","api":"single"|"batch","per_s_large":..,"ratio":..,...}
  * With --out DIR it also writes the persons and queries as text for the
  * reference engines (bench/ref/decide_ref.mjs).  Must never be linked into
  * baomi itself.
@@ -39,6 +44,7 @@
 #define RUN_NS 1000000000LL             /* one throughput round */
 #define ROUNDS 3
 #define MAX_SETS 2
+#define BATCH 32                         /* queries per snapshot_decide_many call */
 #define SAMPLE 20000                     /* queries whose allow ratio all engines print */
 
 struct person {
@@ -181,31 +187,28 @@ static void latency(const struct snapshot *s, const struct query *q, const struc
 	qsort(batch, NQUERY / 64, sizeof *batch, cmp64);
 }
 
-/* The batch API: calls of 64 queries for RUN_NS; returns decisions per
- * second and fills per[] with each call's time per decision (sorted). */
-static double throughput_many(const struct snapshot *s, const struct query *q,
-			      const struct object *obj, int64_t *per, size_t *nper)
+/* The batch API: calls of BATCH queries for RUN_NS; returns decisions per
+ * second and fills per[] with the time of each call (sorted): every
+ * decision of a call is answered within it. */
+static double throughput_many(const struct snapshot *s, const struct snap_query *sq,
+			      int64_t *per, size_t *nper)
 {
-	struct snap_query *sq = xcalloc(NQUERY, sizeof *sq);
-	struct decision d[64];
-	for (uint32_t i = 0; i < NQUERY; i++)
-		sq[i] = (struct snap_query){q[i].id, q[i].len, &obj[q[i].obj].o};
+	struct decision d[BATCH];
 	long n = 0;
 	size_t np = 0;
 	int64_t t0 = ns(), t1;
 	do {
-		for (uint32_t i = 0; i < NQUERY; i += 64) {
+		for (uint32_t i = 0; i < NQUERY; i += BATCH) {
 			int64_t a = ns();
-			snapshot_decide_many(s, &sq[i], 64, NOW, d);
-			if (np < NQUERY / 64)
-				per[np++] = (ns() - a) / 64;
+			snapshot_decide_many(s, &sq[i], BATCH, NOW, d);
+			if (np < NQUERY / BATCH)
+				per[np++] = ns() - a;
 		}
 		n += NQUERY;
 		t1 = ns();
 	} while (t1 - t0 < RUN_NS);
 	qsort(per, np, sizeof *per, cmp64);
 	*nper = np;
-	free(sq);
 	return (double)n * 1e9 / (double)(t1 - t0);
 }
 
@@ -238,8 +241,11 @@ struct dataset {
 	struct object *obj;
 	struct query *q;
 	struct snapshot *s;
+	struct snap_query *sq;           /* the queries for the batch API */
 	double load_s, best, rounds[ROUNDS];
+	double best_many, rounds_many[ROUNDS];
 	int64_t p99_ns;                  /* single call, timed alone */
+	int64_t call_p50_ns, call_p99_ns; /* batch call of BATCH, best round's */
 	long allows, total;
 };
 
@@ -274,6 +280,9 @@ static void build(struct dataset *ds, size_t n)
 			memcpy(q->id, ds->p[rnd() % n].id, sizeof q->id);
 		q->len = (uint32_t)strlen(q->id);
 	}
+	ds->sq = xcalloc(NQUERY, sizeof *ds->sq);
+	for (uint32_t i = 0; i < NQUERY; i++)
+		ds->sq[i] = (struct snap_query){ds->q[i].id, ds->q[i].len, &ds->obj[ds->q[i].obj].o};
 }
 
 /* Measures latency and the batch API and prints the data set's lines. */
@@ -294,11 +303,11 @@ static void report(struct dataset *ds)
 	       (long long)batch[NQUERY / 64 / 100 * 99], (long long)timer,
 	       (double)snapshot_bytes(ds->s) / (double)snapshot_count(ds->s), ds->load_s,
 	       (double)ds->allows / (double)ds->total, sample_ratio(ds->s, ds->q, ds->obj));
-	size_t np;
-	double many = throughput_many(ds->s, ds->q, ds->obj, batch, &np);
-	printf("{\"bench\":\"decide_many\",\"persons\":%zu,\"batch\":64,"
-	       "\"decisions_per_s\":%.0f,\"p50_ns\":%lld,\"p99_ns\":%lld}\n",
-	       ds->n, many, (long long)batch[np / 2], (long long)batch[np / 100 * 99]);
+	printf("{\"bench\":\"decide_many\",\"persons\":%zu,\"batch\":%d,"
+	       "\"decisions_per_s\":%.0f,\"decisions_per_s_rounds\":[%.0f,%.0f,%.0f],"
+	       "\"call_p50_ns\":%lld,\"call_p99_ns\":%lld}\n",
+	       ds->n, BATCH, ds->best_many, ds->rounds_many[0], ds->rounds_many[1],
+	       ds->rounds_many[2], (long long)ds->call_p50_ns, (long long)ds->call_p99_ns);
 	fflush(stdout);
 	free(lat), free(batch);
 }
@@ -306,20 +315,47 @@ static void report(struct dataset *ds)
 static void dataset_free(struct dataset *ds)
 {
 	snapshot_free(ds->s);
-	free(ds->q), free(ds->obj), free(ds->p);
+	free(ds->q), free(ds->obj), free(ds->p), free(ds->sq);
 }
 
-/* The targets, from the first (large) and second (small) set. */
+/* Prints the targets line of one API: >= 5 M/s and p99 <= 2 us at the
+ * large set, and the large set's rate within 10 % of the small set's. */
+static void target_line(const char *api, size_t nbig, size_t nsmall, double big, double small,
+			int64_t p99)
+{
+	double ratio = big / small;
+	printf("{\"bench\":\"decide_targets\",\"api\":\"%s\",\"persons\":[%zu,%zu],"
+	       "\"per_s_large\":%.0f,\"per_s_small\":%.0f,\"ratio\":%.3f,\"p99_ns_large\":%lld,"
+	       "\"met_5m_per_s\":%s,\"met_p99_2us\":%s,\"met_within_10pct\":%s}\n",
+	       api, nbig, nsmall, big, small, ratio, (long long)p99, big >= 5e6 ? "true" : "false",
+	       p99 <= 2000 ? "true" : "false", ratio >= 0.9 ? "true" : "false");
+}
+
+/* The issue's targets, from the first (large) and second (small) set: for
+ * single calls (p99 of one call) and for the batch API (p99 of a whole
+ * call of BATCH decisions, the latest any of them is answered). */
 static void targets(const struct dataset *big, const struct dataset *small)
 {
-	double ratio = big->best / small->best;
-	int64_t p99 = big->p99_ns;
-	printf("{\"bench\":\"decide_targets\",\"persons\":[%zu,%zu],\"per_s_large\":%.0f,"
-	       "\"per_s_small\":%.0f,\"ratio\":%.3f,\"p99_ns_large\":%lld,"
-	       "\"met_5m_per_s\":%s,\"met_p99_2us\":%s,\"met_within_10pct\":%s}\n",
-	       big->n, small->n, big->best, small->best, ratio, (long long)p99,
-	       big->best >= 5e6 ? "true" : "false", p99 <= 2000 ? "true" : "false",
-	       ratio >= 0.9 ? "true" : "false");
+	target_line("single", big->n, small->n, big->best, small->best, big->p99_ns);
+	target_line("batch", big->n, small->n, big->best_many, small->best_many,
+		    big->call_p99_ns);
+}
+
+/* One round of both APIs on set ds; the batch API's call times are kept
+ * from its best round. */
+static void round_of(struct dataset *ds, int r, int64_t *calls)
+{
+	size_t np;
+	double rate = throughput(ds->s, ds->q, ds->obj, &ds->allows, &ds->total);
+	ds->rounds[r] = rate;
+	ds->best = rate > ds->best ? rate : ds->best;
+	rate = throughput_many(ds->s, ds->sq, calls, &np);
+	ds->rounds_many[r] = rate;
+	if (rate > ds->best_many) {
+		ds->best_many = rate;
+		ds->call_p50_ns = calls[np / 2];
+		ds->call_p99_ns = calls[np / 100 * 99];
+	}
 }
 
 int main(int argc, char **argv)
@@ -343,13 +379,11 @@ int main(int argc, char **argv)
 		if (outdir)
 			write_data(outdir, ds[i].n, ds[i].p, ds[i].q, ds[i].obj);
 	}
+	int64_t *calls = xcalloc(NQUERY / BATCH, sizeof *calls);
 	for (int r = 0; r < ROUNDS; r++)
-		for (int i = 0; i < nsets; i++) {
-			double rate = throughput(ds[i].s, ds[i].q, ds[i].obj, &ds[i].allows,
-						 &ds[i].total);
-			ds[i].rounds[r] = rate;
-			ds[i].best = rate > ds[i].best ? rate : ds[i].best;
-		}
+		for (int i = 0; i < nsets; i++)
+			round_of(&ds[i], r, calls);
+	free(calls);
 	for (int i = 0; i < nsets; i++)
 		report(&ds[i]);
 	if (nsets == 2)

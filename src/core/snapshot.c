@@ -771,54 +771,98 @@ void snapshot_decide(const struct snapshot *s, const char *ext_id, size_t idlen,
 	decide_copy(&c, found, obj, now, out);
 }
 
-#define GROUP 16
+/* The batch path is a three-stage software pipeline over the queries, so
+ * that the memory accesses of many lookups are in flight at once instead
+ * of one or two:
+ *   stage 1 (query i):                  hash it, prefetch its tag;
+ *   stage 2 (query i - PIPE_TAG):       its tag line is in: find the slot
+ *                                       its tag names, prefetch that line;
+ *   stage 3 (query i - PIPE_DEPTH + 1): decide it, its line in cache.
+ * Only the slot the tag names is fetched, not the home slot as well: a
+ * third of lookups at load 0.7 end elsewhere, and a wasted line costs
+ * bandwidth the others need (measured: 35 -> 38 M/s at 1M persons).
+ * Stage 2's slot is a hint: stage 3 accepts it only when it holds a live
+ * entry with the very id, and falls back to the full lookup of
+ * snapshot_decide otherwise, so a writer racing the pipeline costs a cache
+ * miss, never a wrong answer. */
+#define PIPE_DEPTH 32                /* a power of two: the ring's size */
+#define PIPE_TAG 8
 
-/* Prefetches the tags and home slots of keys k[0..n), then, once the tags
- * are in, the slot each key's tag names when that is not its home; the
- * lookups that follow find their lines in cache. */
-static void prefetch_group(const struct snapshot *s, const struct key *k, const bool *ok,
-			   size_t n)
+struct pipe_slot {
+	struct key k;
+	bool ok;
+	uint64_t home;
+	uint64_t cand;               /* the slot stage 2 found, or UINT64_MAX */
+};
+
+/* Stage 1 for query q into ring slot p. */
+static HOT void pipe_start(const struct table *t, const struct snap_query *q,
+			   struct pipe_slot *p)
 {
-	struct table *t = tab_now(s);
-	uint64_t home[GROUP];
-	for (size_t i = 0; i < n; i++) {
-		if (!ok[i])
-			continue;
-		home[i] = home_of(k[i].h, t->cap);
-		__builtin_prefetch((const void *)(uintptr_t)&t->tag[home[i]]);
-		__builtin_prefetch(&t->slot[home[i]]);
+	p->ok = id_ok(q->id, q->idlen);
+	if (!p->ok)
+		return;
+	key_make(&p->k, q->id, q->idlen);
+	p->home = home_of(p->k.h, t->cap);
+	__builtin_prefetch((const void *)(uintptr_t)&t->tag[p->home]);
+}
+
+/* Stage 2: the first slot from home whose tag matches (or the end of the
+ * run), prefetched when it is not home.  Bounded by the capacity. */
+static HOT void pipe_tag(const struct table *t, struct pipe_slot *p)
+{
+	p->cand = UINT64_MAX;
+	if (!p->ok)
+		return;
+	uint8_t want = tag_of(p->k.h), g = 0;
+	uint64_t j = p->home;
+	for (uint64_t n = 0; n < t->cap; n++) {
+		g = atomic_load_explicit(&t->tag[j], memory_order_relaxed);
+		if (g == 0 || g == want)
+			break;
+		j = j + 1 == t->cap ? 0 : j + 1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!ok[i])
-			continue;
-		uint8_t want = tag_of(k[i].h), g;
-		uint64_t j = home[i];
-		while ((g = atomic_load_explicit(&t->tag[j], memory_order_relaxed)) != 0 &&
-		       g != want)
-			j = j + 1 == t->cap ? 0 : j + 1;
-		if (g != 0 && j != home[i])
-			__builtin_prefetch(&t->slot[j]);
+	if (g != want)
+		return;
+	p->cand = j;
+	__builtin_prefetch(&t->slot[j]);
+}
+
+/* Stage 3: the entry of p's key into c, or false.  The slot stage 2 found
+ * is tried first: a live entry holding the very id is the person's
+ * (proved by the id, whatever moved since); anything else, a miss
+ * included, takes the full lookup. */
+static HOT bool pipe_find(const struct snapshot *s, const struct table *t,
+			  const struct pipe_slot *p, struct copy *c)
+{
+	if (!p->ok)
+		return false;
+	if (p->cand != UINT64_MAX) {
+		ent_read(&t->slot[p->cand], c);
+		if (copy_matches(s, c, &p->k))
+			return true;
 	}
+	return lookup(s, &p->k, c) >= 0;
 }
 
 void snapshot_decide_many(const struct snapshot *s, const struct snap_query *q, size_t n,
 			  int64_t now, struct decision *out)
 {
-	struct key k[GROUP];
-	bool ok[GROUP];
-	for (size_t base = 0; base < n; base += GROUP) {
-		size_t g = n - base < GROUP ? n - base : GROUP;
-		for (size_t i = 0; i < g; i++) {
-			const struct snap_query *qi = &q[base + i];
-			ok[i] = id_ok(qi->id, qi->idlen);
-			if (ok[i])
-				key_make(&k[i], qi->id, qi->idlen);
-		}
-		prefetch_group(s, k, ok, g);
-		for (size_t i = 0; i < g; i++) {
+	struct pipe_slot ring[PIPE_DEPTH];
+	const struct table *t = tab_now(s);
+	/* Pass i starts query i, finds the slot of query i - PIPE_TAG and
+	 * decides query i - (PIPE_DEPTH - 1), whose ring slot query i + 1
+	 * takes next. */
+	for (size_t i = 0; i < n + PIPE_DEPTH - 1; i++) {
+		if (i < n)
+			pipe_start(t, &q[i], &ring[i % PIPE_DEPTH]);
+		if (i >= PIPE_TAG && i - PIPE_TAG < n)
+			pipe_tag(t, &ring[(i - PIPE_TAG) % PIPE_DEPTH]);
+		if (i >= PIPE_DEPTH - 1 && i - (PIPE_DEPTH - 1) < n) {
+			size_t d = i - (PIPE_DEPTH - 1);
 			struct copy c;
-			bool found = ok[i] && lookup(s, &k[i], &c) >= 0;
-			decide_copy(&c, found, q[base + i].obj, now, &out[base + i]);
+			bool found = pipe_find(s, t, &ring[d % PIPE_DEPTH], &c);
+			decide_copy(&c, found, q[d].obj, now, &out[d]);
 		}
 	}
 }

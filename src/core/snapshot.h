@@ -130,9 +130,11 @@ struct snap_query {
 };
 
 /* Decides n queries like snapshot_decide, out[i] for q[i].  Faster per
- * decision on a large table: it hashes a group of queries and prefetches
- * their slots before deciding, so the memory latencies overlap instead of
- * adding up.  Any thread; never blocks or allocates. */
+ * decision on a large table: a software pipeline hashes each query and
+ * fetches its slot about 30 queries ahead of deciding it, so the memory
+ * latencies overlap instead of adding up, and a table that does not fit in
+ * cache answers nearly as fast as one that does.  Any thread; never blocks
+ * or allocates. */
 void snapshot_decide_many(const struct snapshot *s, const struct snap_query *q, size_t n,
 			  int64_t now, struct decision *out);
 

@@ -540,6 +540,18 @@ static void test_decide_many_matches_single(void **state)
 		allowed += one.allow;
 	}
 	assert_true(allowed > 0 && allowed < Q);
+	/* Every short batch, shorter and longer than the pipeline, from
+	 * every offset: the ring's fill and drain must not mix queries up. */
+	for (size_t len = 1; len <= 70; len++) {
+		size_t off = (len * 13) % (Q - len);
+		snapshot_decide_many(s, &q[off], len, NOW, many);
+		for (size_t i = 0; i < len; i++) {
+			struct decision one;
+			snapshot_decide(s, q[off + i].id, q[off + i].idlen, q[off + i].obj, NOW, &one);
+			assert_int_equal(many[i].reasons, one.reasons);
+			assert_int_equal(many[i].level, one.level);
+		}
+	}
 	snapshot_decide_many(s, q, 0, NOW, many);   /* nothing to do is fine */
 	snapshot_free(s);
 }
@@ -572,6 +584,31 @@ static bool same(const struct snap_entry *a, const struct snap_entry *b)
 	       a->comp.w[1] == b->comp.w[1];
 }
 
+/* A decision on state A or B of the race: A allows, B gives exactly these
+ * reasons; anything else is torn. */
+static bool race_decision_ok(const struct decision *d)
+{
+	uint32_t rb = BIT(REASON_SUSPENDED) | BIT(REASON_LEVEL_TOO_LOW) | BIT(REASON_NEED_TO_KNOW);
+	return (d->allow && d->reasons == 0 && d->level == 3) ||
+	       (!d->allow && d->reasons == rb && d->level == 1);
+}
+
+/* The batch API on every racing id at once: its pipeline's slot hints go
+ * stale while the writer flips, grows and shifts; the answers may not. */
+static void race_batch(struct race *r, const struct snap_object *oa)
+{
+	static _Thread_local char ids[RACE_N][32];
+	struct snap_query q[RACE_N];
+	struct decision d[RACE_N];
+	for (int i = 0; i < RACE_N; i++)
+		q[i] = (struct snap_query){ids[i],
+					   (size_t)snprintf(ids[i], sizeof ids[i], "RACE-%d", i), oa};
+	snapshot_decide_many(r->s, q, RACE_N, NOW, d);
+	for (int i = 0; i < RACE_N; i++)
+		if (!race_decision_ok(&d[i]))
+			atomic_fetch_add(&r->torn, 1);
+}
+
 static void *race_reader(void *arg)
 {
 	struct race *r = arg;
@@ -592,12 +629,10 @@ static void *race_reader(void *arg)
 			atomic_fetch_add(&r->torn, 1);
 		struct decision d;
 		snapshot_decide(r->s, id, n, &oa, NOW, &d);
-		/* A gives allow; B gives exactly these reasons; nothing else. */
-		uint32_t rb = BIT(REASON_SUSPENDED) | BIT(REASON_LEVEL_TOO_LOW) |
-			      BIT(REASON_NEED_TO_KNOW);
-		if (!(d.allow && d.reasons == 0 && d.level == 3) &&
-		    !(!d.allow && d.reasons == rb && d.level == 1))
+		if (!race_decision_ok(&d))
 			atomic_fetch_add(&r->torn, 1);
+		if (it % RACE_N == 0)
+			race_batch(r, &oa);
 	}
 	return NULL;
 }
@@ -656,9 +691,22 @@ static void *growth_reader(void *arg)
 {
 	struct growth_race *r = arg;
 	char id[32];
+	static _Thread_local char ids[32][32];
+	struct snap_object o = {.level = 2};
+	struct snap_query q[32];
+	struct decision d[32];
+	for (int i = 0; i < 32; i++)
+		q[i] = (struct snap_query){ids[i],
+					   (size_t)snprintf(ids[i], sizeof ids[i], "FIXED-%d", i), &o};
 	for (long it = 0; !atomic_load(&r->stop); it++) {
 		size_t n = (size_t)snprintf(id, sizeof id, "FIXED-%ld", it % 32);
 		atomic_fetch_add(level_of(r->s, id, n) == 2 ? &r->found : &r->vanished, 1);
+		if (it % 32 == 0) {   /* and the batch API, across the table swaps */
+			snapshot_decide_many(r->s, q, 32, NOW, d);
+			for (int i = 0; i < 32; i++)
+				atomic_fetch_add(d[i].level == 2 && d[i].reasons == 0 ? &r->found
+										     : &r->vanished, 1);
+		}
 	}
 	return NULL;
 }
