@@ -158,14 +158,6 @@ fail:
 	return rc;
 }
 
-static int appt_collect(void *ctx, const struct appt_rec *r)
-{
-	void **c = ctx;
-
-	json_array_append_new(c[1], svc__appt_json(c[0], r));
-	return 0;
-}
-
 /* Showing sensitive fields in clear is recorded, so the auditor can see
  * who looked at whose national id and when. */
 static int audit_reveal(struct svc *s, const struct actor *a, const char *ext_id,
@@ -183,27 +175,21 @@ static int audit_reveal(struct svc *s, const struct actor *a, const char *ext_id
 	return svc__commit(s, e);
 }
 
-/* The full view of p: record, sensitive fields as asked, appointments. */
+/* The full view of p as a tree, for the callers that embed or print it
+ * (the CLI, /v1/me): the text view parsed, so the view's shape is written
+ * once, in view.c. */
 static json_t *person_view(struct svc *s, const struct person_rec *p, int sensitive,
 			   struct bm_err *e)
 {
-	json_t *v = svc__person_json(s, p, sensitive), *appts;
-	void *ctx[2];
+	struct buf b = BUF_INIT;
+	json_error_t je;
+	json_t *v = NULL;
 
-	if (v == NULL) {
-		bm_errf(e, BM_ECRYPTO, "id", "sensitive fields of person %s failed to open: "
-			"tampered with or sealed under another key", p->ext_id);
-		return NULL;
-	}
-	appts = json_array();
-	ctx[0] = s;
-	ctx[1] = appts;
-	if (ST(s)->appt_list(s->st, p->id, appt_collect, ctx, e)) {
-		json_decref(appts);
-		json_decref(v);
-		return NULL;
-	}
-	json_object_set_new(v, "appointments", appts);
+	if (svc__person_view_text(s, p, sensitive, &b, e) == 0 &&
+	    (v = json_loadb(b.p, b.len, 0, &je)) == NULL)
+		bm_errf(e, BM_EINTERNAL, NULL, "person view of %s is not JSON: %s", p->ext_id,
+			je.text);
+	buf_free(&b);
 	return v;
 }
 
@@ -273,7 +259,7 @@ struct list_ctx {
 static int list_one(void *ctx, const struct person_rec *p)
 {
 	struct list_ctx *l = ctx;
-	json_t *v = svc__person_json(l->s, p, SENSITIVE_NONE);
+	json_t *v = svc__person_json(l->s, p);
 	int rc = l->cb(l->ctx, v);
 
 	if (l->last_id != NULL)
@@ -370,7 +356,7 @@ static int find_collect(void *ctx, const struct person_rec *p)
 {
 	void **c = ctx;
 
-	json_array_append_new(c[1], svc__person_json(c[0], p, SENSITIVE_NONE));
+	json_array_append_new(c[1], svc__person_json(c[0], p));
 	return 0;
 }
 

@@ -112,17 +112,17 @@ int svc__person_state_tx(struct svc *s, const struct actor *a, struct person_rec
 /* Views: the single JSON shape of each record (new references). */
 json_t *svc__unit_json(struct svc *s, const struct unit_rec *u);
 json_t *svc__post_json(struct svc *s, const struct post_rec *p);
-json_t *svc__person_json(struct svc *s, const struct person_rec *p, int sensitive);
-json_t *svc__appt_json(struct svc *s, const struct appt_rec *r);
+json_t *svc__person_json(struct svc *s, const struct person_rec *p);
 json_t *svc__compartments_json(const char *list);
 /* The full view of a person (masked or clear, with appointments) as JSON
- * text appended to b: the bytes jdump writes for persons.c's person_view. */
+ * text appended to b, in jdump's compact form: the one definition of that
+ * view (persons.c parses it where a tree is needed). */
 int svc__person_view_text(struct svc *s, const struct person_rec *p, int sensitive,
 			  struct buf *b, struct bm_err *e);
 /* Unit code for an id ("" when unknown); uses a small cache. */
 const char *svc__unit_code(struct svc *s, int64_t id, char out[BM_CODE_MAX]);
 
-enum { SENSITIVE_NONE = 0, SENSITIVE_MASKED = 1, SENSITIVE_CLEAR = 2 };
+enum { SENSITIVE_MASKED = 1, SENSITIVE_CLEAR = 2 };
 
 /* Argon2id hashing and verification, at most SVC__PW_SLOTS at a time in
  * the process so logins never take every worker.  verify returns 0 on a

@@ -23,16 +23,6 @@ static json_t *iso(int64_t t)
 	return json_string(b);
 }
 
-static json_t *date(int64_t t)
-{
-	char b[11];
-
-	if (t == 0)
-		return json_null();
-	clock_fmt_date(t, b);
-	return json_string(b);
-}
-
 const char *svc__unit_code(struct svc *s, int64_t id, char out[BM_CODE_MAX])
 {
 	struct unit_rec u;
@@ -112,34 +102,12 @@ static int open_sealed(struct svc *s, const struct person_rec *p, const char *co
 	return rc;
 }
 
-/* Opens one sealed field; returns 0 and sets *v (null when absent). */
-static int open_field(struct svc *s, const struct person_rec *p, const char *column,
-		      const struct sealed *f, int mode, json_t **v)
-{
-	struct buf pt = BUF_INIT;
-	char m[64];
-	int rc;
-
-	if (f->len == 0) {
-		*v = json_null();
-		return 0;
-	}
-	rc = open_sealed(s, p, column, f, &pt);
-	if (rc == 0 && mode == SENSITIVE_CLEAR) {
-		*v = json_string(buf_cstr(&pt));
-	} else if (rc == 0) {
-		mask_into(buf_cstr(&pt), m);
-		*v = json_string(m);
-	}
-	buf_free(&pt);
-	return rc;
-}
-
-/* Returns NULL only when a sensitive field fails to open (tampering). */
-json_t *svc__person_json(struct svc *s, const struct person_rec *p, int sensitive)
+/* The short view of a person in lists: the record without its sealed
+ * fields, only whether they are present. */
+json_t *svc__person_json(struct svc *s, const struct person_rec *p)
 {
 	char unit[BM_CODE_MAX];
-	json_t *v, *nid, *pp;
+	json_t *v;
 
 	v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:o}", "id",
 		      p->ext_id, "name", p->name, "unit", svc__unit_code(s, p->unit_id, unit),
@@ -148,46 +116,17 @@ json_t *svc__person_json(struct svc *s, const struct person_rec *p, int sensitiv
 		      category_name_zh(p->level), "level", level_name(p->level), "compartments",
 		      svc__compartments_json(p->compartments), "version", (json_int_t)p->version,
 		      "created", iso(p->created), "updated", iso(p->updated));
-	if (sensitive == SENSITIVE_NONE) {
-		json_object_set_new(v, "has_national_id", json_boolean(p->national_id.len > 0));
-		json_object_set_new(v, "has_passport", json_boolean(p->passport.len > 0));
-		return v;
-	}
-	if (open_field(s, p, "national_id", &p->national_id, sensitive, &nid)) {
-		json_decref(v);
-		return NULL;
-	}
-	json_object_set_new(v, "national_id", nid);
-	if (open_field(s, p, "passport", &p->passport, sensitive, &pp)) {
-		json_decref(v);
-		return NULL;
-	}
-	json_object_set_new(v, "passport", pp);
+	json_object_set_new(v, "has_national_id", json_boolean(p->national_id.len > 0));
+	json_object_set_new(v, "has_passport", json_boolean(p->passport.len > 0));
 	return v;
 }
 
-json_t *svc__appt_json(struct svc *s, const struct appt_rec *r)
-{
-	struct post_rec p;
-	struct bm_err e = BM_ERR_INIT;
-	json_t *v;
-
-	if (ST(s)->post_get(s->st, r->post_id, NULL, &p, &e) != 0) {
-		bm_err_clear(&e);
-		memset(&p, 0, sizeof p);
-	}
-	v = json_pack("{s:I, s:s, s:s, s:o, s:o, s:b}", "id", (json_int_t)r->id, "post", p.code,
-		      "level", level_name(p.level), "start", date(r->start), "end", date(r->end),
-		      "open", r->end == 0);
-	return v;
-}
-
-/* ---- the person view as text ----
- * The same bytes as jdump of person_view's tree (persons.c), written
- * straight into a buffer: a person GET is the API's most frequent request
- * and the tree, its packing and its release were a fifth of its cost.
- * test_service compares the two on edge cases; a field added to one view
- * must be added to the other. */
+/* ---- the full person view, as text ----
+ * The one definition of a person's full view (record, sealed fields masked
+ * or clear, appointments with their posts), written straight into a
+ * buffer in jdump's compact form: a person GET is the API's most frequent
+ * request, and building, packing and freeing a tree was a fifth of its
+ * cost.  Callers that need a tree parse this text (persons.c). */
 
 /* key is the literal text before the value, e.g. ",\"name\":". */
 static void t_str(struct buf *b, const char *key, const char *v)
@@ -272,7 +211,7 @@ static int t_sealed(struct svc *s, struct buf *b, const char *key, const struct 
 	return rc;
 }
 
-/* svc__appt_json's object, after a comma when it is not the first. */
+/* One appointment object, after a comma when it is not the first. */
 static int t_appt(void *ctx, const struct appt_rec *r, const char *post_code, int post_level)
 {
 	struct buf *b = ctx;
