@@ -25,6 +25,11 @@
  * targets (>= 5 M/s and p99 <= 2 us at 1M persons, within 10 % of the 1k
  * rate):
  *   {"bench":"decide_targets","api":"single"|"batch","per_s_large":..,"ratio":..,...}
+ * Last, the machine's own cliff, for reference in the same run: independent
+ * random 8-byte reads in a buffer the size of each set's snapshot, in a
+ * loop with almost no work besides the read:
+ *   {"bench":"memory_reference","bytes":..,"reads_per_s":..}
+ *   {"bench":"memory_reference_ratio","ratio":..}   large / small
  * With --out DIR it also writes the persons and queries as text for the
  * reference engines (bench/ref/decide_ref.mjs).  Must never be linked into
  * baomi itself.
@@ -36,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 
 #define NOW 1767225600LL                 /* 2026-01-01 */
 #define NCODES 48
@@ -358,6 +364,44 @@ static void round_of(struct dataset *ds, int r, int64_t *calls)
 	}
 }
 
+/* Random reads per second in a buffer of `bytes` (huge pages asked for,
+ * as the snapshot's table gets): the hash of a counter picks each word,
+ * and the sum keeps the reads alive.  Best of ROUNDS rounds of ~1 s. */
+static double memory_reference(size_t bytes)
+{
+	size_t words = bytes / 8 < 16 ? 16 : bytes / 8;
+	uint64_t *w = mmap(NULL, words * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			   -1, 0);
+	double best = 0;
+	uint64_t sum = 0;
+
+	if (w == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	(void)madvise(w, words * 8, MADV_HUGEPAGE);
+	for (size_t i = 0; i < words; i++)
+		w[i] = i;
+	for (int r = 0; r < ROUNDS; r++) {
+		long n = 0;
+		int64_t t0 = ns(), t1;
+		do {
+			for (uint64_t i = 0; i < NQUERY; i++) {
+				uint64_t h = (i + (uint64_t)n) * 0x9e3779b97f4a7c15ull;
+				sum += w[((h >> 32) * words) >> 32];
+			}
+			n += NQUERY;
+			t1 = ns();
+		} while (t1 - t0 < RUN_NS);
+		double rate = (double)n * 1e9 / (double)(t1 - t0);
+		best = rate > best ? rate : best;
+	}
+	munmap(w, words * 8);
+	printf("{\"bench\":\"memory_reference\",\"bytes\":%zu,\"reads_per_s\":%.0f,\"sink\":%d}\n",
+	       bytes, best, (int)(sum & 1));
+	return best;
+}
+
 int main(int argc, char **argv)
 {
 	const char *outdir = NULL;
@@ -386,8 +430,12 @@ int main(int argc, char **argv)
 	free(calls);
 	for (int i = 0; i < nsets; i++)
 		report(&ds[i]);
-	if (nsets == 2)
+	if (nsets == 2) {
 		targets(&ds[0], &ds[1]);
+		double big = memory_reference(snapshot_bytes(ds[0].s));
+		double small = memory_reference(snapshot_bytes(ds[1].s));
+		printf("{\"bench\":\"memory_reference_ratio\",\"ratio\":%.3f}\n", big / small);
+	}
 	for (int i = 0; i < nsets; i++)
 		dataset_free(&ds[i]);
 	return 0;
