@@ -141,7 +141,8 @@ static void t_int(struct buf *b, const char *key, int64_t v)
 	jdump_int(b, v);
 }
 
-static void t_iso(struct buf *b, const char *key, int64_t t)
+/* An instant as an ISO timestamp, or only its date; null when 0. */
+static void t_time(struct buf *b, const char *key, int64_t t, bool date_only)
 {
 	char d[21];
 
@@ -150,20 +151,10 @@ static void t_iso(struct buf *b, const char *key, int64_t t)
 		buf_puts(b, "null");
 		return;
 	}
-	clock_fmt_iso(t, d);
-	jdump_str(b, d, strlen(d));
-}
-
-static void t_date(struct buf *b, const char *key, int64_t t)
-{
-	char d[11];
-
-	buf_puts(b, key);
-	if (t == 0) {
-		buf_puts(b, "null");
-		return;
-	}
-	clock_fmt_date(t, d);
+	if (date_only)
+		clock_fmt_date(t, d);
+	else
+		clock_fmt_iso(t, d);
 	jdump_str(b, d, strlen(d));
 }
 
@@ -221,8 +212,8 @@ static int t_appt(void *ctx, const struct appt_rec *r, const char *post_code, in
 	t_int(b, "{\"id\":", r->id);
 	t_str(b, ",\"post\":", post_code);
 	t_str(b, ",\"level\":", level_name(post_level));
-	t_date(b, ",\"start\":", r->start);
-	t_date(b, ",\"end\":", r->end);
+	t_time(b, ",\"start\":", r->start, true);
+	t_time(b, ",\"end\":", r->end, true);
 	buf_puts(b, r->end == 0 ? ",\"open\":true}" : ",\"open\":false}");
 	return 0;
 }
@@ -242,8 +233,8 @@ int svc__person_view_text(struct svc *s, const struct person_rec *p, int sensiti
 	t_str(b, ",\"level\":", level_name(p->level));
 	t_comps(b, ",\"compartments\":", p->compartments);
 	t_int(b, ",\"version\":", p->version);
-	t_iso(b, ",\"created\":", p->created);
-	t_iso(b, ",\"updated\":", p->updated);
+	t_time(b, ",\"created\":", p->created, false);
+	t_time(b, ",\"updated\":", p->updated, false);
 	if (t_sealed(s, b, ",\"national_id\":", p, "national_id", &p->national_id, sensitive) ||
 	    t_sealed(s, b, ",\"passport\":", p, "passport", &p->passport, sensitive))
 		return bm_errf(e, BM_ECRYPTO, "id", "sensitive fields of person %s failed to "

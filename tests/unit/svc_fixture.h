@@ -1,7 +1,8 @@
 /*
  * svc_fixture.h - a fresh database in a temporary directory with unit HQ
  * and the caller's posts, shared by the service-level tests (clearance,
- * decisions).  Header-only: each test binary includes it once.
+ * decisions, persons, snapshare).  Header-only: each test binary includes
+ * it once.
  */
 #ifndef BM_SVC_FIXTURE_H
 #define BM_SVC_FIXTURE_H
@@ -56,6 +57,24 @@ static int fx_close(void **state)
 	free(f);
 	clock_set(0);
 	return 0;
+}
+
+/* Opens a review of id at level and records all six items as clear;
+ * returns its id.  Inline: not every test binary uses it. */
+static inline int64_t fx_review_clear(struct fx *f, const char *id, const char *level)
+{
+	json_t *v = svc_review_open(f->s, &local, id, level, &f->e);
+	int64_t rid;
+
+	assert_non_null(v);
+	rid = json_integer_value(json_object_get(v, "id"));
+	json_decref(v);
+	for (int i = 1; i <= 6; i++) {
+		v = svc_review_finding(f->s, &local, rid, i, "clear", NULL, &f->e);
+		assert_non_null(v);
+		json_decref(v);
+	}
+	return rid;
 }
 
 #endif

@@ -50,23 +50,6 @@ static void add_person(struct fx *f, const char *id)
 	assert_int_equal(svc_person_add(f->s, &local, &in, &r, &f->e), 0);
 }
 
-/* Opens a review and records all six items as clear; returns its id. */
-static int64_t open_clear(struct fx *f, const char *id, const char *level)
-{
-	json_t *v = svc_review_open(f->s, &local, id, level, &f->e);
-	int64_t rid;
-
-	assert_non_null(v);
-	rid = json_integer_value(json_object_get(v, "id"));
-	json_decref(v);
-	for (int i = 1; i <= 6; i++) {
-		v = svc_review_finding(f->s, &local, rid, i, "clear", NULL, &f->e);
-		assert_non_null(v);
-		json_decref(v);
-	}
-	return rid;
-}
-
 static const char *str(json_t *v, const char *k)
 {
 	return json_string_value(json_object_get(v, k));
@@ -103,7 +86,7 @@ static void test_review_who_decides(void **state)
 	add_person(f, "E1");
 	assert_null(svc_review_open(f->s, &rev1, "E1", "secret", &f->e));
 	assert_int_equal(f->e.code, BM_EPERM);
-	rid = open_clear(f, "E1", "secret");
+	rid = fx_review_clear(f, "E1", "secret");
 	assert_string_equal(person_state(f, "E1"), "reviewing");
 	assert_null(svc_review_open(f->s, &local, "E1", "secret", &f->e));
 	assert_int_equal(f->e.code, BM_EEXIST);
@@ -127,7 +110,7 @@ static void test_core_two_approvers(void **state)
 	json_t *v;
 
 	add_person(f, "E2");
-	rid = open_clear(f, "E2", "top_secret");
+	rid = fx_review_clear(f, "E2", "top_secret");
 	approve(f, &rev1, rid, "open");
 	assert_null(svc_review_decide(f->s, &rev1, rid, true, "again", &f->e));
 	assert_int_equal(f->e.code, BM_EEXIST);
@@ -193,7 +176,7 @@ static void test_appointment_gating(void **state)
 	assert_int_equal(svc_appt_add(f->s, &local, &in, &ar, &f->e), BM_ESTATE);
 	assert_non_null(strstr(f->e.msg, "review_missing"));
 	assert_int_equal(svc_appt_add(f->s, &local, &lo, &ar, &f->e), 0);  /* level 0 */
-	approve(f, &rev1, open_clear(f, "E4", "secret"), "approved");
+	approve(f, &rev1, fx_review_clear(f, "E4", "secret"), "approved");
 	assert_int_equal(svc_appt_add(f->s, &local, &ts, &ar, &f->e), BM_ESTATE);
 	assert_non_null(strstr(f->e.msg, "review_level_too_low"));
 	clock_set(T0 + 3 * 365 * 86400 + 86400);   /* key: re-review after 3 years */
@@ -211,7 +194,7 @@ static void make_active(struct fx *f, const char *id)
 
 	add_person(f, id);
 	assert_int_equal(svc_person_activate(f->s, &local, id, &f->e), BM_ESTATE);
-	approve(f, &rev1, open_clear(f, id, "secret"), "approved");
+	approve(f, &rev1, fx_review_clear(f, id, "secret"), "approved");
 	assert_int_equal(svc_appt_add(f->s, &local, &in, &ar, &f->e), 0);
 	assert_int_equal(svc_person_activate(f->s, &local, id, &f->e), 0);
 }
