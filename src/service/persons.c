@@ -260,7 +260,7 @@ static int list_one(void *ctx, const struct person_rec *p)
 {
 	struct list_ctx *l = ctx;
 	json_t *v = svc__person_json(l->s, p);
-	int rc = l->cb(l->ctx, v);
+	int rc = v ? l->cb(l->ctx, v) : BM_EINTERNAL;
 
 	if (l->last_id != NULL)
 		*l->last_id = p->id;

@@ -102,25 +102,6 @@ static int open_sealed(struct svc *s, const struct person_rec *p, const char *co
 	return rc;
 }
 
-/* The short view of a person in lists: the record without its sealed
- * fields, only whether they are present. */
-json_t *svc__person_json(struct svc *s, const struct person_rec *p)
-{
-	char unit[BM_CODE_MAX];
-	json_t *v;
-
-	v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:o}", "id",
-		      p->ext_id, "name", p->name, "unit", svc__unit_code(s, p->unit_id, unit),
-		      "state", state_name(p->state), "state_zh", state_name_zh(p->state),
-		      "category", category_name(p->level), "category_zh",
-		      category_name_zh(p->level), "level", level_name(p->level), "compartments",
-		      svc__compartments_json(p->compartments), "version", (json_int_t)p->version,
-		      "created", iso(p->created), "updated", iso(p->updated));
-	json_object_set_new(v, "has_national_id", json_boolean(p->national_id.len > 0));
-	json_object_set_new(v, "has_passport", json_boolean(p->passport.len > 0));
-	return v;
-}
-
 /* ---- the full person view, as text ----
  * The one definition of a person's full view (record, sealed fields masked
  * or clear, appointments with their posts), written straight into a
@@ -218,8 +199,8 @@ static int t_appt(void *ctx, const struct appt_rec *r, const char *post_code, in
 	return 0;
 }
 
-int svc__person_view_text(struct svc *s, const struct person_rec *p, int sensitive,
-			  struct buf *b, struct bm_err *e)
+/* The record's own fields, from the opening brace: shared by both views. */
+static void t_person_record(struct svc *s, const struct person_rec *p, struct buf *b)
 {
 	char unit[BM_CODE_MAX];
 
@@ -235,6 +216,29 @@ int svc__person_view_text(struct svc *s, const struct person_rec *p, int sensiti
 	t_int(b, ",\"version\":", p->version);
 	t_time(b, ",\"created\":", p->created, false);
 	t_time(b, ",\"updated\":", p->updated, false);
+}
+
+/* The short view of a person in lists: the record without its sealed
+ * fields, only whether they are present.  NULL only if the text does not
+ * parse, which would be a bug in this file. */
+json_t *svc__person_json(struct svc *s, const struct person_rec *p)
+{
+	struct buf b = BUF_INIT;
+	json_t *v;
+
+	t_person_record(s, p, &b);
+	buf_puts(&b, p->national_id.len > 0 ? ",\"has_national_id\":true"
+					    : ",\"has_national_id\":false");
+	buf_puts(&b, p->passport.len > 0 ? ",\"has_passport\":true}" : ",\"has_passport\":false}");
+	v = json_loadb(b.p, b.len, 0, NULL);
+	buf_free(&b);
+	return v;
+}
+
+int svc__person_view_text(struct svc *s, const struct person_rec *p, int sensitive,
+			  struct buf *b, struct bm_err *e)
+{
+	t_person_record(s, p, b);
 	if (t_sealed(s, b, ",\"national_id\":", p, "national_id", &p->national_id, sensitive) ||
 	    t_sealed(s, b, ",\"passport\":", p, "passport", &p->passport, sensitive))
 		return bm_errf(e, BM_ECRYPTO, "id", "sensitive fields of person %s failed to "

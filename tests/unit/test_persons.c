@@ -6,7 +6,7 @@
  * entered (odd names, sealed fields masked or revealed, every appointment)
  * and must equal the tree the CLI prints (svc_person_show), failing the
  * same way (unknown id, no permission).  A real database in a temporary
- * directory.
+ * directory.  The list view shares the record part of the text (test_list_view).
  */
 #include "service/service.h"
 #include "core/role.h"
@@ -232,6 +232,42 @@ static void test_same_errors(void **state)
 	assert_int_not_equal(compare(f, &nobody, "E1", false), 0);
 }
 
+static int collect(void *ctx, json_t *view)
+{
+	json_array_append(ctx, view);
+	return 0;
+}
+
+/* The list view is the full view's record with has_national_id and
+ * has_passport in place of the documents and no appointments: the same
+ * values, never a document. */
+static void test_list_view(void **state)
+{
+	struct fx *f = *state;
+	const struct person_query q = {.limit = 10};
+	json_t *all = json_array(), *full, *x;
+	const char *k;
+
+	add_person(f, "L1", "Lü \"Li\"", "110101199003071234", NULL);
+	add_person(f, "L2", "Lee", NULL, NULL);
+	assert_int_equal(svc_person_list(f->s, &local, &q, collect, all, &f->e), 0);
+	assert_int_equal(json_array_size(all), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *v = json_array_get(all, i);
+
+		assert_int_equal(view(f, &local, str(v, "id"), false, &full), 0);
+		json_object_foreach(full, k, x) {
+			if (strcmp(k, "national_id") && strcmp(k, "passport") && strcmp(k, "appointments"))
+				assert_true(json_equal(x, json_object_get(v, k)));
+		}
+		assert_int_equal(json_object_size(v), json_object_size(full) - 3 + 2);
+		assert_true(json_is_true(json_object_get(v, "has_national_id")) == (i == 0));
+		assert_true(json_is_false(json_object_get(v, "has_passport")));
+		json_decref(full);
+	}
+	json_decref(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +275,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_appointments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_and_long_documents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_view, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
