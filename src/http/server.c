@@ -7,6 +7,7 @@
  * but the handler itself.
  */
 #include "server.h"
+#include "alog.h"
 #include "../lib/buf.h"
 #include "../lib/jdump.h"
 #include "../lib/mem.h"
@@ -42,6 +43,7 @@ struct http_server {
 	atomic_bool draining;
 	atomic_uint_fast64_t seq;
 	uint32_t id_prefix;
+	struct alog *log;               /* access and error lines, batched */
 };
 
 /* Per-request state; req comes first so handlers see only it. */
@@ -248,9 +250,7 @@ static void access_log(struct http_server *s, const struct ctx *c, int64_t dur_u
 		log_str(&b, c->req.actor.name, 64);
 	}
 	buf_puts(&b, completed ? "}\n" : ",\"aborted\":true}\n");
-	if (write(s->o.log_fd, b.p, b.len) < 0) {
-		/* Nothing sensible to do: the log is best effort. */
-	}
+	alog_put(s->log, b.p, b.len);
 	buf_free(&b);
 }
 
@@ -265,9 +265,7 @@ static void log_internal(struct http_server *s, const struct ctx *c, const struc
 		   bm_errname(e->code));
 	log_str(&b, e->msg, sizeof e->msg);
 	buf_puts(&b, "}\n");
-	if (write(s->o.log_fd, b.p, b.len) < 0) {
-		/* best effort */
-	}
+	alog_put(s->log, b.p, b.len);
 	buf_free(&b);
 }
 
@@ -688,6 +686,7 @@ int http_server_start(const struct http_opts *o, struct http_server **out, struc
 	}
 	s->id_prefix = randombytes_random();
 	s->metrics = make_metrics(s->router);
+	s->log = alog_open(s->o.log_fd);
 	s->d = start_mhd(s, &ss, v6);
 	if (s->d == NULL) {
 		bm_errf(e, BM_EIO, "listen", "cannot listen on %s port %u (in use, or not "
@@ -699,6 +698,7 @@ int http_server_start(const struct http_opts *o, struct http_server **out, struc
 	*out = s;
 	return 0;
 fail:
+	alog_close(s->log);
 	metrics_free(s->metrics);
 	free(s);
 	return e->code;
@@ -760,6 +760,7 @@ unsigned http_server_stop(struct http_server *s, unsigned drain_ms)
 	atomic_store(&s->draining, true);
 	left = drain(s, drain_ms);
 	MHD_stop_daemon(s->d);
+	alog_close(s->log);
 	metrics_free(s->metrics);
 	free(s);
 	return left;

@@ -86,7 +86,7 @@ struct http_opts {
 	size_t body_cap;         /* 0 = 1 MiB */
 	bool metrics_public;     /* /metrics without authentication */
 	bool no_access_log;
-	int log_fd;              /* access log; 0 = stderr */
+	int log_fd;              /* access log, written in batches (alog.h); 0 = stderr */
 	struct router *router;   /* borrowed; built-in routes are added to it */
 	http_auth_fn auth;       /* NULL: every non-public route answers 401 */
 	http_ready_fn ready;     /* NULL: always ready */
