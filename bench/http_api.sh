@@ -102,14 +102,16 @@ best() { # best NEW OLD
 	echo "$1 $2" | awk '{print ($1 > $2) ? $1 : $2}'
 }
 
-ref_best=0; get_best=0; one_best=0; batch_best=0; ratio_best=0
+ref_best=0; get_best=0; one_best=0; batch_best=0; ratio_best=0; ratios=
 for i in $(seq "$N"); do
 	run hello_mhd -d"${D}s" "http://127.0.0.1:$P_REF/"
 	r=$RPS
 	ref_best=$(best "$r" "$ref_best")
 	run get_person --latency -d"${D}s" -H "Authorization: Bearer $TOKEN" "$URL/v1/persons/E1001"
 	get_best=$(best "$RPS" "$get_best")
-	ratio_best=$(best "$(echo "scale=3; $RPS / $r" | bc)" "$ratio_best")
+	ratio=$(echo "scale=3; $RPS / $r" | bc)
+	ratio_best=$(best "$ratio" "$ratio_best")
+	ratios="$ratios $ratio"
 	BODY_FILE="$tmp/one.json" run decide --latency -d"${D}s" -s "$tmp/post.lua" "$URL/v1/decisions"
 	one_best=$(best "$RPS" "$one_best")
 	BODY_FILE="$tmp/batch.json" run decide_batch_1000 --latency -d"${D}s" -s "$tmp/post.lua" \
@@ -138,4 +140,8 @@ soak_rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/soak.out")
 soak_bad=$(awk '/Non-2xx/ {print $NF}' "$tmp/soak.out")
 growth=$(echo "scale=2; ($rss1 - $rss0) * 100 / $rss0" | bc)
 echo "{\"what\":\"soak\",\"seconds\":$SOAK,\"rps\":$soak_rps,\"non_2xx\":${soak_bad:-0},\"rss_kib_after_warmup\":$rss0,\"rss_kib_end\":$rss1,\"rss_kib_max\":$rssmax,\"growth_pct\":$growth,\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
-echo "{\"summary\":\"best of $N\",\"hello_mhd_rps\":$ref_best,\"get_person_rps\":$get_best,\"get_vs_hello_best_round\":$ratio_best,\"decide_rps\":$one_best,\"batch_rps\":$batch_best,\"batch_decisions_per_s\":$(echo "$batch_best * 1000 / 1" | bc),\"soak_rss_growth_pct\":$growth}"
+# the median of the per-round ratios: one lucky or unlucky hello_mhd round
+# cannot move it
+ratio_median=$(echo "$ratios" | tr ' ' '\n' | sed '/^$/d' | sort -n |
+	awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+echo "{\"summary\":\"best of $N\",\"hello_mhd_rps\":$ref_best,\"get_person_rps\":$get_best,\"get_vs_hello_best_round\":$ratio_best,\"get_vs_hello_median\":$ratio_median,\"best_get_vs_best_hello\":$(echo "scale=3; $get_best / $ref_best" | bc),\"decide_rps\":$one_best,\"batch_rps\":$batch_best,\"batch_decisions_per_s\":$(echo "$batch_best * 1000 / 1" | bc),\"soak_rss_growth_pct\":$growth}"

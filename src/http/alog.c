@@ -11,6 +11,7 @@
  */
 #include "alog.h"
 #include "../lib/buf.h"
+#include "../lib/clock.h"
 #include "../lib/mem.h"
 
 #include <errno.h>
@@ -59,14 +60,6 @@ static void flush_locked(struct alog *l)
 	buf_free(&out);
 }
 
-static void deadline(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_nsec += ms % 1000 * 1000000;
-	ts->tv_sec += ms / 1000 + ts->tv_nsec / 1000000000;
-	ts->tv_nsec %= 1000000000;
-}
-
 /* Writes what has waited, every ALOG_FLUSH_MS, until alog_close. */
 static void *run(void *arg)
 {
@@ -75,7 +68,7 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop) {
-		deadline(&ts, ALOG_FLUSH_MS);
+		clock_mono_after(&ts, ALOG_FLUSH_MS);
 		pthread_cond_timedwait(&l->cv, &l->mu, &ts);
 		if (l->cur.len > 0) {
 			flush_locked(l);

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE /* fmemopen, open_memstream */
 #include "handlers.h"
 #include "maint.h"
+#include "pin.h"
 #include "../core/audit.h"
 #include "../core/role.h"
 #include "../lib/buf.h"
@@ -48,6 +49,7 @@ struct api {
 	atomic_long gen;           /* bumped after each policy change */
 	struct svc_snapshare *share; /* the one decision snapshot of all threads */
 	struct maint *maint;       /* loads and syncs share, opens due reviews */
+	struct pin *pin;           /* a held read lock: requests' reads skip theirs */
 	struct http_server *srv;
 	char *openapi;             /* the document, loaded once */
 	size_t openapi_len;
@@ -1319,7 +1321,7 @@ int api_new(const struct api_opts *o, struct api **out, struct bm_err *e)
 	if ((rc = svc_open(&o->paths, &probe, e)) ||
 	    (rc = router_add_all(a->rt, routes, sizeof routes / sizeof routes[0], e)) ||
 	    (o->test_clock && (rc = router_add(a->rt, &test_clock_route, e))) ||
-	    (rc = start_maint(a, e))) {
+	    (rc = start_maint(a, e)) || (rc = pin_start(&o->paths, &a->pin, e))) {
 		svc_close(probe);
 		api_free(a);
 		return rc;
@@ -1335,6 +1337,7 @@ void api_free(struct api *a)
 	if (a == NULL)
 		return;
 	maint_stop(a->maint);
+	pin_stop(a->pin);
 	while (a->all != NULL) {
 		struct tsvc *t = a->all;
 

@@ -205,6 +205,11 @@ int svc_request_begin(struct svc *s, struct bm_err *e)
 	return ST(s)->read_begin(s->st, e);
 }
 
+int svc_read_pin(struct svc *s, struct bm_err *e)
+{
+	return ST(s)->read_pin(s->st, e);
+}
+
 /* Ends the snapshot, then writes what the request deferred (a session's
  * last_seen), so that write never waits inside a read transaction. */
 void svc_request_end(struct svc *s)

@@ -72,6 +72,12 @@ const struct policy *svc_policy(const struct svc *s);
  * snapshot holds back WAL checkpoints. */
 int svc_request_begin(struct svc *s, struct bm_err *e);
 void svc_request_end(struct svc *s);
+/* Holds (or renews) a snapshot on this context, for one that serves no
+ * requests: while it is held, the process's other contexts begin and end
+ * their reads without file-lock system calls.  Renew it every few tens of
+ * milliseconds and end it with svc_request_end; it never changes what any
+ * read sees. */
+int svc_read_pin(struct svc *s, struct bm_err *e);
 
 /* ---- units ---- */
 struct unit_input {

@@ -369,6 +369,13 @@ struct store_ops {
 	 * checkpoints. */
 	int (*read_begin)(struct store *s, struct bm_err *e);
 	void (*read_end)(struct store *s);
+	/* read_begin that takes its snapshot now instead of at the first read
+	 * (ending one already open first).  A connection that holds one keeps
+	 * SQLite's shared read lock held in this process, so the other
+	 * connections' read transactions reuse it instead of taking and
+	 * dropping it with two system calls each.  Renew it often: like any
+	 * snapshot it holds back checkpoints past its own point. */
+	int (*read_pin)(struct store *s, struct bm_err *e);
 	/* Named counters (in meta): 0 until first bumped; bump inside a write
 	 * transaction. */
 	int (*counter_get)(struct store *s, const char *name, int64_t *out, struct bm_err *e);

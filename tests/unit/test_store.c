@@ -1162,6 +1162,57 @@ static void test_vetting_items_approvals_matters(void **state)
 	assert_int_equal(ops->review_get(f->s, 12345, &r, &f->e), BM_ENOTFOUND);
 }
 
+/* PRAGMA wal_checkpoint(PASSIVE) through its own connection: 1 when every
+ * frame of the WAL reached the database file. */
+static int checkpoint_complete(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int done = -1;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(PASSIVE)", -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	done = sqlite3_column_int(q, 1) == sqlite3_column_int(q, 2);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return done;
+}
+
+/* The pin holds the snapshot of the moment it was taken (not of its first
+ * read), other connections still see every commit, and a renewal lets a
+ * checkpoint finish. */
+static void test_read_pin(void **state)
+{
+	struct fx *f = *state;
+	struct store *pin = NULL, *rd = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(ops->open(f->path, 0, &pin, &f->e), 0);
+	assert_int_equal(ops->open(f->path, 0, &rd, &f->e), 0);
+	assert_int_equal(ops->read_pin(pin, &f->e), 0);
+	assert_int_equal(ops->begin(f->s, &f->e), 0);
+	assert_int_equal(ops->counter_bump(f->s, "pin_test", &f->e), 0);
+	assert_int_equal(ops->commit(f->s, &f->e), 0);
+
+	assert_int_equal(ops->read_begin(rd, &f->e), 0);
+	assert_int_equal(ops->counter_get(rd, "pin_test", &v, &f->e), 0);
+	assert_int_equal(v, 1);                          /* not held back */
+	ops->read_end(rd);
+	assert_int_equal(ops->counter_get(pin, "pin_test", &v, &f->e), 0);
+	assert_int_equal(v, 0);                          /* the pin's own moment */
+	assert_int_equal(checkpoint_complete(f->path), 0);
+
+	assert_int_equal(ops->read_pin(pin, &f->e), 0);  /* renewal */
+	assert_int_equal(ops->counter_get(pin, "pin_test", &v, &f->e), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(checkpoint_complete(f->path), 1);
+	ops->read_end(pin);
+	ops->close(rd);
+	ops->close(pin);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -1199,6 +1250,7 @@ int main(void)
 		T(test_memory_db),
 		TO(test_vetting_records_and_facts),
 		TO(test_vetting_items_approvals_matters),
+		TO(test_read_pin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
