@@ -29,12 +29,15 @@ static void *run(void *arg)
 {
 	struct pin *p = arg;
 	struct timespec ts;
+	int64_t since_ckpt = 0;
 	bool stop;
 
 	do {
 		struct bm_err e = BM_ERR_INIT;
+		bool ckpt = since_ckpt >= PIN_CHECKPOINT_MS;
 
-		svc_read_pin(p->svc, &e);
+		svc_read_pin(p->svc, ckpt, &e);
+		since_ckpt = ckpt ? 0 : since_ckpt + PIN_RENEW_MS;
 		bm_err_clear(&e);
 		clock_mono_after(&ts, PIN_RENEW_MS);
 		pthread_mutex_lock(&p->mu);

@@ -9,7 +9,10 @@
  * mutex SQLite holds around them.  On a small GET that is about a tenth of
  * the server's work.  After a commit the requests take the lock themselves
  * until the next renewal, so the pin changes how fast a read starts, never
- * what it sees; and a checkpoint is held back by at most one interval.
+ * what it sees.  A held snapshot stops a checkpoint short of it, so about
+ * once a second the pin lets go and checkpoints the WAL itself (passive)
+ * before it renews: the WAL starts over and stays small as it would
+ * without the pin.
  */
 #ifndef BM_HTTP_PIN_H
 #define BM_HTTP_PIN_H
@@ -18,6 +21,7 @@
 #include "../service/service.h"
 
 #define PIN_RENEW_MS 50
+#define PIN_CHECKPOINT_MS 1000     /* lets the WAL start over (store.h read_pin) */
 
 struct pin;
 

@@ -205,9 +205,9 @@ int svc_request_begin(struct svc *s, struct bm_err *e)
 	return ST(s)->read_begin(s->st, e);
 }
 
-int svc_read_pin(struct svc *s, struct bm_err *e)
+int svc_read_pin(struct svc *s, bool checkpoint, struct bm_err *e)
 {
-	return ST(s)->read_pin(s->st, e);
+	return ST(s)->read_pin(s->st, checkpoint, e);
 }
 
 /* Ends the snapshot, then writes what the request deferred (a session's

@@ -75,9 +75,9 @@ void svc_request_end(struct svc *s);
 /* Holds (or renews) a snapshot on this context, for one that serves no
  * requests: while it is held, the process's other contexts begin and end
  * their reads without file-lock system calls.  Renew it every few tens of
- * milliseconds and end it with svc_request_end; it never changes what any
- * read sees. */
-int svc_read_pin(struct svc *s, struct bm_err *e);
+ * milliseconds, with checkpoint about once a second (store.h read_pin),
+ * and end it with svc_request_end; it never changes what any read sees. */
+int svc_read_pin(struct svc *s, bool checkpoint, struct bm_err *e);
 
 /* ---- units ---- */
 struct unit_input {

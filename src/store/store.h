@@ -374,8 +374,14 @@ struct store_ops {
 	 * SQLite's shared read lock held in this process, so the other
 	 * connections' read transactions reuse it instead of taking and
 	 * dropping it with two system calls each.  Renew it often: like any
-	 * snapshot it holds back checkpoints past its own point. */
-	int (*read_pin)(struct store *s, struct bm_err *e);
+	 * snapshot it holds back checkpoints past its own point.  And pass
+	 * checkpoint now and then (about once a second): the old snapshot is
+	 * ended first and the WAL copied into the database (passive: it waits
+	 * for nobody); without that, a pin renewed between the commits of a
+	 * steady trickle of writes would keep every checkpoint one commit
+	 * short, so the WAL could never start over and would grow without
+	 * bound. */
+	int (*read_pin)(struct store *s, bool checkpoint, struct bm_err *e);
 	/* Named counters (in meta): 0 until first bumped; bump inside a write
 	 * transaction. */
 	int (*counter_get)(struct store *s, const char *name, int64_t *out, struct bm_err *e);

@@ -970,13 +970,21 @@ static void sq_read_end(struct store *st)
 }
 
 /* The first read of a transaction takes its snapshot and the WAL read
- * lock; one row of meta is the cheapest read there is. */
-static int sq_read_pin(struct store *st, struct bm_err *e)
+ * lock; one row of meta is the cheapest read there is.  A checkpoint
+ * needs this connection out of its transaction; a busy one (another
+ * checkpoint running) is simply left for the next time. */
+static int sq_read_pin(struct store *st, bool checkpoint, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
 	sqlite3_stmt *q;
 	int rc;
 
+	if (checkpoint && !s->readonly) {
+		end_read(s);
+		if (sqlite3_get_autocommit(s->db))
+			(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+							NULL);
+	}
 	if ((rc = sq_read_begin(st, e)) != 0 || (rc = stmt_get(s, ST_READ_PIN, &q, e)) != 0)
 		return rc;
 	rc = step_row(s, q, e);
