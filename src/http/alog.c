@@ -6,8 +6,10 @@
  * Order is kept: a flush takes the write mutex before it lets go of the
  * buffer's mutex, so batches reach the descriptor in the order their lines
  * were appended.  The log is best effort: a failed write drops its batch
- * and never fails a request.  This module must never split a caller's
- * lines across two writes, nor hold the buffer's mutex during a write.
+ * and never fails a request.  A descriptor that blocks (a full pipe) stalls
+ * the appenders once the next batch is full, as a direct write would have.
+ * This module must never split a caller's lines across two writes, nor
+ * write while holding the buffer's mutex alone.
  */
 #include "alog.h"
 #include "../lib/buf.h"
@@ -15,6 +17,7 @@
 #include "../lib/mem.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -31,16 +34,32 @@ struct alog {
 	pthread_t th;
 };
 
-/* The whole of p, through short writes and signals; gives up on an error. */
+/* The whole of p, through short writes, signals and a non-blocking
+ * descriptor's EAGAIN.  On an error it gives up; if part of the batch went
+ * out, a newline ends the cut line so the next batch starts a line of its
+ * own. */
 static void write_all(int fd, const char *p, size_t n)
 {
+	bool part = false;
+
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pf = {fd, POLLOUT, 0};
+
+			if (poll(&pf, 1, -1) >= 0 || errno == EINTR)
+				continue;
+		}
+		if (w <= 0) {
+			if (part && write(fd, "\n", 1) < 0) {
+				/* nothing more to try: the log is best effort */
+			}
 			return;
+		}
+		part = true;
 		p += w;
 		n -= (size_t)w;
 	}

@@ -684,6 +684,9 @@ int http_server_start(const struct http_opts *o, struct http_server **out, struc
 		bm_errf(e, BM_ECRYPTO, NULL, "libsodium failed to initialise");
 		goto fail;
 	}
+	/* A log pipe whose reader has gone must cost log lines, not the
+	 * process (sockets are written with MSG_NOSIGNAL by libmicrohttpd). */
+	signal(SIGPIPE, SIG_IGN);
 	s->id_prefix = randombytes_random();
 	s->metrics = make_metrics(s->router);
 	s->log = alog_open(s->o.log_fd);
