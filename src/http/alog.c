@@ -13,25 +13,21 @@
  */
 #include "alog.h"
 #include "../lib/buf.h"
-#include "../lib/clock.h"
+#include "../lib/bgthread.h"
 #include "../lib/mem.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
-#include <time.h>
 #include <unistd.h>
 
 struct alog {
 	int fd;
-	pthread_mutex_t mu;            /* guards cur and stop */
+	pthread_mutex_t mu;            /* guards cur */
 	pthread_mutex_t wmu;           /* held across a write; taken under mu */
-	pthread_cond_t cv;             /* on CLOCK_MONOTONIC; wakes the thread to stop */
 	struct buf cur;
-	bool stop, threaded;
-	pthread_t th;
+	struct bgthread bg;            /* the timed flush */
 };
 
 /* The whole of p, through short writes, signals and a non-blocking
@@ -83,47 +79,20 @@ static void flush_locked(struct alog *l)
 static void *run(void *arg)
 {
 	struct alog *l = arg;
-	struct timespec ts;
 
-	pthread_mutex_lock(&l->mu);
-	while (!l->stop) {
-		clock_mono_after(&ts, ALOG_FLUSH_MS);
-		pthread_cond_timedwait(&l->cv, &l->mu, &ts);
-		if (l->cur.len > 0) {
-			flush_locked(l);
-			pthread_mutex_lock(&l->mu);
-		}
-	}
-	pthread_mutex_unlock(&l->mu);
+	while (!bg_sleep(&l->bg, ALOG_FLUSH_MS))
+		alog_flush(l);
 	return NULL;
-}
-
-/* The thread takes no signals: the server waits for its own with sigwait. */
-static bool start_thread(struct alog *l)
-{
-	sigset_t all, old;
-	int rc;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&l->th, NULL, run, l);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc == 0;
 }
 
 struct alog *alog_open(int fd)
 {
 	struct alog *l = xcalloc(1, sizeof *l);
-	pthread_condattr_t ca;
 
 	l->fd = fd;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_mutex_init(&l->wmu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	l->threaded = start_thread(l);
+	(void)bg_start(&l->bg, run, l);   /* without it, every put writes */
 	return l;
 }
 
@@ -131,7 +100,7 @@ void alog_put(struct alog *l, const char *lines, size_t n)
 {
 	pthread_mutex_lock(&l->mu);
 	buf_append(&l->cur, lines, n);
-	if (l->cur.len >= ALOG_FLUSH_BYTES || !l->threaded)
+	if (l->cur.len >= ALOG_FLUSH_BYTES || !l->bg.started)
 		flush_locked(l);
 	else
 		pthread_mutex_unlock(&l->mu);
@@ -150,16 +119,9 @@ void alog_close(struct alog *l)
 {
 	if (l == NULL)
 		return;
-	if (l->threaded) {
-		pthread_mutex_lock(&l->mu);
-		l->stop = true;
-		pthread_cond_signal(&l->cv);
-		pthread_mutex_unlock(&l->mu);
-		pthread_join(l->th, NULL);
-	}
+	bg_finish(&l->bg);
 	alog_flush(l);
 	buf_free(&l->cur);
-	pthread_cond_destroy(&l->cv);
 	pthread_mutex_destroy(&l->wmu);
 	pthread_mutex_destroy(&l->mu);
 	free(l);

@@ -11,17 +11,15 @@
  * share's writer mutex while it re-reads the snapshot.
  */
 #include "maint.h"
+#include "../lib/bgthread.h"
 #include "../lib/clock.h"
 #include "../lib/mem.h"
 
 #include <jansson.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define INTERVAL_DEFAULT_S 3600
 #define POLL_DEFAULT_MS 1000
@@ -30,27 +28,13 @@
 struct maint {
 	struct maint_opts o;
 	struct svc *svc;               /* this thread's own context */
-	pthread_t th;
-	bool started;
-	pthread_mutex_t mu;            /* guards stop */
-	pthread_cond_t cv;             /* on CLOCK_MONOTONIC */
-	bool stop;
+	struct bgthread bg;
 };
 
-static int64_t mono_ms(void);
 static void log_event(const char *event, const char *key, json_t *value);
 static bool sync_step(struct maint *m);
 static void due_step(struct maint *m);
-static bool sleep_until(struct maint *m, int64_t deadline_ms);
 static void *run(void *arg);
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One JSON line on stderr: {"event": event, key: value}; takes value. */
 static void log_event(const char *event, const char *key, json_t *value)
@@ -93,20 +77,6 @@ static void due_step(struct maint *m)
 	bm_err_clear(&e);
 }
 
-/* Sleeps until deadline_ms (monotonic) or maint_stop; true when stopping. */
-static bool sleep_until(struct maint *m, int64_t deadline_ms)
-{
-	struct timespec ts = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000};
-	bool stop;
-
-	pthread_mutex_lock(&m->mu);
-	while (!m->stop && mono_ms() < deadline_ms)
-		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
-	stop = m->stop;
-	pthread_mutex_unlock(&m->mu);
-	return stop;
-}
-
 /* Sync every poll; due reviews once the snapshot is loaded, then every
  * interval. */
 static void *run(void *arg)
@@ -118,23 +88,21 @@ static void *run(void *arg)
 	do {
 		soon = sync_step(m);
 		if (next_due == 0 && svc_snapshare_ready(m->o.share))
-			next_due = mono_ms();
-		if (next_due != 0 && mono_ms() >= next_due) {
+			next_due = bg_mono_ms();
+		if (next_due != 0 && bg_mono_ms() >= next_due) {
 			due_step(m);
-			next_due = mono_ms() + m->o.interval_s * 1000;
+			next_due = bg_mono_ms() + m->o.interval_s * 1000;
 		}
-		wake = mono_ms() + (soon ? RECHECK_MS : m->o.poll_ms);
+		wake = bg_mono_ms() + (soon ? RECHECK_MS : m->o.poll_ms);
 		if (next_due != 0 && next_due < wake)
 			wake = next_due;
-	} while (!sleep_until(m, wake));
+	} while (!bg_sleep_until(&m->bg, wake));
 	return NULL;
 }
 
 int maint_start(const struct maint_opts *o, struct maint **out, struct bm_err *e)
 {
 	struct maint *m = xcalloc(1, sizeof *m);
-	pthread_condattr_t ca;
-	sigset_t all, old;
 	int rc;
 
 	m->o = *o;
@@ -147,17 +115,7 @@ int maint_start(const struct maint_opts *o, struct maint **out, struct bm_err *e
 		return rc;
 	}
 	svc_snapshot_attach(m->svc, o->share);
-	pthread_mutex_init(&m->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&m->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&m->th, NULL, run, m);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	m->started = rc == 0;
-	if (rc != 0) {
+	if (!bg_start(&m->bg, run, m)) {
 		maint_stop(m);   /* not started: only frees */
 		return bm_errf(e, BM_EINTERNAL, NULL, "cannot start the maintenance thread");
 	}
@@ -169,16 +127,9 @@ void maint_stop(struct maint *m)
 {
 	if (m == NULL)
 		return;
-	if (m->started) {
-		pthread_mutex_lock(&m->mu);
-		m->stop = true;
-		pthread_cond_signal(&m->cv);
-		pthread_mutex_unlock(&m->mu);
-		svc_snapshare_cancel(m->o.share);
-		pthread_join(m->th, NULL);
-	}
+	bg_request_stop(&m->bg);
+	svc_snapshare_cancel(m->o.share);
+	bg_finish(&m->bg);
 	svc_close(m->svc);
-	pthread_cond_destroy(&m->cv);
-	pthread_mutex_destroy(&m->mu);
 	free(m);
 }

@@ -57,14 +57,6 @@ int64_t clock_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void clock_mono_after(struct timespec *ts, int64_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	ts->tv_sec += (time_t)(ms / 1000) + ts->tv_nsec / 1000000000;
-	ts->tv_nsec %= 1000000000;
-}
-
 void clock_set(int64_t t)
 {
 	atomic_store(&fixed_now, t);

@@ -15,10 +15,6 @@
 
 int64_t clock_now(void);        /* seconds */
 int64_t clock_now_ms(void);     /* milliseconds */
-struct timespec;
-/* *ts = the monotonic clock ms milliseconds from now, for a timed wait on
- * a condition variable set to CLOCK_MONOTONIC (never the fixed clock). */
-void clock_mono_after(struct timespec *ts, int64_t ms);
 /* Fixes the clock at t seconds (0 restores the real clock).  Thread-safe. */
 void clock_set(int64_t t);
 /* Reads BAOMI_NOW if set and not empty: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or
