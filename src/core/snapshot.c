@@ -14,7 +14,10 @@
  *          bits of the id's hash.  At 1M persons they take 1.4 MB and stay
  *          in cache, so a probe reads tags and touches only the slot whose
  *          tag matches (a wrong one in 255 probes), and the home slot is
- *          prefetched while the tags are read.
+ *          prefetched while the tags are read.  Tags are compared sixteen
+ *          at a time (one SSE2 compare, no branch per slot); the first
+ *          sixteen are repeated after the last, so a window that starts
+ *          near the end of the table reads on without wrapping.
  *   arena  ids longer than 24 bytes, append-only, in chunks that never move.
  * Tables are mmap'd (huge pages from 2 MiB: a random slot then costs no
  * page walk).  Growing builds a bigger table, swaps one atomic pointer and
@@ -29,8 +32,12 @@
  * a probe run back (no tombstones) inside the table's `moving` counter, so
  * readers retry a miss that raced with it.  All shared fields are C11
  * atomics accessed relaxed inside the seqlocks (Boehm, "Can seqlocks get
- * along with programming language memory models?", 2012), so the program
- * has no data race.  This module must never take a lock on the read path,
+ * along with programming language memory models?", 2012).  One read is
+ * outside that model: a window of sixteen tags is loaded as one volatile
+ * vector while the writer may store single tag bytes (each byte is read
+ * whole on x86; the kernel's READ_ONCE relies on the same).  What it finds
+ * is only where to look: the slot is then read under its seqlock and
+ * proved by the id, and a miss is checked against the `moving` counter.  This module must never take a lock on the read path,
  * allocate there, or do I/O.
  */
 #include "snapshot.h"
@@ -42,6 +49,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define INLINE_ID 24                 /* id bytes kept in the slot */
 #define MAX_CHUNKS 40
@@ -50,6 +60,9 @@
 #define ARENA_BASE 12                /* first arena chunk: 4 KiB */
 #define BIG_ALLOC (1u << 21)         /* from here on, mmap + huge pages */
 #define PAGE 4096u
+#define WINDOW 16                    /* tags compared at once; also the
+				      * number repeated after the last */
+#define NO_SLOT UINT64_MAX
 #define HASH_SEED 0x2d358dccaa6c78a5ull
 /* The read path of a decision, inlined into its callers so that one call
  * is straight-line code the CPU can overlap with the next. */
@@ -70,7 +83,8 @@ struct ent {
 _Static_assert(sizeof(struct ent) == 64, "a slot is one cache line");
 
 /* One table.  The header is malloc'd and outlives retirement (readers read
- * cap and moving); slots and tags share one mapping of `bytes`. */
+ * cap and moving); slots and tags share one mapping of `bytes`.  tag[cap +
+ * k] repeats tag[k] for k < WINDOW. */
 struct table {
 	uint64_t cap;
 	_Atomic uint32_t moving;     /* odd while remove shifts slots back */
@@ -273,8 +287,49 @@ static HOT bool copy_matches(const struct snapshot *s, const struct copy *c,
 	return k->len <= INLINE_ID || memcmp(arena_at(s, c->idref), k->p, k->len) == 0;
 }
 
+/* Which of the WINDOW tags from slot i are `want` (bit k for slot i + k)
+ * and which are empty, with bit WINDOW set in *empty as a sentinel. */
+static HOT void tag_window(const struct table *t, uint64_t i, uint8_t want, unsigned *match,
+			   unsigned *empty)
+{
+#ifdef __SSE2__
+	__m128i v = *(const volatile __m128i_u *)(const void *)(uintptr_t)&t->tag[i];
+	*match = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)want)));
+	*empty = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+#else
+	*match = *empty = 0;
+	for (unsigned k = 0; k < WINDOW; k++) {
+		uint8_t g = atomic_load_explicit(&t->tag[i + k], memory_order_relaxed);
+		*match |= (unsigned)(g == want) << k;
+		*empty |= (unsigned)(g == 0) << k;
+	}
+#endif
+	*empty |= 1u << WINDOW;
+}
+
+/* The first slot from i on whose tag is `want`, before the run ends at an
+ * empty slot; NO_SLOT when the run ends first.  Usually one window. */
+static HOT uint64_t tag_find(const struct table *t, uint64_t i, uint8_t want)
+{
+	for (uint64_t n = 0; n < t->cap; n += WINDOW) {
+		unsigned match, empty;
+		tag_window(t, i, want, &match, &empty);
+		match &= (empty & -empty) - 1;          /* only those before the end */
+		if (match) {
+			uint64_t j = i + (unsigned)__builtin_ctz(match);
+			return j >= t->cap ? j - t->cap : j;
+		}
+		if (empty != 1u << WINDOW)
+			return NO_SLOT;
+		i += WINDOW;
+		i = i >= t->cap ? i - t->cap : i;
+	}
+	return NO_SLOT;
+}
+
 /* One probe of t for k: the slot position, or -1.  The home slot is
- * fetched while the tags are read: it is the answer more often than not. */
+ * fetched while the tags are read: it is the answer more often than not.
+ * A tag that matches a different id (one in 255) moves the search on. */
 static HOT long probe(const struct snapshot *s, struct table *t, const struct key *k,
 			 struct copy *c)
 {
@@ -282,16 +337,13 @@ static HOT long probe(const struct snapshot *s, struct table *t, const struct ke
 	uint8_t want = tag_of(k->h);
 	__builtin_prefetch(&t->slot[i]);
 	for (uint64_t n = 0; n < t->cap; n++) {
-		uint8_t g = atomic_load_explicit(&t->tag[i], memory_order_acquire);
-		if (g == 0)
+		uint64_t j = tag_find(t, i, want);
+		if (j == NO_SLOT)
 			return -1;
-		if (g == want) {
-			ent_read(&t->slot[i], c);
-			if (copy_matches(s, c, k))
-				return (long)i;
-		}
-		if (++i == t->cap)
-			i = 0;
+		ent_read(&t->slot[j], c);
+		if (copy_matches(s, c, k))
+			return (long)j;
+		i = j + 1 == t->cap ? 0 : j + 1;
 	}
 	return -1;
 }
@@ -391,7 +443,7 @@ static struct table *table_new(uint64_t cap)
 {
 	struct table *t = xcalloc(1, sizeof *t);
 	t->cap = cap;
-	t->bytes = (cap * (sizeof(struct ent) + 1) + PAGE - 1) & ~(size_t)(PAGE - 1);
+	t->bytes = (cap * (sizeof(struct ent) + 1) + WINDOW + PAGE - 1) & ~(size_t)(PAGE - 1);
 	t->slot = map_alloc(t->bytes);
 	t->tag = (_Atomic uint8_t *)(void *)(t->slot + cap);
 	atomic_init(&t->moving, 0);
@@ -405,6 +457,15 @@ static void table_free(struct table *t)
 	free(t);
 }
 
+/* Sets the tag of slot i, and its repeat after the last slot.  The
+ * release orders it after the slot's own stores. */
+static void tag_set(struct table *t, uint64_t i, uint8_t g)
+{
+	if (i < WINDOW)
+		atomic_store_explicit(&t->tag[t->cap + i], g, memory_order_release);
+	atomic_store_explicit(&t->tag[i], g, memory_order_release);
+}
+
 /* Stores c in the first empty slot of its probe run (the caller made
  * room): the slot first, then its tag, so a reader that sees the tag
  * finds the slot written. */
@@ -415,7 +476,7 @@ static void table_place(struct table *t, uint64_t h, const struct copy *c)
 		if (++i == t->cap)
 			i = 0;
 	ent_store(&t->slot[i], c);
-	atomic_store_explicit(&t->tag[i], tag_of(h), memory_order_release);
+	tag_set(t, i, tag_of(h));
 }
 
 /* True when home lies cyclically in (i, j]: the slot at j may not move to i. */
@@ -442,12 +503,12 @@ static void table_delete(struct snapshot *s, struct table *t, uint64_t i)
 		if (home_between(i, home_of(copy_hash(s, &c), t->cap), j))
 			continue;
 		ent_store(&t->slot[i], &c);
-		atomic_store_explicit(&t->tag[i], g, memory_order_release);
+		tag_set(t, i, g);
 		i = j;
 	}
 	memset(&c, 0, sizeof c);
 	ent_store(&t->slot[i], &c);
-	atomic_store_explicit(&t->tag[i], 0, memory_order_release);
+	tag_set(t, i, 0);
 	atomic_store_explicit(&t->moving, m + 2, memory_order_release);
 }
 
@@ -792,7 +853,7 @@ struct pipe_slot {
 	struct key k;
 	bool ok;
 	uint64_t home;
-	uint64_t cand;               /* the slot stage 2 found, or UINT64_MAX */
+	uint64_t cand;               /* the slot stage 2 found, or NO_SLOT */
 };
 
 /* Stage 1 for query q into ring slot p. */
@@ -807,25 +868,16 @@ static HOT void pipe_start(const struct table *t, const struct snap_query *q,
 	__builtin_prefetch((const void *)(uintptr_t)&t->tag[p->home]);
 }
 
-/* Stage 2: the first slot from home whose tag matches (or the end of the
- * run), prefetched when it is not home.  Bounded by the capacity. */
+/* Stage 2: the first slot from home whose tag matches, if any, and a
+ * prefetch of it (of home when there is none: one line wasted on an
+ * unknown id buys a prefetch without a branch on the outcome). */
 static HOT void pipe_tag(const struct table *t, struct pipe_slot *p)
 {
-	p->cand = UINT64_MAX;
+	p->cand = NO_SLOT;
 	if (!p->ok)
 		return;
-	uint8_t want = tag_of(p->k.h), g = 0;
-	uint64_t j = p->home;
-	for (uint64_t n = 0; n < t->cap; n++) {
-		g = atomic_load_explicit(&t->tag[j], memory_order_relaxed);
-		if (g == 0 || g == want)
-			break;
-		j = j + 1 == t->cap ? 0 : j + 1;
-	}
-	if (g != want)
-		return;
-	p->cand = j;
-	__builtin_prefetch(&t->slot[j]);
+	p->cand = tag_find(t, p->home, tag_of(p->k.h));
+	__builtin_prefetch(&t->slot[p->cand == NO_SLOT ? p->home : p->cand]);
 }
 
 /* Stage 3: the entry of p's key into c, or false.  The slot stage 2 found
@@ -837,7 +889,7 @@ static HOT bool pipe_find(const struct snapshot *s, const struct table *t,
 {
 	if (!p->ok)
 		return false;
-	if (p->cand != UINT64_MAX) {
+	if (p->cand != NO_SLOT) {
 		ent_read(&t->slot[p->cand], c);
 		if (copy_matches(s, c, &p->k))
 			return true;

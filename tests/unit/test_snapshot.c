@@ -556,6 +556,57 @@ static void test_decide_many_matches_single(void **state)
 	snapshot_free(s);
 }
 
+/* Tables of 16 to 64 slots, where most windows of sixteen tags run past
+ * the last slot into the copy of the first ones: a random churn of puts
+ * and removes (a removed id comes back under a new name, so the homes keep
+ * moving), every id checked against a model after each step, by
+ * snapshot_get and by the batch API. */
+static void test_small_tables_wrap(void **state)
+{
+	(void)state;
+	enum { U = 48, STEPS = 6000 };
+	struct snapshot *s = snapshot_new(0);
+	struct bm_err e = BM_ERR_INIT;
+	struct snap_object o = object(s, 0, "");
+	static char ids[U][24];
+	struct snap_query q[U];
+	struct decision d[U];
+	int model[U];                 /* level stored, or -1 */
+	uint64_t x = 88172645463325252ull;
+	size_t present = 0, peak = 0;
+	for (int i = 0; i < U; i++) {
+		q[i] = (struct snap_query){ids[i], (size_t)snprintf(ids[i], sizeof ids[i], "W%d", i), &o};
+		model[i] = -1;
+	}
+	for (int step = 0; step < STEPS; step++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int i = (int)(x % U);
+		/* Grow to about 40, shrink to a few, and again. */
+		bool grow = (step / 400) % 2 == 0;
+		if (model[i] < 0 && (grow || x % 4 == 0)) {
+			put_level(s, ids[i], q[i].idlen, 1 + step % 3);
+			model[i] = 1 + step % 3;
+			present++;
+		} else if (model[i] >= 0 && (!grow || x % 4 == 0)) {
+			assert_int_equal(snapshot_remove(s, ids[i], q[i].idlen, &e), 0);
+			assert_int_equal(level_of(s, ids[i], q[i].idlen), -1);
+			q[i].idlen = (size_t)snprintf(ids[i], sizeof ids[i], "W%d.%d", i, step);
+			model[i] = -1;
+			present--;
+		}
+		peak = present > peak ? present : peak;
+		snapshot_decide_many(s, q, U, NOW, d);
+		for (int j = 0; j < U; j++) {
+			assert_int_equal(level_of(s, ids[j], q[j].idlen), model[j]);
+			assert_int_equal(d[j].level, model[j] < 0 ? 0 : model[j]);
+			assert_int_equal(d[j].reasons & BIT(REASON_UNKNOWN_PERSON) ? 1 : 0, model[j] < 0);
+		}
+	}
+	assert_int_equal(snapshot_count(s), present);
+	assert_true(peak >= 30);      /* the churn did fill the tables */
+	snapshot_free(s);
+}
+
 /* ---- readers racing a writer ---- */
 
 enum { RACE_N = 64, RACE_FLIPS = 20000 };
@@ -748,6 +799,7 @@ int main(void)
 		cmocka_unit_test(test_update_replaces),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_decide_many_matches_single),
+		cmocka_unit_test(test_small_tables_wrap),
 		cmocka_unit_test(test_concurrent_readers_never_torn),
 		cmocka_unit_test(test_id_lengths_at_the_inline_boundary),
 		cmocka_unit_test(test_tag_collisions_resolved_by_id),
