@@ -33,6 +33,10 @@
  * and what address translation alone costs (translation_reference):
  *   {"bench":"translation_reference","packed_ns":..,"spread_ns":..,"ratio":..}
  *   (ratio: spread reads per second / packed reads per second)
+ * and the batch pipeline's memory pattern with filler work in place of the
+ * decisions, in tables the size of each set's (pipeline_reference):
+ *   {"bench":"pipeline_reference","filler":"none"|"serial"|"wide",
+ *    "large_ns":..,"small_ns":..,"gap_ns":..,"ratio":..}
  * With --out DIR it also writes the persons and queries as text for the
  * reference engines (bench/ref/decide_ref.mjs).  Must never be linked into
  * baomi itself.
@@ -439,6 +443,109 @@ static void translation_reference(void)
 	       1e9 / spread, spread / packed);
 }
 
+/* The batch pipeline's memory pattern alone: a tag byte per slot after
+ * 64-byte slots, as in the snapshot, at the capacity each set gets (n plus
+ * two fifths); per query, prefetch its tag, PREF_LEAD queries later read
+ * it and prefetch the slot it names, PREF_RING - 1 queries after the start
+ * read the slot and run filler work.  "serial" filler is a chain of
+ * dependent multiplies, "wide" four independent one-cycle chains, chosen
+ * so that both take about as long at 1k as a decision does (~17 ns).
+ * Same memory, same time per query at 1k: what differs is how far the
+ * reorder buffer reaches past a slot prefetch waiting on its page walk. */
+#define PREF_LEAD 8
+#define PREF_RING 32
+
+struct pref_table {
+	uint64_t cap;
+	size_t bytes;
+	uint64_t (*slot)[8];
+	uint8_t *tag;
+};
+
+static struct pref_table pref_table_new(size_t n)
+{
+	struct pref_table t = {.cap = n + n * 2 / 5 + 1};
+	t.bytes = t.cap * 65;
+	t.slot = mmap(NULL, t.bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t.slot == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	(void)madvise(t.slot, t.bytes, MADV_HUGEPAGE);
+	t.tag = (uint8_t *)(t.slot + t.cap);
+	for (uint64_t i = 0; i < t.cap; i++) {
+		t.tag[i] = (uint8_t)(i * 7 + 1);
+		for (int k = 0; k < 8; k++)
+			t.slot[i][k] = i + (uint64_t)k;
+	}
+	return t;
+}
+
+enum filler { FILL_NONE, FILL_SERIAL, FILL_WIDE };
+
+/* One pass of NQUERY queries; the sum keeps every read alive. */
+static uint64_t pref_pass(const struct pref_table *t, enum filler f, uint64_t salt)
+{
+	uint64_t home[PREF_RING], cand[PREF_RING], sum = 0, a = 1, b = 2, c = 3, d = 4;
+	for (uint64_t i = 0; i < NQUERY + PREF_RING - 1; i++) {
+		if (i < NQUERY) {
+			uint64_t h = (i + salt) * 0x9e3779b97f4a7c15ull;
+			home[i % PREF_RING] = (h >> 32) * t->cap >> 32;
+			__builtin_prefetch(&t->tag[home[i % PREF_RING]]);
+		}
+		if (i >= PREF_LEAD && i - PREF_LEAD < NQUERY) {
+			uint64_t r = (i - PREF_LEAD) % PREF_RING, j = home[r] + (t->tag[home[r]] & 1);
+			cand[r] = j >= t->cap ? 0 : j;
+			__builtin_prefetch(t->slot[cand[r]]);
+		}
+		if (i < PREF_RING - 1)
+			continue;
+		const uint64_t *e = t->slot[cand[(i + 1) % PREF_RING]];
+		uint64_t x = e[0] ^ e[1] ^ e[2] ^ e[3] ^ e[4] ^ e[5] ^ e[6] ^ e[7];
+		sum += x;
+		if (f == FILL_SERIAL)
+			for (int k = 0; k < 16; k++) {
+				a = a * 0x9e3779b97f4a7c15ull + x;
+				__asm__ volatile("" : : "r"(a));
+			}
+		else if (f == FILL_WIDE)
+			for (uint64_t k = 0; k < 24; k++) {
+				a += x, b ^= x + k, c += k, d ^= a;
+				__asm__ volatile("" : : "r"(a), "r"(b), "r"(c), "r"(d));
+			}
+	}
+	return sum + a + b + c + d;
+}
+
+/* Nanoseconds per query, best of ROUNDS passes. */
+static double pref_ns(const struct pref_table *t, enum filler f)
+{
+	double best = 1e30;
+	uint64_t sum = 0;
+	for (int r = 0; r < ROUNDS; r++) {
+		int64_t t0 = ns();
+		sum += pref_pass(t, f, (uint64_t)r << 32);
+		double per = (double)(ns() - t0) / NQUERY;
+		best = per < best ? per : best;
+	}
+	sink = sum;
+	return best;
+}
+
+static void pipeline_reference(size_t nbig, size_t nsmall)
+{
+	static const char *name[] = {"none", "serial", "wide"};
+	struct pref_table big = pref_table_new(nbig), small = pref_table_new(nsmall);
+	for (int f = FILL_NONE; f <= FILL_WIDE; f++) {
+		double l = pref_ns(&big, (enum filler)f), m = pref_ns(&small, (enum filler)f);
+		printf("{\"bench\":\"pipeline_reference\",\"filler\":\"%s\",\"persons\":[%zu,%zu],"
+		       "\"large_ns\":%.2f,\"small_ns\":%.2f,\"gap_ns\":%.2f,\"ratio\":%.3f}\n",
+		       name[f], nbig, nsmall, l, m, l - m, m / l);
+	}
+	munmap(big.slot, big.bytes);
+	munmap(small.slot, small.bytes);
+}
+
 int main(int argc, char **argv)
 {
 	const char *outdir = NULL;
@@ -473,6 +580,7 @@ int main(int argc, char **argv)
 		double small = memory_reference(snapshot_bytes(ds[1].s));
 		printf("{\"bench\":\"memory_reference_ratio\",\"ratio\":%.3f}\n", big / small);
 		translation_reference();
+		pipeline_reference(ds[0].n, ds[1].n);
 	}
 	for (int i = 0; i < nsets; i++)
 		dataset_free(&ds[i]);
