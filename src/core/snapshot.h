@@ -132,9 +132,9 @@ struct snap_query {
 /* Decides n queries like snapshot_decide, out[i] for q[i].  Faster per
  * decision on a large table: a software pipeline hashes each query and
  * fetches its slot about 30 queries ahead of deciding it, so the memory
- * latencies overlap instead of adding up, and a table that does not fit in
- * cache answers nearly as fast as one that does.  Any thread; never blocks
- * or allocates. */
+ * latencies overlap instead of adding up: at 1M persons about four times
+ * the rate of single calls (docs/PERFORMANCE.md).  Any thread; never
+ * blocks or allocates. */
 void snapshot_decide_many(const struct snapshot *s, const struct snap_query *q, size_t n,
 			  int64_t now, struct decision *out);
 
