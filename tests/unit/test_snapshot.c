@@ -556,8 +556,9 @@ static void test_decide_many_matches_single(void **state)
 	snapshot_free(s);
 }
 
-/* Tables of 16 to 64 slots, where most windows of sixteen tags run past
- * the last slot into the copy of the first ones: a random churn of puts
+/* Tables of 16 to 77 slots (growing as the churn fills them; they never
+ * shrink), where a window of sixteen tags often runs past the last slot
+ * into the copy of the first ones: a random churn of puts
  * and removes (a removed id comes back under a new name, so the homes keep
  * moving), every id checked against a model after each step, by
  * snapshot_get and by the batch API. */
