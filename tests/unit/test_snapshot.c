@@ -1,8 +1,10 @@
 /*
  * test_snapshot.c - decisions from the in-memory table: dominance,
  * need-to-know, lapse at valid_until, unknown persons, every reason listed,
- * growth, replacement, removal, and readers racing a writer.
+ * growth, replacement, removal, and readers racing a writer (torn entries,
+ * growth, and a removal shifting the entry a lookup is after).
  */
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +14,9 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "core/snapshot.h"
 
@@ -785,6 +789,183 @@ static void test_readers_during_growth(void **state)
 	snapshot_free(r.s);
 }
 
+/* ---- a lookup racing the removal that shifts its entry back ---- */
+
+/* A train: ids that share one home slot and one tag byte in a table of 16
+ * slots, stored in a row.  A lookup of one passes every id before it (the
+ * tags match, so it reads their slots and compares ids), and removing the
+ * head shifts all the others back by one slot.  A reader can then read
+ * the slot an id is about to move into just before it arrives, and the
+ * slot it left just after it left: a miss of a present person, unless the
+ * table's `moving` counter makes the lookup retry.  The train is rotated
+ * (the head removed and stored again at the tail) so that shifts never
+ * stop: an insert moves no entry and a removal moves entries only back
+ * toward their home, so ids that are never removed soon stop moving. */
+enum { TRAIN = 4, SHIFT_OVERLAPS = 200000 };
+#define SHIFT_SECONDS 2.5
+
+struct shift_race {
+	struct snapshot *s;
+	char ids[TRAIN][16];
+	size_t len[TRAIN];
+	/* Odd from the moment ids[k] is stored until just before it is
+	 * removed: a lookup between two equal odd readings ran while the id
+	 * was present throughout. */
+	_Atomic unsigned gen[TRAIN];
+	atomic_bool stop;
+	atomic_long cycles, errors;
+	int cpu[2];                  /* writer's and reader's, or -1 */
+};
+
+/* Keeps the calling thread on cpu (none when cpu < 0).  The race needs
+ * the writer and the reader on two cores at the same time; on a busy
+ * machine the scheduler otherwise tends to time-slice them on one. */
+static void pin_self(int cpu)
+{
+	cpu_set_t set;
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	(void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/* The first two CPUs in allowed, or -1 for both when there is only one. */
+static void pick_cpus(const cpu_set_t *allowed, int cpu[2])
+{
+	cpu[0] = cpu[1] = -1;
+	for (int c = 0, n = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, allowed))
+			cpu[n++] = c;
+	if (cpu[1] < 0)
+		cpu[0] = -1;
+}
+
+/* True when b, stored after a in a fresh table, has a behind it on its
+ * probe run with an equal tag: a and b share their home slot and tag.
+ * Found through the collision count, so the test need not know the hash. */
+static bool same_home_and_tag(const char *a, size_t na, const char *b, size_t nb)
+{
+	struct snapshot *s = snapshot_new(0);
+	put_level(s, a, na, 1);
+	put_level(s, b, nb, 1);
+	bool twin = snapshot__tag_collisions(s) == 1;
+	snapshot_free(s);
+	return twin;
+}
+
+/* Fills r's ids with a train: T0 and the next ids T<i> that share its home
+ * slot and tag (about one in 16 x 255). */
+static void train_ids(struct shift_race *r)
+{
+	r->len[0] = (size_t)snprintf(r->ids[0], sizeof r->ids[0], "T0");
+	for (int k = 1, i = 1; k < TRAIN; i++) {
+		assert_true(i < 1000000);
+		r->len[k] = (size_t)snprintf(r->ids[k], sizeof r->ids[k], "T%d", i);
+		if (same_home_and_tag(r->ids[0], r->len[0], r->ids[k], r->len[k]))
+			k++;
+	}
+}
+
+/* The writer: removes the head of the train (the others shift back) and
+ * stores it again at the tail, until told to stop.  gen[k] turns even
+ * before ids[k] is removed and odd after it is back; the full fences order
+ * each flip against the table's own stores. */
+static void *shift_writer(void *arg)
+{
+	struct shift_race *r = arg;
+	struct snap_entry v = {.level = 2, .valid_until = GATE_NEVER};
+	struct bm_err e = BM_ERR_INIT;
+	pin_self(r->cpu[0]);
+	for (long c = 0; !atomic_load_explicit(&r->stop, memory_order_relaxed); c++) {
+		int k = (int)(c % TRAIN);
+		atomic_fetch_add(&r->gen[k], 1);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (snapshot_remove(r->s, r->ids[k], r->len[k], &e) != 0 ||
+		    snapshot_put(r->s, r->ids[k], r->len[k], &v, &e) != 0)
+			atomic_fetch_add(&r->errors, 1);
+		atomic_thread_fence(memory_order_seq_cst);
+		atomic_fetch_add(&r->gen[k], 1);
+		atomic_store_explicit(&r->cycles, c + 1, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+/* One lookup of ids[k]: 1 when the id was present throughout and not
+ * found (or found wrong), 0 when found, -1 when the writer may have
+ * removed it meanwhile, which proves nothing.  If the lookup read any
+ * store of a removal of ids[k], the acquire fence makes the second
+ * reading see the even value stored before that removal. */
+static int shift_read(struct shift_race *r, int k)
+{
+	struct snap_entry got;
+	unsigned g1 = atomic_load_explicit(&r->gen[k], memory_order_acquire);
+	if (!(g1 & 1))
+		return -1;
+	bool found = snapshot_get(r->s, r->ids[k], r->len[k], &got);
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&r->gen[k], memory_order_relaxed) != g1)
+		return -1;
+	return !(found && got.level == 2);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The reader (this thread) looks up the tail of the train, the id the
+ * next removals shift, while the writer rotates it.  It stops at the
+ * first miss, after SHIFT_OVERLAPS lookups during which the writer made
+ * progress (so a busy machine gets more time, not a weaker test), or
+ * after SHIFT_SECONDS.  Only a miss of an id present throughout fails. */
+static void test_lookup_during_removal_shift(void **state)
+{
+	(void)state;
+	struct shift_race r = {.s = NULL};
+	cpu_set_t saved;
+	train_ids(&r);
+	r.s = snapshot_new(0);
+	for (int k = 0; k < TRAIN; k++) {
+		put_level(r.s, r.ids[k], r.len[k], 2);
+		atomic_init(&r.gen[k], 1);
+	}
+	assert_int_equal(snapshot__tag_collisions(r.s), TRAIN - 1);   /* one run, in order */
+	bool pinned = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
+	if (pinned)
+		pick_cpus(&saved, r.cpu);
+	else
+		r.cpu[0] = r.cpu[1] = -1;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, shift_writer, &r), 0);
+	pin_self(r.cpu[1]);
+	long looked = 0, during = 0, lost = 0;
+	double t0 = now_seconds(), t = 0;
+	for (long it = 0; lost == 0 && during < SHIFT_OVERLAPS; it++) {
+		if (it % 1024 == 0 && (t = now_seconds() - t0) > SHIFT_SECONDS)
+			break;
+		long c = atomic_load_explicit(&r.cycles, memory_order_relaxed);
+		int miss = shift_read(&r, (int)((c + TRAIN - 1) % TRAIN));
+		if (miss < 0)
+			continue;
+		looked++;
+		lost += miss;
+		during += atomic_load_explicit(&r.cycles, memory_order_relaxed) != c;
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(th, NULL);
+	if (pinned)
+		(void)pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+	printf("# shift race: %ld rotations, %ld lookups of present ids (%ld while the "
+	       "writer moved), %ld lost, %.2f s\n",
+	       atomic_load(&r.cycles), looked, during, lost, now_seconds() - t0);
+	assert_int_equal(atomic_load(&r.errors), 0);
+	assert_int_equal(lost, 0);
+	snapshot_free(r.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -806,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_tag_collisions_resolved_by_id),
 		cmocka_unit_test(test_sized_snapshot_is_small),
 		cmocka_unit_test(test_readers_during_growth),
+		cmocka_unit_test(test_lookup_during_removal_shift),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
