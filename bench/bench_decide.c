@@ -449,7 +449,8 @@ static void translation_reference(void)
  * it and prefetch the slot it names, PREF_RING - 1 queries after the start
  * read the slot and run filler work.  "serial" filler is a chain of
  * dependent multiplies, "wide" four independent one-cycle chains, chosen
- * so that both take about as long at 1k as a decision does (~17 ns).
+ * so that both take about as long at 1k as a decision does (15-17 ns
+ * here).
  * Same memory, same time per query at 1k: what differs is how far the
  * reorder buffer reaches past a slot prefetch waiting on its page walk. */
 #define PREF_LEAD 8

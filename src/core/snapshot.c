@@ -19,12 +19,14 @@
  *          sixteen are repeated after the last, so a window that starts
  *          near the end of the table reads on without wrapping.
  *   arena  ids longer than 24 bytes, append-only, in chunks that never move.
- * Tables are mmap'd (huge pages from 2 MiB: a random slot then costs no
- * page walk).  Growing builds a bigger table, swaps one atomic pointer and
- * retires the old one: its memory is given back at once (MADV_DONTNEED),
- * its address range is kept until snapshot_free because a reader may still
- * be probing it.  Such a reader reads zeros, which mean "empty", and a
- * miss is believed only if the table pointer did not change meanwhile.
+ * Tables are mmap'd with huge pages asked for from 2 MiB: on bare metal a
+ * random slot then costs no page walk (on a VM whose host maps guest
+ * memory in 4 KiB pages it still does; docs/PERFORMANCE.md).  Growing
+ * builds a bigger table, swaps one atomic pointer and retires the old one:
+ * its memory is given back at once (MADV_DONTNEED), its address range is
+ * kept until snapshot_free because a reader may still be probing it.  Such
+ * a reader reads zeros, which mean "empty", and a miss is believed only if
+ * the table pointer did not change meanwhile.
  *
  * Readers copy a slot between two reads of its sequence counter and retry
  * if it changed or was odd (the writer is inside its few stores): they never
@@ -37,8 +39,10 @@
  * vector while the writer may store single tag bytes (each byte is read
  * whole on x86; the kernel's READ_ONCE relies on the same).  What it finds
  * is only where to look: the slot is then read under its seqlock and
- * proved by the id, and a miss is checked against the `moving` counter.  This module must never take a lock on the read path,
- * allocate there, or do I/O.
+ * proved by the id, and a miss is checked against the `moving` counter.
+ * SNAPSHOT_PORTABLE (or a target without SSE2) reads the window one atomic
+ * byte at a time instead; the unit tests run both.  This module must never
+ * take a lock on the read path, allocate there, or do I/O.
  */
 #include "snapshot.h"
 
@@ -49,7 +53,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#ifdef __SSE2__
+#if defined(__SSE2__) && !defined(SNAPSHOT_PORTABLE)
+#define TAG_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -133,8 +138,9 @@ static _Noreturn void out_of_memory(size_t n)
 	abort();
 }
 
-/* Zeroed anonymous pages, asked for huge pages when big: a random lookup
- * in a million slots then costs no page walk. */
+/* Zeroed anonymous pages, asked for huge pages when big: where the
+ * machine backs them with huge pages, a random lookup in a million slots
+ * then costs no page walk. */
 static void *map_alloc(size_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -292,7 +298,7 @@ static HOT bool copy_matches(const struct snapshot *s, const struct copy *c,
 static HOT void tag_window(const struct table *t, uint64_t i, uint8_t want, unsigned *match,
 			   unsigned *empty)
 {
-#ifdef __SSE2__
+#ifdef TAG_SSE2
 	__m128i v = *(const volatile __m128i_u *)(const void *)(uintptr_t)&t->tag[i];
 	*match = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)want)));
 	*empty = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
