@@ -37,6 +37,11 @@
  * decisions, in tables the size of each set's (pipeline_reference):
  *   {"bench":"pipeline_reference","filler":"none"|"serial"|"wide",
  *    "large_ns":..,"small_ns":..,"gap_ns":..,"ratio":..}
+ * and the core's clock from a chain of dependent adds:
+ *   {"bench":"clock_reference","ghz":..}
+ * With --count WHAT it runs one workload once and prints only how many
+ * queries, {"bench":"count_run","what":..,"queries":..}, for
+ * bench/walk_model.sh to count its instructions under valgrind.
  * With --out DIR it also writes the persons and queries as text for the
  * reference engines (bench/ref/decide_ref.mjs).  Must never be linked into
  * baomi itself.
@@ -484,8 +489,9 @@ static struct pref_table pref_table_new(size_t n)
 
 enum filler { FILL_NONE, FILL_SERIAL, FILL_WIDE };
 
-/* One pass of NQUERY queries; the sum keeps every read alive. */
-static uint64_t pref_pass(const struct pref_table *t, enum filler f, uint64_t salt)
+/* One pass of NQUERY queries; the sum keeps every read alive.  Not
+ * inlined, so that bench/walk_model.sh can count its instructions. */
+static __attribute__((noinline)) uint64_t pref_pass(const struct pref_table *t, enum filler f, uint64_t salt)
 {
 	uint64_t home[PREF_RING], cand[PREF_RING], sum = 0, a = 1, b = 2, c = 3, d = 4;
 	for (uint64_t i = 0; i < NQUERY + PREF_RING - 1; i++) {
@@ -547,6 +553,58 @@ static void pipeline_reference(size_t nbig, size_t nsmall)
 	munmap(small.slot, small.bytes);
 }
 
+/* The core's clock, from a chain of dependent one-cycle adds (the empty
+ * asm keeps each add and its order): cycles per nanosecond, best of
+ * ROUNDS.  bench/walk_model.sh turns nanoseconds into cycles with it. */
+#define CLOCK_ADDS 200000000L
+static double clock_ghz(void)
+{
+	double best = 0;
+	for (int r = 0; r < ROUNDS; r++) {
+		uint64_t x = (uint64_t)r;
+		int64_t t0 = ns();
+		for (long i = 0; i < CLOCK_ADDS; i++) {
+			x += 1;
+			__asm__ volatile("" : "+r"(x));
+			x += 1;
+			__asm__ volatile("" : "+r"(x));
+		}
+		double ghz = 2.0 * CLOCK_ADDS / (double)(ns() - t0);
+		best = ghz > best ? ghz : best;
+		sink = x;
+	}
+	return best;
+}
+
+/* --count WHAT: runs one workload once, untimed, for an instruction
+ * count under valgrind (bench/walk_model.sh): "decide" is NQUERY
+ * decisions on the 1k set through snapshot_decide_many, BATCH per call;
+ * "none", "serial", "wide" one pref_pass with that filler. */
+static int count_run(const char *what)
+{
+	static const char *name[] = {"none", "serial", "wide"};
+	printf("{\"bench\":\"count_run\",\"what\":\"%s\",\"queries\":%u}\n", what, NQUERY);
+	if (strcmp(what, "decide") == 0) {
+		static struct dataset ds;
+		static struct decision out[BATCH];
+		build(&ds, 1000);
+		for (uint32_t i = 0; i < NQUERY; i += BATCH)
+			snapshot_decide_many(ds.s, &ds.sq[i], BATCH, NOW, out);
+		dataset_free(&ds);
+		return 0;
+	}
+	for (int f = FILL_NONE; f <= FILL_WIDE; f++)
+		if (strcmp(what, name[f]) == 0) {
+			struct pref_table t = pref_table_new(1000);
+			sink = pref_pass(&t, (enum filler)f, 0);
+			munmap(t.slot, t.bytes);
+			return 0;
+		}
+	fprintf(stderr, "bench_decide: --count takes decide, none, serial or wide, not '%s'\n",
+		what);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	const char *outdir = NULL;
@@ -555,10 +613,12 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			outdir = argv[++i];
+		else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
+			return count_run(argv[i + 1]);
 		else if (strcmp(argv[i], "--persons") == 0 && i + 1 < argc)
 			sizes[0] = strtoul(argv[++i], NULL, 10), nsets = 1;
 		else {
-			fprintf(stderr, "usage: bench_decide [--persons N] [--out DIR]\n");
+			fprintf(stderr, "usage: bench_decide [--persons N] [--out DIR] | --count WHAT\n");
 			return 2;
 		}
 	}
@@ -582,6 +642,7 @@ int main(int argc, char **argv)
 		printf("{\"bench\":\"memory_reference_ratio\",\"ratio\":%.3f}\n", big / small);
 		translation_reference();
 		pipeline_reference(ds[0].n, ds[1].n);
+		printf("{\"bench\":\"clock_reference\",\"ghz\":%.3f}\n", clock_ghz());
 	}
 	for (int i = 0; i < nsets; i++)
 		dataset_free(&ds[i]);
