@@ -205,6 +205,19 @@ static int get_open_review(struct svc *s, const struct actor *a, int64_t id,
 	return rc;
 }
 
+/* The person under review records nothing on their own case. */
+static int check_recorder(struct svc *s, const struct actor *a, const struct review_rec *r,
+			  struct bm_err *e)
+{
+	struct person_rec p;
+	int rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e);
+
+	if (rc == 0 && svc__acts_for(s, a, p.ext_id))
+		return bm_errf(e, BM_EPERM, "review", "%s may not record findings on their own "
+			       "review", a->name);
+	return rc;
+}
+
 json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review, int item,
 			   const char *finding, const char *note, struct bm_err *e)
 {
@@ -226,7 +239,8 @@ json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review,
 	svc__copy(it.by, sizeof it.by, a->name);
 	if (svc__begin(s, e))
 		return NULL;
-	if (get_open_review(s, a, review, &r, e) || ST(s)->review_item_set(s->st, &it, e) ||
+	if (get_open_review(s, a, review, &r, e) || check_recorder(s, a, &r, e) ||
+	    ST(s)->review_item_set(s->st, &it, e) ||
 	    svc__audit1(s, a, "review.finding", "review",
 			json_pack("{s:I, s:i, s:s, s:b}", "review", (json_int_t)review, "item", item,
 				  "finding", finding_names[f], "note_set", note && *note), e)) {
@@ -275,16 +289,51 @@ static int count_approve(void *ctx, const struct approval_rec *r)
 	return 0;
 }
 
-/* Neither the opener nor the person under review decides. */
-static int check_decider(const struct actor *a, const struct review_rec *r,
+/* Neither the opener nor the person under review decides, under any of
+ * their accounts: a person is known by the link of their accounts. */
+static int check_decider(struct svc *s, const struct actor *a, const struct review_rec *r,
 			 const struct person_rec *p, struct bm_err *e)
 {
-	if (strcmp(a->name, r->opened_by) == 0)
+	if (strcmp(a->name, r->opened_by) == 0 || svc__same_person(s, a, r->opened_by))
 		return bm_errf(e, BM_EPERM, "review", "%s opened review %lld and may not decide it",
-			       a->name, (long long)r->id);
-	if (svc__actor_is(a, p->ext_id))
+			       strcmp(a->name, r->opened_by) == 0 ? a->name : r->opened_by,
+			       (long long)r->id);
+	if (svc__acts_for(s, a, p->ext_id))
 		return bm_errf(e, BM_EPERM, "review", "%s may not decide their own review",
 			       a->name);
+	return 0;
+}
+
+struct twin_ctx {
+	struct svc *s;
+	const struct actor *a;
+	char twin[BM_CODE_MAX];    /* the earlier decider who is the same person */
+};
+
+static int twin_one(void *ctx, const struct approval_rec *r)
+{
+	struct twin_ctx *t = ctx;
+
+	if (strcmp(r->approver, t->a->name) == 0 || !svc__same_person(t->s, t->a, r->approver))
+		return 0;
+	svc__copy(t->twin, sizeof t->twin, r->approver);
+	return 1;
+}
+
+/* Distinct approvers are distinct people: refuses a decision by an account
+ * linked to the same person as an account that already decided r. */
+static int check_distinct(struct svc *s, const struct actor *a, const struct review_rec *r,
+			  struct bm_err *e)
+{
+	struct twin_ctx t = {s, a, ""};
+	int rc = ST(s)->approval_list(s->st, r->id, twin_one, &t, e);
+
+	if (rc < 0)
+		return rc;
+	if (t.twin[0] != '\0')
+		return bm_errf(e, BM_EPERM, "review", "%s is the same person as %s, who already "
+			       "decided review %lld; a second approver must be someone else",
+			       a->name, t.twin, (long long)r->id);
 	return 0;
 }
 
@@ -319,7 +368,8 @@ static int decide_tx(struct svc *s, const struct actor *a, struct review_rec *r,
 	int approvals = 0, need, rc;
 
 	if ((rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e)) ||
-	    (rc = check_decider(a, r, &p, e)) || (approve && (rc = check_checklist(s, r, e))))
+	    (rc = check_decider(s, a, r, &p, e)) || (rc = check_distinct(s, a, r, e)) ||
+	    (approve && (rc = check_checklist(s, r, e))))
 		return rc;
 	svc__copy(ap.approver, sizeof ap.approver, a->name);
 	svc__copy(ap.reason, sizeof ap.reason, reason);

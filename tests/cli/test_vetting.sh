@@ -63,3 +63,34 @@ t_due_opens_rereviews_and_report_counts() {
 	expect 1 report compliance --unit NOPE || return 1
 	has_err "NOPE"
 }
+
+# Accounts linked to one person are one decider, also on the console's --as.
+t_one_person_decides_once_under_any_account() {
+	setup_org || return 1
+	for p in E1 E2; do expect 0 person add "$p" --name "$p" --unit HQ-R || return 1; done
+	expect 0 account add tw-a --roles reviewer --person E9 || return 1
+	expect 0 account add tw-b --roles reviewer --person E9 || return 1
+	expect 0 account add self-r --roles reviewer --person E2 || return 1
+	expect 0 account add self-s --roles secadmin --person E2 || return 1
+	expect 0 review open E1 --level top_secret --json || return 1
+	rid=$(json v.id)
+	for i in 1 2 3 4 5 6; do expect 0 review finding "$rid" "$i" clear || return 1; done
+	expect 0 --as tw-a review approve "$rid" --reason ok --json || return 1
+	eq "$(json v.state)" open
+	expect 1 --as tw-b review approve "$rid" --reason "me again" || return 1
+	has_err "same person as tw-a"
+	expect 0 review show "$rid" --json || return 1
+	eq "$(json v.approvals.length)" 1
+	eq "$(json v.state)" open
+	expect 0 review open E2 --level secret --json || return 1
+	rid=$(json v.id)
+	expect 1 --as self-r review finding "$rid" 1 clear || return 1
+	has_err "own review"
+	expect 0 review show "$rid" --json || return 1
+	eq "$(json v.items.length)" 0
+	expect 0 suspend E2 --reason inquiry || return 1
+	expect 1 --as self-s reinstate E2 --reason "fine" || return 1
+	has_err "own suspension"
+	expect 65 reinstate E2 --reason "　" || return 1
+	expect 0 reinstate E2 --reason "inquiry closed" || return 1
+}
