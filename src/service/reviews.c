@@ -205,16 +205,30 @@ static int get_open_review(struct svc *s, const struct actor *a, int64_t id,
 	return rc;
 }
 
-/* The person under review records nothing on their own case. */
+static int first_decider(void *ctx, const struct approval_rec *r)
+{
+	snprintf(ctx, BM_CODE_MAX, "%s", r->approver);
+	return 1;
+}
+
+/* The person under review records nothing on their own case, and nobody
+ * edits a checklist someone has already decided on: every approver of a
+ * core review approves the same findings. */
 static int check_recorder(struct svc *s, const struct actor *a, const struct review_rec *r,
 			  struct bm_err *e)
 {
 	struct person_rec p;
+	char by[BM_CODE_MAX] = "";
 	int rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e);
 
 	if (rc == 0 && svc__acts_for(s, a, p.ext_id))
 		return bm_errf(e, BM_EPERM, "review", "%s may not record findings on their own "
 			       "review", a->name);
+	if (rc == 0 && (rc = ST(s)->approval_list(s->st, r->id, first_decider, by, e)) >= 0)
+		rc = 0;
+	if (rc == 0 && by[0] != '\0')
+		return bm_errf(e, BM_ESTATE, "review", "review %lld was already decided on by %s; "
+			       "its checklist can no longer change", (long long)r->id, by);
 	return rc;
 }
 

@@ -79,6 +79,8 @@ t_one_person_decides_once_under_any_account() {
 	eq "$(json v.state)" open
 	expect 1 --as tw-b review approve "$rid" --reason "me again" || return 1
 	has_err "same person as tw-a"
+	expect 1 review finding "$rid" 3 concern --note "debts" || return 1
+	has_err "already decided on by tw-a"
 	expect 0 review show "$rid" --json || return 1
 	eq "$(json v.approvals.length)" 1
 	eq "$(json v.state)" open

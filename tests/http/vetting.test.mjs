@@ -249,3 +249,18 @@ test('a reason of nothing but Unicode spaces is no reason', async () => {
   const c = await as(sec, 'GET', '/v1/persons/E2/clearance');
   assert.ok(c.json.gates.every((x) => x.code !== 'suspended' || x.ok), c.text);
 });
+
+test('the checklist is frozen once someone has decided: both approvers approve the same findings', async () => {
+  assert.equal((await as(sec, 'POST', '/v1/persons', { id: 'E8', name: 'E8', unit: 'HQ-R' })).status, 201);
+  const o = await as(sec, 'POST', '/v1/reviews', { person: 'E8', level: 'top_secret' });
+  assert.equal(o.status, 201, o.text);
+  for (let i = 1; i <= 6; i++)
+    assert.equal((await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/${i}`, { finding: 'clear' })).status, 200);
+  const first = await as(rev, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'all clear' });
+  assert.equal(first.json.state, 'open', first.text);
+  const edit = await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/3`, { finding: 'concern', note: 'debts abroad' });
+  assert.equal(edit.status, 409, edit.text);
+  assert.match(edit.json.detail, /decided/);
+  const g = await as(rev, 'GET', `/v1/reviews/${o.json.id}`);
+  assert.ok(g.json.items.every((x) => x.finding === 'clear'), g.text);
+});
