@@ -566,9 +566,19 @@ static int open_picks(struct svc *s, const struct actor *a, struct due_scan *d, 
 	int rc;
 
 	for (size_t i = 0; i < d->n; i++) {
-		if ((rc = ST(s)->person_get(s->st, d->v[i].person_id, NULL, &p, e)) ||
-		    (rc = svc__review_open_tx(s, a, &p, d->v[i].level, "rereview", d->v[i].due,
-					      &r, e)))
+		if ((rc = ST(s)->person_get(s->st, d->v[i].person_id, NULL, &p, e)))
+			return rc;
+		/* The scan ran before the write lock: another process may have
+		 * opened this review, or moved the person, since.  Either way
+		 * there is nothing to open (refused before any write). */
+		if (!state_on_post(p.state) && p.state != ST_ONBOARDING)
+			continue;
+		rc = svc__review_open_tx(s, a, &p, d->v[i].level, "rereview", d->v[i].due, &r, e);
+		if (rc == BM_EEXIST) {
+			bm_err_clear(e);
+			continue;
+		}
+		if (rc)
 			return rc;
 		json_array_append_new(out, svc__review_json(s, &r, false));
 	}

@@ -96,3 +96,21 @@ t_one_person_decides_once_under_any_account() {
 	expect 65 reinstate E2 --reason "　" || return 1
 	expect 0 reinstate E2 --reason "inquiry closed" || return 1
 }
+
+# Two runs opening due re-reviews at once (the server's maintenance and a
+# console `due`) both succeed, and no person gets two open reviews.
+t_due_runs_at_once_open_each_rereview_once() {
+	expect 0 init || return 1
+	expect 0 demo --persons 100 || return 1
+	local pa pb
+	BAOMI_NOW=2031-01-01 "$BAOMI" due --json >a.out 2>a.err &
+	pa=$!
+	BAOMI_NOW=2031-01-01 "$BAOMI" due --json >b.out 2>b.err &
+	pb=$!
+	wait "$pa" || fail "first due failed: $(cat a.err)" || return 1
+	wait "$pb" || fail "second due failed: $(cat b.err)" || return 1
+	expect 0 review list --json || return 1
+	eq "$(json 'v.filter(r => r.state === "open").length')" \
+		"$(json 'new Set(v.filter(r => r.state === "open").map(r => r.person)).size')"
+	eq "$(json 'v.filter(r => r.trigger === "rereview").length > 0')" true
+}
