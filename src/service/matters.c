@@ -112,6 +112,8 @@ static int reinstate_tx(struct svc *s, const struct actor *a, struct person_rec 
 			   json_pack("{s:s, s:i}", "reason", reason, "lifted", l.lifted), e);
 }
 
+/* Lifts every suspension of person; never by the person themselves, under
+ * any account linked to them. */
 int svc_person_reinstate(struct svc *s, const struct actor *a, const char *person,
 			 const char *reason, struct bm_err *e)
 {
@@ -121,11 +123,19 @@ int svc_person_reinstate(struct svc *s, const struct actor *a, const char *perso
 	if ((rc = svc__allow(a, PERM_SUSPEND, e)) ||
 	    (rc = svc__check_text("reason", reason, true, e)) || (rc = svc__begin(s, e)))
 		return rc;
-	if ((rc = get_person(s, a, person, &p, e)) || (rc = reinstate_tx(s, a, &p, reason, e))) {
-		svc__rollback(s);
-		return rc;
+	if ((rc = get_person(s, a, person, &p, e)))
+		goto fail;
+	if (svc__acts_for(s, a, p.ext_id)) {
+		rc = bm_errf(e, BM_EPERM, "person", "%s may not lift their own suspension",
+			     a->name);
+		goto fail;
 	}
+	if ((rc = reinstate_tx(s, a, &p, reason, e)))
+		goto fail;
 	return svc__commit(s, e);
+fail:
+	svc__rollback(s);
+	return rc;
 }
 
 /* ------------------------------------------------------------ activation */

@@ -205,6 +205,33 @@ static int get_open_review(struct svc *s, const struct actor *a, int64_t id,
 	return rc;
 }
 
+static int first_decider(void *ctx, const struct approval_rec *r)
+{
+	snprintf(ctx, BM_CODE_MAX, "%s", r->approver);
+	return 1;
+}
+
+/* The person under review records nothing on their own case, and nobody
+ * edits a checklist someone has already decided on: every approver of a
+ * core review approves the same findings. */
+static int check_recorder(struct svc *s, const struct actor *a, const struct review_rec *r,
+			  struct bm_err *e)
+{
+	struct person_rec p;
+	char by[BM_CODE_MAX] = "";
+	int rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e);
+
+	if (rc == 0 && svc__acts_for(s, a, p.ext_id))
+		return bm_errf(e, BM_EPERM, "review", "%s may not record findings on their own "
+			       "review", a->name);
+	if (rc == 0 && (rc = ST(s)->approval_list(s->st, r->id, first_decider, by, e)) >= 0)
+		rc = 0;
+	if (rc == 0 && by[0] != '\0')
+		return bm_errf(e, BM_ESTATE, "review", "review %lld was already decided on by %s; "
+			       "its checklist can no longer change", (long long)r->id, by);
+	return rc;
+}
+
 json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review, int item,
 			   const char *finding, const char *note, struct bm_err *e)
 {
@@ -226,7 +253,8 @@ json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review,
 	svc__copy(it.by, sizeof it.by, a->name);
 	if (svc__begin(s, e))
 		return NULL;
-	if (get_open_review(s, a, review, &r, e) || ST(s)->review_item_set(s->st, &it, e) ||
+	if (get_open_review(s, a, review, &r, e) || check_recorder(s, a, &r, e) ||
+	    ST(s)->review_item_set(s->st, &it, e) ||
 	    svc__audit1(s, a, "review.finding", "review",
 			json_pack("{s:I, s:i, s:s, s:b}", "review", (json_int_t)review, "item", item,
 				  "finding", finding_names[f], "note_set", note && *note), e)) {
@@ -275,16 +303,51 @@ static int count_approve(void *ctx, const struct approval_rec *r)
 	return 0;
 }
 
-/* Neither the opener nor the person under review decides. */
-static int check_decider(const struct actor *a, const struct review_rec *r,
+/* Neither the opener nor the person under review decides, under any of
+ * their accounts: a person is known by the link of their accounts. */
+static int check_decider(struct svc *s, const struct actor *a, const struct review_rec *r,
 			 const struct person_rec *p, struct bm_err *e)
 {
-	if (strcmp(a->name, r->opened_by) == 0)
+	if (strcmp(a->name, r->opened_by) == 0 || svc__same_person(s, a, r->opened_by))
 		return bm_errf(e, BM_EPERM, "review", "%s opened review %lld and may not decide it",
-			       a->name, (long long)r->id);
-	if (svc__actor_is(a, p->ext_id))
+			       strcmp(a->name, r->opened_by) == 0 ? a->name : r->opened_by,
+			       (long long)r->id);
+	if (svc__acts_for(s, a, p->ext_id))
 		return bm_errf(e, BM_EPERM, "review", "%s may not decide their own review",
 			       a->name);
+	return 0;
+}
+
+struct twin_ctx {
+	struct svc *s;
+	const struct actor *a;
+	char twin[BM_CODE_MAX];    /* the earlier decider who is the same person */
+};
+
+static int twin_one(void *ctx, const struct approval_rec *r)
+{
+	struct twin_ctx *t = ctx;
+
+	if (strcmp(r->approver, t->a->name) == 0 || !svc__same_person(t->s, t->a, r->approver))
+		return 0;
+	svc__copy(t->twin, sizeof t->twin, r->approver);
+	return 1;
+}
+
+/* Distinct approvers are distinct people: refuses a decision by an account
+ * linked to the same person as an account that already decided r. */
+static int check_distinct(struct svc *s, const struct actor *a, const struct review_rec *r,
+			  struct bm_err *e)
+{
+	struct twin_ctx t = {s, a, ""};
+	int rc = ST(s)->approval_list(s->st, r->id, twin_one, &t, e);
+
+	if (rc < 0)
+		return rc;
+	if (t.twin[0] != '\0')
+		return bm_errf(e, BM_EPERM, "review", "%s is the same person as %s, who already "
+			       "decided review %lld; a second approver must be someone else",
+			       a->name, t.twin, (long long)r->id);
 	return 0;
 }
 
@@ -319,7 +382,8 @@ static int decide_tx(struct svc *s, const struct actor *a, struct review_rec *r,
 	int approvals = 0, need, rc;
 
 	if ((rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e)) ||
-	    (rc = check_decider(a, r, &p, e)) || (approve && (rc = check_checklist(s, r, e))))
+	    (rc = check_decider(s, a, r, &p, e)) || (rc = check_distinct(s, a, r, e)) ||
+	    (approve && (rc = check_checklist(s, r, e))))
 		return rc;
 	svc__copy(ap.approver, sizeof ap.approver, a->name);
 	svc__copy(ap.reason, sizeof ap.reason, reason);
@@ -502,9 +566,19 @@ static int open_picks(struct svc *s, const struct actor *a, struct due_scan *d, 
 	int rc;
 
 	for (size_t i = 0; i < d->n; i++) {
-		if ((rc = ST(s)->person_get(s->st, d->v[i].person_id, NULL, &p, e)) ||
-		    (rc = svc__review_open_tx(s, a, &p, d->v[i].level, "rereview", d->v[i].due,
-					      &r, e)))
+		if ((rc = ST(s)->person_get(s->st, d->v[i].person_id, NULL, &p, e)))
+			return rc;
+		/* The scan ran before the write lock: another process may have
+		 * opened this review, or moved the person, since.  Either way
+		 * there is nothing to open (refused before any write). */
+		if (!state_on_post(p.state) && p.state != ST_ONBOARDING)
+			continue;
+		rc = svc__review_open_tx(s, a, &p, d->v[i].level, "rereview", d->v[i].due, &r, e);
+		if (rc == BM_EEXIST) {
+			bm_err_clear(e);
+			continue;
+		}
+		if (rc)
 			return rc;
 		json_array_append_new(out, svc__review_json(s, &r, false));
 	}

@@ -63,3 +63,54 @@ t_due_opens_rereviews_and_report_counts() {
 	expect 1 report compliance --unit NOPE || return 1
 	has_err "NOPE"
 }
+
+# Accounts linked to one person are one decider, also on the console's --as.
+t_one_person_decides_once_under_any_account() {
+	setup_org || return 1
+	for p in E1 E2; do expect 0 person add "$p" --name "$p" --unit HQ-R || return 1; done
+	expect 0 account add tw-a --roles reviewer --person E9 || return 1
+	expect 0 account add tw-b --roles reviewer --person E9 || return 1
+	expect 0 account add self-r --roles reviewer --person E2 || return 1
+	expect 0 account add self-s --roles secadmin --person E2 || return 1
+	expect 0 review open E1 --level top_secret --json || return 1
+	rid=$(json v.id)
+	for i in 1 2 3 4 5 6; do expect 0 review finding "$rid" "$i" clear || return 1; done
+	expect 0 --as tw-a review approve "$rid" --reason ok --json || return 1
+	eq "$(json v.state)" open
+	expect 1 --as tw-b review approve "$rid" --reason "me again" || return 1
+	has_err "same person as tw-a"
+	expect 1 review finding "$rid" 3 concern --note "debts" || return 1
+	has_err "already decided on by tw-a"
+	expect 0 review show "$rid" --json || return 1
+	eq "$(json v.approvals.length)" 1
+	eq "$(json v.state)" open
+	expect 0 review open E2 --level secret --json || return 1
+	rid=$(json v.id)
+	expect 1 --as self-r review finding "$rid" 1 clear || return 1
+	has_err "own review"
+	expect 0 review show "$rid" --json || return 1
+	eq "$(json v.items.length)" 0
+	expect 0 suspend E2 --reason inquiry || return 1
+	expect 1 --as self-s reinstate E2 --reason "fine" || return 1
+	has_err "own suspension"
+	expect 65 reinstate E2 --reason "　" || return 1
+	expect 0 reinstate E2 --reason "inquiry closed" || return 1
+}
+
+# Two runs opening due re-reviews at once (the server's maintenance and a
+# console `due`) both succeed, and no person gets two open reviews.
+t_due_runs_at_once_open_each_rereview_once() {
+	expect 0 init || return 1
+	expect 0 demo --persons 100 || return 1
+	local pa pb
+	BAOMI_NOW=2031-01-01 "$BAOMI" due --json >a.out 2>a.err &
+	pa=$!
+	BAOMI_NOW=2031-01-01 "$BAOMI" due --json >b.out 2>b.err &
+	pb=$!
+	wait "$pa" || fail "first due failed: $(cat a.err)" || return 1
+	wait "$pb" || fail "second due failed: $(cat b.err)" || return 1
+	expect 0 review list --json || return 1
+	eq "$(json 'v.filter(r => r.state === "open").length')" \
+		"$(json 'new Set(v.filter(r => r.state === "open").map(r => r.person)).size')"
+	eq "$(json 'v.filter(r => r.trigger === "rereview").length > 0')" true
+}

@@ -12,10 +12,11 @@ const as = (who, method, path, body) => call(srv, method, path, { token: who.tok
 const ask = (person, level, compartments) =>
   as(sec, 'POST', '/v1/decisions', { person, action: 'read', object: { level, compartments } });
 
-// Creates an account as sysadmin and grants it role (with scope) as secadmin.
-async function account(name, role, scope) {
+// Creates an account as sysadmin (linked to person when given) and grants
+// it role (with scope) as secadmin.
+async function account(name, role, scope, person) {
   const pw = `${name}-password-1`;
-  let r = await as(sys, 'POST', '/v1/accounts', { name, password: pw });
+  let r = await as(sys, 'POST', '/v1/accounts', { name, password: pw, person });
   assert.equal(r.status, 201, r.text);
   r = await call(srv, 'PUT', `/v1/accounts/${name}/roles/${role}`,
     { token: sec.token, body: scope ? { scope } : undefined });
@@ -180,4 +181,86 @@ test('matters, the due list and the compliance report', async () => {
   assert.equal(rep.status, 200, rep.text);
   const hr = rep.json.units.find((u) => u.unit === 'HQ-R');
   assert.ok(hr && hr.cleared >= 1 && hr.not_cleared >= 1, rep.text);
+});
+
+// One human may hold several accounts, each linked to their person record:
+// the link, not the account name, says who acts.
+test('nobody decides their own case, nor twice, through a second account', async () => {
+  for (const id of ['E4', 'E5', 'E6', 'E7'])
+    assert.equal((await as(sec, 'POST', '/v1/persons', { id, name: id, unit: 'HQ-R' })).status, 201);
+  const twinA = await account('twin-a', 'reviewer', undefined, 'E90');
+  const twinB = await account('twin-b', 'reviewer', undefined, 'E90');
+  const items = async (who, id) => {
+    for (let i = 1; i <= 6; i++)
+      assert.equal((await as(who, 'PUT', `/v1/reviews/${id}/items/${i}`, { finding: 'clear' })).status, 200);
+  };
+  // A core review needs two distinct people, not two accounts of one.
+  const core = await as(sec, 'POST', '/v1/reviews', { person: 'E4', level: 'top_secret' });
+  assert.equal(core.status, 201, core.text);
+  await items(sec, core.json.id);
+  let d = await as(twinA, 'POST', `/v1/reviews/${core.json.id}/decision`, { approve: true, reason: 'ok' });
+  assert.equal(d.status, 200, d.text);
+  assert.equal(d.json.state, 'open');
+  d = await as(twinB, 'POST', `/v1/reviews/${core.json.id}/decision`, { approve: true, reason: 'ok again' });
+  assert.equal(d.status, 403, d.text);
+  assert.match(d.json.detail, /same person/);
+  let g = await as(rev, 'GET', `/v1/reviews/${core.json.id}`);
+  assert.equal(g.json.state, 'open');
+  assert.equal(g.json.approvals.length, 1);
+  d = await as(rev, 'POST', `/v1/reviews/${core.json.id}/decision`, { approve: true, reason: 'concur' });
+  assert.equal(d.json.state, 'approved', d.text);
+  // The opener's other account decides neither way.
+  const opener = await account('twin-off', 'officer', undefined, 'E91');
+  const openerTwin = await account('twin-rev', 'reviewer', undefined, 'E91');
+  const o = await as(opener, 'POST', '/v1/reviews', { person: 'E5', level: 'secret' });
+  assert.equal(o.status, 201, o.text);
+  await items(opener, o.json.id);
+  for (const approve of [true, false]) {
+    d = await as(openerTwin, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve, reason: 'mine' });
+    assert.equal(d.status, 403, d.text);
+    assert.match(d.json.detail, /opened/);
+  }
+  g = await as(rev, 'GET', `/v1/reviews/${o.json.id}`);
+  assert.equal(g.json.state, 'open');
+  assert.deepEqual(g.json.approvals, []);
+  // The person under review records no finding on their own case.
+  const self = await account('self-rev', 'reviewer', undefined, 'E6');
+  const mine = await as(sec, 'POST', '/v1/reviews', { person: 'E6', level: 'secret' });
+  const f = await as(self, 'PUT', `/v1/reviews/${mine.json.id}/items/1`, { finding: 'clear', note: 'all fine' });
+  assert.equal(f.status, 403, f.text);
+  assert.deepEqual((await as(rev, 'GET', `/v1/reviews/${mine.json.id}`)).json.items, []);
+  // A security administrator does not lift their own suspension.
+  const selfSec = await account('self-sec', 'secadmin', undefined, 'E7');
+  assert.equal((await as(sec, 'POST', '/v1/persons/E7/suspend', { reason: 'inquiry' })).status, 204);
+  const lift = await as(selfSec, 'POST', '/v1/persons/E7/reinstate', { reason: 'I am fine' });
+  assert.equal(lift.status, 403, lift.text);
+  // The suspension still stands: someone else lifts it, once.
+  assert.equal((await as(sec, 'POST', '/v1/persons/E7/reinstate', { reason: 'inquiry closed' })).status, 204);
+  assert.equal((await as(sec, 'POST', '/v1/persons/E7/reinstate', { reason: 'again' })).status, 409);
+});
+
+test('a reason of nothing but Unicode spaces is no reason', async () => {
+  for (const reason of ['\u3000', '\u00a0 \u3000', '\u2003\t', '\ufeff'])
+    for (const path of ['/v1/persons/E2/suspend', '/v1/persons/E2/reinstate']) {
+      const r = await as(sec, 'POST', path, { reason });
+      assert.equal(r.status, 422, `${path} ${JSON.stringify(reason)}: ${r.text}`);
+      assert.equal(r.json.errors?.[0]?.field ?? 'reason', 'reason', r.text);
+    }
+  const c = await as(sec, 'GET', '/v1/persons/E2/clearance');
+  assert.ok(c.json.gates.every((x) => x.code !== 'suspended' || x.ok), c.text);
+});
+
+test('the checklist is frozen once someone has decided: both approvers approve the same findings', async () => {
+  assert.equal((await as(sec, 'POST', '/v1/persons', { id: 'E8', name: 'E8', unit: 'HQ-R' })).status, 201);
+  const o = await as(sec, 'POST', '/v1/reviews', { person: 'E8', level: 'top_secret' });
+  assert.equal(o.status, 201, o.text);
+  for (let i = 1; i <= 6; i++)
+    assert.equal((await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/${i}`, { finding: 'clear' })).status, 200);
+  const first = await as(rev, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'all clear' });
+  assert.equal(first.json.state, 'open', first.text);
+  const edit = await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/3`, { finding: 'concern', note: 'debts abroad' });
+  assert.equal(edit.status, 409, edit.text);
+  assert.match(edit.json.detail, /decided/);
+  const g = await as(rev, 'GET', `/v1/reviews/${o.json.id}`);
+  assert.ok(g.json.items.every((x) => x.finding === 'clear'), g.text);
 });
