@@ -315,6 +315,10 @@ static void test_batch_fast(void **state)
 		"\"compartments\":[\"\"]}}]}",
 		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\","
 		"\"compartments\":[\"ALPHA\",\"ALPHA\"],\"level\":\"none\"}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\","
+		"\"compartments\":[\"ALPHA,CRYPTO\"]}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\","
+		"\"compartments\":[\"ALPHA \"]}}]}",
 		"{\"requests\":[" R1 "]}\0",
 	};
 	struct fx *f = *state;
@@ -341,6 +345,117 @@ static void test_batch_fast(void **state)
 	buf_puts(&big, "]}");
 	same_as_general(f, big.p, big.len, false);
 	buf_free(&big);
+}
+
+/* The error field of deciding r (consumed), or "" when it was answered. */
+static const char *refused_field(struct fx *f, json_t *r)
+{
+	static char field[64];
+	json_t *v = svc_decide(f->s, &local, r, T0, &f->e);
+
+	json_decref(r);
+	field[0] = '\0';
+	if (v == NULL)
+		snprintf(field, sizeof field, "%s", f->e.field[0] ? f->e.field : "?");
+	json_decref(v);
+	return field;
+}
+
+/* A request is read strictly: a string holding a NUL byte is not the
+ * string before it ("E1\u0000x" is not E1), a misspelt or unknown member
+ * is refused rather than ignored (a dropped "compartments" would drop the
+ * need-to-know check), and each element of compartments is one code. */
+static void test_strict_requests(void **state)
+{
+	struct fx *f = *state;
+
+	full_active(f, "E1", "secret", "P2");
+	assert_true(decide(f, "E1", "secret", "ALPHA", T0, NULL, 0));
+	assert_string_equal(refused_field(f, json_pack("{s:s#, s:s, s:{s:s}}", "person", "E1\0x",
+						       (int)4, "action", "read", "object", "level",
+						       "secret")), "person");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s#, s:{s:s}}", "person", "E1",
+						       "action", "read\0", (int)5, "object",
+						       "level", "secret")), "action");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s#}}", "person", "E1",
+						       "action", "read", "object", "level",
+						       "secret\0x", (int)8)), "object.level");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s, s:[s#]}}", "person",
+						       "E1", "action", "read", "object", "level",
+						       "secret", "compartments", "CRYPTO\0",
+						       (int)7)), "object.compartments");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s, s:[s]}}", "person",
+						       "E1", "action", "read", "object", "level",
+						       "secret", "compartment", "CRYPTO")),
+			    "object.compartment");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s, s:s}}", "person", "E1",
+						       "action", "read", "object", "level",
+						       "secret", "unit", "HQ")), "object.unit");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:s, s:{s:s}}", "person", "E1",
+						       "action", "read", "subject", "E9", "object",
+						       "level", "secret")), "subject");
+	/* one code per element: no list inside an element, no blanks */
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s, s:[s]}}", "person", "E1",
+						       "action", "read", "object", "level",
+						       "secret", "compartments", "ALPHA,CRYPTO")),
+			    "object.compartments");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s, s:[s]}}", "person", "E1",
+						       "action", "read", "object", "level",
+						       "secret", "compartments", " ALPHA")),
+			    "object.compartments");
+	/* ... while the plain request is still answered */
+	assert_string_equal(refused_field(f, req("E1", "secret", "ALPHA")), "");
+}
+
+/* How many audit events there are, counted by the verifier. */
+static int64_t audit_count(struct fx *f)
+{
+	struct audit_verdict av;
+
+	assert_int_equal(svc_audit_verify(f->s, &local, &av, &f->e), 0);
+	return (int64_t)av.count;
+}
+
+/* A batch with one bad element is refused whole: no denial before it is
+ * audited and none is counted, whichever rendering runs; a good batch
+ * audits each of its denials. */
+static void test_rejected_batch_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct policy pol;
+	struct buf doc = BUF_INIT, text = BUF_INIT;
+	json_t *batch = json_array(), *v;
+	uint64_t allow0, deny0, allow1, deny1;
+	size_t counts[2];
+	int64_t ver, n0;
+
+	full_active(f, "E1", "secret", "P2");
+	assert_int_equal(policy_builtin("cn", &pol, &f->e), 0);
+	pol.audit_denials = true;
+	policy_to_json(&pol, &doc);
+	assert_int_equal(svc_policy_load(f->s, &local, doc.p, doc.len, &ver, &f->e), 0);
+	buf_free(&doc);
+	for (int i = 0; i < 6; i++)
+		json_array_append_new(batch, req(i % 2 ? "E1" : "GHOST", "secret", ""));
+	json_array_append_new(batch, json_pack("{s:s}", "person", "E1"));
+	n0 = audit_count(f);
+	svc_decision_counts(f->s, &allow0, &deny0);
+	assert_null(svc_decide_batch(f->s, &local, batch, T0, &f->e));
+	assert_non_null(strstr(f->e.msg, "requests[6]"));
+	assert_int_equal(svc_decide_batch_text(f->s, &local, batch, T0, &text, counts, &f->e),
+			 BM_EINVAL);
+	svc_decision_counts(f->s, &allow1, &deny1);
+	assert_int_equal(audit_count(f), n0);
+	assert_true(allow1 == allow0 && deny1 == deny0);
+	json_array_remove(batch, 6);
+	v = svc_decide_batch(f->s, &local, batch, T0, &f->e);
+	assert_non_null(v);
+	json_decref(v);
+	assert_int_equal(audit_count(f), n0 + 3);
+	svc_decision_counts(f->s, &allow1, &deny1);
+	assert_true(allow1 == allow0 + 3 && deny1 == deny0 + 3);
+	buf_free(&text);
+	json_decref(batch);
 }
 
 /* Policy audit_denials: a denial leaves an audit event. */
@@ -510,6 +625,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_fast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_strict_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejected_batch_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_denials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_opinion, setup, teardown),
 	};
