@@ -153,6 +153,21 @@ test('a batch of 1,000 decisions answers each in order and counts in /metrics', 
   assert.ok(allow >= 500 && deny >= 500, m.text.split('\n').filter((l) => l.includes('decision')).join('\n'));
 });
 
+test('a batch of 10,000 ordinary requests fits the body limit; past it 413', async () => {
+  // 111 bytes a request: 1.1 MB, over the server's general 1 MiB body cap
+  const one = { person: 'E100234', action: 'read', object: { level: 'top_secret', compartments: ['ALPHA', 'BRAVO', 'CRYPTO'] } };
+  const raw = JSON.stringify({ requests: Array(10000).fill(one) });
+  assert.ok(raw.length > 1024 * 1024);
+  const h = { 'Content-Type': 'application/json' };
+  const r = await call(srv, 'POST', '/v1/decisions/batch', { token: sec.token, raw, headers: h });
+  assert.equal(r.status, 200, r.text.slice(0, 300));
+  assert.equal(r.json.results.length, 10000);
+  assert.deepEqual(r.json.results[0].reasons.map((x) => x.code), ['unknown_person']);
+  // the single endpoint keeps the general cap
+  const single = await call(srv, 'POST', '/v1/decisions', { token: sec.token, raw: ' '.repeat(1100000) + JSON.stringify(one), headers: h });
+  assert.equal(single.status, 413, single.text.slice(0, 300));
+});
+
 test('an officer outside the person\'s scope gets 404 for clearance', async () => {
   const r = await as(off, 'GET', '/v1/persons/E1/clearance');
   assert.equal(r.status, 404, r.text);
