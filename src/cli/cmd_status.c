@@ -48,16 +48,27 @@ static int status(struct cli *c, struct bm_err *e)
 	return 0;
 }
 
-/* "A,B" -> ["A","B"] (empty parts skipped; the service checks the codes). */
+/* "A, B" -> ["A","B"]: blanks around codes and empty parts skipped; the
+ * service checks the codes.  Never cut short: a dropped last code would
+ * drop a need-to-know requirement and could turn a denial into allow. */
 static json_t *comp_array(const char *list)
 {
 	json_t *arr = json_array();
-	char buf[256];
-	char *save = NULL;
+	const char *p = list ? list : "";
 
-	snprintf(buf, sizeof buf, "%s", list ? list : "");
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		json_array_append_new(arr, json_string(t));
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		size_t b = 0;
+
+		while (b < n && p[b] == ' ')
+			b++;
+		while (n > b && p[n - 1] == ' ')
+			n--;
+		if (n > b)
+			json_array_append_new(arr, json_stringn(p + b, n - b));
+		p += strcspn(p, ",");
+		p += *p == ',';
+	}
 	return arr;
 }
 

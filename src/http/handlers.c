@@ -1186,7 +1186,7 @@ static const struct http_route routes[] = {
 	{"POST", "/v1/persons/{id}/activate", h_activate, PERM_PERSON_WRITE, W},
 	{"GET", "/v1/persons/{id}/clearance", h_clearance, PERM_CLEARANCE_READ, 0},
 	{"POST", "/v1/decisions", h_decide, PERM_DECIDE, W},
-	{"POST", "/v1/decisions/batch", h_decide_batch, PERM_DECIDE, W},
+	{"POST", "/v1/decisions/batch", h_decide_batch, PERM_DECIDE, W | ROUTE_BIG_BODY},
 	{"GET", "/v1/due", h_due, PERM_DUE_READ, 0},
 	{"GET", "/v1/me", h_me, PERM_PERSON_SELF_READ, 0},
 	{"GET", "/v1/me/clearance", h_me_clearance, PERM_CLEARANCE_SELF_READ, 0},

@@ -29,6 +29,8 @@ enum {
 	ROUTE_PUBLIC = 1u << 0, /* no authentication, no permission check */
 	ROUTE_CSRF = 1u << 1,   /* a write that the auth hook must CSRF-check
 				 * when the caller authenticated by cookie */
+	ROUTE_BIG_BODY = 1u << 2, /* body up to http_opts.big_body_cap, not
+				   * body_cap (a batch of 10,000 decisions) */
 };
 
 struct http_route {

@@ -26,6 +26,9 @@
 #include <unistd.h>
 
 #define DEFAULT_CAP (1024 * 1024)
+/* A route flagged ROUTE_BIG_BODY: 10,000 decision requests of up to ~550
+ * bytes each (a 63-byte id, a full compartment list) fit. */
+#define DEFAULT_BIG_CAP (8 * 1024 * 1024)
 /* Past the cap, a chunked body is discarded up to this many bytes so the
  * client can read its 413; beyond that the connection is dropped. */
 #define DISCARD_MAX (4 * 1024 * 1024)
@@ -52,6 +55,8 @@ struct ctx {
 	struct http_resp resp;
 	struct buf body;
 	size_t discarded;
+	size_t cap;                  /* this request's body cap (route_early) */
+	enum router_result rr;       /* the route match, made in begin */
 	size_t route_index;
 	int status;
 	size_t bytes;
@@ -318,6 +323,17 @@ static void peer_addr(struct ctx *c)
 			  c->req.client, sizeof c->req.client);
 }
 
+/* Matches the route once, as soon as the method is known, so its body cap
+ * applies while the body arrives: the big one for a route flagged
+ * ROUTE_BIG_BODY, else the general one (unknown routes too). */
+static void route_early(struct http_server *s, struct ctx *c)
+{
+	c->rr = router_match(s->router, c->req.method, c->req.path, &c->req.match);
+	c->cap = s->o.body_cap;
+	if (c->rr == ROUTER_OK && (c->req.match.route->flags & ROUTE_BIG_BODY))
+		c->cap = s->o.big_body_cap;
+}
+
 /* First call: headers are in, and from here the request counts as in
  * flight (a client still sending headers has been promised nothing, so it
  * must not hold up a graceful stop).  Refuses an announced body over the cap. */
@@ -328,8 +344,9 @@ static enum MHD_Result begin(struct http_server *s, struct ctx *c, const char *m
 	c->started = true;
 	atomic_fetch_add(&s->inflight, 1);
 	c->req.method = method;
+	route_early(s, c);
 	peer_addr(c);
-	if (cl != NULL && strtoull(cl, NULL, 10) > s->o.body_cap) {
+	if (cl != NULL && strtoull(cl, NULL, 10) > c->cap) {
 		c->too_big = true;
 		resp_fw_problem(c, 413, "too_big", "Content too large",
 				"the request body exceeds the server's limit");
@@ -342,13 +359,12 @@ static enum MHD_Result begin(struct http_server *s, struct ctx *c, const char *m
 }
 
 /* Appends upload data under the cap; past it, discards (bounded). */
-static enum MHD_Result collect(struct http_server *s, struct ctx *c, const char *data,
-			       size_t *size)
+static enum MHD_Result collect(struct ctx *c, const char *data, size_t *size)
 {
 	size_t n = *size;
 
 	*size = 0;
-	if (!c->too_big && c->body.len + n > s->o.body_cap) {
+	if (!c->too_big && c->body.len + n > c->cap) {
 		c->too_big = true;
 		buf_free(&c->body);
 	}
@@ -373,7 +389,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!c->started)
 		return begin(s, c, method);
 	if (*upload_size > 0)
-		return collect(s, c, upload, upload_size);
+		return collect(c, upload, upload_size);
 	if (c->too_big)
 		resp_fw_problem(c, 413, "too_big", "Content too large",
 				"the request body exceeds the server's limit");
@@ -452,7 +468,7 @@ static void dispatch(struct http_server *s, struct ctx *c)
 
 	c->req.body = buf_cstr(&c->body);
 	c->req.body_len = c->body.len;
-	rr = router_match(s->router, c->req.method, c->req.path, &c->req.match);
+	rr = c->rr;   /* matched in begin (route_early) */
 	if (rr != ROUTER_OK) {
 		route_failed(c, rr);
 		return;
@@ -593,6 +609,8 @@ static void defaults(struct http_opts *o)
 		o->timeout_s = 10;
 	if (o->body_cap == 0)
 		o->body_cap = DEFAULT_CAP;
+	if (o->big_body_cap == 0)
+		o->big_body_cap = DEFAULT_BIG_CAP;
 	if (o->log_fd == 0)
 		o->log_fd = STDERR_FILENO;
 }

@@ -110,8 +110,9 @@ static bool comps(struct scan *c, char *out, size_t cap)
 		const char *s;
 		size_t l;
 
-		if (!str(c, &s, &l) || l == 0 || n + l + 2 > cap)
-			return false;
+		if (!str(c, &s, &l) || l == 0 || n + l + 2 > cap || memchr(s, ',', l) ||
+		    memchr(s, ' ', l))
+			return false;   /* one code per element, as decisions.c reads it */
 		if (n > 0)
 			out[n++] = ',';
 		memcpy(out + n, s, l);

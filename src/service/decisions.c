@@ -6,7 +6,11 @@
  * the caller's `now`, and rendered with every failing reason.  The only
  * database work is the optional audit of a denial (policy audit_denials);
  * a decision itself never touches the store.  An unknown person is a
- * denial, not an error; a malformed request is an error.
+ * denial, not an error; a malformed request is an error.  Requests are
+ * read strictly (no unknown member, no NUL inside a string): what this
+ * file ignored would be a check the caller believes was made.  A batch is
+ * parsed whole before anything is decided, so a bad element leaves
+ * nothing counted or audited; its denials are audited in one transaction.
  */
 #include "svc_internal.h"
 #include "../core/level.h"
@@ -14,10 +18,13 @@
 #include "../core/snapshot.h"
 #include "../lib/clock.h"
 #include "../lib/jdump.h"
+#include "../lib/mem.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BATCH_MAX 10000
@@ -30,7 +37,41 @@ struct dreq {
 	int level;
 };
 
-/* Joins a JSON array of compartment codes into "A,B" for the snapshot. */
+/* The value of string v, or NULL when v is not a string or holds a NUL
+ * byte: read as C, "E1\u0000x" would be decided as E1. */
+static const char *str_of(const json_t *v)
+{
+	const char *c = json_string_value(v);
+
+	return c && strlen(c) == json_string_length(v) ? c : NULL;
+}
+
+/* Refuses any member of o not in names: a misspelt "compartments" that
+ * was ignored would drop the need-to-know check and allow. */
+static int members_only(const json_t *o, const char *prefix, const char *const *names,
+			size_t n, struct bm_err *e)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)(uintptr_t)o, k, v) {
+		char field[48];
+		size_t i = 0;
+
+		while (i < n && strcmp(k, names[i]) != 0)
+			i++;
+		if (i < n)
+			continue;
+		snprintf(field, sizeof field, "%s%.40s", prefix, k);
+		return bm_errf(e, BM_EINVAL, field, "%s: unknown member (a request is {person, "
+			       "action, object: {level, compartments}})", field);
+	}
+	return 0;
+}
+
+/* Joins a JSON array of compartment codes into "A,B" for the snapshot.
+ * Each element is one code: a comma or blank in it is refused, not read
+ * as a list. */
 static int comps_list(const json_t *arr, char *out, size_t cap, struct bm_err *e)
 {
 	size_t n = 0, i;
@@ -43,13 +84,13 @@ static int comps_list(const json_t *arr, char *out, size_t cap, struct bm_err *e
 		return bm_errf(e, BM_EINVAL, "object.compartments",
 			       "object.compartments: an array of codes");
 	json_array_foreach(arr, i, v) {
-		const char *c = json_string_value(v);
+		const char *c = str_of(v);
 		size_t l = c ? strlen(c) : 0;
 
-		if (c == NULL || l == 0 || n + l + 2 > cap)
+		if (c == NULL || l == 0 || strpbrk(c, ", ") != NULL || n + l + 2 > cap)
 			return bm_errf(e, BM_EINVAL, "object.compartments",
-				       "object.compartments[%zu]: a non-empty code (and not too "
-				       "many)", i);
+				       "object.compartments[%zu]: a non-empty code, A-Z, 0-9, _ "
+				       "or - (and not too many)", i);
 		if (n > 0)
 			out[n++] = ',';
 		memcpy(out + n, c, l + 1);
@@ -61,6 +102,8 @@ static int comps_list(const json_t *arr, char *out, size_t cap, struct bm_err *e
 static int parse_req(const struct snapshot *snap, const json_t *req, struct dreq *d,
 		     struct bm_err *e)
 {
+	static const char *const top[] = {"person", "action", "object"};
+	static const char *const inner[] = {"level", "compartments"};
 	const json_t *obj = json_object_get(req, "object");
 	const char *lv;
 	char comps[BM_COMP_MAX];
@@ -68,15 +111,19 @@ static int parse_req(const struct snapshot *snap, const json_t *req, struct dreq
 
 	if (!json_is_object(req))
 		return bm_errf(e, BM_EUSAGE, NULL, "a decision request is a JSON object");
-	d->person = json_string_value(json_object_get(req, "person"));
-	d->action = json_string_value(json_object_get(req, "action"));
+	if ((rc = members_only(req, "", top, 3, e)))
+		return rc;
+	d->person = str_of(json_object_get(req, "person"));
+	d->action = str_of(json_object_get(req, "action"));
 	if (d->person == NULL || d->person[0] == '\0')
 		return bm_errf(e, BM_EINVAL, "person", "person: required (a string)");
 	if (d->action == NULL || d->action[0] == '\0' || strlen(d->action) > 32)
 		return bm_errf(e, BM_EINVAL, "action", "action: required (a short string)");
 	if (!json_is_object(obj))
 		return bm_errf(e, BM_EINVAL, "object", "object: required ({level, compartments})");
-	lv = json_string_value(json_object_get(obj, "level"));
+	if ((rc = members_only(obj, "object.", inner, 2, e)))
+		return rc;
+	lv = str_of(json_object_get(obj, "level"));
 	if (lv == NULL)
 		return bm_errf(e, BM_EINVAL, "object.level", "object.level: required (a string)");
 	if ((rc = level_parse(lv, "object.level", &d->level, e)))
@@ -100,54 +147,68 @@ static json_t *reasons_json(uint32_t mask)
 	return arr;
 }
 
-/* Audits a denial when policy asks; a failure to audit is reported. */
-static int audit_denial(struct svc *s, const struct actor *a, const struct dreq *d,
-			uint32_t reasons, struct bm_err *e)
+/* The audit fields of denial d of request q (reason codes, not texts). */
+static json_t *deny_fields(const struct dreq *q, uint32_t reasons)
 {
 	json_t *codes = json_array();
-	int rc;
 
 	for (int k = 0; k < REASON__COUNT; k++)
 		if (reasons & (1u << k))
 			json_array_append_new(codes, json_string(gate_reason_code(k)));
-	if ((rc = svc__begin(s, e))) {
-		json_decref(codes);
+	return json_pack("{s:s, s:s, s:O, s:o}", "action", q->action, "level",
+			 level_name(q->level), "compartments", q->comps ? q->comps : json_array(),
+			 "reasons", codes);
+}
+
+/* Audits every denial of d[0..n) in one transaction when policy asks: all
+ * of them or, when auditing fails, none (and the caller answers nothing). */
+static int audit_denials(struct svc *s, const struct actor *a, const struct dreq *q,
+			 const struct decision *d, size_t n, struct bm_err *e)
+{
+	size_t i = 0;
+	int rc;
+
+	while (i < n && d[i].allow)
+		i++;
+	if (!s->policy.audit_denials || i == n)
+		return 0;
+	if ((rc = svc__begin(s, e)))
 		return rc;
-	}
-	if ((rc = svc__audit1(s, a, "decision.deny", d->person,
-			      json_pack("{s:s, s:s, s:O, s:o}", "action", d->action, "level",
-					level_name(d->level), "compartments",
-					d->comps ? d->comps : json_array(), "reasons", codes), e))) {
-		svc__rollback(s);
-		return rc;
+	for (; i < n; i++) {
+		if (!d[i].allow && (rc = svc__audit1(s, a, "decision.deny", q[i].person,
+						      deny_fields(&q[i], d[i].reasons), e))) {
+			svc__rollback(s);
+			return rc;
+		}
 	}
 	return svc__commit(s, e);
 }
 
-/* Decides one parsed request into *out; counts it; audits a denial when
- * policy asks. */
-static int decide_core(struct svc *s, const struct snapshot *snap, const struct actor *a,
-		       const struct dreq *d, int64_t now, struct decision *out, struct bm_err *e)
+/* Decides the parsed requests q[0..n) into d, audits the denials when
+ * policy asks, and only then counts them: an answer that is not given
+ * (auditing failed) is neither counted nor half audited. */
+static int decide_all(struct svc *s, const struct snapshot *snap, const struct actor *a,
+		      const struct dreq *q, size_t n, int64_t now, struct decision *d,
+		      struct bm_err *e)
 {
-	snapshot_decide(snap, d->person, strnlen(d->person, SNAP_ID_MAX + 1), &d->obj, now,
-			out);
-	atomic_fetch_add_explicit(out->allow ? &s->decisions_allow : &s->decisions_deny, 1,
-				  memory_order_relaxed);
-	if (!out->allow && s->policy.audit_denials && audit_denial(s, a, d, out->reasons, e))
+	size_t allow = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		snapshot_decide(snap, q[i].person, strnlen(q[i].person, SNAP_ID_MAX + 1),
+				&q[i].obj, now, &d[i]);
+		allow += d[i].allow;
+	}
+	if (audit_denials(s, a, q, d, n, e))
 		return e->code;
+	atomic_fetch_add_explicit(&s->decisions_allow, allow, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->decisions_deny, n - allow, memory_order_relaxed);
 	return 0;
 }
 
-static json_t *decide_one(struct svc *s, const struct snapshot *snap, const struct actor *a,
-			  const struct dreq *d,
-			  int64_t now, struct bm_err *e)
+static json_t *result_json(const struct dreq *q, const struct decision *d)
 {
-	struct decision out;
-
-	if (decide_core(s, snap, a, d, now, &out, e))
-		return NULL;
-	return json_pack("{s:s, s:b, s:o}", "person", d->person, "allow", out.allow, "reasons",
-			 reasons_json(out.reasons));
+	return json_pack("{s:s, s:b, s:o}", "person", q->person, "allow", d->allow, "reasons",
+			 reasons_json(d->reasons));
 }
 
 /* gen was read before deciding: every change up to it is in the answer. */
@@ -162,28 +223,31 @@ json_t *svc_decide(struct svc *s, const struct actor *a, const json_t *req, int6
 		   struct bm_err *e)
 {
 	struct snapshot *snap;
+	struct decision out;
 	struct dreq d;
 	uint64_t gen;
-	json_t *v;
 
 	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, &snap, e) ||
 	    parse_req(snap, req, &d, e))
 		return NULL;
 	gen = svc__snap_gen(s);
-	v = decide_one(s, snap, a, &d, now, e);
-	return v ? stamp(v, gen, now) : NULL;
+	if (decide_all(s, snap, a, &d, 1, now, &out, e))
+		return NULL;
+	return stamp(result_json(&d, &out), gen, now);
 }
 
-/* The batch's checks, shared by both renderings. */
-static int batch_check(struct svc *s, const struct actor *a, const json_t *reqs,
-		       struct snapshot **snap, struct bm_err *e)
+/* A batch parsed whole, then decided. */
+struct batch {
+	struct dreq *q;
+	struct decision *d;
+	size_t n;
+	uint64_t gen;
+};
+
+static void batch_free(struct batch *b)
 {
-	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, snap, e))
-		return e->code;
-	if (!json_is_array(reqs) || json_array_size(reqs) > BATCH_MAX)
-		return bm_errf(e, json_is_array(reqs) ? BM_ETOOBIG : BM_EUSAGE, "requests",
-			       "requests: an array of at most %d decision requests", BATCH_MAX);
-	return 0;
+	free(b->q);
+	free(b->d);
 }
 
 /* Names the failing element in e's message. */
@@ -195,32 +259,45 @@ static int batch_fail(size_t i, struct bm_err *e)
 	return bm_errf(e, e->code, e->field, "requests[%zu]: %s", i, msg);
 }
 
+/* Checks and parses every request before deciding any: a batch with a bad
+ * element is refused whole, with nothing decided, counted or audited.
+ * On success b holds the answers (batch_free it either way). */
+static int batch_run(struct svc *s, const struct actor *a, const json_t *reqs, int64_t now,
+		     struct batch *b, struct bm_err *e)
+{
+	struct snapshot *snap;
+
+	memset(b, 0, sizeof *b);
+	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, &snap, e))
+		return e->code;
+	if (!json_is_array(reqs) || json_array_size(reqs) > BATCH_MAX)
+		return bm_errf(e, json_is_array(reqs) ? BM_ETOOBIG : BM_EUSAGE, "requests",
+			       "requests: an array of at most %d decision requests", BATCH_MAX);
+	b->n = json_array_size(reqs);
+	b->q = xcalloc(b->n + 1, sizeof *b->q);
+	b->d = xcalloc(b->n + 1, sizeof *b->d);
+	for (size_t i = 0; i < b->n; i++)
+		if (parse_req(snap, json_array_get(reqs, i), &b->q[i], e))
+			return batch_fail(i, e);
+	b->gen = svc__snap_gen(s);
+	return decide_all(s, snap, a, b->q, b->n, now, b->d, e);
+}
+
 json_t *svc_decide_batch(struct svc *s, const struct actor *a, const json_t *reqs,
 			 int64_t now, struct bm_err *e)
 {
-	struct snapshot *snap;
-	json_t *out, *v;
-	uint64_t gen;
-	size_t i;
+	struct batch b;
+	json_t *out = NULL;
 
-	if (batch_check(s, a, reqs, &snap, e))
-		return NULL;
-	gen = svc__snap_gen(s);
-	out = json_array();
-	json_array_foreach(reqs, i, v) {
-		struct dreq d;
-		json_t *r = NULL;
+	if (batch_run(s, a, reqs, now, &b, e) == 0) {
+		json_t *arr = json_array();
 
-		if (parse_req(snap, v, &d, e) == 0)
-			r = decide_one(s, snap, a, &d, now, e);
-		if (r == NULL) {
-			batch_fail(i, e);
-			json_decref(out);
-			return NULL;
-		}
-		json_array_append_new(out, r);
+		for (size_t i = 0; i < b.n; i++)
+			json_array_append_new(arr, result_json(&b.q[i], &b.d[i]));
+		out = stamp(json_pack("{s:o}", "results", arr), b.gen, now);
 	}
-	return stamp(json_pack("{s:o}", "results", out), gen, now);
+	batch_free(&b);
+	return out;
 }
 
 /* Each reason's object, rendered once: the texts are static. */
@@ -262,34 +339,30 @@ void svc__put_reasons(struct buf *b, uint32_t mask)
 int svc_decide_batch_text(struct svc *s, const struct actor *a, const json_t *reqs,
 			  int64_t now, struct buf *out, size_t counts[2], struct bm_err *e)
 {
-	struct snapshot *snap;
+	struct batch b;
 	char when[21];
-	uint64_t gen;
-	json_t *v;
-	size_t i;
+	int rc;
 
 	counts[0] = counts[1] = 0;
-	if (batch_check(s, a, reqs, &snap, e))
-		return e->code;
-	gen = svc__snap_gen(s);
-	buf_reserve(out, json_array_size(reqs) * 160 + 64);
+	if ((rc = batch_run(s, a, reqs, now, &b, e))) {
+		batch_free(&b);
+		return rc;
+	}
+	buf_reserve(out, b.n * 160 + 64);
 	buf_puts(out, "{\"results\":[");
-	json_array_foreach(reqs, i, v) {
-		struct decision d;
-		struct dreq q;
-
-		if (parse_req(snap, v, &q, e) || decide_core(s, snap, a, &q, now, &d, e))
-			return batch_fail(i, e);
-		counts[d.allow]++;
+	for (size_t i = 0; i < b.n; i++) {
+		counts[b.d[i].allow]++;
 		buf_puts(out, i ? ",{\"person\":" : "{\"person\":");
-		jdump_str(out, q.person, strlen(q.person));
-		buf_puts(out, d.allow ? ",\"allow\":true,\"reasons\":" : ",\"allow\":false,\"reasons\":");
-		svc__put_reasons(out, d.reasons);
+		jdump_str(out, b.q[i].person, strlen(b.q[i].person));
+		buf_puts(out, b.d[i].allow ? ",\"allow\":true,\"reasons\":"
+					   : ",\"allow\":false,\"reasons\":");
+		svc__put_reasons(out, b.d[i].reasons);
 		buf_putc(out, '}');
 	}
 	clock_fmt_iso(now, when);
 	buf_printf(out, "],\"evaluated_at\":\"%s\",\"snapshot\":%llu}", when,
-		   (unsigned long long)gen);
+		   (unsigned long long)b.gen);
+	batch_free(&b);
 	return 0;
 }
 

@@ -28,6 +28,15 @@ t_review_gates_the_post_and_decisions_follow() {
 	has_out "deny"; has_out "level_too_low"; has_out "need_to_know"
 	expect 0 decide NOBODY read secret || return 1
 	has_out "unknown_person"
+	# blanks around codes are the shell user's, not part of a code
+	expect 0 decide E1 read secret --compartments "ALPHA, BRAVO" --json || return 1
+	eq "$(json v.allow)" true
+	# a long list is never cut short (cutting ZULU off would allow)
+	local list
+	list="$(printf 'ALPHA,%.0s' $(seq 42)),,,ZULU"
+	run decide E1 read secret --compartments "$list"
+	lacks_out "allow"
+	[ "$RC" -ne 0 ] || has_out "need_to_know"
 }
 
 t_matter_suspends_and_reinstate_restores() {

@@ -3,7 +3,8 @@
  * opinion: a plain reference evaluator, written here from the rules of
  * DESIGN.md and reading the database with its own SQLite connection, must
  * agree with the snapshot after random sequences of operations, asked at
- * random instants (at least 10,000 comparisons).
+ * random instants (at least 20,000 comparisons, objects of every level and
+ * compartment set among them).
  */
 #include "service/service.h"
 #include "core/role.h"
@@ -315,6 +316,10 @@ static void test_batch_fast(void **state)
 		"\"compartments\":[\"\"]}}]}",
 		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\","
 		"\"compartments\":[\"ALPHA\",\"ALPHA\"],\"level\":\"none\"}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\","
+		"\"compartments\":[\"ALPHA,CRYPTO\"]}}]}",
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\","
+		"\"compartments\":[\"ALPHA \"]}}]}",
 		"{\"requests\":[" R1 "]}\0",
 	};
 	struct fx *f = *state;
@@ -341,6 +346,117 @@ static void test_batch_fast(void **state)
 	buf_puts(&big, "]}");
 	same_as_general(f, big.p, big.len, false);
 	buf_free(&big);
+}
+
+/* The error field of deciding r (consumed), or "" when it was answered. */
+static const char *refused_field(struct fx *f, json_t *r)
+{
+	static char field[64];
+	json_t *v = svc_decide(f->s, &local, r, T0, &f->e);
+
+	json_decref(r);
+	field[0] = '\0';
+	if (v == NULL)
+		snprintf(field, sizeof field, "%s", f->e.field[0] ? f->e.field : "?");
+	json_decref(v);
+	return field;
+}
+
+/* A request is read strictly: a string holding a NUL byte is not the
+ * string before it ("E1\u0000x" is not E1), a misspelt or unknown member
+ * is refused rather than ignored (a dropped "compartments" would drop the
+ * need-to-know check), and each element of compartments is one code. */
+static void test_strict_requests(void **state)
+{
+	struct fx *f = *state;
+
+	full_active(f, "E1", "secret", "P2");
+	assert_true(decide(f, "E1", "secret", "ALPHA", T0, NULL, 0));
+	assert_string_equal(refused_field(f, json_pack("{s:s#, s:s, s:{s:s}}", "person", "E1\0x",
+						       (int)4, "action", "read", "object", "level",
+						       "secret")), "person");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s#, s:{s:s}}", "person", "E1",
+						       "action", "read\0", (int)5, "object",
+						       "level", "secret")), "action");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s#}}", "person", "E1",
+						       "action", "read", "object", "level",
+						       "secret\0x", (int)8)), "object.level");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s, s:[s#]}}", "person",
+						       "E1", "action", "read", "object", "level",
+						       "secret", "compartments", "CRYPTO\0",
+						       (int)7)), "object.compartments");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s, s:[s]}}", "person",
+						       "E1", "action", "read", "object", "level",
+						       "secret", "compartment", "CRYPTO")),
+			    "object.compartment");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s, s:s}}", "person", "E1",
+						       "action", "read", "object", "level",
+						       "secret", "unit", "HQ")), "object.unit");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:s, s:{s:s}}", "person", "E1",
+						       "action", "read", "subject", "E9", "object",
+						       "level", "secret")), "subject");
+	/* one code per element: no list inside an element, no blanks */
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s, s:[s]}}", "person", "E1",
+						       "action", "read", "object", "level",
+						       "secret", "compartments", "ALPHA,CRYPTO")),
+			    "object.compartments");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s, s:[s]}}", "person", "E1",
+						       "action", "read", "object", "level",
+						       "secret", "compartments", " ALPHA")),
+			    "object.compartments");
+	/* ... while the plain request is still answered */
+	assert_string_equal(refused_field(f, req("E1", "secret", "ALPHA")), "");
+}
+
+/* How many audit events there are, counted by the verifier. */
+static int64_t audit_count(struct fx *f)
+{
+	struct audit_verdict av;
+
+	assert_int_equal(svc_audit_verify(f->s, &local, &av, &f->e), 0);
+	return (int64_t)av.count;
+}
+
+/* A batch with one bad element is refused whole: no denial before it is
+ * audited and none is counted, whichever rendering runs; a good batch
+ * audits each of its denials. */
+static void test_rejected_batch_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct policy pol;
+	struct buf doc = BUF_INIT, text = BUF_INIT;
+	json_t *batch = json_array(), *v;
+	uint64_t allow0, deny0, allow1, deny1;
+	size_t counts[2];
+	int64_t ver, n0;
+
+	full_active(f, "E1", "secret", "P2");
+	assert_int_equal(policy_builtin("cn", &pol, &f->e), 0);
+	pol.audit_denials = true;
+	policy_to_json(&pol, &doc);
+	assert_int_equal(svc_policy_load(f->s, &local, doc.p, doc.len, &ver, &f->e), 0);
+	buf_free(&doc);
+	for (int i = 0; i < 6; i++)
+		json_array_append_new(batch, req(i % 2 ? "E1" : "GHOST", "secret", ""));
+	json_array_append_new(batch, json_pack("{s:s}", "person", "E1"));
+	n0 = audit_count(f);
+	svc_decision_counts(f->s, &allow0, &deny0);
+	assert_null(svc_decide_batch(f->s, &local, batch, T0, &f->e));
+	assert_non_null(strstr(f->e.msg, "requests[6]"));
+	assert_int_equal(svc_decide_batch_text(f->s, &local, batch, T0, &text, counts, &f->e),
+			 BM_EINVAL);
+	svc_decision_counts(f->s, &allow1, &deny1);
+	assert_int_equal(audit_count(f), n0);
+	assert_true(allow1 == allow0 && deny1 == deny0);
+	json_array_remove(batch, 6);
+	v = svc_decide_batch(f->s, &local, batch, T0, &f->e);
+	assert_non_null(v);
+	json_decref(v);
+	assert_int_equal(audit_count(f), n0 + 3);
+	svc_decision_counts(f->s, &allow1, &deny1);
+	assert_true(allow1 == allow0 + 3 && deny1 == deny0 + 3);
+	buf_free(&text);
+	json_decref(batch);
 }
 
 /* Policy audit_denials: a denial leaves an audit event. */
@@ -372,8 +488,33 @@ static void test_audit_denials(void **state)
 struct ref {
 	bool cleared;
 	int level;
-	char comps[256];
+	unsigned comps;              /* bits of ALPHA, BRAVO, CRYPTO held */
+	int64_t valid_until;         /* the review's re-review instant */
 };
+
+static const char *const comp_codes[] = {"ALPHA", "BRAVO", "CRYPTO"};
+
+/* The compartments of the person's open appointments, as bits. */
+static unsigned ref_comps(sqlite3 *db, int64_t pid)
+{
+	sqlite3_stmt *st;
+	unsigned bits = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT p.compartments FROM appointments a JOIN "
+					    "posts p ON p.id = a.post_id WHERE a.person_id = $1 "
+					    "AND a.end_at IS NULL", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, pid);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char list[256], *save = NULL;
+
+		snprintf(list, sizeof list, "%s", (const char *)sqlite3_column_text(st, 0));
+		for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			for (unsigned k = 0; k < 3; k++)
+				bits |= (unsigned)(strcmp(t, comp_codes[k]) == 0) << k;
+	}
+	sqlite3_finalize(st);
+	return bits;
+}
 
 static int64_t q1(sqlite3 *db, const char *sql, int64_t a, int64_t dflt)
 {
@@ -411,6 +552,8 @@ static void ref_eval(sqlite3 *db, int64_t pid, int64_t t, const int rereview[4],
 	rvalid = q1(db, sql, pid, 0);
 	if (rvalid == 0 && r->level > 0)
 		rvalid = rdec + (int64_t)rereview[r->level] * DAY;
+	r->valid_until = rvalid;
+	r->comps = ref_comps(db, pid);
 	r->cleared = state == 3 && r->level > 0 && rstate == 1 && rlevel >= r->level &&
 		     t < rvalid &&
 		     q1(db, "SELECT count(*) FROM suspensions WHERE person_id = $1 AND "
@@ -460,6 +603,47 @@ static void random_op(struct fx *f, uint32_t *seed, int i)
 	}
 }
 
+/* One more case for person pid: an object of random level (none too) and
+ * random compartments, asked at t or at the review's re-review instant or
+ * just before it; the reference decides it from the tables, with every
+ * reason a cleared person can have (level and need-to-know at once).
+ * Returns the answer (1 allow). */
+static int any_object(struct fx *f, sqlite3 *db, int64_t pid, const char *id, int64_t now,
+		      const int rereview[4], uint32_t *seed)
+{
+	static const char *const lv[] = {"none", "confidential", "secret", "top_secret"};
+	int olevel = (int)(rand_r(seed) % 4);
+	unsigned want = (unsigned)rand_r(seed) % 8;
+	char comps[64] = "", codes[256], expect[256] = "";
+	int64_t t = now + rand_r(seed) % (400 * DAY);
+	struct ref r;
+	bool allow;
+
+	ref_eval(db, pid, t, rereview, &r);
+	if (rand_r(seed) % 3 == 0 && r.valid_until - 1 > now) {
+		t = r.valid_until - (rand_r(seed) % 2);   /* the boundary: last second, then lapsed */
+		ref_eval(db, pid, t, rereview, &r);
+	}
+	for (unsigned k = 0; k < 3; k++)
+		if (want & (1u << k))
+			snprintf(comps + strlen(comps), sizeof comps - strlen(comps), "%s%s",
+				 comps[0] ? "," : "", comp_codes[k]);
+	allow = decide(f, id, lv[olevel], comps, t, codes, sizeof codes);
+	if (r.cleared) {
+		if (olevel > r.level)
+			strcat(expect, "level_too_low,");
+		if (want & ~r.comps)
+			strcat(expect, "need_to_know,");
+		if (strcmp(codes, expect) != 0)
+			fail_msg("%s at %lld, object %s [%s]: snapshot says \"%s\", reference \"%s\"",
+				 id, (long long)t, lv[olevel], comps, codes, expect);
+	}
+	if (allow != (r.cleared && expect[0] == '\0'))
+		fail_msg("%s at %lld, object %s [%s]: snapshot %d, reference cleared %d level %d",
+			 id, (long long)t, lv[olevel], comps, allow, r.cleared, r.level);
+	return allow;
+}
+
 static void test_second_opinion(void **state)
 {
 	struct fx *f = *state;
@@ -467,7 +651,7 @@ static void test_second_opinion(void **state)
 	int rereview[4] = {0, p->cat[1].rereview_days, p->cat[2].rereview_days,
 			   p->cat[3].rereview_days};
 	static const char *const lv[] = {"", "confidential", "secret", "top_secret"};
-	uint32_t seed = 12345;
+	uint32_t seed = 12345, oseed = 777;   /* operations; extra objects */
 	int64_t now = T0, cases = 0, allowed = 0;
 	sqlite3 *db;
 	char id[8];
@@ -477,7 +661,7 @@ static void test_second_opinion(void **state)
 		add_person(f, id);
 	}
 	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	for (int round = 0; cases < 12000; round++) {
+	for (int round = 0; cases < 20000; round++) {
 		now += rand_r(&seed) % (60 * DAY);
 		clock_set(now);
 		random_op(f, &seed, rand_r(&seed) % NPERS);
@@ -495,12 +679,13 @@ static void test_second_opinion(void **state)
 					 round, id, (long long)t, a, r.cleared, r.level);
 			if (r.level > 0)
 				assert_int_equal(decide(f, id, lv[r.level], "", t, NULL, 0), r.cleared);
-			cases += 1 + (r.level > 0);
-			allowed += a;
+			allowed += a + any_object(f, db, i + 1, id, now, rereview, &oseed);
+			cases += 2 + (r.level > 0);
 		}
 	}
 	sqlite3_close(db);
-	assert_true(allowed > 100);   /* the sequences reach cleared persons often */
+	if (allowed <= 100)
+		fail_msg("only %lld of %lld allowed", (long long)allowed, (long long)cases);
 }
 
 int main(void)
@@ -510,6 +695,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_fast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_strict_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejected_batch_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_denials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_opinion, setup, teardown),
 	};
