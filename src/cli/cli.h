@@ -23,7 +23,13 @@ struct cli {
 	int argc;                 /* arguments after the verb */
 	char **argv;
 	const char *cmd;          /* "person add", for messages */
+	int status;               /* exit status of a verb that succeeded with a
+				   * "no": decide's deny (CLI_EXIT_DENY) */
 };
+
+/* `baomi decide` answered deny: a script's `baomi decide ... && grant`
+ * must not grant.  Not an error: nothing goes to stderr. */
+#define CLI_EXIT_DENY 3
 
 struct verb {
 	const char *name;

@@ -87,11 +87,13 @@ static int decide(struct cli *c, struct bm_err *e)
 	json_decref(req);
 	if (v == NULL)
 		return e->code;
+	if (!json_is_true(json_object_get(v, "allow")))
+		c->status = CLI_EXIT_DENY;
 	if (c->json) {
 		out_json(v);
 		return 0;
 	}
-	printf("%s\n", json_is_true(json_object_get(v, "allow")) ? "allow" : "deny");
+	printf("%s\n", c->status == 0 ? "allow" : "deny");
 	for (size_t i = 0; i < json_array_size(json_object_get(v, "reasons")); i++) {
 		json_t *r = json_array_get(json_object_get(v, "reasons"), i);
 

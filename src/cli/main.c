@@ -57,7 +57,8 @@ static void usage_all(FILE *fp)
 	for (const struct noun *n = cli_nouns; n->name; n++)
 		fprintf(fp, "  %-12s %s\n", n->name, n->summary);
 	fprintf(fp, "\n'baomi <noun> --help' lists a noun's verbs; 'man baomi' has the rest.\n"
-		    "exit codes: 0 ok, 1 failure, 2 usage, 65 bad data, 66 missing input, 74 I/O\n");
+		    "exit codes: 0 ok (decide: allow), 1 failure, 2 usage, 3 decide: deny, 65 bad data,\n"
+		    "66 missing input, 74 I/O\n");
 }
 
 static void usage_noun(const struct noun *n, FILE *fp)
@@ -188,5 +189,5 @@ int main(int argc, char **argv)
 	bm_err_clear(&e);
 	if (fflush(stdout) != 0 && rc == 0)
 		return 74;
-	return bm_exit_code(rc);
+	return rc == 0 ? c.status : bm_exit_code(rc);
 }
