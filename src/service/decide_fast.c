@@ -173,11 +173,12 @@ static bool request(struct scan *c, const struct snapshot *snap, struct fastreq 
 	do {
 		switch (key(c, names, 3, &seen)) {
 		case 0:
-			if (!str(c, &r->person, &r->plen) || r->plen == 0)
+			if (!str(c, &r->person, &r->plen) ||
+			    svc__decide_check(r->person, r->plen, "-", 1, NULL) != 0)
 				return false;
 			break;
 		case 1:
-			if (!str(c, &s, &n) || n == 0 || n > 32)
+			if (!str(c, &s, &n) || svc__decide_check("-", 1, s, n, NULL) != 0)
 				return false;
 			break;
 		case 2:

@@ -227,4 +227,9 @@ json_t *svc__review_json(struct svc *s, const struct review_rec *r, bool detail)
 /* Loads the newest stored policy into s->policy (built-in cn when none). */
 int svc__policy_load_current(struct svc *s, struct bm_err *e);
 
+/* Checks a decision request's person and action (decisions.c); e may be
+ * NULL. */
+int svc__decide_check(const char *person, size_t plen, const char *action, size_t alen,
+		      struct bm_err *e);
+
 #endif

@@ -179,6 +179,23 @@ static void test_bad_requests(void **state)
 	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
 	assert_int_equal(f->e.code, BM_EUSAGE);
 	json_decref(r);
+	/* 63 bytes could be an id: an unknown person, a denial; 64 cannot */
+	char id[BM_CODE_MAX + 1];
+	memset(id, 'X', sizeof id - 1);
+	id[BM_CODE_MAX - 1] = '\0';
+	r = req(id, "secret", "");
+	json_t *v = svc_decide(f->s, &local, r, T0, &f->e);
+	assert_non_null(v);
+	assert_false(json_is_true(json_object_get(v, "allow")));
+	json_decref(v);
+	json_decref(r);
+	id[BM_CODE_MAX - 1] = 'X';
+	id[BM_CODE_MAX] = '\0';
+	r = req(id, "secret", "");
+	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
+	assert_int_equal(f->e.code, BM_EINVAL);
+	assert_string_equal(f->e.field, "person");
+	json_decref(r);
 	r = req("E1", "secret", "");
 	assert_null(svc_decide(f->s, &aud, r, T0, &f->e));
 	assert_int_equal(f->e.code, BM_EPERM);
@@ -294,7 +311,7 @@ static void test_batch_fast(void **state)
 		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"Secret\"}},"
 		"{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"2\",\"compartments\":"
 		"[\"ALPHA\",\"ZULU\"]}},{\"person\":\"E1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		"xxxxxxxxxxxxxxxxxx\",\"action\":\"read\",\"object\":{\"level\":\"none\"}}]}",
+		"xxxxxxxxxxx\",\"action\":\"read\",\"object\":{\"level\":\"none\"}}]}",
 	};
 	static const char *const other[] = {
 		"", "{}", "[]", "{\"requests\":{}}", "{\"requests\":[" R1 "]", "{\"requests\":[" R1 "]}x",
@@ -320,6 +337,8 @@ static void test_batch_fast(void **state)
 		"\"compartments\":[\"ALPHA,CRYPTO\"]}}]}",
 		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"secret\","
 		"\"compartments\":[\"ALPHA \"]}}]}",
+		"{\"requests\":[{\"person\":\"E1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxx\",\"action\":\"read\",\"object\":{\"level\":\"none\"}}]}",
 		"{\"requests\":[" R1 "]}\0",
 	};
 	struct fx *f = *state;
