@@ -88,14 +88,26 @@ static int check_not_holding(struct svc *s, const struct person_rec *p,
 		       p->ext_id, post->code, (long long)h.appt_id);
 }
 
+/* A date of an appointment, `dflt` when absent.  Never later than now: an
+ * appointment counts from the moment it is recorded until it is ended
+ * (svc__person_derive reads only whether it has ended), so a future start
+ * would clear the person before their first day and a future end would
+ * drop the post at once while the record shows it running on. */
 static int parse_date_opt(const char *field, const char *v, int64_t dflt, int64_t *out,
 			  struct bm_err *e)
 {
+	int rc;
+
 	if (v == NULL || v[0] == '\0') {
 		*out = dflt;
 		return 0;
 	}
-	return clock_parse(v, field, out, e);
+	if ((rc = clock_parse(v, field, out, e)))
+		return rc;
+	if (*out > clock_now())
+		return bm_errf(e, BM_EINVAL, field, "%s: %.32s is in the future; record the "
+			       "appointment's dates once they have come", field, v);
+	return 0;
 }
 
 int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec *out,

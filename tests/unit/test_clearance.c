@@ -246,6 +246,31 @@ static void test_matters_and_suspension(void **state)
 	assert_false(cleared(f, "E6"));
 }
 
+/* An appointment takes effect when it is recorded: a start or end date in
+ * the future would clear the person before their first day (start) or drop
+ * the post at once while it is shown as running to a later day (end). */
+static void test_appointment_dates_not_future(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input later = {"E8", "P2", "2026-02-01", NULL};
+	struct appt_input until = {"E8", "P2", NULL, "2026-06-30"};
+	struct appt_input now = {"E8", "P2", "2026-01-01", NULL};
+	struct appt_rec ar;
+
+	add_person(f, "E8");
+	approve(f, &rev1, fx_review_clear(f, "E8", "secret"), "approved");
+	assert_int_equal(svc_appt_add(f->s, &local, &later, &ar, &f->e), BM_EINVAL);
+	assert_string_equal(f->e.field, "start");
+	assert_int_equal(svc_appt_add(f->s, &local, &until, &ar, &f->e), BM_EINVAL);
+	assert_string_equal(f->e.field, "end");
+	assert_int_equal(svc_appt_add(f->s, &local, &now, &ar, &f->e), 0);
+	assert_int_equal(svc_person_activate(f->s, &local, "E8", &f->e), 0);
+	assert_true(cleared(f, "E8"));
+	assert_int_equal(svc_appt_end(f->s, &local, "E8", ar.id, "2026-03-01", &f->e), BM_EINVAL);
+	assert_string_equal(f->e.field, "date");
+	assert_true(cleared(f, "E8"));
+}
+
 static void test_due_and_status(void **state)
 {
 	struct fx *f = *state;
@@ -296,6 +321,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_appointment_gating, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matters_and_suspension, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_and_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_appointment_dates_not_future, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
