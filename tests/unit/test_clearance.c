@@ -312,6 +312,40 @@ static void test_due_and_status(void **state)
 	assert_int_equal(f->e.code, BM_EPERM);
 }
 
+/* The due list: a horizon near the end of time still lists what is due
+ * (now + within must not wrap), and an overdue item has reached no
+ * reminder offset (reminder_days 0), as the reminder rule says. */
+static void test_due_edges(void **state)
+{
+	struct fx *f = *state;
+	json_t *v, *it;
+
+	make_active(f, "E9");
+	v = svc_due(f->s, &local, clock_now(), INT64_C(106751991167299) * 86400, &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
+	json_decref(v);
+	v = svc_due(f->s, &local, clock_now(), INT64_MAX, &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
+	json_decref(v);
+	assert_null(svc_due(f->s, &local, clock_now(), -86400, &f->e));
+	assert_int_equal(f->e.code, BM_EINVAL);
+	clock_set(T0 + 3 * 365 * 86400 + 3600);     /* an hour past the re-review date */
+	v = svc_due(f->s, &local, clock_now(), 0, &f->e);
+	assert_non_null(v);
+	it = json_array_get(json_object_get(v, "items"), 0);
+	assert_true(json_is_true(json_object_get(it, "overdue")));
+	assert_int_equal(json_integer_value(json_object_get(it, "reminder_days")), 0);
+	json_decref(v);
+	clock_set(T0 + (3 * 365 - 7) * 86400 - 3600);  /* 7 days and an hour before */
+	v = svc_due(f->s, &local, clock_now(), 30 * 86400, &f->e);
+	assert_non_null(v);
+	it = json_array_get(json_object_get(v, "items"), 0);
+	assert_int_equal(json_integer_value(json_object_get(it, "reminder_days")), 30);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +356,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_matters_and_suspension, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_dates_not_future, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_edges, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
