@@ -346,6 +346,24 @@ static void test_due_edges(void **state)
 	json_decref(v);
 }
 
+/* Taking up the post needs a post: an approved person with no appointment
+ * stays onboarding instead of becoming "active" (在岗) with nothing held. */
+static void test_activate_needs_a_post(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input lo = {"E10", "P0", NULL, NULL};
+	struct appt_rec ar;
+
+	add_person(f, "E10");
+	approve(f, &rev1, fx_review_clear(f, "E10", "secret"), "approved");
+	assert_int_equal(svc_person_activate(f->s, &local, "E10", &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "no post"));
+	assert_string_equal(person_state(f, "E10"), "onboarding");
+	assert_int_equal(svc_appt_add(f->s, &local, &lo, &ar, &f->e), 0);
+	assert_int_equal(svc_person_activate(f->s, &local, "E10", &f->e), 0);
+	assert_string_equal(person_state(f, "E10"), "active");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_due_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_dates_not_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_activate_needs_a_post, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
