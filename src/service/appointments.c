@@ -9,6 +9,7 @@
  */
 #include "svc_internal.h"
 #include "../core/level.h"
+#include "../core/lifecycle.h"
 #include "../core/role.h"
 #include "../lib/clock.h"
 
@@ -138,6 +139,12 @@ int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec
 		return rc;
 	if ((rc = check_not_holding(s, &p, &post, e)))
 		return rc;
+	/* Leaving, decontamination and released have given secret-related work
+	 * up (DESIGN.md §1.6, §2): an old review must not bring them back. */
+	if (post.level > 0 && (p.state == ST_LEAVING || p.state == ST_DECONTAMINATION ||
+			       p.state == ST_RELEASED))
+		return bm_errf(e, BM_ESTATE, "person", "person: %s is %s and may not be appointed "
+			       "to a secret-related post", p.ext_id, state_name(p.state));
 	/* 先审后用: a secret-related post needs a valid review at its level. */
 	if (post.level > 0 &&
 	    (rc = svc__review_covers(s, p.id, p.ext_id, post.level, clock_now(), e)))
