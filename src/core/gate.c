@@ -204,7 +204,9 @@ void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
 		return;
 	}
 	const struct policy_category *c = &p->cat[f->level];
-	uint32_t set = c->gates | (1u << GATE_ON_POST);
+	/* Being on post and not suspended are part of being cleared (DESIGN.md
+	 * §2, lifecycle.h: suspended never is), whatever the policy lists. */
+	uint32_t set = c->gates | (1u << GATE_ON_POST) | (1u << GATE_NOT_SUSPENDED);
 	for (int k = 0; k < GATE__COUNT; k++)
 		if (set & (1u << k))
 			eval_one(k, f, c, now, out);

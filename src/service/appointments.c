@@ -9,6 +9,7 @@
  */
 #include "svc_internal.h"
 #include "../core/level.h"
+#include "../core/lifecycle.h"
 #include "../core/role.h"
 #include "../lib/clock.h"
 
@@ -88,14 +89,26 @@ static int check_not_holding(struct svc *s, const struct person_rec *p,
 		       p->ext_id, post->code, (long long)h.appt_id);
 }
 
+/* A date of an appointment, `dflt` when absent.  Never later than now: an
+ * appointment counts from the moment it is recorded until it is ended
+ * (svc__person_derive reads only whether it has ended), so a future start
+ * would clear the person before their first day and a future end would
+ * drop the post at once while the record shows it running on. */
 static int parse_date_opt(const char *field, const char *v, int64_t dflt, int64_t *out,
 			  struct bm_err *e)
 {
+	int rc;
+
 	if (v == NULL || v[0] == '\0') {
 		*out = dflt;
 		return 0;
 	}
-	return clock_parse(v, field, out, e);
+	if ((rc = clock_parse(v, field, out, e)))
+		return rc;
+	if (*out > clock_now())
+		return bm_errf(e, BM_EINVAL, field, "%s: %.32s is in the future; record the "
+			       "appointment's dates once they have come", field, v);
+	return 0;
 }
 
 int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec *out,
@@ -126,6 +139,12 @@ int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec
 		return rc;
 	if ((rc = check_not_holding(s, &p, &post, e)))
 		return rc;
+	/* Leaving, decontamination and released have given secret-related work
+	 * up (DESIGN.md §1.6, §2): an old review must not bring them back. */
+	if (post.level > 0 && (p.state == ST_LEAVING || p.state == ST_DECONTAMINATION ||
+			       p.state == ST_RELEASED))
+		return bm_errf(e, BM_ESTATE, "person", "person: %s is %s and may not be appointed "
+			       "to a secret-related post", p.ext_id, state_name(p.state));
 	/* 先审后用: a secret-related post needs a valid review at its level. */
 	if (post.level > 0 &&
 	    (rc = svc__review_covers(s, p.id, p.ext_id, post.level, clock_now(), e)))

@@ -242,14 +242,19 @@ struct due_ctx {
 	struct svc_scope sc;       /* an officer sees its subtree only */
 };
 
-/* The reminder offset (days) a deadline `days` away has reached: the
- * smallest offset not below it; 0 when overdue or past every offset. */
-static int reminder_for(const struct policy *p, int64_t days)
+/* The reminder offset (days) a deadline `left` seconds away has reached:
+ * the smallest offset it lies within (left <= offset days, counted in
+ * seconds, so a deadline 7 days and an hour away has not reached 7); 0 when
+ * overdue (left <= 0: the deadline itself is reached) or past every offset. */
+static int reminder_for(const struct policy *p, int64_t left)
 {
 	int best = 0;
 
+	if (left <= 0)
+		return 0;
 	for (int i = 0; i < p->nreminders; i++)
-		if (p->reminders[i] >= days && (best == 0 || p->reminders[i] < best))
+		if (left <= (int64_t)p->reminders[i] * BM_DAY &&
+		    (best == 0 || p->reminders[i] < best))
 			best = p->reminders[i];
 	return best;
 }
@@ -276,7 +281,7 @@ static int due_one(void *ctx, const struct facts_rec *f)
 			"person", f->ext_id, "gate", gate_kind_name(r->kind), "due",
 			svc__time_json(r->due), "days_left", (json_int_t)days, "overdue",
 			r->due <= d->now, "reminder_days",
-			(json_int_t)reminder_for(&d->s->policy, days)));
+			(json_int_t)reminder_for(&d->s->policy, r->due - d->now)));
 	}
 	return 0;
 }
@@ -284,9 +289,15 @@ static int due_one(void *ctx, const struct facts_rec *f)
 json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, int64_t within,
 		struct bm_err *e)
 {
-	struct due_ctx d = {s, now, now + within, json_array(), {0}};
+	/* A horizon past the end of time is the end of time, not a wrap. */
+	struct due_ctx d = {s, now, within > GATE_NEVER - now ? GATE_NEVER : now + within,
+			    json_array(), {0}};
 	json_t *open = NULL;
 
+	if (within < 0) {
+		bm_errf(e, BM_EINVAL, "within", "within: a duration cannot be negative");
+		goto fail;
+	}
 	if (svc__allow(a, PERM_DUE_READ, e) || svc__scope_load(s, a, &d.sc, e) ||
 	    ST(s)->facts_scan(s->st, 0, due_one, &d, e))
 		goto fail;

@@ -140,17 +140,33 @@ fail:
 
 /* ------------------------------------------------------------ activation */
 
-/* Every gate must hold as if the person were already on post. */
+/* Stops at the first open appointment. */
+static int open_appt(void *ctx, const struct appt_rec *r)
+{
+	if (r->end != 0)
+		return 0;
+	*(bool *)ctx = true;
+	return 1;
+}
+
+/* Every gate must hold as if the person were already on post, and there
+ * must be a post to take up: "active" means on post (state_on_post). */
 static int check_gates(struct svc *s, const struct person_rec *p, struct bm_err *e)
 {
 	struct facts_rec f = {0};
 	struct gate_facts g;
 	struct gate_status st;
+	bool held = false;
 	int rc = ST(s)->facts_scan(s->st, p->id, svc__facts_keep, &f, e);
 	int first;
 
 	if (rc < 0)
 		return rc;
+	if ((rc = ST(s)->appt_list(s->st, p->id, open_appt, &held, e)) < 0)
+		return rc;
+	if (!held)
+		return bm_errf(e, BM_ESTATE, "person", "person %s cannot take up the post: "
+			       "they hold no post; appoint them first", p->ext_id);
 	svc__gate_facts(&f, &g);
 	g.state = ST_ACTIVE;
 	gate_eval(&g, &s->policy, clock_now(), &st);

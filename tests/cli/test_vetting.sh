@@ -127,3 +127,22 @@ t_due_runs_at_once_open_each_rereview_once() {
 		"$(json 'new Set(v.filter(r => r.state === "open").map(r => r.person)).size')"
 	eq "$(json 'v.filter(r => r.trigger === "rereview").length > 0')" true
 }
+
+# A person who is leaving, in decontamination or released has given up
+# secret-related work: no new secret-related post, whatever their old
+# review says; a post of level 0 is still open to them.
+t_no_secret_post_after_leaving() {
+	expect 0 init || return 1
+	expect 0 demo --persons 60 || return 1
+	expect 0 person list --json || return 1
+	local who st list=$OUT
+	for st in leaving decontamination released; do
+		who=$(OUT=$list json "v.filter(p => p.state === '$st').map(p => p.id)[0] || ''")
+		[ -n "$who" ] || return $(fail "the demo has no person in state $st")
+		expect 1 appointment add "$who" P-102 || return 1
+		has_err "$st" || return 1
+		expect 1 appointment add "$who" P-101 || return 1
+	done
+	expect 0 post add P-0 --unit HQ --level 0 || return 1
+	expect 0 appointment add "$who" P-0 || return 1
+}

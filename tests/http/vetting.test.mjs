@@ -290,3 +290,17 @@ test('the checklist is frozen once someone has decided: both approvers approve t
   const g = await as(rev, 'GET', `/v1/reviews/${o.json.id}`);
   assert.ok(g.json.items.every((x) => x.finding === 'clear'), g.text);
 });
+
+test('a due horizon near the end of time lists what a century lists', async () => {
+  const century = await as(sec, 'GET', '/v1/due?within=36500d');
+  assert.equal(century.status, 200, century.text);
+  assert.ok(century.json.items.length >= 1, century.text);
+  // 106751991167299 days is the largest count of days whose seconds fit in
+  // 64 bits: now + within must saturate, not wrap into the past.
+  const far = await as(sec, 'GET', '/v1/due?within=106751991167299d');
+  assert.equal(far.status, 200, far.text);
+  assert.deepEqual(far.json.items.map((x) => x.person + x.gate),
+    century.json.items.map((x) => x.person + x.gate));
+  for (const x of far.json.items)
+    assert.equal(x.reminder_days === 0 || !x.overdue, true, JSON.stringify(x));
+});

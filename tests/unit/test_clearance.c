@@ -246,6 +246,31 @@ static void test_matters_and_suspension(void **state)
 	assert_false(cleared(f, "E6"));
 }
 
+/* An appointment takes effect when it is recorded: a start or end date in
+ * the future would clear the person before their first day (start) or drop
+ * the post at once while it is shown as running to a later day (end). */
+static void test_appointment_dates_not_future(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input later = {"E8", "P2", "2026-02-01", NULL};
+	struct appt_input until = {"E8", "P2", NULL, "2026-06-30"};
+	struct appt_input now = {"E8", "P2", "2026-01-01", NULL};
+	struct appt_rec ar;
+
+	add_person(f, "E8");
+	approve(f, &rev1, fx_review_clear(f, "E8", "secret"), "approved");
+	assert_int_equal(svc_appt_add(f->s, &local, &later, &ar, &f->e), BM_EINVAL);
+	assert_string_equal(f->e.field, "start");
+	assert_int_equal(svc_appt_add(f->s, &local, &until, &ar, &f->e), BM_EINVAL);
+	assert_string_equal(f->e.field, "end");
+	assert_int_equal(svc_appt_add(f->s, &local, &now, &ar, &f->e), 0);
+	assert_int_equal(svc_person_activate(f->s, &local, "E8", &f->e), 0);
+	assert_true(cleared(f, "E8"));
+	assert_int_equal(svc_appt_end(f->s, &local, "E8", ar.id, "2026-03-01", &f->e), BM_EINVAL);
+	assert_string_equal(f->e.field, "date");
+	assert_true(cleared(f, "E8"));
+}
+
 static void test_due_and_status(void **state)
 {
 	struct fx *f = *state;
@@ -287,6 +312,58 @@ static void test_due_and_status(void **state)
 	assert_int_equal(f->e.code, BM_EPERM);
 }
 
+/* The due list: a horizon near the end of time still lists what is due
+ * (now + within must not wrap), and an overdue item has reached no
+ * reminder offset (reminder_days 0), as the reminder rule says. */
+static void test_due_edges(void **state)
+{
+	struct fx *f = *state;
+	json_t *v, *it;
+
+	make_active(f, "E9");
+	v = svc_due(f->s, &local, clock_now(), INT64_C(106751991167299) * 86400, &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
+	json_decref(v);
+	v = svc_due(f->s, &local, clock_now(), INT64_MAX, &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
+	json_decref(v);
+	assert_null(svc_due(f->s, &local, clock_now(), -86400, &f->e));
+	assert_int_equal(f->e.code, BM_EINVAL);
+	clock_set(T0 + 3 * 365 * 86400 + 3600);     /* an hour past the re-review date */
+	v = svc_due(f->s, &local, clock_now(), 0, &f->e);
+	assert_non_null(v);
+	it = json_array_get(json_object_get(v, "items"), 0);
+	assert_true(json_is_true(json_object_get(it, "overdue")));
+	assert_int_equal(json_integer_value(json_object_get(it, "reminder_days")), 0);
+	json_decref(v);
+	clock_set(T0 + (3 * 365 - 7) * 86400 - 3600);  /* 7 days and an hour before */
+	v = svc_due(f->s, &local, clock_now(), 30 * 86400, &f->e);
+	assert_non_null(v);
+	it = json_array_get(json_object_get(v, "items"), 0);
+	assert_int_equal(json_integer_value(json_object_get(it, "reminder_days")), 30);
+	json_decref(v);
+}
+
+/* Taking up the post needs a post: an approved person with no appointment
+ * stays onboarding instead of becoming "active" (在岗) with nothing held. */
+static void test_activate_needs_a_post(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input lo = {"E10", "P0", NULL, NULL};
+	struct appt_rec ar;
+
+	add_person(f, "E10");
+	approve(f, &rev1, fx_review_clear(f, "E10", "secret"), "approved");
+	assert_int_equal(svc_person_activate(f->s, &local, "E10", &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "no post"));
+	assert_string_equal(person_state(f, "E10"), "onboarding");
+	assert_int_equal(svc_appt_add(f->s, &local, &lo, &ar, &f->e), 0);
+	assert_int_equal(svc_person_activate(f->s, &local, "E10", &f->e), 0);
+	assert_string_equal(person_state(f, "E10"), "active");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +373,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_appointment_gating, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matters_and_suspension, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_and_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_appointment_dates_not_future, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_activate_needs_a_post, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -202,6 +202,30 @@ static void test_suspended(void **state)
 	assert_int_equal(find(&st, GATE_NOT_SUSPENDED)->since, NOW - 9);
 }
 
+/* A suspended person is never cleared, whatever gates a custom policy
+ * lists: a policy of on_post alone must not let a person suspended after a
+ * leak (state suspended, or a suspension in force) through. */
+static void test_suspended_whatever_the_policy(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(1u << GATE_ON_POST);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	f.state = ST_SUSPENDED;
+	f.state_since = NOW - 5;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	assert_int_equal(st.reasons, 1u << REASON_SUSPENDED);
+	assert_string_equal(find(&st, GATE_NOT_SUSPENDED)->code, "suspended");
+
+	f = good_facts();
+	f.suspended = true;
+	f.suspended_since = NOW - 9;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	assert_int_equal(st.reasons, 1u << REASON_SUSPENDED);
+}
+
 static void test_not_on_post_states(void **state)
 {
 	(void)state;
@@ -278,13 +302,16 @@ static void test_policy_gate_set(void **state)
 {
 	(void)state;
 	struct gate_status st;
-	/* A policy listing no gates still requires being on post. */
+	/* A policy listing no gates still requires being on post and not
+	 * suspended; the review it leaves out is not evaluated. */
 	struct policy p = test_policy(0);
 	struct gate_facts f = good_facts();
 	f.review = false;
 	gate_eval(&f, &p, NOW, &st);
-	assert_int_equal(st.n, 1);
-	assert_int_equal(st.r[0].kind, GATE_ON_POST);
+	assert_int_equal(st.n, 2);
+	assert_non_null(find(&st, GATE_ON_POST));
+	assert_non_null(find(&st, GATE_NOT_SUSPENDED));
+	assert_null(find(&st, GATE_REVIEW));
 	assert_true(st.cleared);
 	f.state = ST_RELEASED;
 	gate_eval(&f, &p, NOW, &st);
@@ -332,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_no_interval_never_lapses),
 		cmocka_unit_test(test_review_level_too_low),
 		cmocka_unit_test(test_suspended),
+		cmocka_unit_test(test_suspended_whatever_the_policy),
 		cmocka_unit_test(test_not_on_post_states),
 		cmocka_unit_test(test_appointment_end_lapses),
 		cmocka_unit_test(test_level_zero_never_cleared),

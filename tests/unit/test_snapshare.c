@@ -70,6 +70,21 @@ static void add_active(struct fx *f, const char *id)
 	assert_int_equal(svc_person_activate(f->s, &local, id, &f->e), 0);
 }
 
+/* A re-review of id opened and rejected on s: the review in force is then
+ * a rejected one, so the review gate fails (review_missing). */
+static void reject_rereview(struct svc *s, const char *id, struct bm_err *e)
+{
+	json_t *v = svc_review_open(s, &local, id, "secret", e);
+	int64_t rid;
+
+	assert_non_null(v);
+	rid = json_integer_value(json_object_get(v, "id"));
+	json_decref(v);
+	v = svc_review_decide(s, &rev1, rid, false, "concern", e);
+	assert_non_null(v);
+	json_decref(v);
+}
+
 /* Persons are made before the share exists; A and B attach, B loads. */
 static int setup(void **state)
 {
@@ -196,17 +211,17 @@ static void test_write_on_one_seen_by_other(void **state)
 static void test_policy_change_reputs_everyone(void **state)
 {
 	struct sx *x = *state;
-	json_t *lax = policy_with_key_gates(x->f->s, "review,on_post");
+	json_t *lax = policy_with_key_gates(x->f->s, "not_suspended,on_post");
 	json_t *strict = policy_with_key_gates(x->f->s, "review,not_suspended,on_post");
 	uint64_t g0, g1;
 	char id[16];
 
 	for (int i = 1; i <= 3; i++) {
 		snprintf(id, sizeof id, "E%d", i);
-		assert_int_equal(svc_person_suspend(x->f->s, &local, id, "inquiry", &x->f->e), 0);
+		reject_rereview(x->f->s, id, &x->f->e);
 	}
 	assert_int_equal(decide(x->b, "E1", &g0, NULL, 0), 0);
-	/* Without the not_suspended gate every suspended person is cleared. */
+	/* Without the review gate a rejected re-review no longer matters. */
 	load_policy(x->f->s, lax, &x->f->e);
 	for (int i = 1; i <= 3; i++) {
 		snprintf(id, sizeof id, "E%d", i);
@@ -214,8 +229,8 @@ static void test_policy_change_reputs_everyone(void **state)
 	}
 	assert_true(g1 > g0);
 	/* B still holds the old policy; its flush reloads it before putting,
-	 * so suspending E4 on B puts E4 under the new rules: cleared. */
-	assert_int_equal(svc_person_suspend(x->b, &local, "E4", "inquiry", &x->f->e), 0);
+	 * so rejecting E4's re-review on B puts E4 under the new rules. */
+	reject_rereview(x->b, "E4", &x->f->e);
 	assert_int_equal(decide(x->f->s, "E4", NULL, NULL, 0), 1);
 	/* Back to the strict policy, stored through B this time. */
 	load_policy(x->b, strict, &x->f->e);
@@ -233,7 +248,7 @@ static void test_other_process_writes_are_synced(void **state)
 	struct sx *x = *state;
 	struct svc *m = open_ctx(x, true);    /* the maintenance thread's */
 	struct svc *c = open_ctx(x, false);   /* another process: its own snapshot */
-	json_t *lax = policy_with_key_gates(c, "review,on_post");
+	json_t *lax = policy_with_key_gates(c, "not_suspended,on_post");
 	struct svc_sync out = {.policy_changed = true};
 	uint64_t g0, g1;
 
@@ -257,13 +272,17 @@ static void test_other_process_writes_are_synced(void **state)
 	assert_true(out.refreshed && !out.policy_changed);
 	assert_int_equal(decide(x->b, "E1", &g1, NULL, 0), 0);
 	assert_true(g1 > g0);
-	/* Its policy change is reported, and applied to everyone. */
+	/* Its policy change is reported, and applied to everyone: E3's
+	 * rejected re-review stops mattering; suspensions still do. */
+	reject_rereview(x->f->s, "E3", &x->f->e);
+	assert_int_equal(decide(x->b, "E3", NULL, NULL, 0), 0);
 	load_policy(c, lax, &x->f->e);
 	assert_int_equal(svc_snapshot_sync(m, &out, &x->f->e), 0);
 	assert_int_equal(svc_snapshot_sync(m, &out, &x->f->e), 0);
 	assert_true(out.policy_changed && out.refreshed);
-	assert_int_equal(decide(x->b, "E1", NULL, NULL, 0), 1);
-	assert_int_equal(decide(x->b, "E2", NULL, NULL, 0), 1);
+	assert_int_equal(decide(x->b, "E3", NULL, NULL, 0), 1);
+	assert_int_equal(decide(x->b, "E1", NULL, NULL, 0), 0);
+	assert_int_equal(decide(x->b, "E2", NULL, NULL, 0), 0);
 	json_decref(lax);
 	svc_close(c);
 	svc_close(m);
