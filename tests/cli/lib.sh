@@ -1,12 +1,16 @@
 # tests/cli/lib.sh - a small harness for black-box tests of the baomi binary.
 # Each test is a shell function named t_*; it runs in a fresh directory with
-# BAOMI_DB set, and fails on the first assertion that does not hold.
+# BAOMI_DB set.  A test fails when it returns nonzero or when any assertion
+# in it failed, even one whose status the function went on past (fail()
+# leaves a mark in the test's directory): an `eq` without `|| return 1`
+# still counts.
 # Output is TAP-like: "ok N - name" / "not ok N - name" plus diagnostics.
 
 : "${BAOMI:?set BAOMI to the baomi binary}"
 
 fail() {
 	echo "# FAIL: $*" >&2
+	: >"$TMP/failed"
 	return 1
 }
 
@@ -68,7 +72,8 @@ run_tests() {
 		[ -n "${ONLY:-}" ] && [[ "$name" != *"$ONLY"* ]] && continue
 		n=$((n + 1))
 		TMP=$(mktemp -d)
-		if (cd "$TMP" && export BAOMI_DB="$TMP/test.db" && unset BAOMI_KEY && "$name") 2>"$TMP/diag"; then
+		if (cd "$TMP" && export BAOMI_DB="$TMP/test.db" && unset BAOMI_KEY && "$name") \
+			2>"$TMP/diag" && [ ! -e "$TMP/failed" ]; then
 			echo "ok $n - ${name#t_}"
 		else
 			echo "not ok $n - ${name#t_}"
