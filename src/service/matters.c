@@ -202,12 +202,16 @@ int svc_person_activate(struct svc *s, const struct actor *a, const char *person
 struct shorten_ctx {
 	struct review_rec in_force;
 	bool found;
+	struct review_rec open;      /* the open review, if any (open.id 0: none) */
 };
 
+/* Collects the review in force (the latest decided) and the open one. */
 static int latest_decided(void *ctx, const struct review_rec *r)
 {
 	struct shorten_ctx *c = ctx;
 
+	if (r->state == REVIEW_OPEN)
+		c->open = *r;
 	if (r->state != REVIEW_OPEN &&
 	    (!c->found || r->decided_at > c->in_force.decided_at ||
 	     (r->decided_at == c->in_force.decided_at && r->id > c->in_force.id))) {
@@ -218,7 +222,10 @@ static int latest_decided(void *ctx, const struct review_rec *r)
 }
 
 /* A re-review within `days`: the review in force now lapses by then, and
- * a re-review is opened with that deadline unless one is open already. */
+ * a re-review is opened with that deadline; a review already open serves
+ * instead, its deadline brought forward to this one if later, so that the
+ * due list shows the date the clearance lapses.  The matter names the
+ * review either way. */
 static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *p,
 		       const char *type, int days, struct matter_rec *m, struct bm_err *e)
 {
@@ -237,11 +244,16 @@ static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *
 		if ((rc = ST(s)->review_update(s->st, &c.in_force, e)))
 			return rc;
 	}
+	if (c.open.id != 0) {
+		m->review_id = c.open.id;
+		if (c.open.due_at != 0 && c.open.due_at <= due)
+			return 0;
+		c.open.due_at = due;
+		return ST(s)->review_update(s->st, &c.open, e);
+	}
 	snprintf(trig, sizeof trig, "matter:%.20s", type);
 	rc = svc__review_open_tx(s, a, p, p->level > 0 ? p->level : c.found ? c.in_force.level : 1,
 				 trig, due, &r, e);
-	if (rc == BM_EEXIST)
-		return 0;   /* the open review serves; its deadline is the shortened one */
 	m->review_id = r.id;
 	return rc;
 }

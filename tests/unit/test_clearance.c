@@ -246,6 +246,44 @@ static void test_matters_and_suspension(void **state)
 	assert_false(cleared(f, "E6"));
 }
 
+/* A matter asking for a re-review while one is open: the open review
+ * serves, its deadline brought forward to the day the clearance now
+ * lapses (so the due list shows that day), and the matter names it. */
+static void test_matter_brings_open_review_forward(void **state)
+{
+	struct fx *f = *state;
+	json_t *v, *r, *c;
+	json_int_t rid;
+
+	make_active(f, "E7");
+	r = svc_review_open(f->s, &local, "E7", "secret", &f->e);
+	assert_non_null(r);
+	rid = json_integer_value(json_object_get(r, "id"));
+	assert_true(json_is_null(json_object_get(r, "due_at")));
+	json_decref(r);
+	v = svc_matter_file(f->s, &local, "E7", "foreign_marriage", "spouse", &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_integer_value(json_object_get(v, "review")), rid);
+	json_decref(v);
+	r = svc_review_show(f->s, &local, rid, &f->e);
+	c = svc_clearance(f->s, &local, "E7", clock_now(), &f->e);
+	assert_non_null(r);
+	assert_non_null(c);
+	assert_false(json_is_null(json_object_get(r, "due_at")));
+	assert_true(json_equal(json_object_get(r, "due_at"), json_object_get(c, "valid_until")));
+	json_decref(r);
+	json_decref(c);
+	clock_set(T0 + 10 * 86400);                  /* a later deadline never postpones */
+	v = svc_matter_file(f->s, &local, "E7", "foreign_marriage", "again", &f->e);
+	assert_non_null(v);
+	json_decref(v);
+	r = svc_review_show(f->s, &local, rid, &f->e);
+	c = svc_clearance(f->s, &local, "E7", clock_now(), &f->e);
+	assert_true(json_equal(json_object_get(r, "due_at"), json_object_get(c, "valid_until")));
+	json_decref(r);
+	json_decref(c);
+}
+
 /* An appointment takes effect when it is recorded: a start or end date in
  * the future would clear the person before their first day (start) or drop
  * the post at once while it is shown as running to a later day (end). */
@@ -372,6 +410,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_checklist_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_gating, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matters_and_suspension, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_matter_brings_open_review_forward, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_due_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_dates_not_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_edges, setup, teardown),
