@@ -213,14 +213,17 @@ static int first_decider(void *ctx, const struct approval_rec *r)
 
 /* The person under review records nothing on their own case, and nobody
  * edits a checklist someone has already decided on: every approver of a
- * core review approves the same findings. */
+ * core review approves the same findings.  who gets the person's id, the
+ * subject of the audit event. */
 static int check_recorder(struct svc *s, const struct actor *a, const struct review_rec *r,
-			  struct bm_err *e)
+			  char who[BM_CODE_MAX], struct bm_err *e)
 {
 	struct person_rec p;
 	char by[BM_CODE_MAX] = "";
 	int rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e);
 
+	if (rc == 0)
+		svc__copy(who, BM_CODE_MAX, p.ext_id);
 	if (rc == 0 && svc__acts_for(s, a, p.ext_id))
 		return bm_errf(e, BM_EPERM, "review", "%s may not record findings on their own "
 			       "review", a->name);
@@ -237,6 +240,7 @@ json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review,
 {
 	struct review_item_rec it = {.review_id = review, .item = item};
 	struct review_rec r;
+	char who[BM_CODE_MAX] = "";
 	int f;
 
 	if (svc__allow(a, PERM_REVIEW_OPEN, NULL) && svc__allow(a, PERM_REVIEW_DECIDE, e))
@@ -253,9 +257,9 @@ json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review,
 	svc__copy(it.by, sizeof it.by, a->name);
 	if (svc__begin(s, e))
 		return NULL;
-	if (get_open_review(s, a, review, &r, e) || check_recorder(s, a, &r, e) ||
+	if (get_open_review(s, a, review, &r, e) || check_recorder(s, a, &r, who, e) ||
 	    ST(s)->review_item_set(s->st, &it, e) ||
-	    svc__audit1(s, a, "review.finding", "review",
+	    svc__audit1(s, a, "review.finding", who,
 			json_pack("{s:I, s:i, s:s, s:b}", "review", (json_int_t)review, "item", item,
 				  "finding", finding_names[f], "note_set", note && *note), e)) {
 		svc__rollback(s);

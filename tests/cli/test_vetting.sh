@@ -17,6 +17,9 @@ t_review_gates_the_post_and_decisions_follow() {
 	for i in 1 2 3 4 5 6; do expect 0 review finding "$rid" "$i" clear || return 1; done
 	expect 0 --as rev-a review approve "$rid" --reason ok --json || return 1
 	eq "$(json v.state)" approved
+	# the person's trail holds the whole review, findings included
+	expect 0 audit log --subject E1 --action review.finding --json || return 1
+	eq "$(json v.length)" 6
 	expect 0 appointment add E1 P-100 || return 1
 	expect 0 activate E1 || return 1
 	expect 0 status E1 --json || return 1
