@@ -97,7 +97,8 @@ size_t utf8_count(const char *s, size_t n)
 	return count;
 }
 
-/* C0 and DEL are single bytes; C1 (U+0080..U+009F) is encoded as C2 80..9F. */
+/* C0 and DEL are single bytes; C1 (U+0080..U+009F) is encoded as C2 80..9F;
+ * U+202A..U+202E as E2 80 AA..AE and U+2066..U+2069 as E2 81 A6..A9. */
 bool utf8_printable(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -107,6 +108,10 @@ bool utf8_printable(const char *s, size_t n)
 		if (u[i] < 0x20 || u[i] == 0x7F)
 			return false;
 		if (u[i] == 0xC2 && i + 1 < n && u[i + 1] >= 0x80 && u[i + 1] <= 0x9F)
+			return false;
+		if (u[i] == 0xE2 && i + 2 < n &&
+		    ((u[i + 1] == 0x80 && u[i + 2] >= 0xAA && u[i + 2] <= 0xAE) ||
+		     (u[i + 1] == 0x81 && u[i + 2] >= 0xA6 && u[i + 2] <= 0xA9)))
 			return false;
 	}
 	return true;

@@ -86,6 +86,11 @@ t_unicode_names_round_trip() {
 	has_err "control"
 	expect 65 person add U4 --name "$(printf '\xff\xfe')" --unit HQ || return 1
 	has_err "UTF-8"
+	# a right-to-left override would make the name read other than it is
+	expect 65 person add U6 --name "$(printf 'Li \xe2\x80\xaeaN')" --unit HQ || return 1
+	has_err "name"
+	expect 65 suspend U1 --reason "$(printf 'ok \xe2\x81\xa6x\xe2\x81\xa9')" || return 1
+	has_err "reason"
 	expect 65 person add U5 --name "$(head -c 300 /dev/zero | tr '\0' x)" --unit HQ || return 1
 	has_err "longer"
 }

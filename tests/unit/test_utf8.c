@@ -119,6 +119,16 @@ static void test_printable(void **state)
 	assert_false(utf8_printable("\xC2\x85", 2));  /* NEL, a C1 control */
 	assert_false(utf8_printable("\xC2\x9F", 2));
 	assert_true(utf8_printable("\xC2\xA0", 2));   /* NBSP is not a control */
+	/* bidi embeddings, overrides, isolates: "E1 \u202Egnp.exe" reads backwards */
+	assert_false(utf8_printable("a\xE2\x80\xAE" "b", 4));     /* U+202E RLO */
+	assert_false(utf8_printable("\xE2\x80\xAA", 3));          /* U+202A LRE */
+	assert_false(utf8_printable("x\xE2\x81\xA6", 4));         /* U+2066 LRI */
+	assert_false(utf8_printable("\xE2\x81\xA9" "y", 4));      /* U+2069 PDI */
+	assert_true(utf8_printable("\xE2\x80\xA9", 3));           /* U+2029, not bidi */
+	assert_true(utf8_printable("\xE2\x80\xAF", 3));           /* U+202F NNBSP */
+	assert_true(utf8_printable("\xE2\x81\xA5", 3));           /* U+2065 */
+	assert_true(utf8_printable("\xE2\x81\xAA", 3));           /* U+206A */
+	assert_true(utf8_printable("\xE2\x80\x94", 3));           /* an em dash */
 }
 
 int main(void)
