@@ -21,6 +21,8 @@ typedef void (*gate_fn)(const struct gate_facts *f, const struct policy_category
 struct gate_def {
 	int kind;
 	gate_fn eval;
+	int lapse;                   /* the reason it fails with once its
+				      * valid_until passes; -1 never lapses */
 };
 
 struct reason_def {
@@ -35,9 +37,9 @@ static void eval_on_post(const struct gate_facts *f, const struct policy_categor
 			 int64_t now, struct gate_result *r);
 
 static const struct gate_def gate_table[] = {
-	{GATE_REVIEW, eval_review},
-	{GATE_NOT_SUSPENDED, eval_not_suspended},
-	{GATE_ON_POST, eval_on_post},
+	{GATE_REVIEW, eval_review, REASON_REVIEW_EXPIRED},
+	{GATE_NOT_SUSPENDED, eval_not_suspended, -1},
+	{GATE_ON_POST, eval_on_post, REASON_NOT_ON_POST},
 };
 
 /* Indexed by enum gate_reason. */
@@ -185,10 +187,12 @@ static void eval_one(int kind, const struct gate_facts *f, const struct policy_c
 		fail(r, REASON_GATE_UNAVAILABLE, 0);
 	if (r->due > 0 && r->due < st->next_due)
 		st->next_due = r->due;
-	if (!r->ok)
+	if (!r->ok) {
 		st->reasons |= 1u << r->reason;
-	else if (r->valid_until < st->valid_until)
+	} else if (r->valid_until < st->valid_until) {
 		st->valid_until = r->valid_until;
+		st->lapse = d && d->lapse >= 0 ? d->lapse : REASON_CLEARANCE_LAPSED;
+	}
 }
 
 void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
@@ -196,6 +200,7 @@ void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
 {
 	memset(out, 0, sizeof *out);
 	out->valid_until = GATE_NEVER;
+	out->lapse = REASON_CLEARANCE_LAPSED;
 	out->next_due = GATE_NEVER;
 	out->level = f->level;
 	if (f->level <= LEVEL_NONE || f->level > LEVEL_MAX) {

@@ -80,6 +80,9 @@ struct gate_status {
 	int level;                   /* the category level (cleared at it iff cleared) */
 	uint32_t reasons;            /* bit (1u << enum gate_reason) per failure */
 	int64_t valid_until;         /* min valid_until of holding gates; GATE_NEVER */
+	int lapse;                   /* the reason the gate lapsing at valid_until
+				      * gives then (review_expired, not_on_post);
+				      * REASON_CLEARANCE_LAPSED when none says */
 	int64_t next_due;            /* earliest gate deadline (may be past); GATE_NEVER */
 };
 

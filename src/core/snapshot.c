@@ -73,8 +73,11 @@
  * is straight-line code the CPU can overlap with the next. */
 #define HOT inline __attribute__((always_inline))
 
-/* meta word: level (8 bits) | idlen << 8 | live << 16 */
+/* meta word: level (8 bits) | idlen << 8 | live << 16 | lapse reason << 17
+ * (5 bits, 0: REASON_CLEARANCE_LAPSED) */
 #define META_LIVE (1u << 16)
+#define META_LAPSE_SHIFT 17
+_Static_assert(REASON__COUNT <= 32, "a lapse reason fits in 5 bits");
 
 struct ent {
 	_Atomic uint32_t seq;        /* odd while written; never 0 once written */
@@ -398,7 +401,8 @@ static void ent_store(struct ent *e, const struct copy *c)
 static void copy_make(struct copy *c, const struct key *k, const struct snap_entry *v,
 		      uint32_t idref)
 {
-	c->meta = (uint32_t)v->level | (uint32_t)k->len << 8 | META_LIVE;
+	c->meta = (uint32_t)v->level | (uint32_t)k->len << 8 | META_LIVE |
+		  (uint32_t)v->lapse << META_LAPSE_SHIFT;
 	c->reasons = v->reasons;
 	c->idref = idref;
 	c->valid_until = v->valid_until;
@@ -585,6 +589,8 @@ static int entry_check(const char *id, size_t len, const struct snap_entry *v,
 			       SNAP_ID_MAX);
 	if (v->level < 0 || v->level > LEVEL_MAX)
 		return bm_errf(e, BM_EINVAL, "level", "level %d is not 0..3", v->level);
+	if (v->lapse < 0 || v->lapse >= REASON__COUNT)
+		return bm_errf(e, BM_EINVAL, "lapse", "lapse reason %d is not a reason", v->lapse);
 	return 0;
 }
 
@@ -659,6 +665,7 @@ bool snapshot_get(const struct snapshot *s, const char *ext_id, size_t idlen,
 	out->level = (int)(c.meta & 0xff);
 	out->reasons = c.reasons;
 	out->valid_until = c.valid_until;
+	out->lapse = (int)(c.meta >> META_LAPSE_SHIFT);
 	memcpy(out->comp.w, c.comp, sizeof out->comp.w);
 	return true;
 }
@@ -815,10 +822,12 @@ static HOT void decide_copy(const struct copy *c, bool found, const struct snap_
 		return;
 	}
 	int level = (int)(c->meta & 0xff);
+	uint32_t lapse = c->meta >> META_LAPSE_SHIFT;
+	lapse = lapse ? lapse : REASON_CLEARANCE_LAPSED;
 	uint64_t missing = 0;
 	for (int i = 0; i < SNAP_COMP_WORDS; i++)
 		missing |= obj->comp.w[i] & ~c->comp[i];
-	uint32_t r = c->reasons | (uint32_t)(now >= c->valid_until) << REASON_CLEARANCE_LAPSED |
+	uint32_t r = c->reasons | (uint32_t)(now >= c->valid_until) << lapse |
 		     (uint32_t)(level < obj->level) << REASON_LEVEL_TOO_LOW |
 		     (uint32_t)((missing | (uint64_t)obj->comp_unknown) != 0) << REASON_NEED_TO_KNOW;
 	*out = (struct decision){.allow = r == 0, .reasons = r, .level = level,
@@ -965,6 +974,7 @@ void snapshot_entry_from_status(const struct gate_status *st, const struct snap_
 	out->level = st->level;
 	out->reasons = st->reasons;
 	out->valid_until = st->valid_until;
+	out->lapse = st->lapse == REASON_CLEARANCE_LAPSED ? 0 : st->lapse;
 	out->comp = *comp;
 }
 

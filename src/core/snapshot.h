@@ -60,6 +60,9 @@ struct snap_entry {
 	uint32_t reasons;            /* failing gate reasons (enum gate_reason bits) */
 	int64_t valid_until;         /* the clearance lapses at this instant;
 				      * GATE_NEVER when time alone never lapses it */
+	int lapse;                   /* the reason a decision gives from then on (the
+				      * gate that lapses: review_expired...); 0 means
+				      * REASON_CLEARANCE_LAPSED */
 	struct snap_comp comp;
 };
 

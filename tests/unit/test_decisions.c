@@ -137,9 +137,10 @@ static void test_decide_rules(void **state)
 	assert_string_equal(codes, "level_too_low,need_to_know,");
 	assert_false(decide(f, "E1", "secret", "NOSUCH", T0, codes, sizeof codes));
 	assert_string_equal(codes, "need_to_know,");
-	/* Time alone lapses the clearance: key re-review after 3 years. */
+	/* Time alone lapses the clearance: key re-review after 3 years, and
+	 * the decision names the gate that lapsed, as the status does. */
 	assert_false(decide(f, "E1", "secret", "", T0 + 3 * 365 * DAY, codes, sizeof codes));
-	assert_string_equal(codes, "clearance_lapsed,");
+	assert_string_equal(codes, "review_expired,");
 	assert_false(decide(f, "GHOST", "secret", "", T0, codes, sizeof codes));
 	assert_non_null(strstr(codes, "unknown_person"));
 	/* The snapshot follows a committed suspension at once. */

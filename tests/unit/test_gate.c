@@ -71,8 +71,10 @@ static void test_all_gates_hold(void **state)
 		assert_true(st.r[i].ok);
 		assert_string_equal(st.r[i].code, "ok");
 	}
-	/* Level 3 re-review is yearly: the clearance lapses then, by time alone. */
+	/* Level 3 re-review is yearly: the clearance lapses then, by time alone,
+	 * and the review is what lapses. */
 	assert_int_equal(st.valid_until, T0 + 365 * BM_DAY);
+	assert_int_equal(st.lapse, REASON_REVIEW_EXPIRED);
 	assert_int_equal(st.next_due, T0 + 365 * BM_DAY);
 	const struct gate_result *rv = find(&st, GATE_REVIEW);
 	assert_non_null(rv);
@@ -313,6 +315,8 @@ static void test_policy_gate_set(void **state)
 	assert_non_null(find(&st, GATE_NOT_SUSPENDED));
 	assert_null(find(&st, GATE_REVIEW));
 	assert_true(st.cleared);
+	assert_int_equal(st.valid_until, GATE_NEVER);      /* nothing lapses by time */
+	assert_int_equal(st.lapse, REASON_CLEARANCE_LAPSED);
 	f.state = ST_RELEASED;
 	gate_eval(&f, &p, NOW, &st);
 	assert_false(st.cleared);

@@ -158,6 +158,22 @@ static void test_lapse_at_valid_until(void **state)
 	d = decide(s, "E1", &o, NOW + 3600);
 	assert_false(d.allow);
 	assert_int_equal(d.reasons, BIT(REASON_CLEARANCE_LAPSED));
+	/* An entry that says which gate lapses then gives that gate's reason,
+	 * the one the status shows, and only from that instant. */
+	v.lapse = REASON_REVIEW_EXPIRED;
+	assert_int_equal(snapshot_put(s, "E2", 2, &v, &e), 0);
+	d = decide(s, "E2", &o, NOW + 3599);
+	assert_true(d.allow);
+	d = decide(s, "E2", &o, NOW + 3600);
+	assert_int_equal(d.reasons, BIT(REASON_REVIEW_EXPIRED));
+	struct snap_entry got;
+	assert_true(snapshot_get(s, "E2", 2, &got));
+	assert_int_equal(got.lapse, REASON_REVIEW_EXPIRED);
+	struct snap_query q[2] = {{"E1", 2, &o}, {"E2", 2, &o}};
+	struct decision many[2];
+	snapshot_decide_many(s, q, 2, NOW + 3600, many);
+	assert_int_equal(many[0].reasons, BIT(REASON_CLEARANCE_LAPSED));
+	assert_int_equal(many[1].reasons, BIT(REASON_REVIEW_EXPIRED));
 	snapshot_free(s);
 }
 
@@ -227,6 +243,13 @@ static void test_put_rejects_bad_input(void **state)
 	assert_string_equal(e.field, "level");
 	v.level = -1;
 	assert_int_equal(snapshot_put(s, "E1", 2, &v, &e), BM_EINVAL);
+	v.level = 2;
+	v.lapse = REASON__COUNT;
+	assert_int_equal(snapshot_put(s, "E1", 2, &v, &e), BM_EINVAL);
+	assert_string_equal(e.field, "lapse");
+	v.lapse = -1;
+	assert_int_equal(snapshot_put(s, "E1", 2, &v, &e), BM_EINVAL);
+	v.lapse = 0;
 	assert_int_equal(snapshot_count(s), 1);
 	/* Ids are bytes: NULs and invalid UTF-8 are distinct keys. */
 	v.level = 1;
