@@ -169,3 +169,8 @@ bool state_on_post(int st)
 {
 	return st == ST_ACTIVE || st == ST_SUSPENDED;
 }
+
+bool state_has_left(int st)
+{
+	return st == ST_LEAVING || st == ST_DECONTAMINATION || st == ST_RELEASED;
+}

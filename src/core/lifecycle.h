@@ -44,5 +44,9 @@ int lifecycle_check(int from, int to, struct bm_err *e);
  * be cleared, if every gate holds; suspended never is).  Onboarding has
  * not taken the post up yet; leaving has given it up. */
 bool state_on_post(int st);
+/* True exactly for leaving, decontamination and released: the person has
+ * given up secret-related work.  No review is opened for them and no
+ * secret-related post given; what they report is still recorded. */
+bool state_has_left(int st);
 
 #endif

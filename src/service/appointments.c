@@ -141,8 +141,7 @@ int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec
 		return rc;
 	/* Leaving, decontamination and released have given secret-related work
 	 * up (DESIGN.md §1.6, §2): an old review must not bring them back. */
-	if (post.level > 0 && (p.state == ST_LEAVING || p.state == ST_DECONTAMINATION ||
-			       p.state == ST_RELEASED))
+	if (post.level > 0 && state_has_left(p.state))
 		return bm_errf(e, BM_ESTATE, "person", "person: %s is %s and may not be appointed "
 			       "to a secret-related post", p.ext_id, state_name(p.state));
 	/* 先审后用: a secret-related post needs a valid review at its level. */

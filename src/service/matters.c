@@ -225,7 +225,10 @@ static int latest_decided(void *ctx, const struct review_rec *r)
  * a re-review is opened with that deadline; a review already open serves
  * instead, its deadline brought forward to this one if later, so that the
  * due list shows the date the clearance lapses.  The matter names the
- * review either way. */
+ * review either way.  A person who is leaving, in decontamination or
+ * released holds no clearance to review: their matter is recorded (they
+ * must still report, above all in the decontamination period) and opens
+ * nothing. */
 static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *p,
 		       const char *type, int days, struct matter_rec *m, struct bm_err *e)
 {
@@ -235,6 +238,8 @@ static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *
 	int64_t due = clock_now() + (int64_t)days * BM_DAY;
 	int rc;
 
+	if (state_has_left(p->state))
+		return 0;
 	if ((rc = ST(s)->review_list(s->st, p->id, latest_decided, &c, e)))
 		return rc;
 	if (c.found && c.in_force.state == REVIEW_APPROVED &&

@@ -108,7 +108,7 @@ int svc__review_open_tx(struct svc *s, const struct actor *a, struct person_rec 
 	if (open != 0)
 		return bm_errf(e, BM_EEXIST, "person", "person: %s already has open review %lld",
 			       p->ext_id, (long long)open);
-	if (p->state >= ST_LEAVING && p->state != ST_REJECTED)
+	if (state_has_left(p->state))
 		return bm_errf(e, BM_ESTATE, "person", "person: %s is %s; only candidates and "
 			       "persons on post are reviewed", p->ext_id, state_name(p->state));
 	memset(out, 0, sizeof *out);

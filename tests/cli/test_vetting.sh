@@ -148,4 +148,13 @@ t_no_secret_post_after_leaving() {
 	done
 	expect 0 post add P-0 --unit HQ --level 0 || return 1
 	expect 0 appointment add "$who" P-0 || return 1
+	# what they report is still recorded, though no re-review is opened
+	for st in leaving decontamination released; do
+		who=$(OUT=$list json "v.filter(p => p.state === '$st').map(p => p.id)[0] || ''")
+		expect 0 matter file "$who" foreign_marriage --detail "met abroad" --json || return 1
+		eq "$(json v.review)" null || return 1
+		expect 0 matter file "$who" leak --detail "usb" --json || return 1
+		expect 0 matter list "$who" --json || return 1
+		eq "$(json v.matters.length)" 2 || return 1
+	done
 }

@@ -165,6 +165,19 @@ static void test_on_post(void **state)
 		assert_int_equal(state_on_post(st), want[st]);
 }
 
+static void test_has_left(void **state)
+{
+	/* leaving, decontamination, released; not rejected (never had a post) */
+	static const bool want[9] = {false, false, false, false, false,
+				     true, true, true, false};
+
+	(void)state;
+	for (int st = 0; st < 9; st++)
+		assert_int_equal(state_has_left(st), want[st]);
+	assert_false(state_has_left(-1));
+	assert_false(state_has_left(ST__COUNT));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_on_post),
+		cmocka_unit_test(test_has_left),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
