@@ -312,14 +312,15 @@ json_t *svc_matter_file(struct svc *s, const struct actor *a, const char *person
 
 	if (may_file(a, person ? person : "", e) || svc__check_text("detail", detail, false, e))
 		return NULL;
-	if ((pm = policy_matter(&s->policy, type)) == NULL) {
-		bm_errf(e, BM_EINVAL, "type", "type: \"%.32s\" is not a matter type of policy %s",
-			type ? type : "", s->policy.profile);
-		return NULL;
-	}
+	/* What the matter does is the stored policy's, read under the write
+	 * lock (svc__begin), not the one this context had before. */
 	if (svc__begin(s, e))
 		return NULL;
-	if (get_person(s, a, person, &p, e) || file_tx(s, a, &p, pm, detail, &m, e)) {
+	if ((pm = policy_matter(&s->policy, type)) == NULL)
+		bm_errf(e, BM_EINVAL, "type", "type: \"%.32s\" is not a matter type of policy %s",
+			type ? type : "", s->policy.profile);
+	if (pm == NULL || get_person(s, a, person, &p, e) ||
+	    file_tx(s, a, &p, pm, detail, &m, e)) {
 		svc__rollback(s);
 		return NULL;
 	}

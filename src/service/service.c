@@ -219,10 +219,26 @@ void svc_request_end(struct svc *s)
 	svc__touch_flush(s);
 }
 
+/* Begins a write transaction under the policy stored now.  The context's
+ * policy may be older: another process (`baomi policy load` while the
+ * server runs) or thread stored one since it was read, and the server
+ * notices only on its next sync.  A write decided under the old rules
+ * would stand for good (one approver where two are now needed, the old
+ * re-review interval), so the write lock, which no policy store can pass,
+ * is taken first and the stored version compared under it. */
 int svc__begin(struct svc *s, struct bm_err *e)
 {
+	int64_t head = 0;
+	int rc;
+
 	s->tx_seq_lo = s->tx_seq_hi = 0;
-	return ST(s)->begin(s->st, e);
+	if ((rc = ST(s)->begin(s->st, e)))
+		return rc;
+	if ((rc = ST(s)->policy_head(s->st, &head, e)) == 0 && head != s->policy_version)
+		rc = svc__policy_load_current(s, e);
+	if (rc)
+		svc__rollback(s);
+	return rc;
 }
 
 /* Commits, then brings the decision snapshot up to date with what was

@@ -434,15 +434,32 @@ static bool seq_foreign(struct svc_snapshare *sh, int64_t head)
 static int resync(struct svc *s, struct svc_snapshare *sh, struct svc_sync *out,
 		  struct bm_err *e)
 {
+	bool newer = false;
 	int rc;
 
 	pthread_mutex_lock(&sh->mu);
 	if ((rc = svc__policy_load_current(s, e)) == 0 &&
-	    (rc = policy_align(s, sh, &out->policy_changed, e)) == 0 &&
+	    (rc = policy_align(s, sh, &newer, e)) == 0 &&
 	    (rc = refresh_locked(s, sh, e)) == 0)
 		out->refreshed = true;
 	pthread_mutex_unlock(&sh->mu);
+	out->policy_changed |= newer;
 	return rc;
+}
+
+/* Notes a policy stored since s last read one, by anyone: a write of
+ * another thread or process may already have put the snapshot under it
+ * (its flush re-puts everyone), leaving no gap for seq_foreign to find,
+ * yet every other context still reads the old one until told. */
+static int policy_seen(struct svc *s, struct svc_sync *out, struct bm_err *e)
+{
+	int64_t head = 0;
+	int rc;
+
+	if ((rc = ST(s)->policy_head(s->st, &head, e)) || head == s->policy_version)
+		return rc;
+	out->policy_changed = true;
+	return svc__policy_load_current(s, e);
 }
 
 int svc_snapshot_sync(struct svc *s, struct svc_sync *out, struct bm_err *e)
@@ -464,7 +481,8 @@ int svc_snapshot_sync(struct svc *s, struct svc_sync *out, struct bm_err *e)
 	if (dv == s->data_version && !pending)
 		return 0;
 	s->data_version = dv;
-	if ((rc = ST(s)->audit_head(s->st, &head, hash, e)))
+	if ((rc = policy_seen(s, out, e)) ||
+	    (rc = ST(s)->audit_head(s->st, &head, hash, e)))
 		return rc;
 	if (seq_foreign(sh, head))
 		return resync(s, sh, out, e);

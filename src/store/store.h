@@ -303,6 +303,9 @@ struct store_ops {
 	int (*policy_get)(struct store *s, int64_t v, store_policy_cb cb, void *ctx,
 			  struct bm_err *e);
 	int (*policy_list)(struct store *s, store_policy_cb cb, void *ctx, struct bm_err *e);
+	/* The newest policy's version, 0 when none: one indexed read, so a
+	 * write transaction can tell cheaply whether its policy is current. */
+	int (*policy_head)(struct store *s, int64_t *version, struct bm_err *e);
 
 	/* seq 0 and zero hash when the trail is empty. */
 	int (*audit_head)(struct store *s, int64_t *seq, uint8_t hash[32], struct bm_err *e);

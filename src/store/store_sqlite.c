@@ -1584,6 +1584,16 @@ static int policy_next(struct sq *s, int64_t *out, struct bm_err *e)
 	return rc < 0 ? rc : 0;
 }
 
+/* The newest version is the one before the next free one. */
+static int sq_policy_head(struct store *st, int64_t *version, struct bm_err *e)
+{
+	int64_t next = 1;
+	int rc = policy_next(SQ(st), &next, e);
+
+	*version = next - 1;
+	return rc;
+}
+
 /* Stores r as given; a version <= 0 means "the next one" and is written
  * back.  The json text is copied by SQLite; the caller keeps ownership. */
 static int sq_policy_insert(struct store *st, struct policy_rec *r, struct bm_err *e)
@@ -2534,6 +2544,7 @@ const struct store_ops store_sqlite_ops = {
 	.policy_insert = sq_policy_insert,
 	.policy_get = sq_policy_get,
 	.policy_list = sq_policy_list,
+	.policy_head = sq_policy_head,
 	.audit_head = sq_audit_head,
 	.audit_insert = sq_audit_insert,
 	.audit_scan = sq_audit_scan,

@@ -1,0 +1,124 @@
+// What a hostile or unlucky deployment does to the vetting rules over HTTP:
+// another process changing the policy while the server runs, and the same
+// person or review edited from several connections at once.  Each outcome
+// must be one serial order of the writes, under the rules stored at the
+// instant each write commits.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, call, login } from './lib.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let srv, sys, sec, revs;
+const as = (who, method, path, body) => call(srv, method, path, { token: who.token, body });
+
+// A review of person at level with six clear findings, opened by secadmin.
+async function readyReview(person, level) {
+  let r = await as(sec, 'POST', '/v1/persons', { id: person, name: `Person ${person}`, unit: 'HQ' });
+  assert.equal(r.status, 201, r.text);
+  r = await as(sec, 'POST', '/v1/reviews', { person, level });
+  assert.equal(r.status, 201, r.text);
+  for (let i = 1; i <= 6; i++)
+    assert.equal((await as(sec, 'PUT', `/v1/reviews/${r.json.id}/items/${i}`, { finding: 'clear' })).status, 200);
+  return r.json.id;
+}
+
+before(async () => {
+  // No maintenance round during the tests: what the server knows of other
+  // processes' writes must not depend on when it last looked.
+  srv = await startServer({ args: ['--maintenance-interval', '3600'] });
+  sys = await login(srv, 'sysadmin');
+  sec = await login(srv, 'secadmin');
+  revs = [];
+  for (const name of ['rev-a', 'rev-b', 'rev-c']) {
+    assert.equal((await as(sys, 'POST', '/v1/accounts', { name, password: `${name}-password-1` })).status, 201);
+    assert.equal((await as(sec, 'PUT', `/v1/accounts/${name}/roles/reviewer`)).status, 204);
+    revs.push(await login(srv, name, `${name}-password-1`));
+  }
+  assert.equal((await as(sec, 'POST', '/v1/units', { code: 'HQ', name: 'HQ' })).status, 201);
+  const p = await as(sec, 'POST', '/v1/posts', { code: 'P-S', unit: 'HQ', level: 'secret', compartments: ['A'] });
+  assert.equal(p.status, 201, p.text);
+});
+after(async () => { assert.deepEqual(await srv.stop(), { code: 0, sig: null }); });
+
+test('a policy stored by the CLI binds the server\'s next write at once', async () => {
+  const rid = await readyReview('PV1', 'secret');
+  const pol = (await as(sec, 'GET', '/v1/policy')).json;
+  delete pol.version;
+  assert.equal(pol.categories.key.approvers, 1);
+  pol.categories.key.approvers = 2;
+  pol.categories.key.rereview_days = 100;
+  const file = join(srv.dir, 'two-approvers.json');
+  writeFileSync(file, JSON.stringify(pol));
+  srv.cli('policy', 'load', file);
+  // The CLI has committed the policy: from now on a key review needs two
+  // approvers and holds 100 days, whatever the server has noticed yet.
+  let r = await as(revs[0], 'POST', `/v1/reviews/${rid}/decision`, { approve: true, reason: 'first' });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.state, 'open', `one approval closed a review the stored policy gives two: ${r.text}`);
+  r = await as(revs[1], 'POST', `/v1/reviews/${rid}/decision`, { approve: true, reason: 'second' });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.state, 'approved', r.text);
+  const days = (Date.parse(r.json.valid_until) - Date.parse(r.json.decided_at)) / 86400e3;
+  assert.equal(Math.round(days), 100, r.text);
+});
+
+test('a matter does what the stored policy says, even a type the server has not seen', async () => {
+  let r = await as(sec, 'POST', '/v1/persons', { id: 'PV2', name: 'Person PV2', unit: 'HQ' });
+  assert.equal(r.status, 201, r.text);
+  const pol = (await as(sec, 'GET', '/v1/policy')).json;
+  delete pol.version;
+  pol.matters.family_abroad = { action: 'suspend' };
+  pol.matters.dual_nationality = { action: 'suspend' };
+  const file = join(srv.dir, 'stricter-matters.json');
+  writeFileSync(file, JSON.stringify(pol));
+  srv.cli('policy', 'load', file);
+  for (const type of ['family_abroad', 'dual_nationality']) {
+    r = await as(sec, 'POST', '/v1/matters', { person: 'PV2', type });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.action, 'suspend', r.text);
+  }
+  // The suspensions are on record: reinstating lifts them (409 when none).
+  r = await as(sec, 'POST', '/v1/persons/PV2/reinstate', { reason: 'explained' });
+  assert.equal(r.status, 204, r.text);
+});
+
+test('every thread reads a CLI-stored policy, even once a write has put the snapshot under it', async () => {
+  // PV3 is on post with a rejected re-review in force: not cleared while
+  // the key gates include the review.
+  let rid = await readyReview('PV3', 'secret');
+  // Earlier tests' policy may want two approvers.
+  for (const rv of revs.slice(0, 2)) {
+    const d = await as(rv, 'POST', `/v1/reviews/${rid}/decision`, { approve: true, reason: 'ok' });
+    assert.equal(d.status, 200, d.text);
+    if (d.json.state === 'approved') break;
+  }
+  assert.equal((await as(sec, 'POST', '/v1/appointments', { person: 'PV3', post: 'P-S' })).status, 201);
+  assert.equal((await as(sec, 'POST', '/v1/persons/PV3/activate')).status, 204);
+  let r = await as(sec, 'POST', '/v1/reviews', { person: 'PV3', level: 'secret' });
+  assert.equal(r.status, 201, r.text);
+  rid = r.json.id;
+  r = await as(revs[0], 'POST', `/v1/reviews/${rid}/decision`, { approve: false, reason: 'doubts' });
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await as(sec, 'GET', '/v1/persons/PV3/clearance')).json.cleared, false);
+  const pol = (await as(sec, 'GET', '/v1/policy')).json;
+  delete pol.version;
+  pol.categories.key.gates = ['not_suspended', 'on_post'];
+  const file = join(srv.dir, 'no-review-gate.json');
+  writeFileSync(file, JSON.stringify(pol));
+  srv.cli('policy', 'load', file);
+  // A write right away runs under the new policy and re-puts everyone.
+  assert.equal((await as(sec, 'POST', '/v1/persons', { id: 'PV4', name: 'PV4', unit: 'HQ' })).status, 201);
+  const ask = () => as(sec, 'POST', '/v1/decisions', { person: 'PV3', action: 'read', object: { level: 'secret' } });
+  assert.equal((await ask()).json.allow, true);
+  // Status on every thread follows within the sync period (1 s), not never.
+  const end = Date.now() + 4000;
+  for (;;) {
+    const all = await Promise.all(Array.from({ length: 16 }, () => as(sec, 'GET', '/v1/persons/PV3/clearance')));
+    if (all.every((x) => x.json.cleared === true)) break;
+    assert.ok(Date.now() < end, `a thread still reads the old policy: ${all.find((x) => !x.json.cleared).text}`);
+    await sleep(100);
+  }
+});
