@@ -79,7 +79,7 @@ static int audit_log(struct cli *c, struct bm_err *e)
 }
 
 const struct verb cmd_audit_verbs[] = {
-	{"verify", "", "check the whole hash chain; exit 1 naming the first bad seq", audit_verify},
+	{"verify", "", "check the whole hash chain; exit 65 naming the first bad seq", audit_verify},
 	{"log", "[--since DATE] [--actor A] [--subject ID] [--action A] [--limit N]",
 	 "list audit events (--action accepts a trailing * as prefix match)", audit_log},
 	{0},

@@ -1,7 +1,7 @@
 /*
  * main.c - `baomi <noun> <verb>`: global options, dispatch and help.
  *
- * Global options (--db, --key, --json, --help) may appear anywhere on the
+ * Global options (--db, --key, --json, --as, --help) may appear anywhere on the
  * line.  The database is BAOMI_DB or ./baomi.db when --db is not given; the
  * key file is BAOMI_KEY, --key, or the database path plus ".key".  Errors are
  * printed once here and mapped to the documented exit codes by bm_exit_code.
@@ -53,7 +53,8 @@ const struct noun cli_nouns[] = {
 
 static void usage_all(FILE *fp)
 {
-	fprintf(fp, "usage: baomi [--db PATH] [--key PATH] [--json] <noun> <verb> [args]\n\n");
+	fprintf(fp, "usage: baomi [--db PATH] [--key PATH] [--json] [--as NAME] <noun> <verb> "
+		    "[args]\n\n");
 	for (const struct noun *n = cli_nouns; n->name; n++)
 		fprintf(fp, "  %-12s %s\n", n->name, n->summary);
 	fprintf(fp, "\n'baomi <noun> --help' lists a noun's verbs; 'man baomi' has the rest.\n"

@@ -43,6 +43,39 @@ function responseSchemaRef(method, path, status, ctype) {
   return { unknown: true };
 }
 
+// The schema a JSON pointer into the spec names, with $ref followed.
+function deref(s) {
+  while (s && s.$ref) s = s.$ref.slice(2).split('/')
+    .map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~')).reduce((o, k) => o[k], spec);
+  return s;
+}
+
+// Paths of members of body that no schema names: a field the server sends
+// must be documented.  allOf merges members; of oneOf/anyOf branches the one
+// matching the value's type counts; `type: object` without properties (or
+// with additionalProperties) leaves its members free.
+function undocumented(schema, v, at, out) {
+  const s = deref(schema);
+  if (!s || v === null || typeof v !== 'object') return out;
+  const parts = [s, ...(s.allOf ?? []).map(deref)];
+  const alt = [...(s.oneOf ?? []), ...(s.anyOf ?? [])].map(deref)
+    .find((b) => (b.type === 'null') === (v === null) && !(Array.isArray(v) && b.type === 'object'));
+  if (alt) return undocumented(alt, v, at, out);
+  if (Array.isArray(v)) {
+    const items = parts.map((p) => p.items).find(Boolean);
+    if (items) v.forEach((x, i) => undocumented(items, x, `${at}[${i}]`, out));
+    return out;
+  }
+  const props = Object.assign({}, ...parts.map((p) => p.properties ?? {}));
+  const free = parts.some((p) => p.additionalProperties !== undefined && p.additionalProperties !== false) ||
+    Object.keys(props).length === 0;
+  for (const [k, x] of Object.entries(v)) {
+    if (k in props) undocumented(props[k], x, `${at}.${k}`, out);
+    else if (!free) out.push(`${at}.${k}`);
+  }
+  return out;
+}
+
 // Asserts that a response matches the spec (when the path is in it).
 export function checkSpec(method, path, status, ctype, body) {
   const r = responseSchemaRef(method, path.split('?')[0], status, ctype ?? '');
@@ -53,6 +86,8 @@ export function checkSpec(method, path, status, ctype, body) {
   assert.ok(validate, `schema ${r.ref} not found`);
   assert.ok(validate(body), `${method} ${path.slice(0, 80)} ${status} does not match the spec: ` +
     JSON.stringify(validate.errors?.slice(0, 3)) + ' body ' + JSON.stringify(body).slice(0, 300));
+  const extra = undocumented({ $ref: r.ref.slice('openapi'.length) }, body, '$', []);
+  assert.deepEqual(extra, [], `${method} ${path.slice(0, 80)} ${status} sends fields the spec does not name`);
 }
 
 // Starts baomi serve on a fresh database; returns {url, proc, db, stop, ...}.

@@ -50,6 +50,7 @@ const ROUTES = [
   ['POST', '/v1/decisions/batch', 'decide', { requests: [] }],
   ['GET', '/v1/due?within=30d', 'due.read'],
   ['GET', '/v1/reports/compliance', 'report.read'],
+  ['GET', '/metrics', 'metrics.read'],
   ['GET', '/v1/me', 'person.self_read'],
   ['GET', '/v1/me/clearance', 'clearance.self_read'],
   ['GET', '/v1/me/matters', 'person.self_read'],
