@@ -64,7 +64,7 @@ static const struct move {
 	{ST_REVIEWING, ST_ONBOARDING, NULL},
 	{ST_REVIEWING, ST_REJECTED, NULL},
 	{ST_REVIEWING, ST_ACTIVE,
-	 "an approved person must complete onboarding (training, exam, commitment) first"},
+	 "the review must be approved first; approval moves the person to onboarding"},
 	{ST_REVIEWING, ST_ANY, "a review must end in approval (onboarding) or rejection first"},
 
 	{ST_REJECTED, ST_REVIEWING, NULL},
