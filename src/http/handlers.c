@@ -133,6 +133,20 @@ static const char *str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* A positive integer path parameter; a malformed one is not found. */
+static int id_param(const struct http_req *r, const char *name, int64_t *out,
+		    struct bm_err *e)
+{
+	const char *v = http_req_param(r, name);
+	char *end;
+	long long x = strtoll(v, &end, 10);
+
+	if (*end != '\0' || x <= 0 || v[0] == '+' || v[0] == ' ' || end == v)
+		return bm_errf(e, BM_ENOTFOUND, name, "%s not found", name);
+	*out = x;
+	return 0;
+}
+
 /* limit=N: 1..LIST_MAX, default LIST_DEFAULT. */
 static int parse_limit(const struct http_req *r, int64_t *out, struct bm_err *e)
 {
@@ -592,6 +606,31 @@ static int h_appt_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	return rc;
 }
 
+static const struct problem_field appt_end_spec[] = {
+	{"date", PF_STRING, false, 32, 0},
+};
+
+/* The body is optional: none (or {}) ends the appointment today. */
+static int h_appt_end(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	json_t *b = NULL;
+	struct svc *s;
+	int64_t id;
+	int rc;
+
+	if (id_param(r, "appointment", &id, e))
+		return e->code;
+	b = r->body_len ? http_req_json(r, appt_end_spec, 1, e) : json_object();
+	s = b ? svc_of(r, e) : NULL;
+	rc = s ? svc_appt_end(s, &r->actor, http_req_param(r, "id"), id, str(b, "date"), e)
+	       : e->code;
+	json_decref(b);
+	if (rc)
+		return rc;
+	http_resp_bytes(w, 204, NULL, "", 0);
+	return 0;
+}
+
 static int kind_of(const struct http_req *r, int *kind, struct bm_err *e)
 {
 	if (import_kind_parse(http_req_param(r, "kind"), kind) != 0)
@@ -665,6 +704,13 @@ static int h_policy_put(struct http_req *r, struct http_resp *w, struct bm_err *
 		return e->code;
 	atomic_fetch_add(&APP(r)->gen, 1);
 	return reply(w, 200, svc_policy_show(s, &r->actor, e), e);
+}
+
+static int h_policy_versions(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply_items(w, s ? svc_policy_versions(s, &r->actor, e) : NULL, e);
 }
 
 static int h_audit(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -816,20 +862,6 @@ static int h_role_revoke(struct http_req *r, struct http_resp *w, struct bm_err 
 
 /* ---- vetting: reviews, matters, suspension, activation ---- */
 
-/* A positive integer path parameter; a malformed one is not found. */
-static int id_param(const struct http_req *r, const char *name, int64_t *out,
-		    struct bm_err *e)
-{
-	const char *v = http_req_param(r, name);
-	char *end;
-	long long x = strtoll(v, &end, 10);
-
-	if (*end != '\0' || x <= 0 || v[0] == '+' || v[0] == ' ' || end == v)
-		return bm_errf(e, BM_ENOTFOUND, name, "%s not found", name);
-	*out = x;
-	return 0;
-}
-
 static const struct problem_field review_spec[] = {
 	{"person", PF_STRING, true, 63, 0},
 	{"level", PF_STRING, true, 32, 0},
@@ -844,6 +876,17 @@ static int h_review_open(struct http_req *r, struct http_resp *w, struct bm_err 
 
 	json_decref(b);
 	return reply(w, 201, v, e);
+}
+
+/* ?person=ID: that person's reviews in every state; without it, every
+ * open review (due re-reviews opened by the maintenance thread among
+ * them), within an officer's subtree. */
+static int h_reviews(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply_items(w, s ? svc_review_list(s, &r->actor, http_req_query(r, "person"), e)
+				: NULL, e);
 }
 
 static int h_review(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -913,6 +956,14 @@ static int h_matter(struct http_req *r, struct http_resp *w, struct bm_err *e)
 
 	json_decref(b);
 	return reply(w, 201, v, e);
+}
+
+static int h_person_matters(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	struct svc *s = svc_of(r, e);
+
+	return reply_items(w, s ? svc_matter_list(s, &r->actor, http_req_param(r, "id"), e)
+				: NULL, e);
 }
 
 static const struct problem_field reason_spec[] = {
@@ -1164,10 +1215,12 @@ static const struct http_route routes[] = {
 	{"GET", "/v1/persons/{id}", h_person, PERM_PERSON_READ, 0},
 	{"PATCH", "/v1/persons/{id}", h_person_patch, PERM_PERSON_WRITE, W},
 	{"POST", "/v1/appointments", h_appt_add, PERM_APPOINTMENT_WRITE, W},
+	{"POST", "/v1/persons/{id}/appointments/{appointment}/end", h_appt_end, PERM_APPOINTMENT_WRITE, W},
 	{"POST", "/v1/imports/{kind}", h_import, PERM_IMPORT, W},
 	{"GET", "/v1/exports/{kind}", h_export, PERM_EXPORT, 0},
 	{"GET", "/v1/policy", h_policy, PERM_POLICY_READ, 0},
 	{"PUT", "/v1/policy", h_policy_put, PERM_POLICY_WRITE, W},
+	{"GET", "/v1/policy/versions", h_policy_versions, PERM_POLICY_READ, 0},
 	{"GET", "/v1/audit", h_audit, PERM_AUDIT_READ, 0},
 	{"POST", "/v1/audit/verify", h_audit_verify, PERM_AUDIT_VERIFY, W},
 	{"GET", "/v1/accounts", h_accounts, PERM_ACCOUNT_ADMIN, 0},
@@ -1176,11 +1229,13 @@ static const struct http_route routes[] = {
 	{"POST", "/v1/accounts/{name}/password", h_account_password, PERM_ACCOUNT_ADMIN, W},
 	{"PUT", "/v1/accounts/{name}/roles/{role}", h_role_grant, PERM_ROLE_GRANT, W},
 	{"DELETE", "/v1/accounts/{name}/roles/{role}", h_role_revoke, PERM_ROLE_GRANT, W},
+	{"GET", "/v1/reviews", h_reviews, PERM_REVIEW_READ, 0},
 	{"POST", "/v1/reviews", h_review_open, PERM_REVIEW_OPEN, W},
 	{"GET", "/v1/reviews/{id}", h_review, PERM_REVIEW_READ, 0},
 	{"PUT", "/v1/reviews/{id}/items/{item}", h_review_item, PERM_REVIEW_READ, W},
 	{"POST", "/v1/reviews/{id}/decision", h_review_decide, PERM_REVIEW_DECIDE, W},
 	{"POST", "/v1/matters", h_matter, PERM_MATTER_FILE_ANY, W},
+	{"GET", "/v1/persons/{id}/matters", h_person_matters, PERM_MATTER_READ, 0},
 	{"POST", "/v1/persons/{id}/suspend", h_suspend, PERM_SUSPEND, W},
 	{"POST", "/v1/persons/{id}/reinstate", h_reinstate, PERM_SUSPEND, W},
 	{"POST", "/v1/persons/{id}/activate", h_activate, PERM_PERSON_WRITE, W},

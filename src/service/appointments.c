@@ -156,24 +156,6 @@ int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec
 	return svc__person_derive(s, &p, e);
 }
 
-/* An officer scoped to a subtree sees a person outside it as missing:
- * the refusal uses the words of a person that does not exist. */
-static int person_in_scope(struct svc *s, const struct actor *a, const char *field,
-			   const char *ext_id, struct bm_err *e)
-{
-	struct person_rec p;
-	int rc;
-
-	if ((a->roles & ACTOR_LOCAL) || a->scope_unit == 0 || ext_id == NULL)
-		return 0;
-	rc = ST(s)->person_get(s->st, 0, ext_id, &p, e);
-	if (rc == 0)
-		rc = svc__scope_check(s, a, p.unit_id, field, "person", e);
-	if (rc == BM_ENOTFOUND)
-		return bm_errf(e, BM_EINVAL, field, "%s: %.64s not found", field, ext_id);
-	return rc;
-}
-
 int svc__appt_scope(struct svc *s, const struct svc_scope *sc, const struct appt_input *in,
 		    struct bm_err *e)
 {
@@ -268,8 +250,10 @@ int svc_appt_end(struct svc *s, const struct actor *a, const char *person, int64
 	int64_t when;
 	int rc;
 
+	/* the person names the appointment: outside an officer's subtree it
+	 * is "not found", in the words (and code) of one that does not exist */
 	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) ||
-	    (rc = person_in_scope(s, a, "person", person, e)) ||
+	    (rc = svc__person_scoped(s, a, person, "person", &p, e)) ||
 	    (rc = parse_date_opt("date", date, clock_now() / BM_DAY * BM_DAY, &when, e)) ||
 	    (rc = svc__begin(s, e)))
 		return rc;
