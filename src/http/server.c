@@ -11,6 +11,7 @@
 #include "../lib/buf.h"
 #include "../lib/jdump.h"
 #include "../lib/mem.h"
+#include "../lib/utf8.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -453,11 +454,37 @@ static void route_failed(struct ctx *c, enum router_result rr)
 		http_resp_header(&c->resp, MHD_HTTP_HEADER_ALLOW, c->req.match.allow);
 	} else if (rr == ROUTER_BADPATH) {
 		resp_fw_problem(c, 400, "bad_path", "Bad request",
-				"the path has a bad percent-encoding, invalid UTF-8 or a "
-				"control character, or is too long");
+				"the path or query has a bad percent-encoding, invalid "
+				"UTF-8 or a control character, or the path is too long");
 	} else {
 		resp_fw_problem(c, 404, "no_route", "Not found", "no such resource");
 	}
+}
+
+/* One query name and value as libmicrohttpd decoded them.  A NUL would
+ * cut a value short for every C reader (?person=E1%00x read as E1), so
+ * the query is held to the path's rule: valid UTF-8, no control. */
+static enum MHD_Result query_arg_ok(void *cls, enum MHD_ValueKind kind, const char *key,
+				    size_t key_size, const char *value, size_t value_size)
+{
+	bool *ok = cls;
+
+	(void)kind;
+	if (!utf8_valid(key, key_size, NULL) || !utf8_printable(key, key_size) ||
+	    (value != NULL && (!utf8_valid(value, value_size, NULL) ||
+			       !utf8_printable(value, value_size)))) {
+		*ok = false;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+static bool query_ok(struct ctx *c)
+{
+	bool ok = true;
+
+	MHD_get_connection_values_n(c->req.conn_, MHD_GET_ARGUMENT_KIND, query_arg_ok, &ok);
+	return ok;
 }
 
 static void dispatch(struct http_server *s, struct ctx *c)
@@ -469,6 +496,8 @@ static void dispatch(struct http_server *s, struct ctx *c)
 	c->req.body = buf_cstr(&c->body);
 	c->req.body_len = c->body.len;
 	rr = c->rr;   /* matched in begin (route_early) */
+	if (rr == ROUTER_OK && !query_ok(c))
+		rr = ROUTER_BADPATH;
 	if (rr != ROUTER_OK) {
 		route_failed(c, rr);
 		return;

@@ -304,3 +304,186 @@ test('a due horizon near the end of time lists what a century lists', async () =
   for (const x of far.json.items)
     assert.equal(x.reminder_days === 0 || !x.overdue, true, JSON.stringify(x));
 });
+
+// The CLI's JSON for the same question, parsed (the server's database).
+const cliJson = (...args) => JSON.parse(srv.cli(...args, '--json'));
+// A problem's body without its request id, with one id put for another: an
+// officer's answer about a person outside their subtree must read exactly
+// as the one about a person that does not exist.
+const as404 = (r, from, to) => {
+  assert.equal(r.status, 404, r.text);
+  const { request_id, ...rest } = JSON.parse(r.text.replaceAll(from, to));
+  return rest;
+};
+// The CLI's exit code for args (0 when it succeeds).
+function cliStatus(...args) {
+  try { srv.cli(...args); return 0; } catch (err) { return err.status; }
+}
+
+test('GET /v1/reviews lists every open review, or one person\'s, as `baomi review list` does', async () => {
+  for (const id of ['E20', 'E21'])
+    assert.equal((await as(sec, 'POST', '/v1/persons', { id, name: id, unit: 'HQ-R' })).status, 201);
+  assert.equal((await as(sec, 'POST', '/v1/persons', { id: 'EA1', name: 'EA1', unit: 'HQ-A' })).status, 201);
+  const open = await as(sec, 'POST', '/v1/reviews', { person: 'E20', level: 'secret' });
+  assert.equal(open.status, 201, open.text);
+  const done = await approvedReview('E21', 'confidential');
+  const mine = await as(off, 'POST', '/v1/reviews', { person: 'EA1', level: 'secret' });
+  assert.equal(mine.status, 201, mine.text);
+
+  const all = await as(sec, 'GET', '/v1/reviews');
+  assert.equal(all.status, 200, all.text);
+  assert.ok(all.json.items.every((r) => r.state === 'open'), all.text);
+  const ids = all.json.items.map((r) => r.id);
+  assert.ok(ids.includes(open.json.id) && ids.includes(mine.json.id), all.text);
+  assert.ok(!ids.includes(done.id), 'an approved review is not open');
+  assert.deepEqual(all.json.items, cliJson('review', 'list'));
+
+  const one = await as(rev, 'GET', '/v1/reviews?person=E21');
+  assert.equal(one.status, 200, one.text);
+  assert.deepEqual(one.json.items.map((r) => [r.id, r.state]), [[done.id, 'approved']]);
+  assert.deepEqual(one.json.items, cliJson('review', 'list', 'E21'));
+  assert.deepEqual((await as(sec, 'GET', '/v1/reviews?person=E3')).json.items, cliJson('review', 'list', 'E3'));
+
+  for (const q of ['NOPE', '', 'E21%00', '%FF', 'x'.repeat(300)]) {
+    const r = await as(sec, 'GET', `/v1/reviews?person=${q}`);
+    assert.ok(r.status === 404 || r.status === 400, `${q}: ${r.status} ${r.text}`);
+  }
+  assert.equal((await as(sec, 'GET', '/v1/reviews?person=NOPE')).status, 404);
+  // a NUL does not cut the id short: E21%00x is not E21
+  assert.equal((await as(sec, 'GET', '/v1/reviews?person=E21%00x')).status, 400);
+  assert.equal((await as(sec, 'GET', '/v1/reviews?person=E21%00')).status, 400);
+  assert.notEqual(cliStatus('review', 'list', 'NOPE'), 0);
+
+  // An officer scoped to HQ-A sees HQ-A's open reviews only; a person of
+  // HQ-R answers like one that does not exist.
+  const scoped = await as(off, 'GET', '/v1/reviews');
+  assert.equal(scoped.status, 200, scoped.text);
+  assert.deepEqual(scoped.json.items.map((r) => r.person), ['EA1']);
+  assert.deepEqual(as404(await as(off, 'GET', '/v1/reviews?person=E21'), 'E21', 'E2Z'),
+    as404(await as(off, 'GET', '/v1/reviews?person=E2Z'), 'E2Z', 'E2Z'));
+  assert.equal((await as(off, 'GET', '/v1/reviews?person=EA1')).json.items.length, 1);
+});
+
+test('GET /v1/persons/{id}/matters lists a person\'s matters, as `baomi matter list` does', async () => {
+  const r = await as(rev, 'GET', '/v1/persons/E3/matters');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.items.map((m) => m.type), ['foreign_marriage', 'leak']);
+  assert.ok(r.json.items.every((m) => m.person === 'E3' && m.filed_by === 'secadmin'));
+  assert.deepEqual(r.json.items, cliJson('matter', 'list', 'E3').matters);
+  const none = await as(sec, 'GET', '/v1/persons/E2/matters');
+  assert.deepEqual(none.json.items, []);
+  for (const id of ['NOPE', 'E3%20', '%E4%B8', 'x'.repeat(300)]) {
+    const bad = await as(sec, 'GET', `/v1/persons/${id}/matters`);
+    assert.ok(bad.status === 404 || bad.status === 400, `${id}: ${bad.status} ${bad.text}`);
+  }
+  assert.equal((await as(sec, 'GET', '/v1/persons/NOPE/matters')).status, 404);
+  assert.deepEqual(as404(await as(off, 'GET', '/v1/persons/E3/matters'), 'E3', 'E3X'),
+    as404(await as(off, 'GET', '/v1/persons/E3X/matters'), 'E3X', 'E3X'));
+  // /v1/me/matters stays the person's own: secadmin has no linked person
+  assert.equal((await as(sec, 'GET', '/v1/me/matters')).status, 403);
+});
+
+test('POST /v1/persons/{id}/appointments/{appointment}/end ends it, as `baomi appointment end` does', async () => {
+  const appts = {};
+  for (const id of ['E30', 'E31']) {
+    assert.equal((await as(sec, 'POST', '/v1/persons', { id, name: id, unit: 'HQ-R' })).status, 201);
+    await approvedReview(id, 'secret');
+    const a = await as(sec, 'POST', '/v1/appointments', { person: id, post: 'P-100' });
+    assert.equal(a.status, 201, a.text);
+    appts[id] = a.json.id;
+    assert.equal((await as(sec, 'POST', `/v1/persons/${id}/activate`)).status, 204);
+  }
+  const end = (who, person, appt, body, opts) =>
+    call(srv, 'POST', `/v1/persons/${person}/appointments/${appt}/end`, { token: who.token, body, ...opts });
+  const json = { 'Content-Type': 'application/json' };
+
+  // bad input: nothing changes
+  for (const appt of ['abc', '0', '-1', '+1', '99999999', appts.E31])
+    assert.equal((await end(sec, 'E30', appt)).status, 404, `appointment ${appt}`);
+  assert.equal((await end(sec, 'NOPE', appts.E30)).status, 404);
+  for (const date of ['soon', '2024-02-30', '2999-01-01', '2000-01-01', ''.padEnd(40, '9')]) {
+    const r = await end(sec, 'E30', appts.E30, { date });
+    assert.equal(r.status, 422, `${date}: ${r.text}`);
+  }
+  for (const body of [{ date: 20240101 }, { date: null, when: 'today' }, { when: 'today' }, { date: ['2024-01-01'] }]) {
+    const r = await end(sec, 'E30', appts.E30, body);
+    assert.equal(r.status, 422, `${JSON.stringify(body)}: ${r.text}`);
+  }
+  for (const raw of ['[1]', '{"date":', '"2024-01-01"', '{"date":"2024-01-01","date":"2024-01-02"}']) {
+    const r = await end(sec, 'E30', appts.E30, undefined, { raw, headers: json });
+    assert.ok(r.status === 400 || r.status === 422, `${raw}: ${r.status} ${r.text}`);
+  }
+  // an officer outside the subtree: the person does not exist
+  assert.deepEqual(as404(await end(off, 'E30', appts.E30), 'E30', 'E3Z'),
+    as404(await end(off, 'E3Z', appts.E30), 'E3Z', 'E3Z'));
+  let p = await as(sec, 'GET', '/v1/persons/E30');
+  assert.equal(p.json.appointments.find((a) => a.id === appts.E30).open, true, 'still open');
+
+  // over HTTP (no body: today) and through the CLI: the same outcome
+  const ok = await end(sec, 'E30', appts.E30);
+  assert.equal(ok.status, 204, ok.text);
+  assert.deepEqual(cliJson('appointment', 'end', 'E31', String(appts.E31)), { id: appts.E31, ended: true });
+  const [a, b] = [(await as(sec, 'GET', '/v1/persons/E30')).json, (await as(sec, 'GET', '/v1/persons/E31')).json];
+  for (const [v, id] of [[a, appts.E30], [b, appts.E31]]) {
+    const ap = v.appointments.find((x) => x.id === id);
+    assert.equal(ap.open, false, JSON.stringify(v));
+    assert.equal(ap.end, new Date().toISOString().slice(0, 10));
+  }
+  for (const k of ['state', 'category', 'level', 'compartments']) assert.deepEqual(a[k], b[k], k);
+  assert.deepEqual((await as(sec, 'GET', '/v1/persons/E30/clearance')).json.cleared, false);
+  // ending it again is refused by both
+  const again = await end(sec, 'E31', appts.E31, { date: new Date().toISOString().slice(0, 10) });
+  assert.equal(again.status, 409, again.text);
+  assert.notEqual(cliStatus('appointment', 'end', 'E30', String(appts.E30)), 0);
+  const log = cliJson('audit', 'log', '--action', 'appointment.end');
+  assert.deepEqual((log.items ?? log).map((x) => x.subjects[0]).sort(), ['E30', 'E31']);
+});
+
+test('GET /v1/policy/versions lists the stored versions, as `baomi policy versions` does', async () => {
+  const r = await as(off, 'GET', '/v1/policy/versions');
+  assert.equal(r.status, 200, r.text);
+  assert.ok(r.json.items.length >= 1);
+  const cur = (await as(sec, 'GET', '/v1/policy')).json;
+  assert.equal(r.json.items.at(-1).version, cur.version);
+  assert.deepEqual(r.json.items, cliJson('policy', 'versions'));
+});
+
+// "Due re-reviews are opened automatically and listed": a server whose clock
+// the test moves opens the re-review on its own; GET /v1/reviews lists it.
+test('a re-review falling due is opened by the server and listed by GET /v1/reviews', async () => {
+  const s2 = await startServer({ env: { BAOMI_TEST_CLOCK: '1' }, args: ['--maintenance-interval', '1'] });
+  try {
+    const c = (who, method, path, body) => call(s2, method, path, { token: who.token, body });
+    let a = await login(s2, 'secadmin');
+    const sys2 = await login(s2, 'sysadmin');
+    assert.equal((await c(a, 'POST', '/v1/units', { code: 'HQ', name: 'HQ' })).status, 201);
+    assert.equal((await c(a, 'POST', '/v1/posts', { code: 'P', unit: 'HQ', level: 'secret' })).status, 201);
+    assert.equal((await c(a, 'POST', '/v1/persons', { id: 'D1', name: 'D1', unit: 'HQ' })).status, 201);
+    assert.equal((await c(sys2, 'POST', '/v1/accounts', { name: 'rv', password: 'rv-password-1' })).status, 201);
+    assert.equal((await c(a, 'PUT', '/v1/accounts/rv/roles/reviewer')).status, 204);
+    const r2 = await login(s2, 'rv', 'rv-password-1');
+    const o = await c(a, 'POST', '/v1/reviews', { person: 'D1', level: 'secret' });
+    for (let i = 1; i <= 6; i++) await c(a, 'PUT', `/v1/reviews/${o.json.id}/items/${i}`, { finding: 'clear' });
+    const d = await c(r2, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'ok' });
+    assert.equal(d.json.state, 'approved', d.text);
+    assert.equal((await c(a, 'POST', '/v1/appointments', { person: 'D1', post: 'P' })).status, 201);
+    assert.equal((await c(a, 'POST', '/v1/persons/D1/activate')).status, 204);
+    assert.deepEqual((await c(a, 'GET', '/v1/reviews')).json.items, []);
+    // a day before the review's validity ends: inside every reminder offset
+    const later = new Date(Date.parse(d.json.valid_until) - 86400e3).toISOString().replace(/\.\d+Z$/, 'Z');
+    assert.equal((await call(s2, 'POST', '/v1/test/clock', { body: { now: later } })).status, 204);
+    a = await login(s2, 'secadmin');
+    let items = [];
+    for (let i = 0; i < 50 && items.length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 200));
+      items = (await c(a, 'GET', '/v1/reviews')).json.items;
+    }
+    assert.equal(items.length, 1, 'the maintenance thread opened the re-review');
+    assert.deepEqual([items[0].person, items[0].trigger, items[0].state, items[0].opened_by],
+      ['D1', 'rereview', 'open', 'system']);
+    assert.deepEqual((await c(a, 'GET', '/v1/reviews?person=D1')).json.items.map((x) => x.state).sort(),
+      ['approved', 'open']);
+  } finally {
+    assert.deepEqual(await s2.stop(), { code: 0, sig: null });
+  }
+});
