@@ -13,20 +13,43 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A member that is an instant (a string) or null, as text: "-" for null. */
+static const char *when(json_t *o, const char *k)
+{
+	const char *t = json_string_value(json_object_get(o, k));
+
+	return t ? t : "-";
+}
+
+/* The status for a person at a console: the verdict and until when, each
+ * gate with until when it holds and its message in English and Chinese,
+ * and the next deadline. */
 static void print_status(json_t *v)
 {
 	size_t i;
-	json_t *g;
+	json_t *g, *next = json_object_get(v, "next_due");
 
-	printf("%s  %s  %s  %s\n", json_string_value(json_object_get(v, "person")),
+	printf("%s  %s (%s)  %s  %s", json_string_value(json_object_get(v, "person")),
 	       json_string_value(json_object_get(v, "state")),
+	       json_string_value(json_object_get(v, "state_zh")),
 	       json_string_value(json_object_get(v, "category")),
 	       json_is_true(json_object_get(v, "cleared")) ? "CLEARED" : "NOT CLEARED");
-	json_array_foreach(json_object_get(v, "gates"), i, g)
-		printf("  %-14s %-4s %-22s %s\n", json_string_value(json_object_get(g, "gate")),
+	if (json_is_true(json_object_get(v, "cleared")) && json_is_string(json_object_get(v, "valid_until")))
+		printf(" until %s", when(v, "valid_until"));
+	printf("\n  %-14s %-4s %-22s %-21s %s\n", "GATE", "OK", "CODE", "UNTIL", "MESSAGE");
+	json_array_foreach(json_object_get(v, "gates"), i, g) {
+		json_t *m = json_object_get(g, "message");
+
+		printf("  %-14s %-4s %-22s %-21s %s %s\n",
+		       json_string_value(json_object_get(g, "gate")),
 		       json_is_true(json_object_get(g, "ok")) ? "ok" : "FAIL",
-		       json_string_value(json_object_get(g, "code")),
-		       json_string_value(json_object_get(json_object_get(g, "message"), "en")));
+		       json_string_value(json_object_get(g, "code")), when(g, "valid_until"),
+		       json_string_value(json_object_get(m, "en")),
+		       json_string_value(json_object_get(m, "zh")));
+	}
+	if (json_is_object(next))
+		printf("  next due: %s on %s\n", json_string_value(json_object_get(next, "gate")),
+		       when(next, "due"));
 }
 
 static int status(struct cli *c, struct bm_err *e)

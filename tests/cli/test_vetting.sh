@@ -25,6 +25,11 @@ t_review_gates_the_post_and_decisions_follow() {
 	expect 0 status E1 --json || return 1
 	eq "$(json v.cleared)" true
 	eq "$(json 'v.gates[0].message.zh.length > 0')" true
+	local until
+	until=$(json v.valid_until)
+	expect 0 status E1 || return 1
+	has_out "CLEARED until $until"; has_out "在岗"; has_out "满足"
+	has_out "next due: review on $until"
 	expect 0 decide E1 read secret --compartments ALPHA --json || return 1
 	eq "$(json v.allow)" true
 	# a denial exits 3, so that `baomi decide ... && grant` never grants
