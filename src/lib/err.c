@@ -1,19 +1,40 @@
 /*
  * err.c - filling struct bm_err and mapping codes to names and exit codes.
  * The exit-code table here is the only one; the man page documents it.
+ * Every field, message and reason it stores is valid UTF-8, whatever the
+ * format cut: the HTTP layer sends them as JSON, which cannot hold less.
  */
 #include "err.h"
 #include "mem.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Replaces each byte of s that is not part of a well-formed character
+ * with '?'.  A precision ("%.40s") or the buffer's end can cut a character
+ * in two, and one invalid byte makes the whole text unusable as a JSON
+ * string (an empty problem+json body). */
+static void utf8_mend(char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0, k; i < n; i += k) {
+		k = utf8_seq_len(s + i, n - i);
+		if (k == 0) {
+			s[i] = '?';
+			k = 1;
+		}
+	}
+}
 
 static void copy_field(char *dst, size_t cap, const char *field)
 {
 	if (field == NULL)
 		field = "";
 	snprintf(dst, cap, "%s", field);
+	utf8_mend(dst);
 }
 
 int bm_errf(struct bm_err *e, int code, const char *field, const char *fmt, ...)
@@ -28,6 +49,7 @@ int bm_errf(struct bm_err *e, int code, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	utf8_mend(e->msg);
 	return code;
 }
 
@@ -43,6 +65,7 @@ int bm_errlf(struct bm_err *e, int code, long line, const char *field, const cha
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	utf8_mend(e->msg);
 	return code;
 }
 
@@ -63,6 +86,7 @@ void bm_err_add(struct bm_err *e, long line, const char *field, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(it->reason, sizeof it->reason, fmt, ap);
 	va_end(ap);
+	utf8_mend(it->reason);
 }
 
 void bm_err_clear(struct bm_err *e)

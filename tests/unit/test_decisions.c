@@ -9,6 +9,7 @@
 #include "service/service.h"
 #include "core/role.h"
 #include "lib/clock.h"
+#include "lib/utf8.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -428,6 +429,30 @@ static void test_strict_requests(void **state)
 	assert_string_equal(refused_field(f, req("E1", "secret", "ALPHA")), "");
 }
 
+/* An unknown member's name is echoed in the error cut to a few dozen
+ * bytes; the cut must not split a character, or the problem+json answer
+ * cannot be built (jansson refuses invalid UTF-8) and the client gets an
+ * empty body. */
+static void test_unknown_member_named_in_utf8(void **state)
+{
+	struct fx *f = *state;
+	char key[64];
+	size_t n = 0;
+
+	key[n++] = 'a';
+	for (int i = 0; i < 25; i++)
+		key[n++] = (char)0xC3, key[n++] = (char)0xA9;      /* U+00E9 */
+	key[n] = '\0';
+	json_t *r = req("E1", "secret", "");
+	json_object_set_new(json_object_get(r, "object"), key, json_integer(1));
+	assert_string_not_equal(refused_field(f, r), "");
+	assert_int_equal(f->e.code, BM_EINVAL);
+	assert_true(utf8_valid(f->e.field, strlen(f->e.field), NULL));
+	assert_true(utf8_valid(f->e.msg, strlen(f->e.msg), NULL));
+	assert_non_null(strstr(f->e.msg, "unknown member"));
+	assert_int_equal(strncmp(f->e.field, "object.a\xC3\xA9", 10), 0);
+}
+
 /* How many audit events there are, counted by the verifier. */
 static int64_t audit_count(struct fx *f)
 {
@@ -716,6 +741,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_fast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strict_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_member_named_in_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_batch_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_denials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_opinion, setup, teardown),
