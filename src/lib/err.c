@@ -33,7 +33,8 @@ static void copy_field(char *dst, size_t cap, const char *field)
 {
 	if (field == NULL)
 		field = "";
-	snprintf(dst, cap, "%s", field);
+	if (field != dst)                /* e->field passed back in: keep it */
+		snprintf(dst, cap, "%s", field);
 	utf8_mend(dst);
 }
 

@@ -19,6 +19,7 @@
 #include "../lib/clock.h"
 #include "../lib/jdump.h"
 #include "../lib/mem.h"
+#include "../lib/utf8.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -102,8 +103,9 @@ static int comps_list(const json_t *arr, char *out, size_t cap, struct bm_err *e
 /* The person and action of a decision request, for both readers (this
  * general path and decide_fast.c, which passes e NULL and declines on
  * nonzero).  A person id that could exist but does not is an unknown
- * person, a denial; one longer than any id can be is bad input, and is
- * never written to the audit trail. */
+ * person, a denial; one no id can be (too long, or a character outside
+ * the id alphabet) is bad input, and never reaches the audit trail; nor
+ * does an action holding a control or bidirectional character. */
 int svc__decide_check(const char *person, size_t plen, const char *action, size_t alen,
 		      struct bm_err *e)
 {
@@ -112,8 +114,14 @@ int svc__decide_check(const char *person, size_t plen, const char *action, size_
 	if (plen >= BM_CODE_MAX)
 		return bm_errf(e, BM_EINVAL, "person", "person: longer than %d bytes, which no "
 			       "person id is", BM_CODE_MAX - 1);
+	if (!svc__code_chars_ok(person, plen))
+		return bm_errf(e, BM_EINVAL, "person", "person: not a person id (letters, digits, "
+			       "'-', '_' and '.')");
 	if (action == NULL || alen == 0 || alen > 32)
 		return bm_errf(e, BM_EINVAL, "action", "action: required (a short string)");
+	if (!utf8_valid(action, alen, NULL) || !utf8_printable(action, alen))
+		return bm_errf(e, BM_EINVAL, "action", "action: printable text, no control "
+			       "characters");
 	return 0;
 }
 
@@ -270,10 +278,11 @@ static void batch_free(struct batch *b)
 /* Names the failing element in e's message. */
 static int batch_fail(size_t i, struct bm_err *e)
 {
-	char msg[sizeof e->msg];
+	char msg[sizeof e->msg], field[sizeof e->field];
 
 	snprintf(msg, sizeof msg, "%s", e->msg);
-	return bm_errf(e, e->code, e->field, "requests[%zu]: %s", i, msg);
+	snprintf(field, sizeof field, "%s", e->field);   /* bm_errf rewrites e->field */
+	return bm_errf(e, e->code, field, "requests[%zu]: %s", i, msg);
 }
 
 /* Checks and parses every request before deciding any: a batch with a bad

@@ -333,6 +333,18 @@ int svc__allow(const struct actor *a, int perm, struct bm_err *e)
 	return bm_errf(e, BM_EPERM, NULL, "%s may not %s", a->name, perm_name(perm));
 }
 
+bool svc__code_chars_ok(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
 /* Codes (units, posts, external ids) are short ASCII identifiers so they
  * survive every export format and URL unescaped. */
 int svc__check_code(const char *field, const char *v, struct bm_err *e)
@@ -345,15 +357,10 @@ int svc__check_code(const char *field, const char *v, struct bm_err *e)
 	if (n >= BM_CODE_MAX)
 		return bm_errf(e, BM_EINVAL, field, "%s: longer than %d characters", field,
 			       BM_CODE_MAX - 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
-			return bm_errf(e, BM_EINVAL, field,
-				       "%s: \"%.64s\" may hold only letters, digits, '-', '_' and '.'",
-				       field, v);
-	}
+	if (!svc__code_chars_ok(v, n))
+		return bm_errf(e, BM_EINVAL, field,
+			       "%s: \"%.64s\" may hold only letters, digits, '-', '_' and '.'",
+			       field, v);
 	return 0;
 }
 

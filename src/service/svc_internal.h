@@ -77,6 +77,9 @@ int svc__allow(const struct actor *a, int perm, struct bm_err *e);
 
 /* Input checks; each names field in its error. */
 int svc__check_code(const char *field, const char *v, struct bm_err *e);
+/* True when v[0..n) holds only the characters of a code: letters, digits,
+ * '-', '_' and '.'. */
+bool svc__code_chars_ok(const char *v, size_t n);
 int svc__check_name(const char *field, const char *v, bool required, struct bm_err *e);
 /* Normalises a national id or passport number (ASCII letters upper-cased,
  * spaces removed) into out (64 bytes). */

@@ -215,13 +215,14 @@ static void test_bad_requests(void **state)
 }
 
 /* The batch rendered as text is byte for byte jansson's compact dump of
- * the JSON answer, for allows, denials with several reasons, and person
- * ids a client may send (quotes, backslashes, control characters,
- * Chinese); errors name the same element. */
+ * the JSON answer, for allows, denials with several reasons and every
+ * character an id may hold; a person no id can be (quotes, backslashes,
+ * control characters, Chinese) is refused, naming the element, and never
+ * reaches an answer or the audit trail. */
 static void test_batch_text(void **state)
 {
-	static const char *const odd[] = {"E1", "GHOST", "a\"b\\c", "\x01\t\n\x1f", "张伟",
-					  "E1"};
+	static const char *const odd[] = {"E1", "GHOST", "a.b-c_D9", "e1", "x", "E1"};
+	static const char *const never[] = {"a\"b\\c", "\x01\t\n\x1f", "张伟", "E1 ", "E/1"};
 	struct fx *f = *state;
 	struct buf text = BUF_INIT;
 	json_t *batch = json_array(), *v;
@@ -247,6 +248,21 @@ static void test_batch_text(void **state)
 			 BM_EINVAL);
 	assert_non_null(strstr(f->e.msg, "requests[6]"));
 	json_decref(batch);
+	for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
+		batch = json_array();
+		json_array_append_new(batch, req("E1", "secret", ""));
+		json_array_append_new(batch, req(never[i], "secret", ""));
+		assert_int_equal(svc_decide_batch_text(f->s, &local, batch, T0, &text, counts,
+						       &f->e), BM_EINVAL);
+		assert_non_null(strstr(f->e.msg, "requests[1]"));
+		assert_string_equal(f->e.field, "person");
+		json_decref(batch);
+	}
+	v = json_pack("{s:s, s:s, s:{s:s}}", "person", "E1", "action", "re\xe2\x80\xae" "ad",
+		      "object", "level", "secret");
+	assert_null(svc_decide(f->s, &local, v, T0, &f->e));
+	assert_string_equal(f->e.field, "action");
+	json_decref(v);
 	batch = json_object();
 	assert_int_equal(svc_decide_batch_text(f->s, &local, batch, T0, &text, counts, &f->e),
 			 BM_EUSAGE);
