@@ -66,6 +66,7 @@ struct ctx {
 };
 
 static void dispatch(struct http_server *s, struct ctx *c);
+static int authorize(struct http_server *s, struct ctx *c, struct bm_err *e);
 static enum MHD_Result send_resp(struct http_server *s, struct ctx *c);
 
 static int64_t mono_us(void)
@@ -335,9 +336,36 @@ static void route_early(struct http_server *s, struct ctx *c)
 		c->cap = s->o.big_body_cap;
 }
 
+/* A route whose body may be big is authorized before its body is read, so
+ * that only a logged-in caller with the route's permission can make the
+ * server hold that much (the headers carry the credentials).  The check is
+ * done again, as for every route, when the request is dispatched; this one
+ * ends at once (the done hook).  Returns 0, or fills c's response. */
+static int authorize_early(struct http_server *s, struct ctx *c)
+{
+	struct bm_err e = BM_ERR_INIT;
+	int rc;
+
+	if (c->rr != ROUTER_OK || !(c->req.match.route->flags & ROUTE_BIG_BODY))
+		return 0;
+	rc = authorize(s, c, &e);
+	if (s->o.done != NULL)
+		s->o.done(s->o.app, &c->req);
+	if (rc < 0) {
+		if (e.code == 0)
+			e.code = rc;
+		resp_problem(c, &e);
+		if (e.code == BM_EAUTH)
+			http_resp_header(&c->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	}
+	bm_err_clear(&e);
+	return rc;
+}
+
 /* First call: headers are in, and from here the request counts as in
  * flight (a client still sending headers has been promised nothing, so it
- * must not hold up a graceful stop).  Refuses an announced body over the cap. */
+ * must not hold up a graceful stop).  Refuses an announced body over the
+ * cap, and a big-body route's caller who may not use it. */
 static enum MHD_Result begin(struct http_server *s, struct ctx *c, const char *method)
 {
 	const char *cl = http_req_header(&c->req, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -347,6 +375,8 @@ static enum MHD_Result begin(struct http_server *s, struct ctx *c, const char *m
 	c->req.method = method;
 	route_early(s, c);
 	peer_addr(c);
+	if (authorize_early(s, c) < 0)
+		return send_resp(s, c);
 	if (cl != NULL && strtoull(cl, NULL, 10) > c->cap) {
 		c->too_big = true;
 		resp_fw_problem(c, 413, "too_big", "Content too large",

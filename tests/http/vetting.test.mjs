@@ -180,6 +180,30 @@ test('a batch of 10,000 ordinary requests fits the body limit; past it 413', asy
   assert.match(head, /^HTTP\/1\.1 413/);
 });
 
+// The batch route's big body cap is for callers who may use the route:
+// anyone else is answered on the headers, before any of the body is held.
+test('the batch route refuses a caller who may not use it before reading the body', async () => {
+  const head = (auth) => new Promise((resolve, reject) => {
+    const u = new URL(srv.url);
+    let out = '';
+    const c = net.connect(Number(u.port), u.hostname, () => c.write(
+      `POST /v1/decisions/batch HTTP/1.1\r\nHost: x\r\n${auth}` +
+      'Content-Type: application/json\r\nContent-Length: 8000000\r\n\r\n{'));
+    c.on('data', (d) => { out += d; if (out.includes('\r\n\r\n')) { c.destroy(); resolve(out); } });
+    c.on('error', reject);
+    setTimeout(() => { c.destroy(); resolve(out); }, 3000);
+  });
+  assert.match(await head(''), /^HTTP\/1\.1 401/);
+  assert.match(await head('Authorization: Bearer not-a-token\r\n'), /^HTTP\/1\.1 401/);
+  // a sysadmin is logged in but may not decide (three-officer separation)
+  assert.match(await head(`Authorization: Bearer ${sys.token}\r\n`), /^HTTP\/1\.1 403/);
+  // a caller who may decide is let through to send the body
+  const ok = await call(srv, 'POST', '/v1/decisions/batch', { token: sec.token,
+    raw: JSON.stringify({ requests: [{ person: 'E1', action: 'read', object: { level: 'secret' } }] }),
+    headers: { 'Content-Type': 'application/json' } });
+  assert.equal(ok.status, 200, ok.text);
+});
+
 test('an officer outside the person\'s scope gets 404 for clearance', async () => {
   const r = await as(off, 'GET', '/v1/persons/E1/clearance');
   assert.equal(r.status, 404, r.text);
