@@ -98,7 +98,8 @@ size_t utf8_count(const char *s, size_t n)
 }
 
 /* C0 and DEL are single bytes; C1 (U+0080..U+009F) is encoded as C2 80..9F;
- * U+202A..U+202E as E2 80 AA..AE and U+2066..U+2069 as E2 81 A6..A9. */
+ * U+061C as D8 9C; U+200E, U+200F as E2 80 8E, 8F; U+2028..U+202E as
+ * E2 80 A8..AE; U+2066..U+2069 as E2 81 A6..A9. */
 bool utf8_printable(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -109,8 +110,11 @@ bool utf8_printable(const char *s, size_t n)
 			return false;
 		if (u[i] == 0xC2 && i + 1 < n && u[i + 1] >= 0x80 && u[i + 1] <= 0x9F)
 			return false;
+		if (u[i] == 0xD8 && i + 1 < n && u[i + 1] == 0x9C)
+			return false;
 		if (u[i] == 0xE2 && i + 2 < n &&
-		    ((u[i + 1] == 0x80 && u[i + 2] >= 0xAA && u[i + 2] <= 0xAE) ||
+		    ((u[i + 1] == 0x80 && (u[i + 2] == 0x8E || u[i + 2] == 0x8F ||
+					   (u[i + 2] >= 0xA8 && u[i + 2] <= 0xAE))) ||
 		     (u[i + 1] == 0x81 && u[i + 2] >= 0xA6 && u[i + 2] <= 0xA9)))
 			return false;
 	}

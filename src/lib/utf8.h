@@ -12,10 +12,12 @@
 bool utf8_valid(const char *s, size_t n, size_t *bad);
 /* Number of code points in valid UTF-8 s[0..n). */
 size_t utf8_count(const char *s, size_t n);
-/* True when s has no C0/C1 control characters, DEL, or bidirectional
- * embedding, override and isolate controls (U+202A..U+202E,
- * U+2066..U+2069: they make a name or reason read differently from what
- * it holds, in the audit trail as in a terminal).  Valid UTF-8 assumed. */
+/* True when s has no C0/C1 control characters, DEL, bidirectional
+ * controls (U+202A..U+202E, U+2066..U+2069, the marks U+200E, U+200F and
+ * U+061C: they make a name or reason read differently from what it holds,
+ * in the audit trail as in a terminal) or line and paragraph separators
+ * (U+2028, U+2029: one line of a log would show as two).  Valid UTF-8
+ * assumed. */
 bool utf8_printable(const char *s, size_t n);
 
 /* Length of the well-formed character at s[0..n) (1 for ASCII), 0 when the

@@ -124,7 +124,14 @@ static void test_printable(void **state)
 	assert_false(utf8_printable("\xE2\x80\xAA", 3));          /* U+202A LRE */
 	assert_false(utf8_printable("x\xE2\x81\xA6", 4));         /* U+2066 LRI */
 	assert_false(utf8_printable("\xE2\x81\xA9" "y", 4));      /* U+2069 PDI */
-	assert_true(utf8_printable("\xE2\x80\xA9", 3));           /* U+2029, not bidi */
+	assert_false(utf8_printable("\xE2\x80\xA9", 3));          /* U+2029 PS */
+	assert_false(utf8_printable("a\xE2\x80\xA8", 4));         /* U+2028 LS */
+	assert_false(utf8_printable("\xE2\x80\x8E", 3));          /* U+200E LRM */
+	assert_false(utf8_printable("\xE2\x80\x8F", 3));          /* U+200F RLM */
+	assert_false(utf8_printable("\xD8\x9C", 2));              /* U+061C ALM */
+	assert_true(utf8_printable("\xD8\x9B", 2));               /* U+061B, Arabic semicolon */
+	assert_true(utf8_printable("\xE2\x80\x8D", 3));           /* U+200D ZWJ (emoji) */
+	assert_true(utf8_printable("\xE2\x80\xA7", 3));           /* U+2027 */
 	assert_true(utf8_printable("\xE2\x80\xAF", 3));           /* U+202F NNBSP */
 	assert_true(utf8_printable("\xE2\x81\xA5", 3));           /* U+2065 */
 	assert_true(utf8_printable("\xE2\x81\xAA", 3));           /* U+206A */
