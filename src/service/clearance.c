@@ -35,44 +35,61 @@ bool svc__actor_is(const struct actor *a, const char *ext_id)
 	return a->person[0] != '\0' && ext_id != NULL && strcmp(a->person, ext_id) == 0;
 }
 
+/* The person linked to account `name` into out ("" when the account does
+ * not exist or links nobody).  A failed read is an error, never "nobody":
+ * the checks that ask must not pass because the database did not answer. */
+static int account_link(struct svc *s, const char *name, char out[BM_CODE_MAX],
+			struct bm_err *e)
+{
+	struct account_rec r;
+	int rc = ST(s)->account_get(s->st, 0, name, &r, e);
+
+	out[0] = '\0';
+	if (rc == BM_ENOTFOUND) {
+		bm_err_clear(e);
+		return 0;
+	}
+	if (rc == 0)
+		svc__copy(out, BM_CODE_MAX, r.person);
+	return rc;
+}
+
 /* The person the actor stands for: the session's link, or for the local
  * console acting --as NAME the link of the account NAME, if any.  out gets
  * "" when no person is linked. */
-static void actor_link(struct svc *s, const struct actor *a, char out[BM_CODE_MAX])
+static int actor_link(struct svc *s, const struct actor *a, char out[BM_CODE_MAX],
+		      struct bm_err *e)
 {
-	struct account_rec r;
-	struct bm_err e = BM_ERR_INIT;
-
 	out[0] = '\0';
-	if (a->person[0] != '\0')
+	if (a->person[0] != '\0') {
 		svc__copy(out, BM_CODE_MAX, a->person);
-	else if ((a->roles & ACTOR_LOCAL) &&
-		 ST(s)->account_get(s->st, 0, a->name, &r, &e) == 0)
-		svc__copy(out, BM_CODE_MAX, r.person);
-	bm_err_clear(&e);
+		return 0;
+	}
+	return (a->roles & ACTOR_LOCAL) ? account_link(s, a->name, out, e) : 0;
 }
 
-bool svc__acts_for(struct svc *s, const struct actor *a, const char *ext_id)
+int svc__acts_for(struct svc *s, const struct actor *a, const char *ext_id, struct bm_err *e)
 {
 	char mine[BM_CODE_MAX];
+	int rc = actor_link(s, a, mine, e);
 
-	actor_link(s, a, mine);
+	if (rc < 0)
+		return rc;
 	return mine[0] != '\0' && ext_id != NULL && strcmp(mine, ext_id) == 0;
 }
 
-bool svc__same_person(struct svc *s, const struct actor *a, const char *name)
+int svc__same_person(struct svc *s, const struct actor *a, const char *name, struct bm_err *e)
 {
-	char mine[BM_CODE_MAX];
-	struct account_rec r;
-	struct bm_err e = BM_ERR_INIT;
-	bool same;
+	char mine[BM_CODE_MAX], theirs[BM_CODE_MAX];
+	int rc = actor_link(s, a, mine, e);
 
-	actor_link(s, a, mine);
+	if (rc < 0)
+		return rc;
 	if (mine[0] == '\0' || name == NULL)
-		return false;
-	same = ST(s)->account_get(s->st, 0, name, &r, &e) == 0 && strcmp(r.person, mine) == 0;
-	bm_err_clear(&e);
-	return same;
+		return 0;
+	if ((rc = account_link(s, name, theirs, e)) < 0)
+		return rc;
+	return strcmp(theirs, mine) == 0;
 }
 
 /* True for the code points that show as nothing: spaces of every width

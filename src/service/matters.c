@@ -125,9 +125,10 @@ int svc_person_reinstate(struct svc *s, const struct actor *a, const char *perso
 		return rc;
 	if ((rc = get_person(s, a, person, &p, e)))
 		goto fail;
-	if (svc__acts_for(s, a, p.ext_id)) {
-		rc = bm_errf(e, BM_EPERM, "person", "%s may not lift their own suspension",
-			     a->name);
+	if ((rc = svc__acts_for(s, a, p.ext_id, e)) != 0) {
+		if (rc > 0)
+			rc = bm_errf(e, BM_EPERM, "person", "%s may not lift their own suspension",
+				     a->name);
 		goto fail;
 	}
 	if ((rc = reinstate_tx(s, a, &p, reason, e)))

@@ -224,7 +224,7 @@ static int check_recorder(struct svc *s, const struct actor *a, const struct rev
 
 	if (rc == 0)
 		svc__copy(who, BM_CODE_MAX, p.ext_id);
-	if (rc == 0 && svc__acts_for(s, a, p.ext_id))
+	if (rc == 0 && (rc = svc__acts_for(s, a, p.ext_id, e)) > 0)
 		return bm_errf(e, BM_EPERM, "review", "%s may not record findings on their own "
 			       "review", a->name);
 	if (rc == 0 && (rc = ST(s)->approval_list(s->st, r->id, first_decider, by, e)) >= 0)
@@ -312,30 +312,39 @@ static int count_approve(void *ctx, const struct approval_rec *r)
 static int check_decider(struct svc *s, const struct actor *a, const struct review_rec *r,
 			 const struct person_rec *p, struct bm_err *e)
 {
-	if (strcmp(a->name, r->opened_by) == 0 || svc__same_person(s, a, r->opened_by))
+	bool opener = strcmp(a->name, r->opened_by) == 0;
+	int rc = opener ? 1 : svc__same_person(s, a, r->opened_by, e);
+
+	if (rc > 0)
 		return bm_errf(e, BM_EPERM, "review", "%s opened review %lld and may not decide it",
-			       strcmp(a->name, r->opened_by) == 0 ? a->name : r->opened_by,
-			       (long long)r->id);
-	if (svc__acts_for(s, a, p->ext_id))
+			       opener ? a->name : r->opened_by, (long long)r->id);
+	if (rc == 0 && (rc = svc__acts_for(s, a, p->ext_id, e)) > 0)
 		return bm_errf(e, BM_EPERM, "review", "%s may not decide their own review",
 			       a->name);
-	return 0;
+	return rc;
 }
 
 struct twin_ctx {
 	struct svc *s;
 	const struct actor *a;
 	char twin[BM_CODE_MAX];    /* the earlier decider who is the same person */
+	int rc;                    /* an account that could not be read */
+	struct bm_err *e;
 };
 
 static int twin_one(void *ctx, const struct approval_rec *r)
 {
 	struct twin_ctx *t = ctx;
+	int same;
 
-	if (strcmp(r->approver, t->a->name) == 0 || !svc__same_person(t->s, t->a, r->approver))
+	if (strcmp(r->approver, t->a->name) == 0)
 		return 0;
-	svc__copy(t->twin, sizeof t->twin, r->approver);
-	return 1;
+	same = svc__same_person(t->s, t->a, r->approver, t->e);
+	if (same < 0)
+		t->rc = same;
+	else if (same > 0)
+		svc__copy(t->twin, sizeof t->twin, r->approver);
+	return same != 0;
 }
 
 /* Distinct approvers are distinct people: refuses a decision by an account
@@ -343,9 +352,11 @@ static int twin_one(void *ctx, const struct approval_rec *r)
 static int check_distinct(struct svc *s, const struct actor *a, const struct review_rec *r,
 			  struct bm_err *e)
 {
-	struct twin_ctx t = {s, a, ""};
+	struct twin_ctx t = {s, a, "", 0, e};
 	int rc = ST(s)->approval_list(s->st, r->id, twin_one, &t, e);
 
+	if (t.rc < 0)
+		return t.rc;
 	if (rc < 0)
 		return rc;
 	if (t.twin[0] != '\0')

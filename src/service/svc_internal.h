@@ -197,13 +197,15 @@ int svc__facts_keep(void *ctx, const struct facts_rec *r);
 json_t *svc__time_json(int64_t t);
 /* True when the actor's account is linked to the person ext_id. */
 bool svc__actor_is(const struct actor *a, const char *ext_id);
-/* True when the actor stands for person ext_id: their account's link, or,
- * on the local console acting --as NAME, the link of account NAME.  The
+/* 1 when the actor stands for person ext_id: their account's link, or,
+ * on the local console acting --as NAME, the link of account NAME; 0 when
+ * not; a negative error (e filled) when an account could not be read.  The
  * rules "nobody decides their own case" ask this, not svc__actor_is. */
-bool svc__acts_for(struct svc *s, const struct actor *a, const char *ext_id);
-/* True when the actor and the account called name are linked to one and
- * the same person: two accounts of one human are one decider. */
-bool svc__same_person(struct svc *s, const struct actor *a, const char *name);
+int svc__acts_for(struct svc *s, const struct actor *a, const char *ext_id, struct bm_err *e);
+/* 1 when the actor and the account called name are linked to one and the
+ * same person (two accounts of one human are one decider), 0 when not, a
+ * negative error when an account could not be read. */
+int svc__same_person(struct svc *s, const struct actor *a, const char *name, struct bm_err *e);
 /* Checks a free-text reason or note (required or not) of < BM_REASON_MAX. */
 int svc__check_text(const char *field, const char *v, bool required, struct bm_err *e);
 

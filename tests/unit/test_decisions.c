@@ -705,6 +705,31 @@ static int any_object(struct fx *f, sqlite3 *db, int64_t pid, const char *id, in
 	return allow;
 }
 
+/* "Is the decider the same person?" fails closed: when an account cannot
+ * be read (here its table is gone), the review is not decided. */
+static void test_same_person_check_fails_closed(void **state)
+{
+	struct fx *f = *state;
+	const struct actor cons = {.name = "console-rev", .roles = ACTOR_LOCAL};
+	sqlite3 *db;
+	json_t *v;
+	int64_t rid;
+
+	add_person(f, "E4");
+	rid = fx_review_clear(f, "E4", "secret");
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE accounts RENAME TO accounts_gone", NULL,
+				      NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(svc_review_decide(f->s, &cons, rid, true, "fine", &f->e));
+	assert_int_not_equal(f->e.code, BM_OK);
+	assert_int_not_equal(f->e.code, BM_EPERM);   /* an error, not a verdict */
+	v = svc_review_show(f->s, &local, rid, &f->e);
+	assert_non_null(v);
+	assert_string_equal(json_string_value(json_object_get(v, "state")), "open");
+	json_decref(v);
+}
+
 static void test_second_opinion(void **state)
 {
 	struct fx *f = *state;
@@ -760,6 +785,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_member_named_in_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_batch_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_denials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_person_check_fails_closed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_second_opinion, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
