@@ -129,3 +129,32 @@ size_t utf8_seq_len(const char *s, size_t n)
 		return 0;
 	return u[0] < 0x80 ? 1 : seq_len(u, n);
 }
+
+/* True for the code points that show as nothing: spaces of every width
+ * (U+3000 is the one a Chinese keyboard types), and the zero-width ones. */
+static bool is_space(uint32_t c)
+{
+	return c == ' ' || c == '\t' || c == 0xA0 || c == 0x1680 || c == 0x180E ||
+	       (c >= 0x2000 && c <= 0x200D) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+	       c == 0x205F || c == 0x2060 || c == 0x3000 || c == 0xFEFF;
+}
+
+bool utf8_blank(const char *v, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)v;
+
+	for (size_t i = 0, k; i < n; i += k) {
+		uint32_t c = u[i];
+
+		k = utf8_seq_len(v + i, n - i);
+		if (k == 0)
+			return false;
+		if (k > 1)
+			c &= 0x7Fu >> k;
+		for (size_t j = 1; j < k; j++)
+			c = (c << 6) | (u[i + j] & 0x3Fu);
+		if (!is_space(c))
+			return false;
+	}
+	return true;
+}

@@ -19,6 +19,10 @@ size_t utf8_count(const char *s, size_t n);
  * (U+2028, U+2029: one line of a log would show as two).  Valid UTF-8
  * assumed. */
 bool utf8_printable(const char *s, size_t n);
+/* True when valid UTF-8 s[0..n) holds nothing but spaces of any width
+ * (U+3000 is the one a Chinese keyboard types) and zero-width characters:
+ * a required text given as such holds nothing. */
+bool utf8_blank(const char *s, size_t n);
 
 /* Length of the well-formed character at s[0..n) (1 for ASCII), 0 when the
  * bytes there are not one. */

@@ -92,36 +92,6 @@ int svc__same_person(struct svc *s, const struct actor *a, const char *name, str
 	return strcmp(theirs, mine) == 0;
 }
 
-/* True for the code points that show as nothing: spaces of every width
- * (U+3000 is the one a Chinese keyboard types), and the zero-width ones. */
-static bool is_space(uint32_t c)
-{
-	return c == ' ' || c == '\t' || c == 0xA0 || c == 0x1680 || c == 0x180E ||
-	       (c >= 0x2000 && c <= 0x200D) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-	       c == 0x205F || c == 0x2060 || c == 0x3000 || c == 0xFEFF;
-}
-
-/* True when valid UTF-8 v[0..n) holds nothing but spaces: no reason at all. */
-static bool blank(const char *v, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)v;
-
-	for (size_t i = 0, k; i < n; i += k) {
-		uint32_t c = u[i];
-
-		k = utf8_seq_len(v + i, n - i);
-		if (k == 0)
-			return false;
-		if (k > 1)
-			c &= 0x7Fu >> k;
-		for (size_t j = 1; j < k; j++)
-			c = (c << 6) | (u[i + j] & 0x3Fu);
-		if (!is_space(c))
-			return false;
-	}
-	return true;
-}
-
 int svc__check_text(const char *field, const char *v, bool required, struct bm_err *e)
 {
 	size_t n = v ? strlen(v) : 0, bad;
@@ -135,7 +105,7 @@ int svc__check_text(const char *field, const char *v, bool required, struct bm_e
 		return bm_errf(e, BM_EINVAL, field, "%s: invalid UTF-8 at byte %zu", field, bad + 1);
 	if (!utf8_printable(v, n))
 		return bm_errf(e, BM_EINVAL, field, "%s: contains control characters", field);
-	if (required && blank(v, n))
+	if (required && utf8_blank(v, n))
 		return bm_errf(e, BM_EINVAL, field, "%s: required (only spaces given)", field);
 	return 0;
 }

@@ -155,27 +155,28 @@ static void test_parse(void **state)
 	assert_int_equal(st, ST_ACTIVE);
 }
 
-static void test_on_post(void **state)
+/* Which states hold a post (active, suspended) and which have given
+ * secret-related work up (leaving, decontamination, released; rejected
+ * never had it); out of range is neither. */
+static void test_state_predicates(void **state)
 {
-	static const bool want[9] = {false, false, false, true, true,
-				     false, false, false, false};
+	static const struct {
+		bool on_post, has_left;
+	} want[ST__COUNT] = {
+		[ST_ACTIVE] = {true, false}, [ST_SUSPENDED] = {true, false},
+		[ST_LEAVING] = {false, true}, [ST_DECONTAMINATION] = {false, true},
+		[ST_RELEASED] = {false, true},
+	};
 
 	(void)state;
-	for (int st = 0; st < 9; st++)
-		assert_int_equal(state_on_post(st), want[st]);
-}
-
-static void test_has_left(void **state)
-{
-	/* leaving, decontamination, released; not rejected (never had a post) */
-	static const bool want[9] = {false, false, false, false, false,
-				     true, true, true, false};
-
-	(void)state;
-	for (int st = 0; st < 9; st++)
-		assert_int_equal(state_has_left(st), want[st]);
-	assert_false(state_has_left(-1));
-	assert_false(state_has_left(ST__COUNT));
+	for (int st = 0; st < ST__COUNT; st++) {
+		assert_int_equal(state_on_post(st), want[st].on_post);
+		assert_int_equal(state_has_left(st), want[st].has_left);
+	}
+	for (int st = -1; st <= ST__COUNT; st += ST__COUNT + 1) {
+		assert_false(state_on_post(st));
+		assert_false(state_has_left(st));
+	}
 }
 
 int main(void)
@@ -186,8 +187,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_range_states),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_on_post),
-		cmocka_unit_test(test_has_left),
+		cmocka_unit_test(test_state_predicates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

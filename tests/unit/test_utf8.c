@@ -136,6 +136,12 @@ static void test_printable(void **state)
 	assert_true(utf8_printable("\xE2\x81\xA5", 3));           /* U+2065 */
 	assert_true(utf8_printable("\xE2\x81\xAA", 3));           /* U+206A */
 	assert_true(utf8_printable("\xE2\x80\x94", 3));           /* an em dash */
+	/* blank: spaces of every width and zero-width characters only */
+	assert_true(utf8_blank("", 0));
+	assert_true(utf8_blank(" \t\xE3\x80\x80\xC2\xA0\xE2\x80\x8B", 10)); /* U+3000 NBSP ZWSP */
+	assert_false(utf8_blank(" a ", 3));
+	assert_false(utf8_blank("\xE3\x80\x80\xE6\x9D\x8E", 6));     /* U+3000 then 李 */
+	assert_false(utf8_blank("\xE3\x80", 2));                   /* cut short */
 }
 
 int main(void)
