@@ -600,28 +600,46 @@ static int open_picks(struct svc *s, const struct actor *a, struct due_scan *d, 
 	return 0;
 }
 
+/* Reads what is due into d, under the policy the process holds now. */
+static int due_scan_run(struct svc *s, struct due_scan *d, struct bm_err *e)
+{
+	int first = 0;
+
+	for (int i = 0; i < s->policy.nreminders; i++)
+		if (s->policy.reminders[i] > first)
+			first = s->policy.reminders[i];
+	d->horizon = d->now + (int64_t)first * BM_DAY;
+	d->nopen = d->n = 0;
+	if (ST(s)->review_list(s->st, 0, open_one, d, e))
+		return -1;
+	if (d->nopen > 1)
+		qsort(d->open, d->nopen, sizeof *d->open, cmp_id);
+	return ST(s)->facts_scan(s->st, 0, due_pick_one, d, e) ? -1 : 0;
+}
+
 json_t *svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now,
 			     struct bm_err *e)
 {
 	static const struct actor sys = {.name = "system", .roles = ACTOR_LOCAL};
 	struct due_scan d = {.now = now};
 	json_t *out = NULL;
-	int first = 0;
+	int64_t version;
 
 	if (a == NULL)
 		a = &sys;
 	if (svc__allow(a, PERM_REVIEW_OPEN, e))
 		return NULL;
-	for (int i = 0; i < s->policy.nreminders; i++)
-		if (s->policy.reminders[i] > first)
-			first = s->policy.reminders[i];
-	d.horizon = now + (int64_t)first * BM_DAY;
-	if (ST(s)->review_list(s->st, 0, open_one, &d, e))
+	/* The scan runs outside the write lock so that writers do not wait on
+	 * it.  When the transaction brings a newer policy, whose horizon and
+	 * re-review dates the scan must use, it is redone under the lock
+	 * (rare: a policy load raced the run). */
+	version = s->policy_version;
+	if (due_scan_run(s, &d, e) || svc__begin(s, e))
 		goto out;
-	if (d.nopen > 1)
-		qsort(d.open, d.nopen, sizeof *d.open, cmp_id);
-	if (ST(s)->facts_scan(s->st, 0, due_pick_one, &d, e) || svc__begin(s, e))
+	if (s->policy_version != version && due_scan_run(s, &d, e)) {
+		svc__rollback(s);
 		goto out;
+	}
 	out = json_array();
 	if (open_picks(s, a, &d, out, e)) {
 		svc__rollback(s);

@@ -5,7 +5,9 @@
  * the clearance status view.  A real database in a temporary directory.
  */
 #include "service/service.h"
+#include "core/policy.h"
 #include "core/role.h"
+#include "lib/buf.h"
 #include "lib/clock.h"
 
 #include <setjmp.h>
@@ -350,6 +352,35 @@ static void test_due_and_status(void **state)
 	assert_int_equal(f->e.code, BM_EPERM);
 }
 
+/* A due run in a process that has not yet seen a policy another process
+ * loaded uses the new policy's reminder horizon: the run's transaction
+ * brings the policy, and the scan made before it under the old one is
+ * redone. */
+static void test_due_run_uses_newest_policy(void **state)
+{
+	struct fx *f = *state;
+	struct svc_paths p = {f->db, NULL};
+	struct svc *other;
+	struct policy pol;
+	struct buf doc = BUF_INIT;
+	int64_t ver;
+	json_t *v;
+
+	make_active(f, "E8");
+	clock_set(T0 + (3 * 365 - 150) * 86400);     /* due in 150 days: past 90 */
+	assert_int_equal(svc_open(&p, &other, &f->e), 0);
+	assert_int_equal(policy_builtin("cn", &pol, &f->e), 0);
+	pol.reminders[0] = 180;
+	policy_to_json(&pol, &doc);
+	assert_int_equal(svc_policy_load(other, &local, doc.p, doc.len, &ver, &f->e), 0);
+	buf_free(&doc);
+	svc_close(other);
+	v = svc_reviews_open_due(f->s, NULL, clock_now(), &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(v), 1);
+	json_decref(v);
+}
+
 /* The due list: a horizon near the end of time still lists what is due
  * (now + within must not wrap), and an overdue item has reached no
  * reminder offset (reminder_days 0), as the reminder rule says. */
@@ -415,6 +446,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_due_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_dates_not_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_run_uses_newest_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activate_needs_a_post, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
