@@ -111,8 +111,8 @@ static int parse_date_opt(const char *field, const char *v, int64_t dflt, int64_
 	return 0;
 }
 
-int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec *out,
-		     struct bm_err *e)
+int svc__appt_add_tx(struct svc *s, const struct svc_scope *sc, const struct appt_input *in,
+		     struct appt_rec *out, struct bm_err *e)
 {
 	struct person_rec p;
 	struct post_rec post;
@@ -127,13 +127,15 @@ int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec
 		return rc;
 	if (out->end != 0 && out->end < out->start)
 		return bm_errf(e, BM_EINVAL, "end", "end: before the start date");
+	/* outside the actor's subtree is "not found", at the very point and in
+	 * the very words of a record that does not exist */
 	rc = ST(s)->person_get(s->st, 0, in->person, &p, e);
-	if (rc == BM_ENOTFOUND)
+	if (rc == BM_ENOTFOUND || (rc == 0 && !svc__scope_has(sc, p.unit_id)))
 		return bm_errf(e, BM_EINVAL, "person", "person: %.64s not found", in->person);
 	if (rc)
 		return rc;
 	rc = ST(s)->post_get(s->st, 0, in->post, &post, e);
-	if (rc == BM_ENOTFOUND)
+	if (rc == BM_ENOTFOUND || (rc == 0 && !svc__scope_has(sc, post.unit_id)))
 		return bm_errf(e, BM_EINVAL, "post", "post: %.64s not found", in->post);
 	if (rc)
 		return rc;
@@ -156,39 +158,18 @@ int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec
 	return svc__person_derive(s, &p, e);
 }
 
-int svc__appt_scope(struct svc *s, const struct svc_scope *sc, const struct appt_input *in,
-		    struct bm_err *e)
-{
-	struct bm_err re = BM_ERR_INIT;
-	struct person_rec p;
-	struct post_rec post;
-	int rc = 0;
-
-	if (sc->all)
-		return 0;
-	if (in->person && ST(s)->person_get(s->st, 0, in->person, &p, &re) == 0 &&
-	    !svc__scope_has(sc, p.unit_id))
-		rc = bm_errf(e, BM_EINVAL, "person", "person: %.64s not found", in->person);
-	else if (in->post && ST(s)->post_get(s->st, 0, in->post, &post, &re) == 0 &&
-		 !svc__scope_has(sc, post.unit_id))
-		rc = bm_errf(e, BM_EINVAL, "post", "post: %.64s not found", in->post);
-	bm_err_clear(&re);
-	return rc;
-}
-
 int svc_appt_add(struct svc *s, const struct actor *a, const struct appt_input *in,
 		 struct appt_rec *out, struct bm_err *e)
 {
 	struct svc_scope sc;
 	int rc;
 
-	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) || (rc = svc__scope_load(s, a, &sc, e)))
+	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) || (rc = svc__begin(s, e)))
 		return rc;
-	rc = svc__appt_scope(s, &sc, in, e);
+	if ((rc = svc__scope_load(s, a, &sc, e)) == 0)
+		rc = svc__appt_add_tx(s, &sc, in, out, e);
 	svc__scope_free(&sc);
-	if (rc || (rc = svc__begin(s, e)))
-		return rc;
-	if ((rc = svc__appt_add_tx(s, in, out, e)) ||
+	if (rc ||
 	    (rc = svc__audit(s, a, "appointment.add", json_pack("[ss]", in->person, in->post),
 			     json_pack("{s:I, s:s, s:s, s:I, s:I}", "appointment", (json_int_t)out->id,
 				       "person", in->person, "post", in->post,

@@ -1,0 +1,66 @@
+// An officer's scope seen by someone looking for its edges: every answer about
+// a record outside the subtree must equal the answer about one that does not
+// exist, whatever else is wrong with the request, and nothing an officer can
+// read names a unit, post or person outside it.
+//
+// The tree:  ORG ─┬─ A ── A1        officer "off-a" is scoped to A
+//                 └─ B
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, call, login } from './lib.mjs';
+
+let srv, sys, sec, off;
+const as = (who, method, path, body, opts = {}) => call(srv, method, path, { token: who.token, body, ...opts });
+
+async function account(name, roles, scope) {
+  const pw = `${name}-password-1`;
+  let r = await as(sys, 'POST', '/v1/accounts', { name, password: pw });
+  assert.equal(r.status, 201, r.text);
+  for (const role of roles) {
+    r = await as(sec, 'PUT', `/v1/accounts/${name}/roles/${role}`, scope ? { scope } : undefined);
+    assert.equal(r.status, 204, r.text);
+  }
+  return login(srv, name, pw);
+}
+
+before(async () => {
+  srv = await startServer();
+  sys = await login(srv, 'sysadmin');
+  sec = await login(srv, 'secadmin');
+  for (const [code, parent] of [['ORG'], ['A', 'ORG'], ['A1', 'A'], ['B', 'ORG']]) {
+    const r = await as(sec, 'POST', '/v1/units', { code, name: `Unit ${code}`, parent });
+    assert.equal(r.status, 201, r.text);
+  }
+  for (const [code, unit] of [['PA', 'A1'], ['PB', 'B']]) {
+    const r = await as(sec, 'POST', '/v1/posts', { code, unit, level: 'none' });
+    assert.equal(r.status, 201, r.text);
+  }
+  for (const [id, unit] of [['EA', 'A1'], ['EB', 'B']]) {
+    const r = await as(sec, 'POST', '/v1/persons', { id, name: `Person ${id}`, unit });
+    assert.equal(r.status, 201, r.text);
+  }
+  off = await account('off-a', ['officer'], 'A');
+});
+after(async () => { assert.deepEqual(await srv.stop(), { code: 0, sig: null }); });
+
+// The same answer: status, content type and body once the two names (and
+// the per-request id) are taken out.
+function same(outside, missing, name, ghost) {
+  assert.equal(outside.status, missing.status, `${outside.text}\n${missing.text}`);
+  assert.equal(outside.headers.get('content-type'), missing.headers.get('content-type'));
+  const shape = (r, n) => ({ ...JSON.parse(r.text.replaceAll(n, 'X')), request_id: undefined });
+  assert.deepEqual(shape(outside, name), shape(missing, ghost));
+}
+
+test('an appointment naming a record outside the subtree answers as for a missing one, whatever else is wrong', async () => {
+  // a person outside, with a bad start date: the date is judged first for a
+  // missing person, so it must be for one outside too
+  same(await as(off, 'POST', '/v1/appointments', { person: 'EB', post: 'PA', start: 'someday' }),
+    await as(off, 'POST', '/v1/appointments', { person: 'NOPE', post: 'PA', start: 'someday' }), 'EB', 'NOPE');
+  // a missing person and a post outside: "person not found", as for a missing
+  // post, or the answer tells which post codes exist elsewhere
+  same(await as(off, 'POST', '/v1/appointments', { person: 'NOPE', post: 'PB' }),
+    await as(off, 'POST', '/v1/appointments', { person: 'NOPE', post: 'NOPO' }), 'PB', 'NOPO');
+  // both inside still works
+  assert.equal((await as(off, 'POST', '/v1/appointments', { person: 'EA', post: 'PA' })).status, 201);
+});
