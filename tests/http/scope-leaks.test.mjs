@@ -64,3 +64,17 @@ test('an appointment naming a record outside the subtree answers as for a missin
   // both inside still works
   assert.equal((await as(off, 'POST', '/v1/appointments', { person: 'EA', post: 'PA' })).status, 201);
 });
+
+test('the scope root shows no parent: the unit above it is outside the subtree', async () => {
+  // GET /v1/units/ORG is a 404 for this officer; the view of A must not name it
+  // either (the export already writes A as a root)
+  assert.equal((await as(off, 'GET', '/v1/units/ORG')).status, 404);
+  const a = await as(off, 'GET', '/v1/units/A');
+  assert.equal(a.status, 200, a.text);
+  assert.equal(a.json.parent, null, a.text);
+  const list = await as(off, 'GET', '/v1/units');
+  assert.deepEqual(list.json.items.map((u) => [u.code, u.parent]), [['A', null], ['A1', 'A']]);
+  assert.ok(!list.text.includes('ORG'), list.text);
+  // the secadmin still sees the tree as it is
+  assert.equal((await as(sec, 'GET', '/v1/units/A')).json.parent, 'ORG');
+});
