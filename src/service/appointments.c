@@ -198,47 +198,69 @@ static int find_appt_one(void *ctx, const struct appt_rec *r)
 	return 1;
 }
 
-static int end_tx(struct svc *s, const char *person, int64_t appt_id, int64_t when,
-		  struct person_rec *p, struct bm_err *e)
+/* The open appointment appt_id of p that the actor may touch: one on a
+ * post outside the subtree is "not found", like an id that does not exist
+ * (the officer could not have made it, and does not see the post). */
+static int find_appt(struct svc *s, const struct svc_scope *sc, const struct person_rec *p,
+		     int64_t appt_id, struct appt_rec *out, struct bm_err *e)
 {
 	struct find_appt f = {.id = appt_id};
-	int rc;
+	struct post_rec post;
+	int rc = ST(s)->appt_list(s->st, p->id, find_appt_one, &f, e);
 
-	rc = ST(s)->person_get(s->st, 0, person, p, e);
-	if (rc == BM_ENOTFOUND)
-		return bm_errf(e, BM_ENOTFOUND, "person", "person %.64s not found", person);
-	if (rc)
+	if (rc < 0)
 		return rc;
-	ST(s)->appt_list(s->st, p->id, find_appt_one, &f, e);
+	if (f.found && !sc->all) {
+		if ((rc = ST(s)->post_get(s->st, f.r.post_id, NULL, &post, e)))
+			return rc;
+		f.found = svc__scope_has(sc, post.unit_id);
+	}
 	if (!f.found)
 		return bm_errf(e, BM_ENOTFOUND, "appointment",
-			       "appointment %lld of %s not found", (long long)appt_id, person);
-	if (f.r.end != 0)
+			       "appointment %lld of %.64s not found", (long long)appt_id, p->ext_id);
+	*out = f.r;
+	return 0;
+}
+
+static int end_tx(struct svc *s, const struct actor *a, const char *person, int64_t appt_id,
+		  int64_t when, struct bm_err *e)
+{
+	struct svc_scope sc;
+	struct person_rec p;
+	struct appt_rec r;
+	int rc;
+
+	/* the person names the appointment: outside an officer's subtree it
+	 * is "not found", in the words (and code) of one that does not exist */
+	if ((rc = svc__person_scoped(s, a, person, "person", &p, e)) ||
+	    (rc = svc__scope_load(s, a, &sc, e)))
+		return rc;
+	rc = find_appt(s, &sc, &p, appt_id, &r, e);
+	svc__scope_free(&sc);
+	if (rc)
+		return rc;
+	if (r.end != 0)
 		return bm_errf(e, BM_ESTATE, "appointment", "appointment %lld already ended",
 			       (long long)appt_id);
-	if (when < f.r.start)
+	if (when < r.start)
 		return bm_errf(e, BM_EINVAL, "date", "date: before the appointment's start");
-	f.r.end = when;
-	if ((rc = ST(s)->appt_update(s->st, &f.r, e)))
+	r.end = when;
+	if ((rc = ST(s)->appt_update(s->st, &r, e)))
 		return rc;
-	return svc__person_derive(s, p, e);
+	return svc__person_derive(s, &p, e);
 }
 
 int svc_appt_end(struct svc *s, const struct actor *a, const char *person, int64_t appt_id,
 		 const char *date, struct bm_err *e)
 {
-	struct person_rec p;
 	int64_t when;
 	int rc;
 
-	/* the person names the appointment: outside an officer's subtree it
-	 * is "not found", in the words (and code) of one that does not exist */
 	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) ||
-	    (rc = svc__person_scoped(s, a, person, "person", &p, e)) ||
 	    (rc = parse_date_opt("date", date, clock_now() / BM_DAY * BM_DAY, &when, e)) ||
 	    (rc = svc__begin(s, e)))
 		return rc;
-	if ((rc = end_tx(s, person, appt_id, when, &p, e)) ||
+	if ((rc = end_tx(s, a, person, appt_id, when, e)) ||
 	    (rc = svc__audit1(s, a, "appointment.end", person,
 			      json_pack("{s:I, s:I}", "appointment", (json_int_t)appt_id, "end",
 					(json_int_t)when), e))) {

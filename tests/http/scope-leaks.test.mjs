@@ -78,3 +78,16 @@ test('the scope root shows no parent: the unit above it is outside the subtree',
   // the secadmin still sees the tree as it is
   assert.equal((await as(sec, 'GET', '/v1/units/A')).json.parent, 'ORG');
 });
+
+test('an appointment on a post outside the subtree cannot be ended by the officer', async () => {
+  // the officer may not appoint EA to PB (post "not found"), so ending that
+  // appointment is refused the same way: as an appointment that does not exist
+  const ap = await as(sec, 'POST', '/v1/appointments', { person: 'EA', post: 'PB' });
+  assert.equal(ap.status, 201, ap.text);
+  same(await as(off, 'POST', `/v1/persons/EA/appointments/${ap.json.id}/end`),
+    await as(off, 'POST', '/v1/persons/EA/appointments/999999/end'), String(ap.json.id), '999999');
+  const ea = await as(sec, 'GET', '/v1/persons/EA');
+  assert.ok(ea.json.appointments.some((x) => x.post === 'PB' && x.open), 'still held');
+  // the secadmin ends it
+  assert.equal((await as(sec, 'POST', `/v1/persons/EA/appointments/${ap.json.id}/end`)).status, 204);
+});
