@@ -91,3 +91,43 @@ test('an appointment on a post outside the subtree cannot be ended by the office
   // the secadmin ends it
   assert.equal((await as(sec, 'POST', `/v1/persons/EA/appointments/${ap.json.id}/end`)).status, 204);
 });
+
+test('a granter scoped to a subtree grants no scope beyond it', async () => {
+  // a secadmin who is also an officer scoped to A works inside A only
+  // (scope.test.mjs); its grants stay inside A too
+  const so = await account('sec-a', ['secadmin', 'officer'], 'A');
+  for (const name of ['x1', 'x2'])
+    assert.equal((await as(sys, 'POST', '/v1/accounts', { name, password: `${name}-password-1` })).status, 201);
+  // a unit outside is named like one that does not exist
+  same(await as(so, 'PUT', '/v1/accounts/x1/roles/officer', { scope: 'B' }),
+    await as(so, 'PUT', '/v1/accounts/x1/roles/officer', { scope: 'NOPE' }), 'B', 'NOPE');
+  same(await as(so, 'PUT', '/v1/accounts/x1/roles/officer', { scope: 'ORG' }),
+    await as(so, 'PUT', '/v1/accounts/x1/roles/officer', { scope: 'NOPE' }), 'ORG', 'NOPE');
+  // no scope at all would be the whole organisation
+  let r = await as(so, 'PUT', '/v1/accounts/x1/roles/officer');
+  assert.equal(r.status, 403, r.text);
+  r = await as(so, 'PUT', '/v1/accounts/x2/roles/secadmin');
+  assert.equal(r.status, 403, r.text);
+  let acct = (await as(sys, 'GET', '/v1/accounts')).json.items ?? (await as(sys, 'GET', '/v1/accounts')).json;
+  for (const n of ['x1', 'x2'])
+    assert.deepEqual(acct.find((a) => a.name === n).roles, [], `${n} got nothing`);
+  // inside the subtree it works, and the account stays scoped when the
+  // officer role goes while another remains
+  assert.equal((await as(so, 'PUT', '/v1/accounts/x1/roles/officer', { scope: 'A1' })).status, 204);
+  assert.equal((await as(so, 'PUT', '/v1/accounts/x1/roles/reviewer')).status, 204);
+  r = await as(so, 'DELETE', '/v1/accounts/x1/roles/officer');
+  assert.equal(r.status, 403, r.text);
+  // nor does it touch an account that reaches beyond A: the organisation's
+  // secadmin, an officer of B
+  r = await as(so, 'DELETE', '/v1/accounts/secadmin/roles/secadmin');
+  assert.equal(r.status, 403, r.text);
+  await account('off-b', ['officer'], 'B');
+  r = await as(so, 'DELETE', '/v1/accounts/off-b/roles/officer');
+  assert.equal(r.status, 403, r.text);
+  r = await as(so, 'PUT', '/v1/accounts/off-b/roles/officer', { scope: 'A1' });
+  assert.equal(r.status, 403, r.text);
+  // the unscoped secadmin is not limited
+  assert.equal((await as(sec, 'DELETE', '/v1/accounts/x1/roles/officer')).status, 204);
+  acct = (await as(sys, 'GET', '/v1/accounts')).json.items ?? (await as(sys, 'GET', '/v1/accounts')).json;
+  assert.deepEqual(acct.find((a) => a.name === 'x1').roles, ['reviewer']);
+});
