@@ -118,9 +118,11 @@ json_t *svc__person_json(struct svc *s, const struct person_rec *p);
 json_t *svc__compartments_json(const char *list);
 /* The full view of a person (masked or clear, with appointments) as JSON
  * text appended to b, in jdump's compact form: the one definition of that
- * view (persons.c parses it where a tree is needed). */
-int svc__person_view_text(struct svc *s, const struct person_rec *p, int sensitive,
-			  struct buf *b, struct bm_err *e);
+ * view (persons.c parses it where a tree is needed).  For a scoped actor a
+ * the appointments on posts outside its subtree are left out; a NULL a
+ * (one's own record) sees every one. */
+int svc__person_view_text(struct svc *s, const struct actor *a, const struct person_rec *p,
+			  int sensitive, struct buf *b, struct bm_err *e);
 /* Unit code for an id ("" when unknown); uses a small cache. */
 const char *svc__unit_code(struct svc *s, int64_t id, char out[BM_CODE_MAX]);
 

@@ -131,3 +131,19 @@ test('a granter scoped to a subtree grants no scope beyond it', async () => {
   acct = (await as(sys, 'GET', '/v1/accounts')).json.items ?? (await as(sys, 'GET', '/v1/accounts')).json;
   assert.deepEqual(acct.find((a) => a.name === 'x1').roles, ['reviewer']);
 });
+
+test('a person view shows the officer no appointment on a post outside the subtree', async () => {
+  // GET /v1/posts/PB is a 404 for this officer; EA's record must not name PB
+  // either (the export leaves that appointment out, and ending it is refused)
+  const ap = await as(sec, 'POST', '/v1/appointments', { person: 'EA', post: 'PB' });
+  assert.equal(ap.status, 201, ap.text);
+  const mine = await as(off, 'GET', '/v1/persons/EA');
+  assert.equal(mine.status, 200, mine.text);
+  assert.ok(!mine.text.includes('PB'), mine.text);
+  assert.ok(mine.json.appointments.every((x) => x.id !== ap.json.id));
+  assert.ok(mine.json.appointments.some((x) => x.post === 'PA'), 'the post inside is shown');
+  // the secadmin sees both
+  const all = await as(sec, 'GET', '/v1/persons/EA');
+  assert.ok(all.json.appointments.some((x) => x.post === 'PB' && x.open), all.text);
+  assert.equal((await as(sec, 'POST', `/v1/persons/EA/appointments/${ap.json.id}/end`)).status, 204);
+});
