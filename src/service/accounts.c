@@ -408,7 +408,48 @@ struct role_change {
 	uint32_t bit;
 	bool grant;
 	const char *scope;
+	const struct actor *a;     /* the granter: a scoped one grants inside its subtree */
 };
+
+/* True when a is scoped to a subtree (the local console never is). */
+static bool scoped(const struct actor *a)
+{
+	return !(a->roles & ACTOR_LOCAL) && a->scope_unit != 0;
+}
+
+/* A scoped granter edits only accounts that hold no role yet or are scoped
+ * inside its subtree: it may not demote the organisation's secadmin, nor an
+ * officer of another unit. */
+static int may_edit(struct svc *s, const struct actor *a, const struct account_rec *r,
+		    struct bm_err *e)
+{
+	if (!scoped(a) || r->roles == 0 ||
+	    (r->scope_unit != 0 && svc__scope_check(s, a, r->scope_unit, "name", "unit", e) == 0))
+		return 0;
+	return bm_errf(e, BM_EPERM, "name", "%s works in a unit subtree and may not change the "
+		       "roles of account %s, which reaches beyond it", a->name, r->name);
+}
+
+/* A granter scoped to a subtree hands out no more than it holds: the scope
+ * it names must lie inside its own (a unit outside is "not found", the words
+ * for one that does not exist), and an account it edits must end up scoped
+ * inside it while it holds any role -- no scope is the whole organisation. */
+static int grant_within(struct svc *s, const struct role_change *c, const char *scope_code,
+			const struct account_rec *r, struct bm_err *e)
+{
+	const struct actor *a = c->a;
+
+	if (!scoped(a))
+		return 0;
+	if (scope_code != NULL && scope_code[0] != '\0' && r->scope_unit != 0 &&
+	    svc__scope_check(s, a, r->scope_unit, "scope", "unit", e) != 0)
+		return bm_errf(e, BM_EINVAL, "scope", "scope: unit %.64s not found", scope_code);
+	if (r->roles != 0 &&
+	    (r->scope_unit == 0 || svc__scope_check(s, a, r->scope_unit, "scope", "unit", e) != 0))
+		return bm_errf(e, BM_EPERM, "scope", "%s works in a unit subtree and may leave "
+			       "account %s only scoped inside it (give a scope)", a->name, r->name);
+	return 0;
+}
 
 /* Applies one grant or revoke, then asks core whether the set may stand. */
 static int change_role(struct svc *s, struct account_rec *r, const void *arg, json_t *f,
@@ -418,6 +459,8 @@ static int change_role(struct svc *s, struct account_rec *r, const void *arg, js
 	uint32_t next = c->grant ? r->roles | c->bit : r->roles & ~c->bit;
 	int rc;
 
+	if ((rc = may_edit(s, c->a, r, e)))
+		return rc;
 	if (c->grant && (rc = role_check_set(next, e))) {
 		char why[sizeof e->msg];
 
@@ -430,6 +473,8 @@ static int change_role(struct svc *s, struct account_rec *r, const void *arg, js
 	if (!c->grant && c->bit == ROLE_OFFICER)
 		r->scope_unit = 0;
 	r->roles = next;
+	if ((rc = grant_within(s, c, c->grant ? c->scope : NULL, r, e)))
+		return rc;
 	json_object_set_new(f, "role", json_string(role_name(c->bit)));
 	if (c->scope)
 		json_object_set_new(f, "scope", json_string(c->scope));
@@ -453,7 +498,7 @@ static int role_edit(struct svc *s, const struct actor *a, const char *name, con
 int svc_role_grant(struct svc *s, const struct actor *a, const char *name, const char *role,
 		   const char *scope, struct bm_err *e)
 {
-	struct role_change c = {0, true, scope};
+	struct role_change c = {0, true, scope, a};
 
 	return role_edit(s, a, name, role, &c, e);
 }
@@ -461,7 +506,7 @@ int svc_role_grant(struct svc *s, const struct actor *a, const char *name, const
 int svc_role_revoke(struct svc *s, const struct actor *a, const char *name, const char *role,
 		    struct bm_err *e)
 {
-	struct role_change c = {0, false, NULL};
+	struct role_change c = {0, false, NULL, a};
 
 	return role_edit(s, a, name, role, &c, e);
 }

@@ -111,8 +111,8 @@ static int parse_date_opt(const char *field, const char *v, int64_t dflt, int64_
 	return 0;
 }
 
-int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec *out,
-		     struct bm_err *e)
+int svc__appt_add_tx(struct svc *s, const struct svc_scope *sc, const struct appt_input *in,
+		     struct appt_rec *out, struct bm_err *e)
 {
 	struct person_rec p;
 	struct post_rec post;
@@ -127,13 +127,15 @@ int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec
 		return rc;
 	if (out->end != 0 && out->end < out->start)
 		return bm_errf(e, BM_EINVAL, "end", "end: before the start date");
+	/* outside the actor's subtree is "not found", at the very point and in
+	 * the very words of a record that does not exist */
 	rc = ST(s)->person_get(s->st, 0, in->person, &p, e);
-	if (rc == BM_ENOTFOUND)
+	if (rc == BM_ENOTFOUND || (rc == 0 && !svc__scope_has(sc, p.unit_id)))
 		return bm_errf(e, BM_EINVAL, "person", "person: %.64s not found", in->person);
 	if (rc)
 		return rc;
 	rc = ST(s)->post_get(s->st, 0, in->post, &post, e);
-	if (rc == BM_ENOTFOUND)
+	if (rc == BM_ENOTFOUND || (rc == 0 && !svc__scope_has(sc, post.unit_id)))
 		return bm_errf(e, BM_EINVAL, "post", "post: %.64s not found", in->post);
 	if (rc)
 		return rc;
@@ -156,39 +158,18 @@ int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec
 	return svc__person_derive(s, &p, e);
 }
 
-int svc__appt_scope(struct svc *s, const struct svc_scope *sc, const struct appt_input *in,
-		    struct bm_err *e)
-{
-	struct bm_err re = BM_ERR_INIT;
-	struct person_rec p;
-	struct post_rec post;
-	int rc = 0;
-
-	if (sc->all)
-		return 0;
-	if (in->person && ST(s)->person_get(s->st, 0, in->person, &p, &re) == 0 &&
-	    !svc__scope_has(sc, p.unit_id))
-		rc = bm_errf(e, BM_EINVAL, "person", "person: %.64s not found", in->person);
-	else if (in->post && ST(s)->post_get(s->st, 0, in->post, &post, &re) == 0 &&
-		 !svc__scope_has(sc, post.unit_id))
-		rc = bm_errf(e, BM_EINVAL, "post", "post: %.64s not found", in->post);
-	bm_err_clear(&re);
-	return rc;
-}
-
 int svc_appt_add(struct svc *s, const struct actor *a, const struct appt_input *in,
 		 struct appt_rec *out, struct bm_err *e)
 {
 	struct svc_scope sc;
 	int rc;
 
-	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) || (rc = svc__scope_load(s, a, &sc, e)))
+	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) || (rc = svc__begin(s, e)))
 		return rc;
-	rc = svc__appt_scope(s, &sc, in, e);
+	if ((rc = svc__scope_load(s, a, &sc, e)) == 0)
+		rc = svc__appt_add_tx(s, &sc, in, out, e);
 	svc__scope_free(&sc);
-	if (rc || (rc = svc__begin(s, e)))
-		return rc;
-	if ((rc = svc__appt_add_tx(s, in, out, e)) ||
+	if (rc ||
 	    (rc = svc__audit(s, a, "appointment.add", json_pack("[ss]", in->person, in->post),
 			     json_pack("{s:I, s:s, s:s, s:I, s:I}", "appointment", (json_int_t)out->id,
 				       "person", in->person, "post", in->post,
@@ -217,47 +198,69 @@ static int find_appt_one(void *ctx, const struct appt_rec *r)
 	return 1;
 }
 
-static int end_tx(struct svc *s, const char *person, int64_t appt_id, int64_t when,
-		  struct person_rec *p, struct bm_err *e)
+/* The open appointment appt_id of p that the actor may touch: one on a
+ * post outside the subtree is "not found", like an id that does not exist
+ * (the officer could not have made it, and does not see the post). */
+static int find_appt(struct svc *s, const struct svc_scope *sc, const struct person_rec *p,
+		     int64_t appt_id, struct appt_rec *out, struct bm_err *e)
 {
 	struct find_appt f = {.id = appt_id};
-	int rc;
+	struct post_rec post;
+	int rc = ST(s)->appt_list(s->st, p->id, find_appt_one, &f, e);
 
-	rc = ST(s)->person_get(s->st, 0, person, p, e);
-	if (rc == BM_ENOTFOUND)
-		return bm_errf(e, BM_ENOTFOUND, "person", "person %.64s not found", person);
-	if (rc)
+	if (rc < 0)
 		return rc;
-	ST(s)->appt_list(s->st, p->id, find_appt_one, &f, e);
+	if (f.found && !sc->all) {
+		if ((rc = ST(s)->post_get(s->st, f.r.post_id, NULL, &post, e)))
+			return rc;
+		f.found = svc__scope_has(sc, post.unit_id);
+	}
 	if (!f.found)
 		return bm_errf(e, BM_ENOTFOUND, "appointment",
-			       "appointment %lld of %s not found", (long long)appt_id, person);
-	if (f.r.end != 0)
+			       "appointment %lld of %.64s not found", (long long)appt_id, p->ext_id);
+	*out = f.r;
+	return 0;
+}
+
+static int end_tx(struct svc *s, const struct actor *a, const char *person, int64_t appt_id,
+		  int64_t when, struct bm_err *e)
+{
+	struct svc_scope sc;
+	struct person_rec p;
+	struct appt_rec r;
+	int rc;
+
+	/* the person names the appointment: outside an officer's subtree it
+	 * is "not found", in the words (and code) of one that does not exist */
+	if ((rc = svc__person_scoped(s, a, person, "person", &p, e)) ||
+	    (rc = svc__scope_load(s, a, &sc, e)))
+		return rc;
+	rc = find_appt(s, &sc, &p, appt_id, &r, e);
+	svc__scope_free(&sc);
+	if (rc)
+		return rc;
+	if (r.end != 0)
 		return bm_errf(e, BM_ESTATE, "appointment", "appointment %lld already ended",
 			       (long long)appt_id);
-	if (when < f.r.start)
+	if (when < r.start)
 		return bm_errf(e, BM_EINVAL, "date", "date: before the appointment's start");
-	f.r.end = when;
-	if ((rc = ST(s)->appt_update(s->st, &f.r, e)))
+	r.end = when;
+	if ((rc = ST(s)->appt_update(s->st, &r, e)))
 		return rc;
-	return svc__person_derive(s, p, e);
+	return svc__person_derive(s, &p, e);
 }
 
 int svc_appt_end(struct svc *s, const struct actor *a, const char *person, int64_t appt_id,
 		 const char *date, struct bm_err *e)
 {
-	struct person_rec p;
 	int64_t when;
 	int rc;
 
-	/* the person names the appointment: outside an officer's subtree it
-	 * is "not found", in the words (and code) of one that does not exist */
 	if ((rc = svc__allow(a, PERM_APPOINTMENT_WRITE, e)) ||
-	    (rc = svc__person_scoped(s, a, person, "person", &p, e)) ||
 	    (rc = parse_date_opt("date", date, clock_now() / BM_DAY * BM_DAY, &when, e)) ||
 	    (rc = svc__begin(s, e)))
 		return rc;
-	if ((rc = end_tx(s, person, appt_id, when, &p, e)) ||
+	if ((rc = end_tx(s, a, person, appt_id, when, e)) ||
 	    (rc = svc__audit1(s, a, "appointment.end", person,
 			      json_pack("{s:I, s:I}", "appointment", (json_int_t)appt_id, "end",
 					(json_int_t)when), e))) {

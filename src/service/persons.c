@@ -178,14 +178,14 @@ static int audit_reveal(struct svc *s, const struct actor *a, const char *ext_id
 /* The full view of p as a tree, for the callers that embed or print it
  * (the CLI, /v1/me): the text view parsed, so the view's shape is written
  * once, in view.c. */
-static json_t *person_view(struct svc *s, const struct person_rec *p, int sensitive,
-			   struct bm_err *e)
+static json_t *person_view(struct svc *s, const struct actor *a, const struct person_rec *p,
+			   int sensitive, struct bm_err *e)
 {
 	struct buf b = BUF_INIT;
 	json_error_t je;
 	json_t *v = NULL;
 
-	if (svc__person_view_text(s, p, sensitive, &b, e) == 0 &&
+	if (svc__person_view_text(s, a, p, sensitive, &b, e) == 0 &&
 	    (v = json_loadb(b.p, b.len, 0, &je)) == NULL)
 		bm_errf(e, BM_EINTERNAL, NULL, "person view of %s is not JSON: %s", p->ext_id,
 			je.text);
@@ -201,7 +201,7 @@ json_t *svc_person_show(struct svc *s, const struct actor *a, const char *ext_id
 	if (svc__allow(a, PERM_PERSON_READ, e) || person_load(s, a, ext_id, &p, e) ||
 	    (reveal && audit_reveal(s, a, ext_id, e)))
 		return NULL;
-	return person_view(s, &p, reveal ? SENSITIVE_CLEAR : SENSITIVE_MASKED, e);
+	return person_view(s, a, &p, reveal ? SENSITIVE_CLEAR : SENSITIVE_MASKED, e);
 }
 
 /* svc_person_show's answer as the text jdump would give it, without the
@@ -216,7 +216,7 @@ int svc_person_show_text(struct svc *s, const struct actor *a, const char *ext_i
 	    (reveal && (rc = audit_reveal(s, a, ext_id, e))))
 		return rc;
 	*version = p.version;
-	return svc__person_view_text(s, &p, reveal ? SENSITIVE_CLEAR : SENSITIVE_MASKED, out, e);
+	return svc__person_view_text(s, a, &p, reveal ? SENSITIVE_CLEAR : SENSITIVE_MASKED, out, e);
 }
 
 /* No linked person, or one not yet created, is person: null, not an error:
@@ -234,7 +234,7 @@ json_t *svc_me(struct svc *s, const struct actor *a, struct bm_err *e)
 		bm_err_clear(e);
 		return json_pack("{s:o, s:n}", "account", who, "person");
 	}
-	if (rc == 0 && (me = person_view(s, &p, SENSITIVE_MASKED, e)) != NULL)
+	if (rc == 0 && (me = person_view(s, NULL, &p, SENSITIVE_MASKED, e)) != NULL)
 		return json_pack("{s:o, s:o}", "account", who, "person", me);
 	json_decref(who);
 	return NULL;

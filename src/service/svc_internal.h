@@ -95,12 +95,11 @@ int svc__post_add_tx(struct svc *s, const struct post_input *in, struct post_rec
 /* Fills a person record from input (validation, sealing) without writing. */
 int svc__person_build(struct svc *s, const struct person_input *in, int64_t unit_id,
 		      struct person_rec *r, struct bm_err *e);
-int svc__appt_add_tx(struct svc *s, const struct appt_input *in, struct appt_rec *out,
-		     struct bm_err *e);
-/* Refuses an appointment row naming a person or post outside the scope,
- * in the words svc__appt_add_tx uses for one that does not exist. */
-int svc__appt_scope(struct svc *s, const struct svc_scope *sc, const struct appt_input *in,
-		    struct bm_err *e);
+/* A person or post outside sc (the actor's subtree) is refused exactly as
+ * one that does not exist: same words, same field, same point in the
+ * checks, so no other fault of the row tells the two apart. */
+int svc__appt_add_tx(struct svc *s, const struct svc_scope *sc, const struct appt_input *in,
+		     struct appt_rec *out, struct bm_err *e);
 /* Recomputes a person's derived level and compartments from open appointments. */
 int svc__person_derive(struct svc *s, struct person_rec *p, struct bm_err *e);
 
@@ -119,9 +118,11 @@ json_t *svc__person_json(struct svc *s, const struct person_rec *p);
 json_t *svc__compartments_json(const char *list);
 /* The full view of a person (masked or clear, with appointments) as JSON
  * text appended to b, in jdump's compact form: the one definition of that
- * view (persons.c parses it where a tree is needed). */
-int svc__person_view_text(struct svc *s, const struct person_rec *p, int sensitive,
-			  struct buf *b, struct bm_err *e);
+ * view (persons.c parses it where a tree is needed).  For a scoped actor a
+ * the appointments on posts outside its subtree are left out; a NULL a
+ * (one's own record) sees every one. */
+int svc__person_view_text(struct svc *s, const struct actor *a, const struct person_rec *p,
+			  int sensitive, struct buf *b, struct bm_err *e);
 /* Unit code for an id ("" when unknown); uses a small cache. */
 const char *svc__unit_code(struct svc *s, int64_t id, char out[BM_CODE_MAX]);
 

@@ -145,15 +145,34 @@ int svc_unit_add(struct svc *s, const struct actor *a, const struct unit_input *
 	return svc__commit(s, e);
 }
 
+/* The view of u for an actor who may see u but perhaps not its parent: the
+ * root of an officer's subtree shows as a root (as in the export), so no
+ * answer names the unit above it, which is "not found" to this actor. */
+static json_t *unit_view(struct svc *s, const struct unit_rec *u, bool parent_visible)
+{
+	json_t *v = svc__unit_json(s, u);
+
+	if (v != NULL && !parent_visible)
+		json_object_set_new(v, "parent", json_null());
+	return v;
+}
+
 json_t *svc_unit_show(struct svc *s, const struct actor *a, const char *code, struct bm_err *e)
 {
+	struct bm_err pe = BM_ERR_INIT;
 	struct unit_rec u;
+	bool parent_visible;
 	int rc;
 
 	if (svc__allow(a, PERM_UNIT_READ, e))
 		return NULL;
-	rc = svc__unit_visible(s, a, "code", code, &u, e);
-	return rc ? NULL : svc__unit_json(s, &u);
+	if ((rc = svc__unit_visible(s, a, "code", code, &u, e)))
+		return NULL;
+	/* fails closed: a parent whose scope could not be read is not shown */
+	parent_visible = u.parent_id == 0 ||
+			 svc__scope_check(s, a, u.parent_id, "parent", "unit", &pe) == 0;
+	bm_err_clear(&pe);
+	return unit_view(s, &u, parent_visible);
 }
 
 /* A list walk limited to what the actor may see. */
@@ -168,7 +187,8 @@ static int unit_collect(void *ctx, const struct unit_rec *u)
 	struct scoped_list *l = ctx;
 
 	if (svc__scope_has(&l->sc, u->id))
-		json_array_append_new(l->arr, svc__unit_json(l->s, u));
+		json_array_append_new(l->arr, unit_view(l->s, u, u->parent_id == 0 ||
+							   svc__scope_has(&l->sc, u->parent_id)));
 	return 0;
 }
 

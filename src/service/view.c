@@ -183,11 +183,46 @@ static int t_sealed(struct svc *s, struct buf *b, const char *key, const struct 
 	return rc;
 }
 
+struct appt_view {
+	struct svc *s;
+	const struct actor *a;     /* NULL: every appointment */
+	struct buf *b;
+	int rc;
+	struct bm_err *e;
+};
+
+/* May a see an appointment on post_code?  An officer does not see one on a
+ * post outside the subtree: that post is "not found" to them everywhere. */
+static int appt_visible(struct appt_view *v, const char *post_code)
+{
+	struct post_rec post;
+	int rc;
+
+	if (v->a == NULL || (v->a->roles & ACTOR_LOCAL) || v->a->scope_unit == 0)
+		return 1;
+	if ((rc = ST(v->s)->post_get(v->s->st, 0, post_code, &post, v->e)))
+		return rc;
+	rc = svc__scope_check(v->s, v->a, post.unit_id, "post", "post", v->e);
+	if (rc == BM_ENOTFOUND) {
+		bm_err_clear(v->e);
+		return 0;
+	}
+	return rc == 0 ? 1 : rc;
+}
+
 /* One appointment object, after a comma when it is not the first. */
 static int t_appt(void *ctx, const struct appt_rec *r, const char *post_code, int post_level)
 {
-	struct buf *b = ctx;
+	struct appt_view *v = ctx;
+	struct buf *b = v->b;
+	int vis = appt_visible(v, post_code);
 
+	if (vis < 0) {
+		v->rc = vis;
+		return 1;
+	}
+	if (vis == 0)
+		return 0;
 	if (b->p[b->len - 1] != '[')
 		buf_putc(b, ',');
 	t_int(b, "{\"id\":", r->id);
@@ -235,17 +270,19 @@ json_t *svc__person_json(struct svc *s, const struct person_rec *p)
 	return v;
 }
 
-int svc__person_view_text(struct svc *s, const struct person_rec *p, int sensitive,
-			  struct buf *b, struct bm_err *e)
+int svc__person_view_text(struct svc *s, const struct actor *a, const struct person_rec *p,
+			  int sensitive, struct buf *b, struct bm_err *e)
 {
+	struct appt_view v = {s, a, b, 0, e};
+
 	t_person_record(s, p, b);
 	if (t_sealed(s, b, ",\"national_id\":", p, "national_id", &p->national_id, sensitive) ||
 	    t_sealed(s, b, ",\"passport\":", p, "passport", &p->passport, sensitive))
 		return bm_errf(e, BM_ECRYPTO, "id", "sensitive fields of person %s failed to "
 			       "open: tampered with or sealed under another key", p->ext_id);
 	buf_puts(b, ",\"appointments\":[");
-	if (ST(s)->appt_posts(s->st, p->id, t_appt, b, e))
-		return e->code ? e->code : BM_EINTERNAL;
+	if (ST(s)->appt_posts(s->st, p->id, t_appt, &v, e) || v.rc)
+		return v.rc ? v.rc : e->code ? e->code : BM_EINTERNAL;
 	buf_puts(b, "]}");
 	return 0;
 }
