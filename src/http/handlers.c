@@ -880,13 +880,26 @@ static int h_review_open(struct http_req *r, struct http_resp *w, struct bm_err 
 
 /* ?person=ID: that person's reviews in every state; without it, every
  * open review (due re-reviews opened by the maintenance thread among
- * them), within an officer's subtree. */
+ * them), within an officer's subtree; ?state= narrows or widens either.
+ * Paged like the person list. */
 static int h_reviews(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct svc *s = svc_of(r, e);
+	struct review_query q = {http_req_query(r, "person"), http_req_query(r, "state"), 0, 0,
+				 NULL};
+	int64_t last = 0;
+	struct svc *s;
+	json_t *items;
+	int rc;
 
-	return reply_items(w, s ? svc_review_list(s, &r->actor, http_req_query(r, "person"), e)
-				: NULL, e);
+	q.last_id = &last;
+	if ((rc = parse_limit(r, &q.limit, e)) || (rc = cursor_parse(r, 'r', &q.after_id, e)) ||
+	    (s = svc_of(r, e)) == NULL)
+		return rc ? rc : e->code;
+	if ((items = svc_review_list(s, &r->actor, &q, e)) == NULL)
+		return e->code;
+	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", items, "next_cursor",
+			(int64_t)json_array_size(items) == q.limit ? cursor_make('r', last)
+								   : json_null()));
 }
 
 static int h_review(struct http_req *r, struct http_resp *w, struct bm_err *e)

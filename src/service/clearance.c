@@ -279,6 +279,7 @@ json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, int64_t withi
 	/* A horizon past the end of time is the end of time, not a wrap. */
 	struct due_ctx d = {s, now, within > GATE_NEVER - now ? GATE_NEVER : now + within,
 			    json_array(), {0}};
+	const struct review_query every_open = {0};
 	json_t *open = NULL;
 
 	if (within < 0) {
@@ -290,7 +291,7 @@ json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, int64_t withi
 		goto fail;
 	/* Open reviews are review.read's to see; a trainer gets the gates only. */
 	open = svc__allow(a, PERM_REVIEW_READ, NULL) ? json_array()
-						      : svc_review_list(s, a, NULL, e);
+						      : svc_review_list(s, a, &every_open, e);
 	if (open == NULL)
 		goto fail;
 	svc__scope_free(&d.sc);

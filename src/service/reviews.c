@@ -454,7 +454,8 @@ json_t *svc_review_show(struct svc *s, const struct actor *a, int64_t review,
 struct list_ctx {
 	struct svc *s;
 	json_t *arr;
-	struct svc_scope sc;       /* every open review: an officer's subtree only */
+	struct svc_scope sc;       /* everyone's reviews: an officer's subtree only */
+	int64_t limit, last;
 };
 
 static int list_one(void *ctx, const struct review_rec *r)
@@ -469,27 +470,57 @@ static int list_one(void *ctx, const struct review_rec *r)
 		return 0;
 	}
 	json_array_append_new(l->arr, svc__review_json(l->s, r, false));
+	l->last = r->id;
+	return l->limit > 0 && (int64_t)json_array_size(l->arr) >= l->limit;
+}
+
+/* The review state a list asks for: -1 for "all". */
+static int list_state(const struct review_query *q, int *state, struct bm_err *e)
+{
+	static const char *const names[] = {"open", "approved", "rejected"};
+
+	if (q->state == NULL) {
+		*state = q->person ? -1 : REVIEW_OPEN;
+		return 0;
+	}
+	*state = -1;
+	for (int i = 0; i < 3; i++)
+		if (strcmp(q->state, names[i]) == 0)
+			*state = i;
+	if (*state < 0 && strcmp(q->state, "all") != 0)
+		return bm_errf(e, BM_EINVAL, "state", "state: one of open, approved, rejected, "
+			       "all");
 	return 0;
 }
 
-json_t *svc_review_list(struct svc *s, const struct actor *a, const char *person,
+json_t *svc_review_list(struct svc *s, const struct actor *a, const struct review_query *q,
 			struct bm_err *e)
 {
-	struct list_ctx l = {s, NULL, {0}};
+	struct list_ctx l = {s, NULL, {0}, q->limit, 0};
+	struct review_filter f = {.after_id = q->after_id};
 	struct person_rec p = {0};
 
-	if (svc__allow(a, PERM_REVIEW_READ, e) || (person && get_person(s, a, person, &p, e)))
+	if (q->limit < 0 || q->after_id < 0) {
+		bm_errf(e, BM_EINVAL, q->limit < 0 ? "limit" : "cursor", "a negative %s",
+			q->limit < 0 ? "limit" : "cursor");
 		return NULL;
-	if (person == NULL && svc__scope_load(s, a, &l.sc, e))
+	}
+	if (svc__allow(a, PERM_REVIEW_READ, e) || list_state(q, &f.state, e) ||
+	    (q->person && get_person(s, a, q->person, &p, e)))
 		return NULL;
-	if (person != NULL)
+	if (q->person == NULL && svc__scope_load(s, a, &l.sc, e))
+		return NULL;
+	if (q->person != NULL)
 		l.sc.all = true;   /* get_person checked the one person */
+	f.person_id = p.id;
 	l.arr = json_array();
-	if (ST(s)->review_list(s->st, p.id, list_one, &l, e)) {
+	if (ST(s)->review_find(s->st, &f, list_one, &l, e) < 0) {
 		json_decref(l.arr);
 		l.arr = NULL;
 	}
 	svc__scope_free(&l.sc);
+	if (q->last_id)
+		*q->last_id = l.last;
 	return l.arr;
 }
 

@@ -298,8 +298,17 @@ json_t *svc_review_decide(struct svc *s, const struct actor *a, int64_t review, 
 			  const char *reason, struct bm_err *e);
 json_t *svc_review_show(struct svc *s, const struct actor *a, int64_t review,
 			struct bm_err *e);
-/* A person's reviews, or every open review when person is NULL. */
-json_t *svc_review_list(struct svc *s, const struct actor *a, const char *person,
+/* Reviews by id: a person's (every state unless state is given), or
+ * everyone's within the actor's scope (open ones unless state is given).
+ * state: "open", "approved", "rejected" or "all".  At most limit (0 = no
+ * limit) after the review id after_id; *last_id (may be NULL) gets the
+ * last id listed, the next page's after_id. */
+struct review_query {
+	const char *person, *state;
+	int64_t after_id, limit;
+	int64_t *last_id;
+};
+json_t *svc_review_list(struct svc *s, const struct actor *a, const struct review_query *q,
 			struct bm_err *e);
 /* Opens a re-review for every on-post person whose review falls due within
  * the policy's first reminder offset of now and who has none open; returns

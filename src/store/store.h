@@ -237,6 +237,13 @@ typedef int (*store_audit_cb)(void *ctx, const struct audit_rec *r);
 typedef int (*store_account_cb)(void *ctx, const struct account_rec *r);
 typedef int (*store_session_cb)(void *ctx, const struct session_rec *r);
 typedef int (*store_review_cb)(void *ctx, const struct review_rec *r);
+/* Which reviews review_find walks: person_id 0 = anyone's, state -1 = any
+ * state, only ids above after_id. */
+struct review_filter {
+	int64_t person_id;
+	int state;
+	int64_t after_id;
+};
 typedef int (*store_item_cb)(void *ctx, const struct review_item_rec *r);
 typedef int (*store_approval_cb)(void *ctx, const struct approval_rec *r);
 typedef int (*store_matter_cb)(void *ctx, const struct matter_rec *r);
@@ -344,6 +351,10 @@ struct store_ops {
 	/* A person's reviews (person_id 0: every open review), by id. */
 	int (*review_list)(struct store *s, int64_t person_id, store_review_cb cb, void *ctx,
 			   struct bm_err *e);
+	/* Reviews matching f, by id; stops at (and returns) cb's first
+	 * non-zero answer. */
+	int (*review_find)(struct store *s, const struct review_filter *f, store_review_cb cb,
+			   void *ctx, struct bm_err *e);
 	/* Inserts or replaces item r->item of the review. */
 	int (*review_item_set)(struct store *s, const struct review_item_rec *r, struct bm_err *e);
 	int (*review_item_list)(struct store *s, int64_t review_id, store_item_cb cb, void *ctx,

@@ -87,7 +87,8 @@ enum stmt_id {
 	ST_SESSION_INS, ST_SESSION_BY_HASH, ST_SESSION_TOUCH, ST_SESSION_REVOKE,
 	ST_SESSION_REVOKE_ALL, ST_SESSION_LIST, ST_SESSION_LIST_ACCOUNT,
 	ST_REVIEW_INS, ST_REVIEW_GET, ST_REVIEW_UPD, ST_REVIEW_VERSION, ST_REVIEW_LIST_PERSON,
-	ST_REVIEW_LIST_OPEN, ST_ITEM_SET, ST_ITEM_LIST, ST_APPROVAL_INS, ST_APPROVAL_LIST,
+	ST_REVIEW_LIST_OPEN, ST_REVIEW_FIND_PERSON, ST_REVIEW_FIND_OPEN, ST_REVIEW_FIND_ANY,
+	ST_ITEM_SET, ST_ITEM_LIST, ST_APPROVAL_INS, ST_APPROVAL_LIST,
 	ST_MATTER_INS, ST_MATTER_LIST, ST_SUSP_INS, ST_SUSP_UPD, ST_SUSP_VERSION, ST_SUSP_LIST,
 	ST_FACTS_ONE, ST_FACTS_ALL, ST_PERSON_TOTAL,
 	ST_READ_BEGIN, ST_READ_PIN, ST_COUNTER_GET, ST_COUNTER_BUMP,
@@ -192,6 +193,13 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_REVIEW_LIST_PERSON] = "SELECT " REVIEW_COLS " FROM reviews WHERE person_id = $1 "
 		"ORDER BY id",
 	[ST_REVIEW_LIST_OPEN] = "SELECT " REVIEW_COLS " FROM reviews WHERE state = 0 ORDER BY id",
+	/* review_find, one statement per filter, so that each can use its index */
+	[ST_REVIEW_FIND_PERSON] = "SELECT " REVIEW_COLS " FROM reviews WHERE person_id = $1 "
+		"AND ($2 < 0 OR state = $2) AND id > $3 ORDER BY id",
+	[ST_REVIEW_FIND_OPEN] = "SELECT " REVIEW_COLS " FROM reviews WHERE state = 0 "
+		"AND id > $1 ORDER BY id",
+	[ST_REVIEW_FIND_ANY] = "SELECT " REVIEW_COLS " FROM reviews WHERE ($1 < 0 OR state = $1) "
+		"AND id > $2 ORDER BY id",
 	[ST_ITEM_SET] = "INSERT INTO review_items(" ITEM_COLS ") VALUES ($1, $2, $3, $4, $5, $6) "
 		"ON CONFLICT(review_id, item) DO UPDATE SET finding = excluded.finding, "
 		"note = excluded.note, by = excluded.by, at = excluded.at",
@@ -2324,6 +2332,39 @@ static int sq_review_list(struct store *st, int64_t person_id, store_review_cb c
 			    person_id, cb, ctx, e);
 }
 
+/* Reviews matching f, by id, until cb returns non-zero (returned). */
+static int sq_review_find(struct store *st, const struct review_filter *f, store_review_cb cb,
+			  void *ctx, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	enum stmt_id id = f->person_id ? ST_REVIEW_FIND_PERSON
+			  : f->state == REVIEW_OPEN ? ST_REVIEW_FIND_OPEN : ST_REVIEW_FIND_ANY;
+	struct review_rec r;
+	sqlite3_stmt *q;
+	int rc, stop = 0;
+
+	if ((rc = stmt_get(s, id, &q, e)) != 0)
+		return rc;
+	if (id == ST_REVIEW_FIND_PERSON) {
+		sqlite3_bind_int64(q, 1, f->person_id);
+		sqlite3_bind_int(q, 2, f->state);
+		sqlite3_bind_int64(q, 3, f->after_id);
+	} else if (id == ST_REVIEW_FIND_OPEN) {
+		sqlite3_bind_int64(q, 1, f->after_id);
+	} else {
+		sqlite3_bind_int(q, 1, f->state);
+		sqlite3_bind_int64(q, 2, f->after_id);
+	}
+	while (stop == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof r);
+		fill_review(q, &r);
+		stop = cb(ctx, &r);
+	}
+	rc = stop != 0 ? stop : rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+	stmt_done(s->st[id], q);
+	return rc;
+}
+
 static int sq_review_item_set(struct store *st, const struct review_item_rec *r,
 			      struct bm_err *e)
 {
@@ -2562,6 +2603,7 @@ const struct store_ops store_sqlite_ops = {
 	.review_get = sq_review_get,
 	.review_update = sq_review_update,
 	.review_list = sq_review_list,
+	.review_find = sq_review_find,
 	.review_item_set = sq_review_item_set,
 	.review_item_list = sq_review_item_list,
 	.approval_insert = sq_approval_insert,

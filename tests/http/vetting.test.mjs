@@ -388,6 +388,41 @@ test('GET /v1/reviews lists every open review, or one person\'s, as `baomi revie
   assert.equal((await as(off, 'GET', '/v1/reviews?person=EA1')).json.items.length, 1);
 });
 
+test('GET /v1/reviews pages by id with limit and cursor, and state widens or narrows it', async () => {
+  const every = await as(sec, 'GET', '/v1/reviews?state=all&limit=1000');
+  assert.equal(every.status, 200, every.text);
+  assert.equal(every.json.next_cursor, null);
+  assert.ok(every.json.items.length >= 3, every.text);
+  assert.deepEqual(every.json.items, cliJson('review', 'list', '--state', 'all'));
+  const ids = every.json.items.map((r) => r.id);
+  assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'listed by id');
+  // walk it two at a time: the pages together are the whole list, in order
+  const walked = [];
+  let cursor = null;
+  for (let n = 0; n < 100; n++) {
+    const r = await as(sec, 'GET', `/v1/reviews?state=all&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.json.items.length <= 2);
+    walked.push(...r.json.items.map((x) => x.id));
+    cursor = r.json.next_cursor;
+    if (cursor === null) break;
+  }
+  assert.deepEqual(walked, ids);
+  const approved = await as(sec, 'GET', '/v1/reviews?state=approved&limit=1000');
+  assert.ok(approved.json.items.length > 0 && approved.json.items.every((r) => r.state === 'approved'), approved.text);
+  assert.deepEqual((await as(sec, 'GET', '/v1/reviews?person=E21&state=open')).json.items, []);
+  for (const [q, field] of [['state=Open', 'state'], ['state=', 'state'], ['limit=0', 'limit'],
+    ['limit=1001', 'limit'], ['limit=2x', 'limit'], ['cursor=abc', 'cursor']]) {
+    const r = await as(sec, 'GET', `/v1/reviews?${q}`);
+    assert.ok(r.status === 400 || r.status === 422, `${q}: ${r.status} ${r.text}`);
+    assert.ok(JSON.stringify(r.json).includes(`"${field}"`), `${q} names ${field}: ${r.text}`);
+  }
+  // a cursor another list gave out is not this list's
+  const persons = await as(sec, 'GET', '/v1/persons?limit=1');
+  assert.equal((await as(sec, 'GET', `/v1/reviews?cursor=${persons.json.next_cursor}`)).status, 400);
+  assert.notEqual(cliStatus('review', 'list', '--state', 'bogus'), 0);
+});
+
 test('GET /v1/persons/{id}/matters lists a person\'s matters, as `baomi matter list` does', async () => {
   const r = await as(rev, 'GET', '/v1/persons/E3/matters');
   assert.equal(r.status, 200, r.text);

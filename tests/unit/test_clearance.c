@@ -381,6 +381,54 @@ static void test_due_run_uses_newest_policy(void **state)
 	json_decref(v);
 }
 
+/* Review lists: by id, paged with limit and after_id, narrowed or widened
+ * by state; a bad state or a negative limit names its field. */
+static void test_review_list_pages(void **state)
+{
+	struct fx *f = *state;
+	struct review_query q = {0};
+	int64_t last = 0, first_id;
+	json_t *v;
+
+	make_active(f, "L1");                  /* an approved review each */
+	make_active(f, "L2");
+	add_person(f, "L3");
+	json_decref(svc_review_open(f->s, &local, "L3", "secret", &f->e));
+	v = svc_review_list(f->s, &local, &q, &f->e);          /* open ones by default */
+	assert_int_equal(json_array_size(v), 1);
+	assert_string_equal(str(json_array_get(v, 0), "person"), "L3");
+	json_decref(v);
+	q.state = "all";
+	q.limit = 2;
+	q.last_id = &last;
+	v = svc_review_list(f->s, &local, &q, &f->e);
+	assert_int_equal(json_array_size(v), 2);
+	first_id = json_integer_value(json_object_get(json_array_get(v, 0), "id"));
+	assert_int_equal(last, json_integer_value(json_object_get(json_array_get(v, 1), "id")));
+	assert_true(first_id < last);
+	json_decref(v);
+	q.after_id = last;
+	v = svc_review_list(f->s, &local, &q, &f->e);
+	assert_int_equal(json_array_size(v), 1);
+	assert_string_equal(str(json_array_get(v, 0), "person"), "L3");
+	json_decref(v);
+	q = (struct review_query){.person = "L1", .state = "open"};
+	v = svc_review_list(f->s, &local, &q, &f->e);
+	assert_int_equal(json_array_size(v), 0);
+	json_decref(v);
+	q.state = "approved";
+	v = svc_review_list(f->s, &local, &q, &f->e);
+	assert_int_equal(json_array_size(v), 1);
+	json_decref(v);
+	q.state = "Open";
+	assert_null(svc_review_list(f->s, &local, &q, &f->e));
+	assert_int_equal(f->e.code, BM_EINVAL);
+	assert_string_equal(f->e.field, "state");
+	q = (struct review_query){.limit = -1};
+	assert_null(svc_review_list(f->s, &local, &q, &f->e));
+	assert_string_equal(f->e.field, "limit");
+}
+
 /* The due list: a horizon near the end of time still lists what is due
  * (now + within must not wrap), and an overdue item has reached no
  * reminder offset (reminder_days 0), as the reminder rule says. */
@@ -447,6 +495,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_appointment_dates_not_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_run_uses_newest_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activate_needs_a_post, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
