@@ -242,6 +242,37 @@ static int scope_of(struct svc *s, const char *code, int64_t *out, struct bm_err
 	return rc;
 }
 
+struct person_roles {
+	const char *person;
+	int64_t skip;              /* the account being changed */
+	uint32_t roles;
+};
+
+static int person_roles_one(void *ctx, const struct account_rec *r)
+{
+	struct person_roles *p = ctx;
+
+	if (r->id != p->skip && !r->disabled && strcmp(r->person, p->person) == 0)
+		p->roles |= r->roles;
+	return 0;
+}
+
+/* Asks core whether an account linked to person may hold roles, given what
+ * the person's other enabled accounts (all but skip) hold: three-officer
+ * separation is between people, and the link says who is whom. */
+static int person_check(struct svc *s, const char *person, int64_t skip, uint32_t roles,
+			struct bm_err *e)
+{
+	struct person_roles p = {person, skip, 0};
+	int rc;
+
+	if (person[0] == '\0' || roles == 0)
+		return 0;
+	if ((rc = ST(s)->account_list(s->st, person_roles_one, &p, e)))
+		return rc;
+	return role_check_person(roles, p.roles, e);
+}
+
 /* Validates an account input into r (hashing the password, which is slow:
  * done before the transaction opens). */
 static int account_build(const struct actor *a, const struct account_input *in,
@@ -280,6 +311,7 @@ int svc_account_add(struct svc *s, const struct actor *a, const struct account_i
 		return rc;
 	role_format(r.roles, roles, sizeof roles);
 	if ((rc = scope_of(s, in->scope, &r.scope_unit, e)) ||
+	    (rc = person_check(s, r.person, 0, r.roles, e)) ||
 	    (rc = ST(s)->account_insert(s->st, &r, e)) ||
 	    (rc = svc__audit1(s, a, "account.add", r.name,
 			      json_pack("{s:s, s:s?, s:b}", "roles", roles, "scope", in->scope,
@@ -418,9 +450,12 @@ static int change_role(struct svc *s, struct account_rec *r, const void *arg, js
 	uint32_t next = c->grant ? r->roles | c->bit : r->roles & ~c->bit;
 	int rc;
 
-	if (c->grant && (rc = role_check_set(next, e))) {
+	if (c->grant && ((rc = role_check_set(next, e)) ||
+			 (rc = person_check(s, r->person, r->id, next, e)))) {
 		char why[sizeof e->msg];
 
+		if (rc != BM_EINVAL)
+			return rc;
 		snprintf(why, sizeof why, "%s", e->msg);
 		return bm_errf(e, BM_EINVAL, "role", "cannot grant %s to %s: %.400s",
 			       role_name(c->bit), r->name, why);
@@ -446,6 +481,10 @@ static int role_edit(struct svc *s, const struct actor *a, const char *name, con
 		return rc;
 	if (a->account_id != 0 && strcmp(a->name, name) == 0)
 		return bm_errf(e, BM_EPERM, "name", "nobody may change their own roles");
+	/* nor those of another account linked to the same person */
+	if ((rc = svc__same_person(s, a, name, e)) != 0)
+		return rc < 0 ? rc : bm_errf(e, BM_EPERM, "name", "nobody may change the roles "
+					     "of an account linked to their own person");
 	return account_edit(s, a, name, c.grant ? "role.grant" : "role.revoke", change_role, &c,
 			    false, e);
 }

@@ -1,0 +1,37 @@
+// A hostile client's attempts on accounts, roles and the login backoff
+// (adversarial review).  Each test is an attack that once worked.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, call, login } from './lib.mjs';
+
+let srv, sys, sec;
+const as = (who, method, path, body) => call(srv, method, path, { token: who.token, body });
+
+before(async () => {
+  srv = await startServer();
+  sys = await login(srv, 'sysadmin');
+  sec = await login(srv, 'secadmin');
+});
+after(async () => { assert.deepEqual(await srv.stop(), { code: 0, sig: null }); });
+
+// Two accounts linked to one person are one person: three-officer separation
+// (DESIGN.md §1.8: distinct people) holds across them, and nobody changes the
+// roles of an account that is theirs through the person link.
+test('one person cannot hold two officer roles through two accounts', async () => {
+  for (const name of ['alice-sec', 'alice-self'])
+    assert.equal((await as(sys, 'POST', '/v1/accounts', { name, password: `${name}-password-1`, person: 'P-ALICE' })).status, 201);
+  assert.equal((await as(sec, 'PUT', '/v1/accounts/alice-sec/roles/secadmin')).status, 204);
+  // secadmin (the officer) makes alice's other account the system administrator
+  let r = await as(sec, 'PUT', '/v1/accounts/alice-self/roles/sysadmin');
+  assert.equal(r.status, 422, `one person holds secadmin and sysadmin: ${r.text}`);
+  assert.match(r.json.detail, /three-officer separation/);
+  r = await as(sec, 'PUT', '/v1/accounts/alice-self/roles/auditor');
+  assert.equal(r.status, 422, `one person holds secadmin and auditor: ${r.text}`);
+  // alice, as secadmin, changes the roles of her own other account
+  const alice = await login(srv, 'alice-sec', 'alice-sec-password-1');
+  r = await as(alice, 'PUT', '/v1/accounts/alice-self/roles/reviewer');
+  assert.equal(r.status, 403, `alice granted a role to herself: ${r.text}`);
+  // another person's account is still granted as before
+  assert.equal((await as(sys, 'POST', '/v1/accounts', { name: 'bob-sys', password: 'bob-sys-password-1', person: 'P-BOB' })).status, 201);
+  assert.equal((await as(alice, 'PUT', '/v1/accounts/bob-sys/roles/sysadmin')).status, 204);
+});
