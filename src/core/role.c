@@ -202,8 +202,9 @@ int role_check_takeover(uint32_t target, const char *field, struct bm_err *e)
 {
 	if (target & (SEC | AUD))
 		return bm_errf(e, BM_EPERM, field,
-			       "%s: the %s account's password is reset only on the server "
-			       "console (baomi account passwd), never over the API "
+			       "%s: the %s account's password is reset, and the account "
+			       "disabled, only on the server console (baomi account passwd, "
+			       "baomi account disable), never over the API "
 			       "(three-officer separation)",
 			       field, (target & SEC) ? "secadmin" : "auditor");
 	return 0;

@@ -362,6 +362,17 @@ static int set_disabled(struct svc *s, struct account_rec *r, const void *arg, j
 	return 0;
 }
 
+/* set_disabled for another account: the secadmin's and the auditor's are
+ * refused like a password reset (core/role.c decides), or the system
+ * administrator could silence the officers who grant and who watch. */
+static int takeover_disabled(struct svc *s, struct account_rec *r, const void *arg, json_t *f,
+			     struct bm_err *e)
+{
+	int rc = role_check_takeover(r->roles, "name", e);
+
+	return rc ? rc : set_disabled(s, r, arg, f, e);
+}
+
 int svc_account_disable(struct svc *s, const struct actor *a, const char *name,
 			struct bm_err *e)
 {
@@ -371,7 +382,9 @@ int svc_account_disable(struct svc *s, const struct actor *a, const char *name,
 		return rc;
 	if (a->account_id != 0 && strcmp(a->name, name) == 0)
 		return bm_errf(e, BM_ESTATE, "name", "an account cannot disable itself");
-	return account_edit(s, a, name, "account.disable", set_disabled, NULL, true, e);
+	return account_edit(s, a, name, "account.disable",
+			    (a->roles & ACTOR_LOCAL) ? set_disabled : takeover_disabled, NULL, true,
+			    e);
 }
 
 static int set_hash(struct svc *s, struct account_rec *r, const void *arg, json_t *f,

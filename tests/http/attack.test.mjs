@@ -35,3 +35,20 @@ test('one person cannot hold two officer roles through two accounts', async () =
   assert.equal((await as(sys, 'POST', '/v1/accounts', { name: 'bob-sys', password: 'bob-sys-password-1', person: 'P-BOB' })).status, 201);
   assert.equal((await as(alice, 'PUT', '/v1/accounts/bob-sys/roles/sysadmin')).status, 204);
 });
+
+// role_check_takeover covers disabling too: a system administrator who could
+// disable the secadmin's or the auditor's account could silence the officer
+// who watches them (no API brings a disabled account back).
+test('sysadmin cannot disable the secadmin or the auditor over the API', async () => {
+  for (const name of ['auditor', 'secadmin']) {
+    const r = await as(sys, 'POST', `/v1/accounts/${name}/disable`);
+    assert.equal(r.status, 403, `sysadmin disabled ${name}: ${r.text}`);
+    assert.equal(r.json.errors?.[0]?.field ?? 'name', 'name');
+  }
+  assert.equal((await call(srv, 'GET', '/v1/session', { token: sec.token })).status, 200);
+  const aud = await login(srv, 'auditor');
+  assert.equal((await call(srv, 'GET', '/v1/audit', { token: aud.token })).status, 200);
+  // an account that holds neither is disabled as before
+  assert.equal((await as(sys, 'POST', '/v1/accounts', { name: 'plain-1', password: 'plain-1-password-1' })).status, 201);
+  assert.equal((await as(sys, 'POST', '/v1/accounts/plain-1/disable')).status, 204);
+});
