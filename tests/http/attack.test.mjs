@@ -2,6 +2,7 @@
 // (adversarial review).  Each test is an attack that once worked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { startServer, call, login } from './lib.mjs';
 
 let srv, sys, sec;
@@ -51,4 +52,57 @@ test('sysadmin cannot disable the secadmin or the auditor over the API', async (
   // an account that holds neither is disabled as before
   assert.equal((await as(sys, 'POST', '/v1/accounts', { name: 'plain-1', password: 'plain-1-password-1' })).status, 201);
   assert.equal((await as(sys, 'POST', '/v1/accounts/plain-1/disable')).status, 204);
+});
+
+// A login from a chosen loopback source address (Linux routes all of 127/8
+// to lo), so tests can play several clients.
+function loginFrom(addr, name, password) {
+  const u = new URL(srv.url + '/v1/login');
+  const body = JSON.stringify({ name, password });
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST',
+      localAddress: addr, agent: false,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (r) => {
+      let text = '';
+      r.on('data', (d) => { text += d; });
+      r.on('end', () => resolve({ status: r.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+const failFrom = (addr, i) => loginFrom(addr, `ghost-${i}`, 'wrong-password-1');
+
+// The per-address backoff is what stops one client spraying guesses over
+// many accounts; a login that works, from that client, says nothing about
+// the guesses before it.
+test('a successful login does not wipe the failures of its address', async () => {
+  const addr = '127.0.0.21';
+  for (let i = 0; i < 4; i++) assert.equal((await failFrom(addr, i)).status, 401);
+  assert.equal((await loginFrom(addr, 'secadmin', 'secadmin-password-1')).status, 200);
+  assert.equal((await failFrom(addr, 4)).status, 401);
+  const r = await failFrom(addr, 5);
+  assert.equal(r.status, 429, `five failures from one address, one success between them, and no backoff: ${r.text}`);
+});
+
+// The server's old table of addresses (FNV-1a of the text, 1024 slots, a newcomer
+// evicts): two addresses the attacker picked to share a slot.
+function fnvSlot(s) {
+  let h = 2166136261;
+  for (const b of Buffer.from(s)) h = Math.imul(h ^ b, 16777619) >>> 0;
+  return h % 1024;
+}
+
+test('a failure from another address never lifts an address\'s backoff', async () => {
+  const a = '127.0.0.31';
+  let b = null;
+  for (let x = 1; b === null; x++) {
+    const c = `127.0.${1 + (x >> 8)}.${x & 255}`;
+    if (c !== a && fnvSlot(c) === fnvSlot(a)) b = c;
+  }
+  for (let i = 0; i < 5; i++) assert.equal((await failFrom(a, i)).status, 401);
+  assert.equal((await failFrom(a, 5)).status, 429);
+  assert.equal((await failFrom(b, 6)).status, 401);
+  const r = await failFrom(a, 7);
+  assert.equal(r.status, 429, `${b}'s failure lifted ${a}'s backoff: ${r.text}`);
 });
