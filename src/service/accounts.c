@@ -442,8 +442,19 @@ int svc_password_change(struct svc *s, const struct actor *a, const char *old_pw
 		return bm_errf(e, BM_EUSAGE, NULL, "the local CLI has no password; use account passwd");
 	if ((rc = ST(s)->account_get(s->st, a->account_id, NULL, &r, e)))
 		return rc;
-	if (old_pw == NULL || svc__pw_verify(r.pwhash, old_pw) != 0)
+	/* a wrong old password is a failed login: else a stolen session could
+	 * guess it without limit and then take the account */
+	if (r.locked_until > clock_now())
+		return bm_errf(e, BM_EBUSY, "old_password", "too many failed passwords; try "
+			       "again in %lld s", (long long)(r.locked_until - clock_now()));
+	if (old_pw == NULL || svc__pw_verify(r.pwhash, old_pw) != 0) {
+		bool locked = false;
+
+		if ((rc = svc__login_failed(s, r.name, r.id, "", "wrong old password", &locked,
+					    e)))
+			return rc;
 		return bm_errf(e, BM_EPERM, "old_password", "old_password: does not match");
+	}
 	if ((rc = svc__pw_check("new_password", new_pw, e)) || (rc = svc__pw_hash(new_pw, hash, e)))
 		return rc;
 	return account_edit(s, a, r.name, "account.passwd", set_hash, hash, true, e);

@@ -327,8 +327,8 @@ static void actor_of(const struct account_rec *r, struct actor *a)
 
 /* Records a failed login: the account's counter (and lockout) when the
  * name is known, the audit events always.  *locked reports a new lockout. */
-static int login_failed(struct svc *s, const char *name, int64_t id, const char *client,
-			const char *why, bool *locked, struct bm_err *e)
+int svc__login_failed(struct svc *s, const char *name, int64_t id, const char *client,
+		      const char *why, bool *locked, struct bm_err *e)
 {
 	const struct actor anon = {.name = "anonymous"};
 	struct account_rec r;
@@ -421,7 +421,7 @@ int svc_login(struct svc *s, const char *name, const char *password, const char 
 	if (ok && known && !r.disabled)
 		return open_session(s, &r, client, out, e);
 	locked = addr_fail(client, now);
-	rc = login_failed(s, known ? r.name : "?", known ? r.id : 0, client,
+	rc = svc__login_failed(s, known ? r.name : "?", known ? r.id : 0, client,
 			  !known ? "unknown account" : r.disabled ? "disabled" : "wrong password",
 			  &locked, e);
 	if (rc)

@@ -106,3 +106,18 @@ test('a failure from another address never lifts an address\'s backoff', async (
   const r = await failFrom(a, 7);
   assert.equal(r.status, 429, `${b}'s failure lifted ${a}'s backoff: ${r.text}`);
 });
+
+// One's own password changes only with the old one, so that a stolen session
+// cannot take the account for good; that holds only if the old one cannot be
+// guessed through the session without limit.
+test('guessing the old password through a session backs off like a login', async () => {
+  assert.equal((await as(sys, 'POST', '/v1/accounts', { name: 'pw-victim', password: 'pw-victim-password-1' })).status, 201);
+  assert.equal((await as(sec, 'PUT', '/v1/accounts/pw-victim/roles/reviewer')).status, 204);
+  const stolen = await login(srv, 'pw-victim', 'pw-victim-password-1');
+  for (let i = 0; i < 5; i++) {
+    const r = await as(stolen, 'POST', '/v1/password', { old_password: `guess-number-${i}`, new_password: 'taken-over-password-1' });
+    assert.equal(r.status, 403, r.text);
+  }
+  const r = await as(stolen, 'POST', '/v1/password', { old_password: 'pw-victim-password-1', new_password: 'taken-over-password-1' });
+  assert.equal(r.status, 429, `a sixth guess of the old password was still tried: ${r.text}`);
+});

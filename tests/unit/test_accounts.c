@@ -294,6 +294,17 @@ static void password_change_needs_the_old_one(void **state)
 	assert_int_equal(svc_login(f->s, "secadmin", "sec-password-1", "1.1.1.4", &lr, &e),
 			 BM_EAUTH);
 	assert_int_equal(svc_login(f->s, "secadmin", "new-password-9", "1.1.1.4", &lr, &e), 0);
+	/* guessing the old one through a session backs off like a login */
+	login_as(f, "secadmin", "new-password-9", &a);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(svc_password_change(f->s, &a, "wrong-old-pw", "new-password-8", &e),
+				 BM_EPERM);
+	assert_int_equal(svc_password_change(f->s, &a, "wrong-old-pw", "new-password-8", &e),
+			 BM_EPERM);
+	assert_int_equal(svc_password_change(f->s, &a, "new-password-9", "new-password-8", &e),
+			 BM_EBUSY);
+	assert_int_equal(svc_login(f->s, "secadmin", "new-password-9", "1.1.1.5", &lr, &e),
+			 BM_EBUSY);
 }
 
 struct counter {
