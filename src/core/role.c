@@ -185,12 +185,26 @@ int role_check_set(uint32_t roles, struct bm_err *e)
 	return 0;
 }
 
+int role_check_person(uint32_t roles, uint32_t others, struct bm_err *e)
+{
+	uint32_t mine = roles & (SYS | SEC | AUD), theirs = others & (SYS | SEC | AUD);
+
+	if (mine != 0 && (theirs & ~mine) != 0)
+		return bm_errf(e, BM_EINVAL, "roles",
+			       "the person linked to this account already holds %s through "
+			       "another account: sysadmin, secadmin and auditor are held by "
+			       "distinct people (three-officer separation)",
+			       role_name(theirs & -theirs));
+	return 0;
+}
+
 int role_check_takeover(uint32_t target, const char *field, struct bm_err *e)
 {
 	if (target & (SEC | AUD))
 		return bm_errf(e, BM_EPERM, field,
-			       "%s: the %s account's password is reset only on the server "
-			       "console (baomi account passwd), never over the API "
+			       "%s: the %s account's password is reset, and the account "
+			       "disabled, only on the server console (baomi account passwd, "
+			       "baomi account disable), never over the API "
 			       "(three-officer separation)",
 			       field, (target & SEC) ? "secadmin" : "auditor");
 	return 0;

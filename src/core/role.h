@@ -87,6 +87,13 @@ size_t role_format(uint32_t roles, char *out, size_t cap);
  * (three-officer separation, unknown bits) otherwise.  The empty set is allowed:
  * an account exists before the security administrator grants it anything. */
 int role_check_set(uint32_t roles, struct bm_err *e);
+/* Three-officer separation across the accounts of one person: DESIGN.md
+ * §1.8 wants the three officers held by distinct people, and two accounts
+ * linked to one person record are one person.  roles is the set one of
+ * them would hold, others the union of the sets of that person's other
+ * (enabled) accounts.  0 when together they hold at most one of sysadmin,
+ * secadmin and auditor; BM_EINVAL naming "roles" with the reason otherwise. */
+int role_check_person(uint32_t roles, uint32_t others, struct bm_err *e);
 /* 0 when an administrator may take over the credentials of an account
  * holding `target` roles (reset its password,
  * disable it).  The security administrator's and the auditor's accounts are

@@ -242,6 +242,37 @@ static int scope_of(struct svc *s, const char *code, int64_t *out, struct bm_err
 	return rc;
 }
 
+struct person_roles {
+	const char *person;
+	int64_t skip;              /* the account being changed */
+	uint32_t roles;
+};
+
+static int person_roles_one(void *ctx, const struct account_rec *r)
+{
+	struct person_roles *p = ctx;
+
+	if (r->id != p->skip && !r->disabled && strcmp(r->person, p->person) == 0)
+		p->roles |= r->roles;
+	return 0;
+}
+
+/* Asks core whether an account linked to person may hold roles, given what
+ * the person's other enabled accounts (all but skip) hold: three-officer
+ * separation is between people, and the link says who is whom. */
+static int person_check(struct svc *s, const char *person, int64_t skip, uint32_t roles,
+			struct bm_err *e)
+{
+	struct person_roles p = {person, skip, 0};
+	int rc;
+
+	if (person[0] == '\0' || roles == 0)
+		return 0;
+	if ((rc = ST(s)->account_list(s->st, person_roles_one, &p, e)))
+		return rc;
+	return role_check_person(roles, p.roles, e);
+}
+
 /* Validates an account input into r (hashing the password, which is slow:
  * done before the transaction opens). */
 static int account_build(const struct actor *a, const struct account_input *in,
@@ -280,6 +311,7 @@ int svc_account_add(struct svc *s, const struct actor *a, const struct account_i
 		return rc;
 	role_format(r.roles, roles, sizeof roles);
 	if ((rc = scope_of(s, in->scope, &r.scope_unit, e)) ||
+	    (rc = person_check(s, r.person, 0, r.roles, e)) ||
 	    (rc = ST(s)->account_insert(s->st, &r, e)) ||
 	    (rc = svc__audit1(s, a, "account.add", r.name,
 			      json_pack("{s:s, s:s?, s:b}", "roles", roles, "scope", in->scope,
@@ -330,6 +362,17 @@ static int set_disabled(struct svc *s, struct account_rec *r, const void *arg, j
 	return 0;
 }
 
+/* set_disabled for another account: the secadmin's and the auditor's are
+ * refused like a password reset (core/role.c decides), or the system
+ * administrator could silence the officers who grant and who watch. */
+static int takeover_disabled(struct svc *s, struct account_rec *r, const void *arg, json_t *f,
+			     struct bm_err *e)
+{
+	int rc = role_check_takeover(r->roles, "name", e);
+
+	return rc ? rc : set_disabled(s, r, arg, f, e);
+}
+
 int svc_account_disable(struct svc *s, const struct actor *a, const char *name,
 			struct bm_err *e)
 {
@@ -339,7 +382,9 @@ int svc_account_disable(struct svc *s, const struct actor *a, const char *name,
 		return rc;
 	if (a->account_id != 0 && strcmp(a->name, name) == 0)
 		return bm_errf(e, BM_ESTATE, "name", "an account cannot disable itself");
-	return account_edit(s, a, name, "account.disable", set_disabled, NULL, true, e);
+	return account_edit(s, a, name, "account.disable",
+			    (a->roles & ACTOR_LOCAL) ? set_disabled : takeover_disabled, NULL, true,
+			    e);
 }
 
 static int set_hash(struct svc *s, struct account_rec *r, const void *arg, json_t *f,
@@ -397,8 +442,19 @@ int svc_password_change(struct svc *s, const struct actor *a, const char *old_pw
 		return bm_errf(e, BM_EUSAGE, NULL, "the local CLI has no password; use account passwd");
 	if ((rc = ST(s)->account_get(s->st, a->account_id, NULL, &r, e)))
 		return rc;
-	if (old_pw == NULL || svc__pw_verify(r.pwhash, old_pw) != 0)
+	/* a wrong old password is a failed login: else a stolen session could
+	 * guess it without limit and then take the account */
+	if (r.locked_until > clock_now())
+		return bm_errf(e, BM_EBUSY, "old_password", "too many failed passwords; try "
+			       "again in %lld s", (long long)(r.locked_until - clock_now()));
+	if (old_pw == NULL || svc__pw_verify(r.pwhash, old_pw) != 0) {
+		bool locked = false;
+
+		if ((rc = svc__login_failed(s, r.name, r.id, "", "wrong old password", &locked,
+					    e)))
+			return rc;
 		return bm_errf(e, BM_EPERM, "old_password", "old_password: does not match");
+	}
 	if ((rc = svc__pw_check("new_password", new_pw, e)) || (rc = svc__pw_hash(new_pw, hash, e)))
 		return rc;
 	return account_edit(s, a, r.name, "account.passwd", set_hash, hash, true, e);
@@ -461,9 +517,12 @@ static int change_role(struct svc *s, struct account_rec *r, const void *arg, js
 
 	if ((rc = may_edit(s, c->a, r, e)))
 		return rc;
-	if (c->grant && (rc = role_check_set(next, e))) {
+	if (c->grant && ((rc = role_check_set(next, e)) ||
+			 (rc = person_check(s, r->person, r->id, next, e)))) {
 		char why[sizeof e->msg];
 
+		if (rc != BM_EINVAL)
+			return rc;
 		snprintf(why, sizeof why, "%s", e->msg);
 		return bm_errf(e, BM_EINVAL, "role", "cannot grant %s to %s: %.400s",
 			       role_name(c->bit), r->name, why);
@@ -491,6 +550,10 @@ static int role_edit(struct svc *s, const struct actor *a, const char *name, con
 		return rc;
 	if (a->account_id != 0 && strcmp(a->name, name) == 0)
 		return bm_errf(e, BM_EPERM, "name", "nobody may change their own roles");
+	/* nor those of another account linked to the same person */
+	if ((rc = svc__same_person(s, a, name, e)) != 0)
+		return rc < 0 ? rc : bm_errf(e, BM_EPERM, "name", "nobody may change the roles "
+					     "of an account linked to their own person");
 	return account_edit(s, a, name, c.grant ? "role.grant" : "role.revoke", change_role, &c,
 			    false, e);
 }

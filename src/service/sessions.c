@@ -4,7 +4,9 @@
  * A token is 256 random bits shown to the client once; the store keeps only
  * its SHA-256, so a copy of the database opens no session.  Five failed
  * logins put the account, and separately the client address, into an
- * exponential backoff (30 s doubling, at most an hour).  The address table
+ * exponential backoff (30 s doubling, at most an hour); a success clears
+ * the account's count, while the address's is forgotten only after a
+ * quiet quarter of an hour.  The address table
  * is process memory shared by every worker thread under one mutex; the
  * account's counter is in the database.  Every login, failure, lockout and
  * logout is an audit event, none of which ever holds a password or token.
@@ -33,18 +35,29 @@
 #define BACKOFF_BASE_S 30
 #define BACKOFF_MAX_S 3600
 #define TOUCH_EVERY_S 60
-#define ADDR_SLOTS 1024
+#define ADDR_SETS 256
+#define ADDR_WAYS 4
+#define ADDR_FORGET_S (15 * 60)
 #define AUTH_GEN "auth_gen"
 #define CACHE_SLOTS 4096           /* power of two */
 #define CACHE_LOCKS 16
 
-/* Client addresses that failed recently: direct-mapped by hash, so a flood
- * of addresses can only evict, never grow memory. */
-static struct {
+/* Client addresses that failed recently, in sets of ADDR_WAYS picked by a
+ * keyed hash: a flood of addresses can only evict, never grow memory, and
+ * since nobody outside knows the key, nobody can pick addresses that share
+ * a set.  A newcomer evicts the longest-quiet entry that is not backing off,
+ * so one failure from another address never lifts a backoff.  A success
+ * does not clear an address (one client may spray guesses over many
+ * accounts between logins of its own); ADDR_FORGET_S of quiet after the
+ * last failure or backoff does. */
+struct addr_entry {
 	char addr[48];
 	int failures;
-	int64_t locked_until;
-} addrs[ADDR_SLOTS];
+	int64_t last_fail, locked_until;
+};
+static struct addr_entry addrs[ADDR_SETS][ADDR_WAYS];
+static uint8_t addr_key[crypto_shorthash_KEYBYTES];
+static bool addr_keyed;
 static pthread_mutex_t addr_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int64_t backoff_s(int failures)
@@ -58,46 +71,91 @@ static int64_t backoff_s(int failures)
 	return BACKOFF_BASE_S << shift < BACKOFF_MAX_S ? BACKOFF_BASE_S << shift : BACKOFF_MAX_S;
 }
 
-static size_t addr_slot(const char *addr)
+/* The set of addr (called under addr_mu). */
+static struct addr_entry *addr_set(const char *addr)
 {
-	uint32_t h = 2166136261u;
+	uint8_t h[crypto_shorthash_BYTES];
+	uint32_t x;
 
-	for (const char *p = addr; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return h % ADDR_SLOTS;
+	if (!addr_keyed) {
+		crypto_random(addr_key, sizeof addr_key);
+		addr_keyed = true;
+	}
+	crypto_shorthash(h, (const unsigned char *)addr, strlen(addr), addr_key);
+	memcpy(&x, h, sizeof x);
+	return addrs[x % ADDR_SETS];
+}
+
+/* addr's entry, or NULL (under addr_mu); one quiet for ADDR_FORGET_S is
+ * forgotten. */
+static struct addr_entry *addr_find(const char *addr, int64_t now)
+{
+	struct addr_entry *set = addr_set(addr);
+
+	for (int i = 0; i < ADDR_WAYS; i++) {
+		struct addr_entry *a = &set[i];
+		int64_t quiet = a->last_fail > a->locked_until ? a->last_fail : a->locked_until;
+
+		if (a->addr[0] == '\0' || strcmp(a->addr, addr) != 0)
+			continue;
+		if (now - quiet >= ADDR_FORGET_S)
+			*a = (struct addr_entry){0};
+		return a->addr[0] ? a : NULL;
+	}
+	return NULL;
+}
+
+/* Whether entry a should give way before b: free first, then not backing
+ * off and longest quiet, then the backoff ending soonest. */
+static bool addr_before(const struct addr_entry *a, const struct addr_entry *b, int64_t now)
+{
+	bool la = a->locked_until > now, lb = b->locked_until > now;
+
+	if (a->addr[0] == '\0' || b->addr[0] == '\0')
+		return a->addr[0] == '\0';
+	if (la != lb)
+		return !la;
+	return la ? a->locked_until < b->locked_until : a->last_fail < b->last_fail;
+}
+
+/* A new entry for addr in its set (under addr_mu). */
+static struct addr_entry *addr_take(const char *addr, int64_t now)
+{
+	struct addr_entry *set = addr_set(addr), *v = &set[0];
+
+	for (int i = 1; i < ADDR_WAYS; i++)
+		if (addr_before(&set[i], v, now))
+			v = &set[i];
+	*v = (struct addr_entry){0};
+	snprintf(v->addr, sizeof v->addr, "%s", addr);
+	return v;
 }
 
 /* Seconds the address must still wait (0 = none). */
 static int64_t addr_wait(const char *addr, int64_t now)
 {
-	size_t i = addr_slot(addr);
+	struct addr_entry *a;
 	int64_t w = 0;
 
 	pthread_mutex_lock(&addr_mu);
-	if (strcmp(addrs[i].addr, addr) == 0 && addrs[i].locked_until > now)
-		w = addrs[i].locked_until - now;
+	if ((a = addr_find(addr, now)) != NULL && a->locked_until > now)
+		w = a->locked_until - now;
 	pthread_mutex_unlock(&addr_mu);
 	return w;
 }
 
-/* Counts a failure (ok false) or forgets the address (ok true); true when
- * this failure started a lockout. */
-static bool addr_note(const char *addr, bool ok, int64_t now)
+/* Counts a failure of addr; true when it started a backoff. */
+static bool addr_fail(const char *addr, int64_t now)
 {
-	size_t i = addr_slot(addr);
+	struct addr_entry *a;
 	bool locked = false;
 
 	pthread_mutex_lock(&addr_mu);
-	if (strcmp(addrs[i].addr, addr) != 0) {
-		snprintf(addrs[i].addr, sizeof addrs[i].addr, "%s", addr);
-		addrs[i].failures = 0;
-		addrs[i].locked_until = 0;
-	}
-	if (ok) {
-		addrs[i].failures = 0;
-		addrs[i].locked_until = 0;
-	} else if (++addrs[i].failures >= FAIL_LIMIT) {
-		addrs[i].locked_until = now + backoff_s(addrs[i].failures);
+	if ((a = addr_find(addr, now)) == NULL)
+		a = addr_take(addr, now);
+	a->last_fail = now;
+	if (++a->failures >= FAIL_LIMIT) {
+		a->locked_until = now + backoff_s(a->failures);
 		locked = true;
 	}
 	pthread_mutex_unlock(&addr_mu);
@@ -269,8 +327,8 @@ static void actor_of(const struct account_rec *r, struct actor *a)
 
 /* Records a failed login: the account's counter (and lockout) when the
  * name is known, the audit events always.  *locked reports a new lockout. */
-static int login_failed(struct svc *s, const char *name, int64_t id, const char *client,
-			const char *why, bool *locked, struct bm_err *e)
+int svc__login_failed(struct svc *s, const char *name, int64_t id, const char *client,
+		      const char *why, bool *locked, struct bm_err *e)
 {
 	const struct actor anon = {.name = "anonymous"};
 	struct account_rec r;
@@ -360,12 +418,10 @@ int svc_login(struct svc *s, const char *name, const char *password, const char 
 	if (known && r.locked_until > now)
 		return busy(out, r.locked_until - now, e);
 	ok = svc__pw_verify(known ? r.pwhash : NULL, password ? password : "") == 0;
-	if (ok && known && !r.disabled) {
-		addr_note(client, true, now);
+	if (ok && known && !r.disabled)
 		return open_session(s, &r, client, out, e);
-	}
-	locked = addr_note(client, false, now);
-	rc = login_failed(s, known ? r.name : "?", known ? r.id : 0, client,
+	locked = addr_fail(client, now);
+	rc = svc__login_failed(s, known ? r.name : "?", known ? r.id : 0, client,
 			  !known ? "unknown account" : r.disabled ? "disabled" : "wrong password",
 			  &locked, e);
 	if (rc)

@@ -134,6 +134,11 @@ enum { SENSITIVE_MASKED = 1, SENSITIVE_CLEAR = 2 };
 #define SVC__PW_SLOTS 2
 int svc__pw_hash(const char *password, char out[BM_PWHASH_MAX], struct bm_err *e);
 int svc__pw_verify(const char *hash, const char *password);
+/* Counts a failed password for account id (0 = unknown name): its
+ * failures and backoff, and the audit events login.failure (with why) and
+ * login.lockout, in one transaction.  *locked reports a new backoff. */
+int svc__login_failed(struct svc *s, const char *name, int64_t id, const char *client,
+		      const char *why, bool *locked, struct bm_err *e);
 /* Checks a new password's length and text. */
 int svc__pw_check(const char *field, const char *pw, struct bm_err *e);
 /* 0 when the actor may see unit_id (unscoped, or inside its subtree);

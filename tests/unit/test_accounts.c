@@ -269,7 +269,11 @@ static void disabling_an_account_ends_its_sessions(void **state)
 	login_as(f, "sysadmin", "sys-password-1", &sys);
 	assert_int_equal(svc_login(f->s, "auditor", "aud-password-1", "1.1.1.2", &lr, &e), 0);
 	assert_int_equal(svc_account_disable(f->s, &sys, "sysadmin", &e), BM_ESTATE);
-	assert_int_equal(svc_account_disable(f->s, &sys, "auditor", &e), 0);
+	/* the auditor's account is disabled only on the console (role_check_takeover) */
+	assert_int_equal(svc_account_disable(f->s, &sys, "auditor", &e), BM_EPERM);
+	assert_string_equal(e.field, "name");
+	assert_int_equal(svc_session_resolve(f->s, lr.token, &a, &e), 0);
+	assert_int_equal(svc_account_disable(f->s, &f->local, "auditor", &e), 0);
 	assert_int_equal(svc_session_resolve(f->s, lr.token, &a, &e), BM_EAUTH);
 	assert_int_equal(svc_login(f->s, "auditor", "aud-password-1", "1.1.1.3", &lr, &e),
 			 BM_EAUTH);
@@ -290,6 +294,17 @@ static void password_change_needs_the_old_one(void **state)
 	assert_int_equal(svc_login(f->s, "secadmin", "sec-password-1", "1.1.1.4", &lr, &e),
 			 BM_EAUTH);
 	assert_int_equal(svc_login(f->s, "secadmin", "new-password-9", "1.1.1.4", &lr, &e), 0);
+	/* guessing the old one through a session backs off like a login */
+	login_as(f, "secadmin", "new-password-9", &a);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(svc_password_change(f->s, &a, "wrong-old-pw", "new-password-8", &e),
+				 BM_EPERM);
+	assert_int_equal(svc_password_change(f->s, &a, "wrong-old-pw", "new-password-8", &e),
+			 BM_EPERM);
+	assert_int_equal(svc_password_change(f->s, &a, "new-password-9", "new-password-8", &e),
+			 BM_EBUSY);
+	assert_int_equal(svc_login(f->s, "secadmin", "new-password-9", "1.1.1.5", &lr, &e),
+			 BM_EBUSY);
 }
 
 struct counter {

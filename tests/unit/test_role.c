@@ -81,6 +81,30 @@ static void test_takeover(void **state)
 	assert_non_null(strstr(e.msg, "secadmin account"));
 }
 
+/* One person's accounts together hold at most one of the three officer
+ * roles; anything else they may hold between them. */
+static void test_person_separation(void **state)
+{
+	const uint32_t three = ROLE_SYSADMIN | ROLE_SECADMIN | ROLE_AUDITOR;
+	struct bm_err e = BM_ERR_INIT;
+
+	(void)state;
+	for (uint32_t mine = 0; mine <= ROLE_ALL; mine++) {
+		for (uint32_t others = 0; others <= ROLE_ALL; others++) {
+			/* (one account's own set is role_check_set's business) */
+			int want = (mine & three) && (others & three & ~mine) ? BM_EINVAL : 0;
+
+			assert_int_equal(role_check_person(mine, others, &e), want);
+		}
+	}
+	assert_int_equal(role_check_person(ROLE_SYSADMIN | ROLE_PERSON, ROLE_SECADMIN, &e),
+			 BM_EINVAL);
+	assert_string_equal(e.field, "roles");
+	assert_non_null(strstr(e.msg, "already holds secadmin"));
+	assert_int_equal(role_check_person(ROLE_SECADMIN, ROLE_SECADMIN | ROLE_PERSON, &e), 0);
+	assert_int_equal(role_check_person(ROLE_OFFICER, ROLE_AUDITOR, &e), 0);
+}
+
 static void test_names_roundtrip(void **state)
 {
 	uint32_t bit, set;
@@ -205,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_all_128_combinations),
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_takeover),
+		cmocka_unit_test(test_person_separation),
 		cmocka_unit_test(test_names_roundtrip),
 		cmocka_unit_test(test_sysadmin_sees_no_personnel_or_audit),
 		cmocka_unit_test(test_auditor_reads_only_audit_and_reports),
