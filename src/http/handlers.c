@@ -1209,13 +1209,13 @@ static int h_test_clock(struct http_req *r, struct http_resp *w, struct bm_err *
 
 #define W ROUTE_CSRF
 static const struct http_route routes[] = {
-	{"POST", "/v1/login", h_login, PERM_SESSION_OWN, ROUTE_PUBLIC},
+	{"POST", "/v1/login", h_login, PERM_SESSION_OWN, ROUTE_PUBLIC | ROUTE_OFFLOAD},
 	{"GET", "/v1/openapi.json", h_openapi, PERM_SESSION_OWN, ROUTE_PUBLIC},
 	{"POST", "/v1/logout", h_logout, PERM_SESSION_OWN, W},
 	{"GET", "/v1/session", h_session, PERM_SESSION_OWN, 0},
 	{"GET", "/v1/sessions", h_sessions, PERM_SESSION_OWN, 0},
 	{"DELETE", "/v1/sessions/{id}", h_session_revoke, PERM_SESSION_OWN, W},
-	{"POST", "/v1/password", h_password, PERM_SESSION_OWN, W},
+	{"POST", "/v1/password", h_password, PERM_SESSION_OWN, W | ROUTE_OFFLOAD},
 	{"GET", "/v1/permissions", h_permissions, PERM_SESSION_OWN, 0},
 	{"GET", "/v1/units", h_units, PERM_UNIT_READ, 0},
 	{"POST", "/v1/units", h_unit_add, PERM_UNIT_WRITE, W},
@@ -1237,9 +1237,10 @@ static const struct http_route routes[] = {
 	{"GET", "/v1/audit", h_audit, PERM_AUDIT_READ, 0},
 	{"POST", "/v1/audit/verify", h_audit_verify, PERM_AUDIT_VERIFY, W},
 	{"GET", "/v1/accounts", h_accounts, PERM_ACCOUNT_ADMIN, 0},
-	{"POST", "/v1/accounts", h_account_add, PERM_ACCOUNT_ADMIN, W},
+	{"POST", "/v1/accounts", h_account_add, PERM_ACCOUNT_ADMIN, W | ROUTE_OFFLOAD},
 	{"POST", "/v1/accounts/{name}/disable", h_account_disable, PERM_ACCOUNT_ADMIN, W},
-	{"POST", "/v1/accounts/{name}/password", h_account_password, PERM_ACCOUNT_ADMIN, W},
+	{"POST", "/v1/accounts/{name}/password", h_account_password, PERM_ACCOUNT_ADMIN,
+	 W | ROUTE_OFFLOAD},
 	{"PUT", "/v1/accounts/{name}/roles/{role}", h_role_grant, PERM_ROLE_GRANT, W},
 	{"DELETE", "/v1/accounts/{name}/roles/{role}", h_role_revoke, PERM_ROLE_GRANT, W},
 	{"GET", "/v1/reviews", h_reviews, PERM_REVIEW_READ, 0},

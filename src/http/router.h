@@ -31,6 +31,9 @@ enum {
 				 * when the caller authenticated by cookie */
 	ROUTE_BIG_BODY = 1u << 2, /* body up to http_opts.big_body_cap, not
 				   * body_cap (a batch of 10,000 decisions) */
+	ROUTE_OFFLOAD = 1u << 3, /* the handler may wait (password hashing):
+				  * it runs on an offload thread with the
+				  * connection suspended, never on a worker */
 };
 
 struct http_route {

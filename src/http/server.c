@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -35,6 +36,21 @@
 #define DISCARD_MAX (4 * 1024 * 1024)
 /* How long the server must be idle, while draining, before it stops. */
 #define DRAIN_GRACE_US (100 * 1000)
+#define MAX_OFFLOAD 16
+
+struct ctx;
+
+/* Handlers that may wait (ROUTE_OFFLOAD: a login waits for a password
+ * hashing slot) run here, with their connection suspended, so that a
+ * burst of them never holds the workers every other request needs. */
+struct offload {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct ctx *head, *tail;     /* queued, oldest first */
+	bool stop;
+	unsigned n;
+	pthread_t th[MAX_OFFLOAD];
+};
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -48,6 +64,7 @@ struct http_server {
 	atomic_uint_fast64_t seq;
 	uint32_t id_prefix;
 	struct alog *log;               /* access and error lines, batched */
+	struct offload off;
 };
 
 /* Per-request state; req comes first so handlers see only it. */
@@ -62,8 +79,12 @@ struct ctx {
 	int status;
 	size_t bytes;
 	bool started, too_big, routed;
+	atomic_int offloaded;        /* OFF_NONE, OFF_QUEUED, OFF_DONE */
+	struct ctx *next;            /* in the offload queue */
 	char path[];
 };
+
+enum { OFF_NONE, OFF_QUEUED, OFF_DONE };
 
 static void dispatch(struct http_server *s, struct ctx *c);
 static int authorize(struct http_server *s, struct ctx *c, struct bm_err *e);
@@ -407,6 +428,79 @@ static enum MHD_Result collect(struct ctx *c, const char *data, size_t *size)
 	return MHD_YES;
 }
 
+/* ---- offload ---- */
+
+/* Suspends the connection and queues c for an offload thread. */
+static void offload_push(struct http_server *s, struct ctx *c, struct MHD_Connection *conn)
+{
+	struct offload *o = &s->off;
+
+	atomic_store_explicit(&c->offloaded, OFF_QUEUED, memory_order_relaxed);
+	MHD_suspend_connection(conn);
+	pthread_mutex_lock(&o->mu);
+	c->next = NULL;
+	if (o->tail)
+		o->tail->next = c;
+	else
+		o->head = c;
+	o->tail = c;
+	pthread_cond_signal(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+}
+
+/* Runs queued handlers until asked to stop with the queue empty.  After
+ * the resume, c belongs to libmicrohttpd again and is not touched. */
+static void *offload_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct offload *o = &s->off;
+	struct ctx *c;
+
+	for (;;) {
+		pthread_mutex_lock(&o->mu);
+		while (o->head == NULL && !o->stop)
+			pthread_cond_wait(&o->cv, &o->mu);
+		c = o->head;
+		if (c != NULL && (o->head = c->next) == NULL)
+			o->tail = NULL;
+		pthread_mutex_unlock(&o->mu);
+		if (c == NULL)
+			return NULL;
+		dispatch(s, c);
+		atomic_store_explicit(&c->offloaded, OFF_DONE, memory_order_release);
+		MHD_resume_connection(c->req.conn_);
+	}
+}
+
+static void offload_start(struct http_server *s)
+{
+	struct offload *o = &s->off;
+	unsigned want = s->o.offload_threads;
+
+	pthread_mutex_init(&o->mu, NULL);
+	pthread_cond_init(&o->cv, NULL);
+	for (o->n = 0; o->n < want && o->n < MAX_OFFLOAD; o->n++)
+		if (pthread_create(&o->th[o->n], NULL, offload_main, s) != 0)
+			break;
+}
+
+/* Lets the threads finish what is queued (their connections resume),
+ * then joins them: libmicrohttpd must not be stopped with a connection
+ * still suspended. */
+static void offload_stop(struct http_server *s)
+{
+	struct offload *o = &s->off;
+
+	pthread_mutex_lock(&o->mu);
+	o->stop = true;
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+	for (unsigned i = 0; i < o->n; i++)
+		pthread_join(o->th[i], NULL);
+	pthread_mutex_destroy(&o->mu);
+	pthread_cond_destroy(&o->cv);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload, size_t *upload_size, void **con_cls)
@@ -421,11 +515,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return begin(s, c, method);
 	if (*upload_size > 0)
 		return collect(c, upload, upload_size);
-	if (c->too_big)
+	switch (atomic_load_explicit(&c->offloaded, memory_order_acquire)) {
+	case OFF_QUEUED:             /* a spurious call while suspended */
+		return MHD_YES;
+	case OFF_DONE:               /* resumed: the offload thread answered */
+		return send_resp(s, c);
+	}
+	if (c->too_big) {
 		resp_fw_problem(c, 413, "too_big", "Content too large",
 				"the request body exceeds the server's limit");
-	else
+	} else if (c->rr == ROUTER_OK && (c->req.match.route->flags & ROUTE_OFFLOAD)) {
+		offload_push(s, c, conn);
+		return MHD_YES;
+	} else {
 		dispatch(s, c);
+	}
 	return send_resp(s, c);
 }
 
@@ -670,6 +774,8 @@ static void defaults(struct http_opts *o)
 		o->body_cap = DEFAULT_CAP;
 	if (o->big_body_cap == 0)
 		o->big_body_cap = DEFAULT_BIG_CAP;
+	if (o->offload_threads == 0)
+		o->offload_threads = 2;
 	if (o->log_fd == 0)
 		o->log_fd = STDERR_FILENO;
 }
@@ -708,7 +814,8 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 static struct MHD_Daemon *start_mhd(struct http_server *s, struct sockaddr_storage *ss,
 				    bool v6)
 {
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+			 (v6 ? MHD_USE_IPv6 : 0);
 
 	return MHD_start_daemon(
 		flags, s->o.port, on_accept, s, on_request, s,
@@ -767,10 +874,12 @@ int http_server_start(const struct http_opts *o, struct http_server **out, struc
 	s->id_prefix = randombytes_random();
 	s->metrics = make_metrics(s->router);
 	s->log = alog_open(s->o.log_fd);
+	offload_start(s);
 	s->d = start_mhd(s, &ss, v6);
 	if (s->d == NULL) {
 		bm_errf(e, BM_EIO, "listen", "cannot listen on %s port %u (in use, or not "
 			"permitted)", s->o.addr, (unsigned)s->o.port);
+		offload_stop(s);
 		goto fail;
 	}
 	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -839,6 +948,7 @@ unsigned http_server_stop(struct http_server *s, unsigned drain_ms)
 
 	atomic_store(&s->draining, true);
 	left = drain(s, drain_ms);
+	offload_stop(s);
 	MHD_stop_daemon(s->d);
 	alog_close(s->log);
 	metrics_free(s->metrics);

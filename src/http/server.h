@@ -85,6 +85,7 @@ struct http_opts {
 	unsigned timeout_s;      /* idle connection timeout; 0 = 10 */
 	size_t body_cap;         /* 0 = 1 MiB */
 	size_t big_body_cap;     /* routes flagged ROUTE_BIG_BODY; 0 = 8 MiB */
+	unsigned offload_threads; /* run ROUTE_OFFLOAD handlers; 0 = 2 */
 	bool metrics_public;     /* /metrics without authentication */
 	bool no_access_log;
 	int log_fd;              /* access log, written in batches (alog.h); 0 = stderr */
