@@ -84,7 +84,7 @@ static int policy_load(struct cli *c, struct bm_err *e)
 
 	if ((rc = args_parse(c, NULL, &path, 1, 1, e)) || (rc = slurp(path, &doc, e)) ||
 	    (rc = cli_open(c, e)) ||
-	    (rc = svc_policy_load(c->svc, &c->actor, buf_cstr(&doc), doc.len, &version, e)))
+	    (rc = svc_policy_load(c->svc, &c->actor, buf_cstr(&doc), doc.len, 0, &version, e)))
 		goto out;
 	if (c->json)
 		out_json(json_pack("{s:I}", "version", (json_int_t)version));

@@ -547,6 +547,19 @@ static int if_match(const struct http_req *r, int64_t *v)
 	return end != h && *end == '"' && end[1] == '\0' && *v > 0 ? 0 : -2;
 }
 
+/* The answer to an update's If-Match, as if_match read it (m): 1 to go
+ * on, else the 428 or 412 already in w (0). */
+static int precondition(struct http_resp *w, int m)
+{
+	if (m == -1)
+		return reply_problem(w, 428, "precondition_required", "Precondition required",
+				     "send If-Match with the ETag of the version you edited");
+	if (m == -2)
+		return reply_problem(w, 412, "precondition_failed", "Precondition failed",
+				     "If-Match is not an ETag of this resource");
+	return 1;
+}
+
 static int h_person_patch(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct person_patch in = {0};
@@ -555,12 +568,8 @@ static int h_person_patch(struct http_req *r, struct http_resp *w, struct bm_err
 	struct svc *s;
 	int rc, m = if_match(r, &in.expected_version);
 
-	if (m == -1)
-		return reply_problem(w, 428, "precondition_required", "Precondition required",
-				     "send If-Match with the ETag of the version you edited");
-	if (m == -2)
-		return reply_problem(w, 412, "precondition_failed", "Precondition failed",
-				     "If-Match is not an ETag of this resource");
+	if ((rc = precondition(w, m)) != 1)
+		return rc;
 	if ((b = http_req_json(r, patch_spec, 2, e)) == NULL || (s = svc_of(r, e)) == NULL) {
 		json_decref(b);
 		return e->code;
@@ -688,22 +697,45 @@ static int h_export(struct http_req *r, struct http_resp *w, struct bm_err *e)
 
 /* ---- policy and audit ---- */
 
+/* The policy with its version as ETag, for an edit's If-Match. */
+static int policy_reply(struct svc *s, struct http_req *r, struct http_resp *w,
+			struct bm_err *e)
+{
+	json_t *v = svc_policy_show(s, &r->actor, e);
+
+	if (v == NULL)
+		return e->code;
+	etag(w, json_integer_value(json_object_get(v, "version")));
+	http_resp_json(w, 200, v);
+	return 0;
+}
+
 static int h_policy(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct svc *s = svc_of(r, e);
 
-	return reply(w, 200, s ? svc_policy_show(s, &r->actor, e) : NULL, e);
+	return s ? policy_reply(s, r, w, e) : e->code;
 }
 
+/* Stores a new version of the policy edited from the version If-Match
+ * names: two officers editing at once cannot silently undo each other. */
 static int h_policy_put(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct svc *s = svc_of(r, e);
-	int64_t v;
+	struct svc *s;
+	int64_t expected = 0, v;
+	int rc, m = if_match(r, &expected);
 
-	if (s == NULL || svc_policy_load(s, &r->actor, r->body, r->body_len, &v, e))
+	if ((rc = precondition(w, m)) != 1)
+		return rc;
+	if ((s = svc_of(r, e)) == NULL)
 		return e->code;
+	rc = svc_policy_load(s, &r->actor, r->body, r->body_len, expected, &v, e);
+	if (rc == BM_ECONFLICT)
+		return reply_problem(w, 412, "precondition_failed", "Precondition failed", e->msg);
+	if (rc)
+		return rc;
 	atomic_fetch_add(&APP(r)->gen, 1);
-	return reply(w, 200, svc_policy_show(s, &r->actor, e), e);
+	return policy_reply(s, r, w, e);
 }
 
 static int h_policy_versions(struct http_req *r, struct http_resp *w, struct bm_err *e)

@@ -67,7 +67,7 @@ json_t *svc_policy_show(struct svc *s, const struct actor *a, struct bm_err *e)
 }
 
 int svc_policy_load(struct svc *s, const struct actor *a, const char *text, size_t len,
-		    int64_t *version, struct bm_err *e)
+		    int64_t expected, int64_t *version, struct bm_err *e)
 {
 	struct policy p;
 	struct buf doc = BUF_INIT;
@@ -86,6 +86,12 @@ int svc_policy_load(struct svc *s, const struct actor *a, const char *text, size
 		goto out;
 	if ((rc = svc__policy_load_current(s, e)))
 		goto fail;
+	if (expected != 0 && expected != s->policy_version) {
+		rc = bm_errf(e, BM_ECONFLICT, "policy", "policy version %lld was edited, but "
+			     "version %lld is current now", (long long)expected,
+			     (long long)s->policy_version);
+		goto fail;
+	}
 	r.version = s->policy_version + 1;
 	svc__copy(r.profile, sizeof r.profile, p.profile);
 	svc__copy(r.actor, sizeof r.actor, a->name);

@@ -163,9 +163,11 @@ int svc_export(struct svc *s, const struct actor *a, int kind, FILE *out, struct
 
 /* ---- policy ---- */
 json_t *svc_policy_show(struct svc *s, const struct actor *a, struct bm_err *e);
-/* Validates and stores text as the next policy version; *version gets it. */
+/* Validates and stores text as the next policy version; *version gets it.
+ * expected: the version the caller edited, BM_ECONFLICT when another has
+ * been stored since (0: replace whatever is current, the console's way). */
 int svc_policy_load(struct svc *s, const struct actor *a, const char *text, size_t len,
-		    int64_t *version, struct bm_err *e);
+		    int64_t expected, int64_t *version, struct bm_err *e);
 json_t *svc_policy_versions(struct svc *s, const struct actor *a, struct bm_err *e);
 
 /* ---- audit ---- */

@@ -122,3 +122,31 @@ test('every thread reads a CLI-stored policy, even once a write has put the snap
     await sleep(100);
   }
 });
+
+// Two officers edit the policy from the same version at once: exactly one
+// version is stored, the other edit gets 412 and is lost to nobody unseen;
+// without If-Match the edit is refused (428) and nothing is stored.
+test('PUT /v1/policy needs If-Match: of two edits from one version exactly one wins', async () => {
+  const got = await as(sec, 'GET', '/v1/policy');
+  const tag = got.headers.get('etag');
+  assert.equal(tag, `W/"${got.json.version}"`);
+  const body = (days) => { const p = { ...got.json }; delete p.version;
+    p.categories = { ...p.categories, general: { ...p.categories.general, rereview_days: days } }; return p; };
+  const put = (days, headers) => call(srv, 'PUT', '/v1/policy', { token: sec.token, body: body(days), headers });
+  let r = await put(400, {});
+  assert.equal(r.status, 428, r.text);
+  r = await put(400, { 'If-Match': '"nope"' });
+  assert.equal(r.status, 412, r.text);
+  assert.equal((await as(sec, 'GET', '/v1/policy')).json.version, got.json.version, 'nothing stored');
+  const [a, b] = await Promise.all([put(401, { 'If-Match': tag }), put(402, { 'If-Match': tag })]);
+  assert.deepEqual([a.status, b.status].sort(), [200, 412], `${a.text} ${b.text}`);
+  const won = a.status === 200 ? a : b;
+  const now = await as(sec, 'GET', '/v1/policy');
+  assert.equal(now.json.version, got.json.version + 1);
+  assert.equal(now.json.categories.general.rereview_days, won.json.categories.general.rereview_days);
+  assert.equal(won.headers.get('etag'), `W/"${got.json.version + 1}"`);
+  // the loser edits again from the version now current, and is stored
+  r = await put(403, { 'If-Match': now.headers.get('etag') });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.categories.general.rereview_days, 403);
+});

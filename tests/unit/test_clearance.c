@@ -372,7 +372,7 @@ static void test_due_run_uses_newest_policy(void **state)
 	assert_int_equal(policy_builtin("cn", &pol, &f->e), 0);
 	pol.reminders[0] = 180;
 	policy_to_json(&pol, &doc);
-	assert_int_equal(svc_policy_load(other, &local, doc.p, doc.len, &ver, &f->e), 0);
+	assert_int_equal(svc_policy_load(other, &local, doc.p, doc.len, 0, &ver, &f->e), 0);
 	buf_free(&doc);
 	svc_close(other);
 	v = svc_reviews_open_due(f->s, NULL, clock_now(), &f->e);

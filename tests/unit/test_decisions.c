@@ -495,7 +495,7 @@ static void test_rejected_batch_leaves_nothing(void **state)
 	assert_int_equal(policy_builtin("cn", &pol, &f->e), 0);
 	pol.audit_denials = true;
 	policy_to_json(&pol, &doc);
-	assert_int_equal(svc_policy_load(f->s, &local, doc.p, doc.len, &ver, &f->e), 0);
+	assert_int_equal(svc_policy_load(f->s, &local, doc.p, doc.len, 0, &ver, &f->e), 0);
 	buf_free(&doc);
 	for (int i = 0; i < 6; i++)
 		json_array_append_new(batch, req(i % 2 ? "E1" : "GHOST", "secret", ""));
@@ -532,7 +532,7 @@ static void test_audit_denials(void **state)
 	assert_int_equal(policy_builtin("cn", &pol, &f->e), 0);
 	pol.audit_denials = true;
 	policy_to_json(&pol, &doc);
-	assert_int_equal(svc_policy_load(f->s, &local, doc.p, doc.len, &ver, &f->e), 0);
+	assert_int_equal(svc_policy_load(f->s, &local, doc.p, doc.len, 0, &ver, &f->e), 0);
 	buf_free(&doc);
 	assert_int_equal(svc_audit_verify(f->s, &local, &av0, &f->e), 0);
 	assert_false(decide(f, "NOBODY", "secret", "", T0, NULL, 0));

@@ -172,7 +172,7 @@ static void load_policy(struct svc *s, json_t *p, struct bm_err *e)
 	char *txt = json_dumps(p, 0);
 	int64_t v;
 
-	assert_int_equal(svc_policy_load(s, &local, txt, strlen(txt), &v, e), 0);
+	assert_int_equal(svc_policy_load(s, &local, txt, strlen(txt), 0, &v, e), 0);
 	free(txt);
 }
 
