@@ -57,7 +57,7 @@ static int review_finding(struct cli *c, struct bm_err *e)
 	    (rc = args_int("item", pos[1], &item, e)) || (rc = cli_open(c, e)))
 		return rc;
 	return show(c, svc_review_finding(c->svc, &c->actor, id, (int)(item > 99 ? 99 : item),
-					  pos[2], note, e), e);
+					  pos[2], note, 0, e), e);
 }
 
 static int decide(struct cli *c, bool approve, struct bm_err *e)
@@ -70,7 +70,7 @@ static int decide(struct cli *c, bool approve, struct bm_err *e)
 	if ((rc = args_parse(c, o, &pos, 1, 1, e)) || (rc = review_id(pos, &id, e)) ||
 	    (rc = cli_open(c, e)))
 		return rc;
-	return show(c, svc_review_decide(c->svc, &c->actor, id, approve, reason, e), e);
+	return show(c, svc_review_decide(c->svc, &c->actor, id, approve, reason, 0, e), e);
 }
 
 static int review_approve(struct cli *c, struct bm_err *e)

@@ -934,6 +934,28 @@ static int h_reviews(struct http_req *r, struct http_resp *w, struct bm_err *e)
 								   : json_null()));
 }
 
+/* A review (v stolen) with its version as ETag; a stale If-Match (the
+ * service's BM_ECONFLICT) is 412. */
+static int review_reply(struct http_resp *w, json_t *v, struct bm_err *e)
+{
+	if (v == NULL && e->code == BM_ECONFLICT)
+		return reply_problem(w, 412, "precondition_failed", "Precondition failed", e->msg);
+	if (v != NULL)
+		etag(w, json_integer_value(json_object_get(v, "version")));
+	return reply(w, 200, v, e);
+}
+
+/* A review edit's If-Match, optional: without it the edit applies to the
+ * review as it is (*expected 0).  1 to go on, else the 412 is in w (0). */
+static int review_if_match(const struct http_req *r, struct http_resp *w, int64_t *expected)
+{
+	int m = if_match(r, expected);
+
+	if (m == -1)
+		*expected = 0;
+	return m == -2 ? precondition(w, m) : 1;
+}
+
 static int h_review(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct svc *s;
@@ -941,7 +963,7 @@ static int h_review(struct http_req *r, struct http_resp *w, struct bm_err *e)
 
 	if (id_param(r, "id", &id, e) || (s = svc_of(r, e)) == NULL)
 		return e->code;
-	return reply(w, 200, svc_review_show(s, &r->actor, id, e), e);
+	return review_reply(w, svc_review_show(s, &r->actor, id, e), e);
 }
 
 static const struct problem_field finding_spec[] = {
@@ -953,17 +975,20 @@ static int h_review_item(struct http_req *r, struct http_resp *w, struct bm_err 
 {
 	json_t *b = NULL, *v = NULL;
 	struct svc *s;
-	int64_t id, item;
+	int64_t id, item, expected;
+	int rc;
 
 	if (id_param(r, "id", &id, e) || id_param(r, "item", &item, e))
 		return e->code;
 	if (item > 6)
 		return bm_errf(e, BM_ENOTFOUND, "item", "item: 1 to 6");
+	if ((rc = review_if_match(r, w, &expected)) != 1)
+		return rc;
 	if ((b = http_req_json(r, finding_spec, 2, e)) != NULL && (s = svc_of(r, e)) != NULL)
 		v = svc_review_finding(s, &r->actor, id, (int)item, str(b, "finding"),
-				       str(b, "note"), e);
+				       str(b, "note"), expected, e);
 	json_decref(b);
-	return reply(w, 200, v, e);
+	return review_reply(w, v, e);
 }
 
 static const struct problem_field verdict_spec[] = {
@@ -975,15 +1000,18 @@ static int h_review_decide(struct http_req *r, struct http_resp *w, struct bm_er
 {
 	json_t *b = NULL, *v = NULL;
 	struct svc *s;
-	int64_t id;
+	int64_t id, expected;
+	int rc;
 
 	if (id_param(r, "id", &id, e))
 		return e->code;
+	if ((rc = review_if_match(r, w, &expected)) != 1)
+		return rc;
 	if ((b = http_req_json(r, verdict_spec, 2, e)) != NULL && (s = svc_of(r, e)) != NULL)
 		v = svc_review_decide(s, &r->actor, id, json_is_true(json_object_get(b, "approve")),
-				      str(b, "reason"), e);
+				      str(b, "reason"), expected, e);
 	json_decref(b);
-	return reply(w, 200, v, e);
+	return review_reply(w, v, e);
 }
 
 static const struct problem_field matter_spec[] = {

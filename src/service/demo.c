@@ -120,17 +120,17 @@ static int demo_review(struct svc *s, const struct actor *a, const char *id, int
 	rid = json_integer_value(json_object_get(r, "id"));
 	json_decref(r);
 	for (int item = 1; item <= 6; item++) {
-		if ((v = svc_review_finding(s, a, rid, item, "clear", "", e)) == NULL)
+		if ((v = svc_review_finding(s, a, rid, item, "clear", "", 0, e)) == NULL)
 			return e->code;
 		json_decref(v);
 	}
 	if ((v = svc_review_decide(s, &demo_rev1, rid, approve, approve ? "all items clear"
-					: "conduct record incomplete", e)) == NULL)
+					: "conduct record incomplete", 0, e)) == NULL)
 		return e->code;
 	json_decref(v);
 	if (!approve || s->policy.cat[level].approvers < 2)
 		return 0;
-	if ((v = svc_review_decide(s, &demo_rev2, rid, true, "concur", e)) == NULL)
+	if ((v = svc_review_decide(s, &demo_rev2, rid, true, "concur", 0, e)) == NULL)
 		return e->code;
 	json_decref(v);
 	return 0;

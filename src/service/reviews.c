@@ -194,7 +194,8 @@ static int finding_parse(const char *v, struct bm_err *e)
 }
 
 /* Reads review id into r and refuses unless it is still open. */
-static int get_open_review(struct svc *s, const struct actor *a, int64_t id,
+/* The open review id, as of version expected when that is not 0. */
+static int get_open_review(struct svc *s, const struct actor *a, int64_t id, int64_t expected,
 			   struct review_rec *r, struct bm_err *e)
 {
 	int rc = get_review(s, a, id, r, e);
@@ -202,6 +203,10 @@ static int get_open_review(struct svc *s, const struct actor *a, int64_t id,
 	if (rc == 0 && r->state != REVIEW_OPEN)
 		return bm_errf(e, BM_ESTATE, "review", "review %lld is already %s", (long long)id,
 			       review_state_name(r->state));
+	if (rc == 0 && expected != 0 && expected != r->version)
+		return bm_errf(e, BM_ECONFLICT, "review", "review %lld has changed since version "
+			       "%lld (now %lld): read it again", (long long)id, (long long)expected,
+			       (long long)r->version);
 	return rc;
 }
 
@@ -236,7 +241,8 @@ static int check_recorder(struct svc *s, const struct actor *a, const struct rev
 }
 
 json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review, int item,
-			   const char *finding, const char *note, struct bm_err *e)
+			   const char *finding, const char *note, int64_t expected,
+			   struct bm_err *e)
 {
 	struct review_item_rec it = {.review_id = review, .item = item};
 	struct review_rec r;
@@ -257,8 +263,8 @@ json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review,
 	svc__copy(it.by, sizeof it.by, a->name);
 	if (svc__begin(s, e))
 		return NULL;
-	if (get_open_review(s, a, review, &r, e) || check_recorder(s, a, &r, who, e) ||
-	    ST(s)->review_item_set(s->st, &it, e) ||
+	if (get_open_review(s, a, review, expected, &r, e) || check_recorder(s, a, &r, who, e) ||
+	    ST(s)->review_item_set(s->st, &it, e) || ST(s)->review_update(s->st, &r, e) ||
 	    svc__audit1(s, a, "review.finding", who,
 			json_pack("{s:I, s:i, s:s, s:b}", "review", (json_int_t)review, "item", item,
 				  "finding", finding_names[f], "note_set", note && *note), e)) {
@@ -411,7 +417,9 @@ static int decide_tx(struct svc *s, const struct actor *a, struct review_rec *r,
 		return rc;
 	need = s->policy.cat[r->level].approvers > 1 ? s->policy.cat[r->level].approvers : 1;
 	*closed = !approve || approvals >= need;
-	if (*closed && (rc = close_review(s, a, r, &p, approve, reason, e)))
+	rc = *closed ? close_review(s, a, r, &p, approve, reason, e)
+		     : ST(s)->review_update(s->st, r, e);   /* a new version: one more approval */
+	if (rc)
 		return rc;
 	return svc__audit1(s, a, approve ? "review.approve" : "review.reject", p.ext_id,
 			   json_pack("{s:I, s:s, s:b, s:i, s:i}", "review", (json_int_t)r->id,
@@ -420,7 +428,7 @@ static int decide_tx(struct svc *s, const struct actor *a, struct review_rec *r,
 }
 
 json_t *svc_review_decide(struct svc *s, const struct actor *a, int64_t review, bool approve,
-			  const char *reason, struct bm_err *e)
+			  const char *reason, int64_t expected, struct bm_err *e)
 {
 	struct review_rec r;
 	bool closed = false;
@@ -428,7 +436,8 @@ json_t *svc_review_decide(struct svc *s, const struct actor *a, int64_t review, 
 	if (svc__allow(a, PERM_REVIEW_DECIDE, e) || svc__check_text("reason", reason, true, e) ||
 	    svc__begin(s, e))
 		return NULL;
-	if (get_open_review(s, a, review, &r, e) || decide_tx(s, a, &r, approve, reason, &closed, e)) {
+	if (get_open_review(s, a, review, expected, &r, e) ||
+	    decide_tx(s, a, &r, approve, reason, &closed, e)) {
 		svc__rollback(s);
 		return NULL;
 	}

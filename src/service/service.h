@@ -290,14 +290,18 @@ int svc_demo(struct svc *s, const struct actor *a, uint32_t seed, int persons,
 json_t *svc_review_open(struct svc *s, const struct actor *a, const char *person,
 			const char *level, struct bm_err *e);
 /* Records checklist item 1..6 (DESIGN.md §1.2): finding clear, concern or
- * disqualifying, with a note. */
+ * disqualifying, with a note.  Every change to a review (a finding, an
+ * approval) gives it a new version; expected, when not 0, is the version
+ * the caller read, and BM_ECONFLICT says the review changed since. */
 json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review,
-			   int item, const char *finding, const char *note, struct bm_err *e);
+			   int item, const char *finding, const char *note, int64_t expected,
+			   struct bm_err *e);
 /* A reviewer approves or rejects with a reason.  Neither the opener nor the
  * person under review may decide; core reviews need policy-many distinct
- * approvers; approval needs every item recorded and none disqualifying. */
+ * approvers; approval needs every item recorded and none disqualifying.
+ * expected as for svc_review_finding: a decision made on the version read. */
 json_t *svc_review_decide(struct svc *s, const struct actor *a, int64_t review, bool approve,
-			  const char *reason, struct bm_err *e);
+			  const char *reason, int64_t expected, struct bm_err *e);
 json_t *svc_review_show(struct svc *s, const struct actor *a, int64_t review,
 			struct bm_err *e);
 /* Reviews by id: a person's (every state unless state is given), or

@@ -423,6 +423,34 @@ test('GET /v1/reviews pages by id with limit and cursor, and state widens or nar
   assert.notEqual(cliStatus('review', 'list', '--state', 'bogus'), 0);
 });
 
+test('a review edit or decision with If-Match applies to the version read, else 412', async () => {
+  assert.equal((await as(sec, 'POST', '/v1/persons', { id: 'EV1', name: 'EV1', unit: 'HQ-R' })).status, 201);
+  const o = await as(sec, 'POST', '/v1/reviews', { person: 'EV1', level: 'secret' });
+  assert.equal(o.status, 201, o.text);
+  const path = `/v1/reviews/${o.json.id}`;
+  for (let i = 1; i <= 6; i++)
+    assert.equal((await as(sec, 'PUT', `${path}/items/${i}`, { finding: 'clear' })).status, 200);
+  const read = await as(rev, 'GET', path);
+  const tag = read.headers.get('etag');
+  assert.equal(tag, `W/"${read.json.version}"`);
+  // the officer changes a finding after the reviewer read the case
+  const edit = await call(srv, 'PUT', `${path}/items/4`,
+    { token: sec.token, body: { finding: 'concern', note: 'new debts' }, headers: { 'If-Match': tag } });
+  assert.equal(edit.status, 200, edit.text);
+  assert.equal(edit.headers.get('etag'), `W/"${read.json.version + 1}"`);
+  const stale = await call(srv, 'POST', `${path}/decision`,
+    { token: rev.token, body: { approve: true, reason: 'all clear' }, headers: { 'If-Match': tag } });
+  assert.equal(stale.status, 412, stale.text);
+  assert.equal((await as(rev, 'GET', path)).json.state, 'open', 'a refused approval left nothing');
+  for (const bad of ['7', '"x"', 'W/7'])
+    assert.equal((await call(srv, 'POST', `${path}/decision`,
+      { token: rev.token, body: { approve: true, reason: 'x' }, headers: { 'If-Match': bad } })).status, 412, bad);
+  const ok = await call(srv, 'POST', `${path}/decision`,
+    { token: rev.token, body: { approve: true, reason: 'concern weighed' }, headers: { 'If-Match': edit.headers.get('etag') } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.json.state, 'approved');
+});
+
 test('GET /v1/persons/{id}/matters lists a person\'s matters, as `baomi matter list` does', async () => {
   const r = await as(rev, 'GET', '/v1/persons/E3/matters');
   assert.equal(r.status, 200, r.text);

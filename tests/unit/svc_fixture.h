@@ -70,7 +70,7 @@ static inline int64_t fx_review_clear(struct fx *f, const char *id, const char *
 	rid = json_integer_value(json_object_get(v, "id"));
 	json_decref(v);
 	for (int i = 1; i <= 6; i++) {
-		v = svc_review_finding(f->s, &local, rid, i, "clear", NULL, &f->e);
+		v = svc_review_finding(f->s, &local, rid, i, "clear", NULL, 0, &f->e);
 		assert_non_null(v);
 		json_decref(v);
 	}

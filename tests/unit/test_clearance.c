@@ -70,7 +70,7 @@ static const char *person_state(struct fx *f, const char *id)
 
 static void approve(struct fx *f, const struct actor *a, int64_t rid, const char *want)
 {
-	json_t *v = svc_review_decide(f->s, a, rid, true, "fine", &f->e);
+	json_t *v = svc_review_decide(f->s, a, rid, true, "fine", 0, &f->e);
 
 	assert_non_null(v);
 	assert_string_equal(str(v, "state"), want);
@@ -92,15 +92,15 @@ static void test_review_who_decides(void **state)
 	assert_string_equal(person_state(f, "E1"), "reviewing");
 	assert_null(svc_review_open(f->s, &local, "E1", "secret", &f->e));
 	assert_int_equal(f->e.code, BM_EEXIST);
-	assert_null(svc_review_decide(f->s, &local, rid, true, "mine", &f->e));
+	assert_null(svc_review_decide(f->s, &local, rid, true, "mine", 0, &f->e));
 	assert_int_equal(f->e.code, BM_EPERM);
-	assert_null(svc_review_decide(f->s, &self, rid, true, "me", &f->e));
+	assert_null(svc_review_decide(f->s, &self, rid, true, "me", 0, &f->e));
 	assert_int_equal(f->e.code, BM_EPERM);
-	assert_null(svc_review_decide(f->s, &sec, rid, true, "", &f->e));
+	assert_null(svc_review_decide(f->s, &sec, rid, true, "", 0, &f->e));
 	assert_int_equal(f->e.code, BM_EINVAL);
 	approve(f, &rev1, rid, "approved");
 	assert_string_equal(person_state(f, "E1"), "onboarding");
-	assert_null(svc_review_decide(f->s, &rev2, rid, true, "late", &f->e));
+	assert_null(svc_review_decide(f->s, &rev2, rid, true, "late", 0, &f->e));
 	assert_int_equal(f->e.code, BM_ESTATE);
 }
 
@@ -114,10 +114,10 @@ static void test_core_two_approvers(void **state)
 	add_person(f, "E2");
 	rid = fx_review_clear(f, "E2", "top_secret");
 	approve(f, &rev1, rid, "open");
-	assert_null(svc_review_decide(f->s, &rev1, rid, true, "again", &f->e));
+	assert_null(svc_review_decide(f->s, &rev1, rid, true, "again", 0, &f->e));
 	assert_int_equal(f->e.code, BM_EEXIST);
 	clock_set(T0 + 100);
-	v = svc_review_decide(f->s, &rev2, rid, true, "concur", &f->e);
+	v = svc_review_decide(f->s, &rev2, rid, true, "concur", 0, &f->e);
 	assert_non_null(v);
 	assert_string_equal(str(v, "state"), "approved");
 	assert_string_equal(str(v, "valid_until"), "2027-01-01T00:01:40Z");
@@ -135,28 +135,28 @@ static void test_checklist_rules(void **state)
 	v = svc_review_open(f->s, &local, "E3", "secret", &f->e);
 	rid = json_integer_value(json_object_get(v, "id"));
 	json_decref(v);
-	assert_null(svc_review_decide(f->s, &rev1, rid, true, "too soon", &f->e));
+	assert_null(svc_review_decide(f->s, &rev1, rid, true, "too soon", 0, &f->e));
 	assert_int_equal(f->e.code, BM_ESTATE);
 	assert_non_null(strstr(f->e.msg, "item 1"));
-	assert_null(svc_review_finding(f->s, &local, rid, 0, "clear", NULL, &f->e));
+	assert_null(svc_review_finding(f->s, &local, rid, 0, "clear", NULL, 0, &f->e));
 	assert_int_equal(f->e.code, BM_EINVAL);
-	assert_null(svc_review_finding(f->s, &local, rid, 7, "clear", NULL, &f->e));
-	assert_null(svc_review_finding(f->s, &local, rid, 1, "maybe", NULL, &f->e));
+	assert_null(svc_review_finding(f->s, &local, rid, 7, "clear", NULL, 0, &f->e));
+	assert_null(svc_review_finding(f->s, &local, rid, 1, "maybe", NULL, 0, &f->e));
 	assert_string_equal(f->e.field, "finding");
-	assert_null(svc_review_finding(f->s, &local, rid, 1, "concern", NULL, &f->e));
+	assert_null(svc_review_finding(f->s, &local, rid, 1, "concern", NULL, 0, &f->e));
 	assert_string_equal(f->e.field, "note");   /* a concern needs a note */
-	assert_null(svc_review_finding(f->s, &local, rid, 1, "concern", "\xff\xfe", &f->e));
-	assert_null(svc_review_finding(f->s, &local, 999, 1, "clear", NULL, &f->e));
+	assert_null(svc_review_finding(f->s, &local, rid, 1, "concern", "\xff\xfe", 0, &f->e));
+	assert_null(svc_review_finding(f->s, &local, 999, 1, "clear", NULL, 0, &f->e));
 	assert_int_equal(f->e.code, BM_ENOTFOUND);
 	for (int i = 1; i <= 6; i++) {
 		v = svc_review_finding(f->s, &local, rid, i, i == 2 ? "disqualifying" : "clear",
-				       i == 2 ? "record" : NULL, &f->e);
+				       i == 2 ? "record" : NULL, 0, &f->e);
 		assert_non_null(v);
 		json_decref(v);
 	}
-	assert_null(svc_review_decide(f->s, &rev1, rid, true, "no", &f->e));
+	assert_null(svc_review_decide(f->s, &rev1, rid, true, "no", 0, &f->e));
 	assert_non_null(strstr(f->e.msg, "disqualifying"));
-	v = svc_review_decide(f->s, &rev1, rid, false, "item 2", &f->e);
+	v = svc_review_decide(f->s, &rev1, rid, false, "item 2", 0, &f->e);
 	assert_non_null(v);
 	json_decref(v);
 	assert_string_equal(person_state(f, "E3"), "rejected");
@@ -429,6 +429,40 @@ static void test_review_list_pages(void **state)
 	assert_string_equal(f->e.field, "limit");
 }
 
+/* Every change to a review gives it a new version, and a finding or a
+ * decision made on a version someone has since changed is refused whole:
+ * a reviewer approves the checklist they read, not one edited meanwhile. */
+static void test_review_versions(void **state)
+{
+	struct fx *f = *state;
+	int64_t rid, v1, v2;
+	json_t *v;
+
+	add_person(f, "V1");
+	rid = fx_review_clear(f, "V1", "secret");
+	v = svc_review_show(f->s, &local, rid, &f->e);
+	v1 = json_integer_value(json_object_get(v, "version"));
+	json_decref(v);
+	v = svc_review_finding(f->s, &local, rid, 3, "concern", "a debt", v1, &f->e);
+	assert_non_null(v);
+	v2 = json_integer_value(json_object_get(v, "version"));
+	assert_int_equal(v2, v1 + 1);
+	json_decref(v);
+	/* the reviewer read v1 (item 3 clear): the approval is refused */
+	assert_null(svc_review_decide(f->s, &rev1, rid, true, "all clear", v1, &f->e));
+	assert_int_equal(f->e.code, BM_ECONFLICT);
+	assert_null(svc_review_finding(f->s, &local, rid, 3, "clear", NULL, v1, &f->e));
+	assert_int_equal(f->e.code, BM_ECONFLICT);
+	v = svc_review_show(f->s, &local, rid, &f->e);
+	assert_string_equal(str(v, "state"), "open");
+	assert_int_equal(json_integer_value(json_object_get(v, "version")), v2);
+	json_decref(v);
+	v = svc_review_decide(f->s, &rev1, rid, true, "concern weighed", v2, &f->e);
+	assert_non_null(v);
+	assert_string_equal(str(v, "state"), "approved");
+	json_decref(v);
+}
+
 /* The due list: a horizon near the end of time still lists what is due
  * (now + within must not wrap), and an overdue item has reached no
  * reminder offset (reminder_days 0), as the reminder rule says. */
@@ -496,6 +530,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_due_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_run_uses_newest_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_list_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activate_needs_a_post, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

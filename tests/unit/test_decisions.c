@@ -105,11 +105,11 @@ static int review(struct fx *f, const char *id, const char *level, bool approve)
 	rid = json_integer_value(json_object_get(v, "id"));
 	json_decref(v);
 	for (int i = 1; i <= 6; i++)
-		json_decref(svc_review_finding(f->s, &local, rid, i, "clear", NULL, &f->e));
-	v = svc_review_decide(f->s, &rev1, rid, approve, "r1", &f->e);
+		json_decref(svc_review_finding(f->s, &local, rid, i, "clear", NULL, 0, &f->e));
+	v = svc_review_decide(f->s, &rev1, rid, approve, "r1", 0, &f->e);
 	if (v && approve && strcmp(json_string_value(json_object_get(v, "state")), "open") == 0) {
 		json_decref(v);
-		v = svc_review_decide(f->s, &rev2, rid, true, "r2", &f->e);
+		v = svc_review_decide(f->s, &rev2, rid, true, "r2", 0, &f->e);
 	}
 	json_decref(v);
 	return 0;
@@ -721,7 +721,7 @@ static void test_same_person_check_fails_closed(void **state)
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE accounts RENAME TO accounts_gone", NULL,
 				      NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_null(svc_review_decide(f->s, &cons, rid, true, "fine", &f->e));
+	assert_null(svc_review_decide(f->s, &cons, rid, true, "fine", 0, &f->e));
 	assert_int_not_equal(f->e.code, BM_OK);
 	assert_int_not_equal(f->e.code, BM_EPERM);   /* an error, not a verdict */
 	v = svc_review_show(f->s, &local, rid, &f->e);

@@ -73,11 +73,11 @@ static void vet(struct fx *f, const char *id, const char *level)
 	int64_t rid = fx_review_clear(f, id, level);
 	json_t *v;
 
-	v = svc_review_decide(f->s, &rev1, rid, true, "fine", &f->e);
+	v = svc_review_decide(f->s, &rev1, rid, true, "fine", 0, &f->e);
 	assert_non_null(v);
 	if (strcmp(json_string_value(json_object_get(v, "state")), "approved") != 0) {
 		json_decref(v);
-		v = svc_review_decide(f->s, &rev2, rid, true, "fine", &f->e);
+		v = svc_review_decide(f->s, &rev2, rid, true, "fine", 0, &f->e);
 		assert_non_null(v);
 	}
 	json_decref(v);

@@ -62,8 +62,8 @@ static void add_active(struct fx *f, const char *id)
 	rid = json_integer_value(json_object_get(v, "id"));
 	json_decref(v);
 	for (int i = 1; i <= 6; i++)
-		json_decref(svc_review_finding(f->s, &local, rid, i, "clear", NULL, &f->e));
-	v = svc_review_decide(f->s, &rev1, rid, true, "fine", &f->e);
+		json_decref(svc_review_finding(f->s, &local, rid, i, "clear", NULL, 0, &f->e));
+	v = svc_review_decide(f->s, &rev1, rid, true, "fine", 0, &f->e);
 	assert_non_null(v);
 	json_decref(v);
 	assert_int_equal(svc_appt_add(f->s, &local, &ain, &ar, &f->e), 0);
@@ -80,7 +80,7 @@ static void reject_rereview(struct svc *s, const char *id, struct bm_err *e)
 	assert_non_null(v);
 	rid = json_integer_value(json_object_get(v, "id"));
 	json_decref(v);
-	v = svc_review_decide(s, &rev1, rid, false, "concern", e);
+	v = svc_review_decide(s, &rev1, rid, false, "concern", 0, e);
 	assert_non_null(v);
 	json_decref(v);
 }
