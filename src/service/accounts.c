@@ -311,8 +311,12 @@ int svc_account_add(struct svc *s, const struct actor *a, const struct account_i
 		return rc;
 	role_format(r.roles, roles, sizeof roles);
 	if ((rc = scope_of(s, in->scope, &r.scope_unit, e)) ||
-	    (rc = person_check(s, r.person, 0, r.roles, e)) ||
-	    (rc = ST(s)->account_insert(s->st, &r, e)) ||
+	    (rc = person_check(s, r.person, 0, r.roles, e)))
+		goto fail;
+	if ((rc = ST(s)->account_insert(s->st, &r, e)) == BM_EEXIST)
+		bm_errf(e, rc, "name", "account %s already exists, or one whose name differs only "
+			"in case", r.name);
+	if (rc ||
 	    (rc = svc__audit1(s, a, "account.add", r.name,
 			      json_pack("{s:s, s:s?, s:b}", "roles", roles, "scope", in->scope,
 					"password_set", r.pwhash[0] != '\0'), e)))

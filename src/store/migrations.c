@@ -206,6 +206,10 @@ static const char *const steps[] = {
 	/* Open appointments per person, for the clearance scan's post start. */
 	"CREATE INDEX appointments_open ON appointments(person_id, start_at) "
 	"WHERE end_at IS NULL;\n",
+
+	/* 4: account names are unique whatever their case, so that no account
+	 * reads like another in the audit trail ("SecAdmin" beside "secadmin"). */
+	"CREATE UNIQUE INDEX accounts_name_nocase ON accounts(name COLLATE NOCASE);\n",
 };
 
 /* The count of steps is the schema version a fully migrated database has. */

@@ -33,3 +33,15 @@ t_db_from_env_and_option() {
 	[ -f third.db ] || fail "--db ignored"
 	expect 0 unit list --db=third.db || return 1
 }
+
+# Account names are unique whatever their case: "SecAdmin" beside
+# "secadmin" would read as the security administrator in the audit trail.
+t_account_names_unique_whatever_the_case() {
+	expect 0 init || return 1
+	expect 1 account add SecAdmin || return 1
+	case "$ERR" in *"differs only in case"*) ;; *) fail "no reason given: $ERR" ;; esac
+	expect 0 account add bob || return 1
+	expect 1 account add BOB || return 1
+	expect 0 account list --json || return 1
+	eq "$(json 'v.filter(a => a.name.toLowerCase() === "bob" || a.name.toLowerCase() === "secadmin").length')" 2
+}
