@@ -365,7 +365,8 @@ int svc__check_code(const char *field, const char *v, struct bm_err *e)
 }
 
 /* Names are any Unicode text a person would type: valid UTF-8, no control
- * characters, not only spaces, under BM_NAME_MAX bytes. */
+ * characters, not only spaces (of any width) or zero-width characters,
+ * under BM_NAME_MAX bytes. */
 int svc__check_name(const char *field, const char *v, bool required, struct bm_err *e)
 {
 	size_t n = v ? strlen(v) : 0, bad;
@@ -379,7 +380,9 @@ int svc__check_name(const char *field, const char *v, bool required, struct bm_e
 		return bm_errf(e, BM_EINVAL, field, "%s: invalid UTF-8 at byte %zu", field, bad + 1);
 	if (!utf8_printable(v, n))
 		return bm_errf(e, BM_EINVAL, field, "%s: contains control characters", field);
-	if (strspn(v, " ") == n)
+	/* Not only ASCII spaces: an ideographic space or a zero-width
+	 * character alone is a name that shows as nothing. */
+	if (utf8_blank(v, n))
 		return bm_errf(e, BM_EINVAL, field, "%s: only spaces", field);
 	return 0;
 }
