@@ -176,3 +176,18 @@ t_import_blank_unicode_names_refused() {
 	expect 65 unit add U1 --name "　" || return 1
 	expect 65 post add P-9 --unit HQ --level 1 --title "​" || return 1
 }
+
+t_import_unreadable_header_is_the_only_problem() {
+	setup_org || return 1
+	# The header itself is broken: its columns are unknown, so no later
+	# line can be judged, and none may be taken for the header instead.
+	printf 'id,na\xffme,unit\nA1,Al,HQ\nA2,B,HQ\n' >h.csv
+	expect 65 import persons h.csv || return 1
+	has_err "1 problem"
+	has_err "line 1, column 2"
+	printf 'code,name,"par"ent\nX,X,\n' >u.csv
+	expect 65 import units u.csv || return 1
+	has_err "1 problem"
+	has_err "line 1, column 3"
+	eq "$(persons_count)" 0
+}
