@@ -106,12 +106,21 @@ int svc_audit_verify(struct svc *s, const struct actor *a, struct audit_verdict 
 	h.to = head;
 	if (split && pthread_create(&th, NULL, verify_half, &h) != 0)
 		split = false;
-	rc = ST(s)->audit_scan(s->st, 1, split ? h.from - 1 : 0, verify_one, &c, e);
+	/* From the lowest seq stored, not 1: a row slipped in below the first
+	 * event is an insertion too, and no reader may skip it unseen. */
+	rc = ST(s)->audit_scan(s->st, INT64_MIN, split ? h.from - 1 : 0, verify_one, &c, e);
 	if (split)
 		pthread_join(th, NULL);
 	buf_free(&c.scratch);
 	if (rc < 0)
 		return rc;
+	/* The first half must reach the event the second half starts from:
+	 * when that one (and maybe more before it) was removed, the first half
+	 * ends short without a fault and the second finds no predecessor. */
+	if (split && v->fault == AUDIT_OK && c.prev_seq != h.from - 1) {
+		v->fault = AUDIT_BAD_SEQ;
+		v->fault_seq = c.prev_seq + 1;
+	}
 	if (split && v->fault == AUDIT_OK) {
 		if (h.rc < 0) {
 			rc = bm_errf(e, h.rc, NULL, "%s", h.e.msg);
