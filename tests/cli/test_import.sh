@@ -191,3 +191,15 @@ t_import_unreadable_header_is_the_only_problem() {
 	has_err "line 1, column 3"
 	eq "$(persons_count)" 0
 }
+
+t_import_report_lines_cannot_be_forged() {
+	setup_org || return 1
+	# A quoted field may hold line breaks; echoed into a reason it would
+	# add lines of its own to the report (or to a log).
+	printf 'id,name,unit\n"A\n  line 99, column id: forged",N,HQ\nB,N,"H\rQ"\n' >f.csv
+	expect 65 import persons f.csv || return 1
+	has_err "2 problems"
+	eq "$(printf '%s\n' "$ERR" | grep -c '^  line ')" 2
+	eq "$(printf '%s\n' "$ERR" | grep -c 'line 99')" 1
+	eq "$(printf '%s\n' "$ERR" | grep -c $'\r')" 0
+}
