@@ -393,6 +393,11 @@ int svc__check_name(const char *field, const char *v, bool required, struct bm_e
 	return 0;
 }
 
+/* Spaces and hyphens only group the characters of a national id or
+ * passport number ("110101-19900307-123x"); neither is part of it (an MRZ
+ * has neither), so both go and letters are upper-cased: every spelling of
+ * one number seals to the same value and the same blind index, and
+ * `person find` finds it however it was typed. */
 int svc__norm_docnum(const char *field, const char *v, char out[64], struct bm_err *e)
 {
 	size_t o = 0;
@@ -400,13 +405,13 @@ int svc__norm_docnum(const char *field, const char *v, char out[64], struct bm_e
 	for (const char *p = v; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
-		if (c == ' ')
+		if (c == ' ' || c == '-')
 			continue;
 		if (c >= 'a' && c <= 'z')
 			c = (unsigned char)(c - 'a' + 'A');
-		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-			return bm_errf(e, BM_EINVAL, field,
-				       "%s: may hold only letters, digits and '-'", field);
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			return bm_errf(e, BM_EINVAL, field, "%s: may hold only letters and digits "
+				       "(grouped by spaces or '-')", field);
 		if (o >= 63)
 			return bm_errf(e, BM_EINVAL, field, "%s: longer than 63 characters", field);
 		out[o++] = (char)c;
