@@ -178,10 +178,12 @@ static int build_person(struct imp *im, const struct csv_record *r, struct perso
 				  fld(im, r, 4)};
 	struct bm_err re = BM_ERR_INIT;
 	int64_t uid = 0;
+	int rc = svc__check_code("unit", in.unit, &re);   /* empty: "unit: required" */
 
-	if (!strmap_get(im->units, in.unit, strlen(in.unit), &uid) || !svc__scope_has(&im->sc, uid))
-		bm_errf(&re, BM_EINVAL, "unit", "unit %.64s not found", in.unit);
-	else if (svc__person_build(im->s, &in, uid, p, &re) == 0)
+	if (rc == 0 && (!strmap_get(im->units, in.unit, strlen(in.unit), &uid) ||
+			!svc__scope_has(&im->sc, uid)))
+		rc = bm_errf(&re, BM_EINVAL, "unit", "unit %.64s not found", in.unit);
+	if (rc == 0 && svc__person_build(im->s, &in, uid, p, &re) == 0)
 		return 0;
 	row_error(im, r->line, &re);
 	return -1;

@@ -220,3 +220,11 @@ t_export_cannot_carry_a_formula() {
 	"$BAOMI" export persons >out.csv || fail "export"
 	! grep -qE '(^|,)"?[=+@-]' out.csv || fail "a field of the export starts a formula"
 }
+
+t_import_row_of_only_commas_says_required() {
+	setup_org || return 1
+	printf 'id,name,unit\nA1,Al,HQ\n,,\n' >c.csv
+	expect 65 import persons c.csv || return 1
+	has_err "1 problem"
+	has_err "line 3, column unit: unit: required"
+}
