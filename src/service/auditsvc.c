@@ -142,6 +142,25 @@ struct log_ctx {
 	void *ctx;
 };
 
+/* A stored text as a JSON string, or a marker when it is not UTF-8 (a
+ * tampered row): the event is listed all the same. */
+static json_t *stored_text(const char *text)
+{
+	json_t *v = json_string(text);
+
+	return v != NULL ? v : json_string("(not UTF-8)");
+}
+
+/* A stored JSON text as a value; one that no longer parses (the row was
+ * tampered with, as `audit verify` will say) is shown as the text it holds,
+ * so the event still appears, and the log stays JSON. */
+static json_t *stored_json(const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+
+	return v != NULL ? v : stored_text(text);
+}
+
 static int log_one(void *ctx, const struct audit_rec *r)
 {
 	struct log_ctx *l = ctx;
@@ -151,10 +170,10 @@ static int log_one(void *ctx, const struct audit_rec *r)
 
 	clock_fmt_iso(r->time_ms / 1000, when);
 	hex_encode(r->hash, 32, hash);
-	ev = json_pack("{s:I, s:s, s:I, s:s, s:s, s:o, s:o, s:s}", "seq", (json_int_t)r->seq,
-		       "time", when, "time_ms", (json_int_t)r->time_ms, "actor", r->actor,
-		       "action", r->action, "subjects", json_loads(r->subjects, 0, NULL),
-		       "fields", json_loads(r->fields, 0, NULL), "hash", hash);
+	ev = json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:s}", "seq", (json_int_t)r->seq,
+		       "time", when, "time_ms", (json_int_t)r->time_ms, "actor",
+		       stored_text(r->actor), "action", stored_text(r->action), "subjects", stored_json(r->subjects),
+		       "fields", stored_json(r->fields), "hash", hash);
 	rc = l->cb(l->ctx, ev);
 	json_decref(ev);
 	return rc;
