@@ -2,7 +2,8 @@
  * err.c - filling struct bm_err and mapping codes to names and exit codes.
  * The exit-code table here is the only one; the man page documents it.
  * Every field, message and reason it stores is valid UTF-8, whatever the
- * format cut: the HTTP layer sends them as JSON, which cannot hold less.
+ * format cut: the HTTP layer sends them as JSON, which cannot hold less;
+ * and one line of printable text, whatever the user's input echoed in it.
  */
 #include "err.h"
 #include "mem.h"
@@ -15,17 +16,22 @@
 /* Replaces each byte of s that is not part of a well-formed character
  * with '?'.  A precision ("%.40s") or the buffer's end can cut a character
  * in two, and one invalid byte makes the whole text unusable as a JSON
- * string (an empty problem+json body). */
+ * string (an empty problem+json body).  A control, bidi or line-separator
+ * character becomes '?' too (each of its bytes): messages echo what the
+ * user gave (a CSV field may hold a line break), and echoed as is it would
+ * add forged lines to an import report or a log, or make one read
+ * backwards. */
 static void utf8_mend(char *s)
 {
 	size_t n = strlen(s);
 
 	for (size_t i = 0, k; i < n; i += k) {
 		k = utf8_seq_len(s + i, n - i);
-		if (k == 0) {
-			s[i] = '?';
+		if (k == 0)
 			k = 1;
-		}
+		else if (utf8_printable(s + i, k))
+			continue;
+		memset(s + i, '?', k);
 	}
 }
 

@@ -106,12 +106,21 @@ int svc_audit_verify(struct svc *s, const struct actor *a, struct audit_verdict 
 	h.to = head;
 	if (split && pthread_create(&th, NULL, verify_half, &h) != 0)
 		split = false;
-	rc = ST(s)->audit_scan(s->st, 1, split ? h.from - 1 : 0, verify_one, &c, e);
+	/* From the lowest seq stored, not 1: a row slipped in below the first
+	 * event is an insertion too, and no reader may skip it unseen. */
+	rc = ST(s)->audit_scan(s->st, INT64_MIN, split ? h.from - 1 : 0, verify_one, &c, e);
 	if (split)
 		pthread_join(th, NULL);
 	buf_free(&c.scratch);
 	if (rc < 0)
 		return rc;
+	/* The first half must reach the event the second half starts from:
+	 * when that one (and maybe more before it) was removed, the first half
+	 * ends short without a fault and the second finds no predecessor. */
+	if (split && v->fault == AUDIT_OK && c.prev_seq != h.from - 1) {
+		v->fault = AUDIT_BAD_SEQ;
+		v->fault_seq = c.prev_seq + 1;
+	}
 	if (split && v->fault == AUDIT_OK) {
 		if (h.rc < 0) {
 			rc = bm_errf(e, h.rc, NULL, "%s", h.e.msg);
@@ -133,6 +142,25 @@ struct log_ctx {
 	void *ctx;
 };
 
+/* A stored text as a JSON string, or a marker when it is not UTF-8 (a
+ * tampered row): the event is listed all the same. */
+static json_t *stored_text(const char *text)
+{
+	json_t *v = json_string(text);
+
+	return v != NULL ? v : json_string("(not UTF-8)");
+}
+
+/* A stored JSON text as a value; one that no longer parses (the row was
+ * tampered with, as `audit verify` will say) is shown as the text it holds,
+ * so the event still appears, and the log stays JSON. */
+static json_t *stored_json(const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+
+	return v != NULL ? v : stored_text(text);
+}
+
 static int log_one(void *ctx, const struct audit_rec *r)
 {
 	struct log_ctx *l = ctx;
@@ -142,10 +170,10 @@ static int log_one(void *ctx, const struct audit_rec *r)
 
 	clock_fmt_iso(r->time_ms / 1000, when);
 	hex_encode(r->hash, 32, hash);
-	ev = json_pack("{s:I, s:s, s:I, s:s, s:s, s:o, s:o, s:s}", "seq", (json_int_t)r->seq,
-		       "time", when, "time_ms", (json_int_t)r->time_ms, "actor", r->actor,
-		       "action", r->action, "subjects", json_loads(r->subjects, 0, NULL),
-		       "fields", json_loads(r->fields, 0, NULL), "hash", hash);
+	ev = json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:s}", "seq", (json_int_t)r->seq,
+		       "time", when, "time_ms", (json_int_t)r->time_ms, "actor",
+		       stored_text(r->actor), "action", stored_text(r->action), "subjects", stored_json(r->subjects),
+		       "fields", stored_json(r->fields), "hash", hash);
 	rc = l->cb(l->ctx, ev);
 	json_decref(ev);
 	return rc;

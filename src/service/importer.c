@@ -178,10 +178,12 @@ static int build_person(struct imp *im, const struct csv_record *r, struct perso
 				  fld(im, r, 4)};
 	struct bm_err re = BM_ERR_INIT;
 	int64_t uid = 0;
+	int rc = svc__check_code("unit", in.unit, &re);   /* empty: "unit: required" */
 
-	if (!strmap_get(im->units, in.unit, strlen(in.unit), &uid) || !svc__scope_has(&im->sc, uid))
-		bm_errf(&re, BM_EINVAL, "unit", "unit %.64s not found", in.unit);
-	else if (svc__person_build(im->s, &in, uid, p, &re) == 0)
+	if (rc == 0 && (!strmap_get(im->units, in.unit, strlen(in.unit), &uid) ||
+			!svc__scope_has(&im->sc, uid)))
+		rc = bm_errf(&re, BM_EINVAL, "unit", "unit %.64s not found", in.unit);
+	if (rc == 0 && svc__person_build(im->s, &in, uid, p, &re) == 0)
 		return 0;
 	row_error(im, r->line, &re);
 	return -1;
@@ -395,6 +397,20 @@ static void row(struct imp *im, const struct csv_record *r)
 	fn[im->kind](im, r);
 }
 
+/* Reports a record the CSV reader refused; returns true when the walk must
+ * stop: on a read error, or when the record was the header, since without
+ * its columns no later line can be judged (and the next line must not be
+ * taken for the header). */
+static bool record_error(struct imp *im, int rc, bool *header)
+{
+	bm_err_add(im->e, im->e->line, im->e->field, "%s", im->e->msg);
+	if (*header) {
+		*header = false;
+		return true;
+	}
+	return rc == BM_EIO;
+}
+
 /* Walks the file; returns BM_EIO on a read failure, else 0 (row errors are in e). */
 static int walk(struct imp *im, FILE *in, void (*progress)(void *, uint64_t), void *pctx)
 {
@@ -406,8 +422,7 @@ static int walk(struct imp *im, FILE *in, void (*progress)(void *, uint64_t), vo
 	csv_set_tap(cr, tap, im);
 	while ((rc = csv_next(cr, &rec, im->e)) != 0) {
 		if (rc < 0) {
-			bm_err_add(im->e, im->e->line, im->e->field, "%s", im->e->msg);
-			if (rc == BM_EIO)
+			if (record_error(im, rc, &header))
 				break;
 			continue;
 		}
@@ -540,8 +555,7 @@ static void *produce(void *arg)
 	csv_set_tap(cr, tap, im);
 	while ((rc = csv_next(cr, &rec, im->e)) != 0) {
 		if (rc < 0) {
-			bm_err_add(im->e, im->e->line, im->e->field, "%s", im->e->msg);
-			if (rc == BM_EIO)
+			if (record_error(im, rc, &header))
 				break;
 			continue;
 		}

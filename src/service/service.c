@@ -365,7 +365,8 @@ int svc__check_code(const char *field, const char *v, struct bm_err *e)
 }
 
 /* Names are any Unicode text a person would type: valid UTF-8, no control
- * characters, not only spaces, under BM_NAME_MAX bytes. */
+ * characters, not only spaces (of any width) or zero-width characters,
+ * not starting with = + - @, under BM_NAME_MAX bytes. */
 int svc__check_name(const char *field, const char *v, bool required, struct bm_err *e)
 {
 	size_t n = v ? strlen(v) : 0, bad;
@@ -379,11 +380,24 @@ int svc__check_name(const char *field, const char *v, bool required, struct bm_e
 		return bm_errf(e, BM_EINVAL, field, "%s: invalid UTF-8 at byte %zu", field, bad + 1);
 	if (!utf8_printable(v, n))
 		return bm_errf(e, BM_EINVAL, field, "%s: contains control characters", field);
-	if (strspn(v, " ") == n)
+	/* Names leave in CSV exports, and a spreadsheet runs a cell starting
+	 * with one of these as a formula (=HYPERLINK sends data away).  Refused
+	 * here, not mangled on export, so an export still imports back as is. */
+	if (strchr("=+-@", v[0]) != NULL)
+		return bm_errf(e, BM_EINVAL, field, "%s: may not start with '%c' (a spreadsheet "
+			       "would run it as a formula)", field, v[0]);
+	/* Not only ASCII spaces: an ideographic space or a zero-width
+	 * character alone is a name that shows as nothing. */
+	if (utf8_blank(v, n))
 		return bm_errf(e, BM_EINVAL, field, "%s: only spaces", field);
 	return 0;
 }
 
+/* Spaces and hyphens only group the characters of a national id or
+ * passport number ("110101-19900307-123x"); neither is part of it (an MRZ
+ * has neither), so both go and letters are upper-cased: every spelling of
+ * one number seals to the same value and the same blind index, and
+ * `person find` finds it however it was typed. */
 int svc__norm_docnum(const char *field, const char *v, char out[64], struct bm_err *e)
 {
 	size_t o = 0;
@@ -391,13 +405,13 @@ int svc__norm_docnum(const char *field, const char *v, char out[64], struct bm_e
 	for (const char *p = v; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
-		if (c == ' ')
+		if (c == ' ' || c == '-')
 			continue;
 		if (c >= 'a' && c <= 'z')
 			c = (unsigned char)(c - 'a' + 'A');
-		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-			return bm_errf(e, BM_EINVAL, field,
-				       "%s: may hold only letters, digits and '-'", field);
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			return bm_errf(e, BM_EINVAL, field, "%s: may hold only letters and digits "
+				       "(grouped by spaces or '-')", field);
 		if (o >= 63)
 			return bm_errf(e, BM_EINVAL, field, "%s: longer than 63 characters", field);
 		out[o++] = (char)c;

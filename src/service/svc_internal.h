@@ -82,7 +82,7 @@ int svc__check_code(const char *field, const char *v, struct bm_err *e);
 bool svc__code_chars_ok(const char *v, size_t n);
 int svc__check_name(const char *field, const char *v, bool required, struct bm_err *e);
 /* Normalises a national id or passport number (ASCII letters upper-cased,
- * spaces removed) into out (64 bytes). */
+ * spaces and hyphens removed) into out (64 bytes). */
 int svc__norm_docnum(const char *field, const char *v, char out[64], struct bm_err *e);
 /* Copies v into a fixed record field of cap bytes (checked before). */
 void svc__copy(char *dst, size_t cap, const char *v);

@@ -86,3 +86,19 @@ t_audit_log_filters() {
 	expect 0 audit log || return 1
 	has_out "person.add"
 }
+
+t_audit_log_shows_a_damaged_event() {
+	tamper_setup || return 1
+	# Fields that are no longer JSON: the log must still be JSON and still
+	# show the event, as stored, for the auditor to see what was done.
+	sqlite3 test.db "UPDATE audit SET fields='{\"name\":\"P3' WHERE seq=13; UPDATE audit SET subjects='[E4' WHERE seq=14; UPDATE audit SET actor=CAST(x'ff41' AS TEXT) WHERE seq=15" || return 1
+	expect 0 audit log --json || return 1
+	eq "$(json 'v.filter(e=>e.seq==13).map(e=>e.fields).join()')" '{"name":"P3'
+	eq "$(json 'v.filter(e=>e.seq==14).map(e=>e.subjects).join()')" '[E4'
+	eq "$(json 'v.filter(e=>e.seq==15).length')" 1
+	expect 0 audit log || return 1
+	lacks_out "(null)"
+	has_out "    14  "
+	expect 65 audit verify || return 1
+	has_err "seq 13"
+}

