@@ -27,7 +27,7 @@ static int audit_verify(struct cli *c, struct bm_err *e)
 		printf("audit trail intact: %lld events, head %s\n", (long long)v.count, head);
 	if (v.fault == AUDIT_OK)
 		return 0;
-	return bm_errf(e, BM_EINVAL, "seq", "audit trail broken at seq %lld: %s (%lld events "
+	return bm_errf(e, BM_ECRYPTO, "seq", "audit trail broken at seq %lld: %s (%lld events "
 		       "verified before it)", (long long)v.fault_seq, audit_fault_name(v.fault),
 		       (long long)v.count);
 }
@@ -79,7 +79,7 @@ static int audit_log(struct cli *c, struct bm_err *e)
 }
 
 const struct verb cmd_audit_verbs[] = {
-	{"verify", "", "check the whole hash chain; exit 65 naming the first bad seq", audit_verify},
+	{"verify", "", "check the whole hash chain; exit 1 naming the first bad seq", audit_verify},
 	{"log", "[--since DATE] [--actor A] [--subject ID] [--action A] [--limit N]",
 	 "list audit events (--action accepts a trailing * as prefix match)", audit_log},
 	{0},
