@@ -90,15 +90,23 @@ static void person_name(uint32_t *st, char *out, size_t cap)
 }
 
 /* An 18-character resident id shape with a valid ISO 7064 check character. */
-static void national_id(uint32_t *st, char out[19])
+/* Person i's national id: district, birth date and sequence read from i
+ * scrambled by an odd multiplier prime to the 268,800,000 combinations, so
+ * no two persons share one (a number belongs to one person).  The five
+ * draws keep the random stream, and so the rest of the demo, as before. */
+static void national_id(uint32_t *st, int i, char out[19])
 {
 	static const int w[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+	uint64_t j = (uint64_t)i * 2654435761u % 268800000u;
 	int sum = 0;
 
-	snprintf(out, 19, "1101%02u19%02u%02u%02u%03u", rnd(st) % 20 + 1, rnd(st) % 40 + 60,
-		 rnd(st) % 12 + 1, rnd(st) % 28 + 1, rnd(st) % 1000);
-	for (int i = 0; i < 17; i++)
-		sum += (out[i] - '0') * w[i];
+	for (int k = 0; k < 5; k++)
+		(void)rnd(st);
+	snprintf(out, 19, "1101%02u19%02u%02u%02u%03u", (unsigned)(j % 20 + 1),
+		 (unsigned)(j / 20 % 40 + 60), (unsigned)(j / 800 % 12 + 1),
+		 (unsigned)(j / 9600 % 28 + 1), (unsigned)(j / 268800));
+	for (int k = 0; k < 17; k++)
+		sum += (out[k] - '0') * w[k];
 	out[17] = "10X98765432"[sum % 11];
 	out[18] = '\0';
 }
@@ -208,9 +216,10 @@ static int add_person(struct svc *s, const struct actor *a, uint32_t *st, int i,
 
 	snprintf(id, sizeof id, "E%04d", 1001 + i);
 	person_name(st, name, sizeof name);
-	national_id(st, nid);
+	national_id(st, i, nid);
 	if (rnd(st) % 4 == 0) {
-		snprintf(pp, sizeof pp, "E%08u", rnd(st) % 100000000);
+		(void)rnd(st);          /* unique per person, as national_id */
+		snprintf(pp, sizeof pp, "E%08u", (unsigned)((uint64_t)i * 2654435761u % 100000000u));
 		in.passport = pp;
 	}
 	if ((rc = svc_person_add(s, a, &in, &pr, e)) || (rc = level_parse(post->level, "level",

@@ -125,21 +125,26 @@ static void row_error(struct imp *im, long line, struct bm_err *re)
 	bm_err_clear(re);
 }
 
-/* An id met twice: the second is a duplicate when this import added the
- * first, an unchanged row when the stored record is identical, else a conflict. */
-static void person_exists(struct imp *im, long line, const struct person_rec *r)
+/* An insert refused as existing (ins: why): the second of an id is a
+ * duplicate when this import added the first, an unchanged row when the
+ * stored record is identical, else a conflict; with no such id, another
+ * person holds the row's national id or passport number. */
+static void person_exists(struct imp *im, long line, const struct person_rec *r,
+			  struct bm_err *ins)
 {
 	struct bm_err re = BM_ERR_INIT;
 	struct person_rec old;
 	int64_t first;
+	int rc;
 
 	if (strmap_get(im->seen, r->ext_id, strlen(r->ext_id), &first)) {
 		bm_err_add(im->e, line, "id", "duplicate id %s (first at line %lld)", r->ext_id,
 			   (long long)first);
 		return;
 	}
-	if (ST(im->s)->person_get(im->s->st, 0, r->ext_id, &old, &re) != 0) {
-		row_error(im, line, &re);
+	if ((rc = ST(im->s)->person_get(im->s->st, 0, r->ext_id, &old, &re)) != 0) {
+		row_error(im, line, rc == BM_ENOTFOUND ? ins : &re);
+		bm_err_clear(&re);
 		return;
 	}
 	if (strcmp(old.name, r->name) == 0 && old.unit_id == r->unit_id &&
@@ -159,8 +164,8 @@ static void insert_person(struct imp *im, long line, struct person_rec *p)
 	int rc = ST(im->s)->person_insert(im->s->st, p, &re);
 
 	if (rc == BM_EEXIST) {
+		person_exists(im, line, p, &re);
 		bm_err_clear(&re);
-		person_exists(im, line, p);
 	} else if (rc) {
 		row_error(im, line, &re);
 	} else {

@@ -133,6 +133,17 @@ static json_t *person_audit_fields(const struct person_rec *r, const char *unit)
 			 r->passport.len > 0);
 }
 
+/* True when a person has this id (any error reads as no). */
+static bool person_known(struct svc *s, const char *ext_id)
+{
+	struct bm_err e = BM_ERR_INIT;
+	struct person_rec p;
+	bool known = ST(s)->person_get(s->st, 0, ext_id, &p, &e) == 0;
+
+	bm_err_clear(&e);
+	return known;
+}
+
 int svc_person_add(struct svc *s, const struct actor *a, const struct person_input *in,
 		   struct person_rec *out, struct bm_err *e)
 {
@@ -147,7 +158,7 @@ int svc_person_add(struct svc *s, const struct actor *a, const struct person_inp
 	rc = ST(s)->person_insert(s->st, out, e);
 	if (rc == 0)
 		svc__touch(s, out->id);
-	if (rc == BM_EEXIST)
+	if (rc == BM_EEXIST && (strcmp(e->field, "ext_id") == 0 || person_known(s, in->ext_id)))
 		rc = bm_errf(e, BM_EEXIST, "id", "id: person %s already exists", in->ext_id);
 	if (rc || (rc = svc__audit1(s, a, "person.add", out->ext_id,
 				    person_audit_fields(out, in->unit), e)))

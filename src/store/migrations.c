@@ -210,6 +210,17 @@ static const char *const steps[] = {
 	/* 4: account names are unique whatever their case, so that no account
 	 * reads like another in the audit trail ("SecAdmin" beside "secadmin"). */
 	"CREATE UNIQUE INDEX accounts_name_nocase ON accounts(name COLLATE NOCASE);\n",
+
+	/* 5: a national id or passport number belongs to one person: a second
+	 * record for the same human (a suspended person entered again under a
+	 * new employee number) is refused.  The blind index's first 16 bytes
+	 * are keyed-hash output; two numbers share them with odds of 2^-128. */
+	"DROP INDEX persons_nid;\n"
+	"DROP INDEX persons_pp;\n"
+	"CREATE UNIQUE INDEX persons_nid16 ON persons(substr(nid_idx, 1, 16)) "
+	"WHERE nid_idx IS NOT NULL;\n"
+	"CREATE UNIQUE INDEX persons_pp16 ON persons(substr(pp_idx, 1, 16)) "
+	"WHERE pp_idx IS NOT NULL;\n",
 };
 
 /* The count of steps is the schema version a fully migrated database has. */

@@ -132,9 +132,9 @@ static const char *const sql_text[ST__COUNT] = {
 		"WHERE id = $12 AND version = $13",
 	[ST_PERSON_VERSION] = "SELECT version FROM persons WHERE id = $1",
 	[ST_PERSON_BY_NID] = "SELECT " PERSON_COLS " FROM persons WHERE nid_idx IS NOT NULL "
-		"AND substr(nid_idx, 1, 8) = substr($1, 1, 8) AND nid_idx = $1 ORDER BY id",
+		"AND substr(nid_idx, 1, 16) = substr($1, 1, 16) AND nid_idx = $1 ORDER BY id",
 	[ST_PERSON_BY_PP] = "SELECT " PERSON_COLS " FROM persons WHERE pp_idx IS NOT NULL "
-		"AND substr(pp_idx, 1, 8) = substr($1, 1, 8) AND pp_idx = $1 ORDER BY id",
+		"AND substr(pp_idx, 1, 16) = substr($1, 1, 16) AND pp_idx = $1 ORDER BY id",
 	[ST_PERSON_COUNTS] = "SELECT unit_id, level, state, count(*) FROM persons "
 		"GROUP BY unit_id, level, state ORDER BY unit_id, level, state",
 	[ST_APPT_INS] = "INSERT INTO appointments(person_id, post_id, start_at, end_at, version, "
@@ -1256,6 +1256,20 @@ static int bind_person(sqlite3_stmt *q, const struct person_rec *r, struct bm_er
 	return 0;
 }
 
+/* A failed person insert: a national id or passport number already held
+ * (named by field, never by whose it is), else db_err's mapping. */
+static int person_dup(struct sq *s, const struct wctx *w, struct bm_err *e)
+{
+	const char *m = sqlite3_errmsg(s->db);
+	const char *field = strstr(m, "persons_nid16") ? "national_id"
+			    : strstr(m, "persons_pp16") ? "passport" : NULL;
+
+	if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE && field != NULL)
+		return bm_errf(e, BM_EEXIST, field, "%s: another person already holds this "
+			       "number", field);
+	return db_err(s, w, e);
+}
+
 static int sq_person_insert(struct store *st, struct person_rec *r, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
@@ -1269,7 +1283,7 @@ static int sq_person_insert(struct store *st, struct person_rec *r, struct bm_er
 	if ((rc = bind_person(q, r, e)) == 0) {
 		sqlite3_bind_int64(q, 11, r->created);
 		sqlite3_bind_int64(q, 12, r->updated);
-		rc = step_write(s, q, &w, e);
+		rc = sqlite3_step(q) == SQLITE_DONE ? 0 : person_dup(s, &w, e);
 	}
 	stmt_put(s, ST_PERSON_INS, q);
 	if (rc == BM_ENOTFOUND)

@@ -166,3 +166,30 @@ t_find_by_document_number_in_any_format() {
 	expect 0 person show E1 --reveal --json || return 1
 	eq "$(json v.national_id)" 11010119900307123X
 }
+
+# A national id or passport number belongs to one person: entering a
+# suspended person again under a new employee number must not give them a
+# fresh record.  Refused in person add and in import (naming the line and
+# the field, not who holds it); the same row imported again is unchanged.
+t_one_person_per_document_number() {
+	setup_org || return 1
+	expect 0 person add E1 --name A --unit HQ --national-id 11010119900307123X || return 1
+	expect 0 person add E9 --name Z --unit HQ --passport E12345678 || return 1
+	expect 1 person add E2 --name B --unit HQ --national-id "110101 19900307 123x" || return 1
+	case "$ERR" in *"national_id: another person already holds this number"*) ;; *) fail "reason: $ERR" ;; esac
+	case "$ERR" in *E1*) fail "names the holder: $ERR" ;; esac
+	expect 1 person add E2 --name B --unit HQ --passport e12345678 || return 1
+	case "$ERR" in *"passport: another person"*) ;; *) fail "reason: $ERR" ;; esac
+	expect 1 person add E1 --name A --unit HQ --national-id 11010119900307123X || return 1
+	case "$ERR" in *"person E1 already exists"*) ;; *) fail "same id reads as the id: $ERR" ;; esac
+	printf 'id,name,unit,national_id\nE3,C,HQ,110105198001010011\nE4,D,HQ,11010119900307123x\nE5,E,HQ,110105198001010011\n' >dup.csv
+	expect 65 import persons dup.csv || return 1
+	case "$ERR" in *"line 3, column national_id"*) ;; *) fail "line 3 not named: $ERR" ;; esac
+	case "$ERR" in *"line 4, column national_id"*) ;; *) fail "line 4 not named: $ERR" ;; esac
+	expect 0 person list --json || return 1
+	eq "$(json 'v.length')" 2 "nothing imported"
+	printf 'id,name,unit,national_id\nE1,A,HQ,11010119900307123X\nE3,C,HQ,110105198001010011\n' >ok.csv
+	expect 0 import persons ok.csv || return 1
+	expect 0 import persons ok.csv || return 1
+	case "$OUT" in *"2 unchanged"*) ;; *) fail "re-import: $OUT" ;; esac
+}

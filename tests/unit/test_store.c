@@ -326,7 +326,7 @@ static void test_schema_is_strict_and_indexed(void **state)
 				      sizeof msg), SQLITE_OK);
 	assert_non_null(strstr(msg, "cannot store TEXT value in INTEGER column"));
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_schema WHERE name IN ("
-				 "'persons_nid', 'persons_pp', 'persons_unit', "
+				 "'persons_nid16', 'persons_pp16', 'persons_unit', "
 				 "'persons_level_state', 'audit_actor', 'audit_action', "
 				 "'audit_time', 'audit_no_update', 'audit_no_delete')"), 9);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
@@ -642,16 +642,28 @@ static void test_person_find_sealed(void **state)
 	fill_sealed(&p.national_id, 1, 48);
 	fill_sealed(&p.passport, 2, 48);
 	assert_int_equal(ops->person_insert(f->s, &p, &f->e), 0);
+	/* A number belongs to one person: a second holder is refused, naming
+	 * the field and not the first holder. */
 	make_person(&p, "B", u, 1, 0);
-	fill_sealed(&p.national_id, 1, 48);   /* same national id: a duplicate */
-	assert_int_equal(ops->person_insert(f->s, &p, &f->e), 0);
-	make_person(&p, "C", u, 1, 0);
+	fill_sealed(&p.national_id, 1, 48);
+	assert_int_equal(ops->person_insert(f->s, &p, &f->e), BM_EEXIST);
+	assert_string_equal(f->e.field, "national_id");
+	assert_null(strstr(f->e.msg, "A"));
+	make_person(&p, "B", u, 1, 0);
+	fill_sealed(&p.passport, 2, 48);
+	assert_int_equal(ops->person_insert(f->s, &p, &f->e), BM_EEXIST);
+	assert_string_equal(f->e.field, "passport");
+	make_person(&p, "A", u, 1, 0);        /* the id itself still names the id */
+	fill_sealed(&p.national_id, 4, 48);
+	assert_int_equal(ops->person_insert(f->s, &p, &f->e), BM_EEXIST);
+	assert_string_equal(f->e.field, "ext_id");
+	make_person(&p, "B", u, 1, 0);
 	fill_sealed(&p.national_id, 3, 48);
 	assert_int_equal(ops->person_insert(f->s, &p, &f->e), 0);
 	memset(idx, 1, sizeof idx);
 	assert_int_equal(ops->person_find_sealed(f->s, "national_id", idx, person_cb, &r,
 						 &f->e), 0);
-	assert_ids(&r, 2, 1, 2);
+	assert_ids(&r, 1, 1);
 	r.n = 0;
 	memset(idx, 2, sizeof idx);
 	assert_int_equal(ops->person_find_sealed(f->s, "passport", idx, person_cb, &r, &f->e),
