@@ -371,6 +371,30 @@ static int find_collect(void *ctx, const struct person_rec *p)
 	return 0;
 }
 
+/* A search by national id or passport is recorded like a reveal: whose
+ * number was looked up, by whom, and what it found (never the number). */
+static int audit_find(struct svc *s, const struct actor *a, const char *column,
+		      json_t *found, struct bm_err *e)
+{
+	json_t *subjects = json_array(), *p;
+	size_t i;
+	int rc;
+
+	json_array_foreach(found, i, p)
+		json_array_append(subjects, json_object_get(p, "id"));
+	if ((rc = svc__begin(s, e))) {
+		json_decref(subjects);
+		return rc;
+	}
+	if ((rc = svc__audit(s, a, "person.find", subjects,
+			     json_pack("{s:s, s:I}", "by", column, "matches",
+				       (json_int_t)json_array_size(found)), e))) {
+		svc__rollback(s);
+		return rc;
+	}
+	return svc__commit(s, e);
+}
+
 json_t *svc_person_find(struct svc *s, const struct actor *a, const char *national_id,
 			const char *passport, struct bm_err *e)
 {
@@ -393,7 +417,8 @@ json_t *svc_person_find(struct svc *s, const struct actor *a, const char *nation
 	arr = json_array();
 	ctx[0] = s;
 	ctx[1] = arr;
-	if (ST(s)->person_find_sealed(s->st, column, idx, find_collect, ctx, e)) {
+	if (ST(s)->person_find_sealed(s->st, column, idx, find_collect, ctx, e) ||
+	    audit_find(s, a, column, arr, e)) {
 		json_decref(arr);
 		return NULL;
 	}

@@ -193,3 +193,18 @@ t_one_person_per_document_number() {
 	expect 0 import persons ok.csv || return 1
 	case "$OUT" in *"2 unchanged"*) ;; *) fail "re-import: $OUT" ;; esac
 }
+
+# A search by national id or passport is audited like a reveal: who looked,
+# whom it found, by which field; never the number itself.
+t_person_find_is_audited() {
+	setup_org || return 1
+	expect 0 person add E1 --name A --unit HQ --national-id 11010119900307123X || return 1
+	expect 0 person find --national-id 11010119900307123X || return 1
+	expect 0 person find --passport X0000001 || return 1
+	expect 0 audit log --action person.find --json || return 1
+	eq "$(json 'v.length')" 2
+	eq "$(json 'JSON.stringify(v.map(e => [e.subjects, e.fields.by, e.fields.matches]))')" \
+		'[[["E1"],"national_id",1],[[],"passport",0]]'
+	case "$OUT" in *11010119900307123X*|*X0000001*) fail "the number reached the audit trail" ;; esac
+	expect 0 audit verify || return 1
+}
