@@ -222,9 +222,10 @@ static int login_reply(struct http_req *r, struct http_resp *w, struct login_res
 
 	clock_fmt_iso(lr->expires_abs, exp);
 	set_cookie(APP(r), w, lr->token, SVC_ABSOLUTE_S);
-	http_resp_json(w, 200, json_pack("{s:s, s:s, s:I, s:s}", "token", lr->token,
+	http_resp_json(w, 200, json_pack("{s:s, s:s, s:I, s:s, s:b}", "token", lr->token,
 					  "csrf_token", lr->csrf, "session_id",
-					  (json_int_t)lr->session_id, "expires", exp));
+					  (json_int_t)lr->session_id, "expires", exp,
+					  "password_change_required", lr->must_change));
 	return 0;
 }
 
@@ -1370,6 +1371,10 @@ static int api_auth(void *app, struct http_req *r, struct bm_err *e)
 		return e->code;
 	r->app_req = s;
 	if ((rc = svc_request_begin(s, e)) || (rc = svc_session_resolve(s, tok, &r->actor, e)))
+		return rc;
+	/* a temporary password allows nothing but changing it: say so here,
+	 * before the role check would answer with a bare permission name */
+	if (r->actor.must_change && (rc = svc_actor_allow(&r->actor, r->match.route->perm, e)))
 		return rc;
 	if (h == NULL && (r->match.route->flags & ROUTE_CSRF)) {
 		svc_session_csrf(tok, want);

@@ -307,6 +307,8 @@ int svc_account_add(struct svc *s, const struct actor *a, const struct account_i
 
 	if ((rc = svc__allow(a, PERM_ACCOUNT_ADMIN, e)) || (rc = account_build(a, in, &r, e)))
 		return rc;
+	/* whoever set the password knows it: over the API it is temporary */
+	r.must_change = r.pwhash[0] != '\0' && !(a->roles & ACTOR_LOCAL);
 	if ((rc = svc__begin(s, e)))
 		return rc;
 	role_format(r.roles, roles, sizeof roles);
@@ -318,8 +320,9 @@ int svc_account_add(struct svc *s, const struct actor *a, const struct account_i
 			"in case", r.name);
 	if (rc ||
 	    (rc = svc__audit1(s, a, "account.add", r.name,
-			      json_pack("{s:s, s:s?, s:b}", "roles", roles, "scope", in->scope,
-					"password_set", r.pwhash[0] != '\0'), e)))
+			      json_pack("{s:s, s:s?, s:b, s:b}", "roles", roles, "scope", in->scope,
+					"password_set", r.pwhash[0] != '\0', "must_change",
+					r.must_change), e)))
 		goto fail;
 	return svc__commit(s, e);
 fail:
@@ -400,6 +403,7 @@ static int set_hash(struct svc *s, struct account_rec *r, const void *arg, json_
 	memcpy(r->pwhash, arg, sizeof r->pwhash);
 	r->failures = 0;
 	r->locked_until = 0;
+	r->must_change = false;
 	return 0;
 }
 
@@ -410,7 +414,11 @@ static int reset_hash(struct svc *s, struct account_rec *r, const void *arg, jso
 {
 	int rc = role_check_takeover(r->roles, "name", e);
 
-	return rc ? rc : set_hash(s, r, arg, f, e);
+	if (rc == 0 && (rc = set_hash(s, r, arg, f, e)) == 0) {
+		r->must_change = true;   /* the resetter knows it: temporary */
+		json_object_set_new(f, "must_change", json_true());
+	}
+	return rc;
 }
 
 int svc_account_passwd(struct svc *s, const struct actor *a, const char *name,

@@ -324,13 +324,21 @@ int svc__audit1(struct svc *s, const struct actor *a, const char *action, const 
 	return svc__audit(s, a, action, json_pack("[s]", subject), fields, e);
 }
 
-int svc__allow(const struct actor *a, int perm, struct bm_err *e)
+int svc_actor_allow(const struct actor *a, int perm, struct bm_err *e)
 {
 	if (a->roles & ACTOR_LOCAL)
 		return 0;
+	if (a->must_change && perm != PERM_SESSION_OWN)
+		return bm_errf(e, BM_EPERM, "password", "the password of %s was set by another "
+			       "account: change it first (POST /v1/password)", a->name);
 	if (role_allows(a->roles, perm))
 		return 0;
 	return bm_errf(e, BM_EPERM, NULL, "%s may not %s", a->name, perm_name(perm));
+}
+
+int svc__allow(const struct actor *a, int perm, struct bm_err *e)
+{
+	return svc_actor_allow(a, perm, e);
 }
 
 bool svc__code_chars_ok(const char *v, size_t n)

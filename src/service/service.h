@@ -32,6 +32,8 @@ struct actor {
 	int64_t scope_unit;        /* officer scope root; 0 = everything */
 	int64_t session_id;        /* the HTTP session acting; 0 for the CLI */
 	char person[64];           /* linked person's external id (self-service); "" none */
+	bool must_change;          /* its password was set by another account: it may
+				    * only change it (and see or end its sessions) */
 };
 #define ACTOR_LOCAL 0x80000000u
 
@@ -39,6 +41,11 @@ struct svc_paths {
 	const char *db;            /* database file */
 	const char *keyfile;       /* key file; NULL = "<db>.key" */
 };
+
+/* Whether actor a may use permission perm (core/role.c's matrix; the
+ * local CLI may do anything; an account whose password another account
+ * set may only change it).  BM_EPERM with the reason when not. */
+int svc_actor_allow(const struct actor *a, int perm, struct bm_err *e);
 
 /* Creates a new database and key file; refuses to overwrite either. */
 int svc_init(const struct svc_paths *p, const char *profile, const struct actor *a,
@@ -231,6 +238,7 @@ struct login_result {
 	int64_t expires_abs;
 	int64_t retry_after;       /* seconds, set with BM_EBUSY */
 	bool locked;               /* this failure started a lockout */
+	bool must_change;          /* the password is temporary: change it first */
 };
 /* Checks name and password (Argon2id, at most two at a time process-wide)
  * and opens a session.  BM_EAUTH for a wrong name or password (one message

@@ -323,6 +323,7 @@ static void actor_of(const struct account_rec *r, struct actor *a)
 	a->account_id = r->id;
 	a->scope_unit = (r->roles & ROLE_OFFICER) ? r->scope_unit : 0;
 	svc__copy(a->person, sizeof a->person, r->person);
+	a->must_change = r->must_change;
 }
 
 /* Records a failed login: the account's counter (and lockout) when the
@@ -386,6 +387,7 @@ static int open_session(struct svc *s, struct account_rec *r, const char *client
 		goto fail;
 	out->session_id = ss.id;
 	out->expires_abs = ss.expires_abs;
+	out->must_change = r->must_change;
 	return svc__commit(s, e);
 fail:
 	svc__rollback(s);

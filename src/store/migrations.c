@@ -221,6 +221,11 @@ static const char *const steps[] = {
 	"WHERE nid_idx IS NOT NULL;\n"
 	"CREATE UNIQUE INDEX persons_pp16 ON persons(substr(pp_idx, 1, 16)) "
 	"WHERE pp_idx IS NOT NULL;\n",
+
+	/* 6: a password set over the API by another account (a new account, a
+	 * reset) is temporary: its holder must change it before doing anything
+	 * else, so the administrator who set it cannot act as them unseen. */
+	"ALTER TABLE accounts ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 /* The count of steps is the schema version a fully migrated database has. */

@@ -109,6 +109,7 @@ struct account_rec {
 	bool disabled;
 	int failures;              /* consecutive failed logins */
 	int64_t locked_until;      /* Unix seconds; 0 = not locked */
+	bool must_change;          /* the password was set by someone else */
 	int64_t version;
 	int64_t created;
 };

@@ -47,7 +47,7 @@
 #define POLICY_COLS "version, profile, created, actor, json"
 #define AUDIT_COLS "seq, time_ms, actor, action, subjects, fields, prev, hash"
 #define ACCOUNT_COLS "id, name, pwhash, roles, scope_unit, person, disabled, failures, " \
-	"locked_until, version, created"
+	"locked_until, version, created, must_change"
 #define SESSION_COLS "id, token_hash, account_id, created, last_seen, expires_abs, client, " \
 	"revoked"
 #define REVIEW_COLS "id, person_id, level, trigger, opened_by, opened_at, due_at, state, " \
@@ -164,13 +164,13 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_AUDIT_SCAN] = "SELECT " AUDIT_COLS " FROM audit WHERE seq BETWEEN $1 AND $2 "
 		"ORDER BY seq",
 	[ST_ACCOUNT_INS] = "INSERT INTO accounts(name, pwhash, roles, scope_unit, person, "
-		"disabled, failures, locked_until, version, created) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
+		"disabled, failures, locked_until, must_change, version, created) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10)",
 	[ST_ACCOUNT_BY_ID] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = $1",
 	[ST_ACCOUNT_BY_NAME] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE name = $1",
 	[ST_ACCOUNT_UPD] = "UPDATE accounts SET name = $1, pwhash = $2, roles = $3, "
 		"scope_unit = $4, person = $5, disabled = $6, failures = $7, locked_until = $8, "
-		"version = version + 1 WHERE id = $9 AND version = $10",
+		"must_change = $9, version = version + 1 WHERE id = $10 AND version = $11",
 	[ST_ACCOUNT_VERSION] = "SELECT version FROM accounts WHERE id = $1",
 	[ST_ACCOUNT_LIST] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY id",
 	[ST_SESSION_INS] = "INSERT INTO sessions(token_hash, account_id, created, last_seen, "
@@ -1919,9 +1919,10 @@ static void fill_account(sqlite3_stmt *st, struct account_rec *r)
 	r->locked_until = sqlite3_column_int64(st, 8);
 	r->version = sqlite3_column_int64(st, 9);
 	r->created = sqlite3_column_int64(st, 10);
+	r->must_change = sqlite3_column_int(st, 11) != 0;
 }
 
-/* Binds the mutable columns $1..$8 shared by insert and update. */
+/* Binds the mutable columns $1..$9 shared by insert and update. */
 static void bind_account(sqlite3_stmt *q, const struct account_rec *r)
 {
 	bind_str(q, 1, r->name, sizeof r->name);
@@ -1933,6 +1934,7 @@ static void bind_account(sqlite3_stmt *q, const struct account_rec *r)
 	sqlite3_bind_int(q, 6, r->disabled ? 1 : 0);
 	sqlite3_bind_int(q, 7, r->failures);
 	sqlite3_bind_int64(q, 8, r->locked_until);
+	sqlite3_bind_int(q, 9, r->must_change ? 1 : 0);
 }
 
 static int sq_account_insert(struct store *st, struct account_rec *r, struct bm_err *e)
@@ -1946,7 +1948,7 @@ static int sq_account_insert(struct store *st, struct account_rec *r, struct bm_
 		return rc;
 	stamp(&r->created, NULL);
 	bind_account(q, r);
-	sqlite3_bind_int64(q, 9, r->created);
+	sqlite3_bind_int64(q, 10, r->created);
 	rc = step_write(s, q, &w, e);
 	stmt_put(s, ST_ACCOUNT_INS, q);
 	if (rc == BM_ENOTFOUND)
@@ -1985,8 +1987,8 @@ static int sq_account_update(struct store *st, struct account_rec *r, struct bm_
 	if ((rc = stmt_get(s, ST_ACCOUNT_UPD, &q, e)) != 0)
 		return rc;
 	bind_account(q, r);
-	sqlite3_bind_int64(q, 9, r->id);
-	sqlite3_bind_int64(q, 10, r->version);
+	sqlite3_bind_int64(q, 10, r->id);
+	sqlite3_bind_int64(q, 11, r->version);
 	rc = step_write(s, q, &w, e);
 	stmt_put(s, ST_ACCOUNT_UPD, q);
 	if (rc == BM_ENOTFOUND)

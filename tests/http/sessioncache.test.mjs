@@ -5,7 +5,9 @@
 // another process.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, call, login } from './lib.mjs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, call, login, passwordOf } from './lib.mjs';
 
 let srv, sys, sec;
 const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -65,7 +67,10 @@ test('disabling an account ends its cached sessions', async () => {
 });
 
 test('a granted or revoked role takes effect on the next request', async () => {
-  const s = await user('cache-role', null);
+  // made at the console, so its password is its own (not a temporary one)
+  writeFileSync(join(srv.dir, 'cache-role.pw'), 'cache-role-password-1\n');
+  srv.cli('account', 'add', 'cache-role', '--password-file', join(srv.dir, 'cache-role.pw'));
+  const s = await login(srv, 'cache-role', 'cache-role-password-1');
   assert.equal((await call(srv, 'GET', '/v1/units', { token: s.token })).status, 403);
   assert.equal((await call(srv, 'PUT', '/v1/accounts/cache-role/roles/officer', { token: sec.token })).status, 204);
   const u = await call(srv, 'GET', '/v1/units', { token: s.token });
@@ -80,7 +85,7 @@ test('a password change ends the account\'s other sessions', async () => {
   const a = await user('cache-pw', 'officer');
   const b = await login(srv, 'cache-pw', 'cache-pw-password-1');
   assert.equal((await whoami(b)).status, 200);
-  const r = await call(srv, 'POST', '/v1/password', { token: a.token, body: { old_password: 'cache-pw-password-1', new_password: 'cache-pw-password-2' } });
+  const r = await call(srv, 'POST', '/v1/password', { token: a.token, body: { old_password: passwordOf(srv, 'cache-pw', 'cache-pw-password-1'), new_password: 'cache-pw-password-2' } });
   assert.equal(r.status, 204, r.text);
   assert.equal((await whoami(b)).status, 401);
 });
