@@ -66,15 +66,29 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Logs in and resolves the token into an actor. */
+/* Logs in and resolves the token into an actor.  A temporary password
+ * (set by another account) is first changed to pw + "-own", as its holder
+ * would, and the holder logs in again: only that session can act. */
 static void login_as(struct fx *f, const char *name, const char *pw, struct actor *a)
 {
 	struct login_result lr;
 	struct bm_err e = BM_ERR_INIT;
+	char own[128];
 
 	assert_int_equal(svc_login(f->s, name, pw, "10.0.0.1", &lr, &e), 0);
 	assert_int_equal(strlen(lr.token), 64);
 	assert_int_equal(svc_session_resolve(f->s, lr.token, a, &e), 0);
+	assert_int_equal(a->must_change, lr.must_change);
+	if (!lr.must_change)
+		return;
+	assert_int_equal(svc_actor_allow(a, PERM_PERSON_READ, &e), BM_EPERM);
+	assert_string_equal(e.field, "password");
+	snprintf(own, sizeof own, "%s-own", pw);
+	assert_int_equal(svc_password_change(f->s, a, pw, own, &e), 0);
+	assert_int_equal(svc_login(f->s, name, own, "10.0.0.1", &lr, &e), 0);
+	assert_false(lr.must_change);
+	assert_int_equal(svc_session_resolve(f->s, lr.token, a, &e), 0);
+	assert_false(a->must_change);
 }
 
 static void officers_can_log_in_with_their_roles(void **state)
