@@ -167,3 +167,36 @@ export async function login(srv, name, password = PASSWORDS[name]) {
   }
   return { token: r.json.token, csrf: r.json.csrf_token, cookie: r.headers.get('set-cookie') };
 }
+
+// Makes an account as sysadmin (sys: a login) with password `${name}-password-1`,
+// linked to person when given, grants it roles (a name or a list) as secadmin
+// (sec), with scope when given, and logs it in.
+export async function account(srv, { sys, sec }, name, roles, { scope, person } = {}) {
+  const pw = `${name}-password-1`;
+  let r = await call(srv, 'POST', '/v1/accounts', { token: sys.token, body: { name, password: pw, person } });
+  assert.equal(r.status, 201, r.text);
+  for (const role of [roles].flat()) {
+    r = await call(srv, 'PUT', `/v1/accounts/${name}/roles/${role}`,
+      { token: sec.token, body: scope ? { scope } : undefined });
+    assert.equal(r.status, 204, r.text);
+  }
+  return login(srv, name, pw);
+}
+
+// The units, posts and persons of the officer-scope tests: ORG > A > A1,
+// ORG > B; posts PA (A1) and PB (B); persons EA (A1) and EB (B).
+export async function scopedOrg(srv, sec) {
+  const post = (path, body) => call(srv, 'POST', path, { token: sec.token, body });
+  for (const [code, parent] of [['ORG'], ['A', 'ORG'], ['A1', 'A'], ['B', 'ORG']]) {
+    const r = await post('/v1/units', { code, name: `Unit ${code}`, parent });
+    assert.equal(r.status, 201, r.text);
+  }
+  for (const [code, unit] of [['PA', 'A1'], ['PB', 'B']]) {
+    const r = await post('/v1/posts', { code, unit, level: 'none' });
+    assert.equal(r.status, 201, r.text);
+  }
+  for (const [id, unit] of [['EA', 'A1'], ['EB', 'B']]) {
+    const r = await post('/v1/persons', { id, name: `Person ${id}`, unit });
+    assert.equal(r.status, 201, r.text);
+  }
+}

@@ -7,38 +7,18 @@
 //                 └─ B
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, call, login } from './lib.mjs';
+import { startServer, call, login, account as makeAccount, scopedOrg } from './lib.mjs';
 
 let srv, sys, sec, off;
 const as = (who, method, path, body, opts = {}) => call(srv, method, path, { token: who.token, body, ...opts });
 
-async function account(name, roles, scope) {
-  const pw = `${name}-password-1`;
-  let r = await as(sys, 'POST', '/v1/accounts', { name, password: pw });
-  assert.equal(r.status, 201, r.text);
-  for (const role of roles) {
-    r = await as(sec, 'PUT', `/v1/accounts/${name}/roles/${role}`, scope ? { scope } : undefined);
-    assert.equal(r.status, 204, r.text);
-  }
-  return login(srv, name, pw);
-}
+const account = (name, roles, scope) => makeAccount(srv, { sys, sec }, name, roles, { scope });
 
 before(async () => {
   srv = await startServer();
   sys = await login(srv, 'sysadmin');
   sec = await login(srv, 'secadmin');
-  for (const [code, parent] of [['ORG'], ['A', 'ORG'], ['A1', 'A'], ['B', 'ORG']]) {
-    const r = await as(sec, 'POST', '/v1/units', { code, name: `Unit ${code}`, parent });
-    assert.equal(r.status, 201, r.text);
-  }
-  for (const [code, unit] of [['PA', 'A1'], ['PB', 'B']]) {
-    const r = await as(sec, 'POST', '/v1/posts', { code, unit, level: 'none' });
-    assert.equal(r.status, 201, r.text);
-  }
-  for (const [id, unit] of [['EA', 'A1'], ['EB', 'B']]) {
-    const r = await as(sec, 'POST', '/v1/persons', { id, name: `Person ${id}`, unit });
-    assert.equal(r.status, 201, r.text);
-  }
+  await scopedOrg(srv, sec);
   off = await account('off-a', ['officer'], 'A');
 });
 after(async () => { assert.deepEqual(await srv.stop(), { code: 0, sig: null }); });

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer, call, login } from './lib.mjs';
+import { startServer, call, login, account as makeAccount } from './lib.mjs';
 
 let srv, sys, sec, rev, off;
 const as = (who, method, path, body) => call(srv, method, path, { token: who.token, body });
@@ -15,15 +15,8 @@ const ask = (person, level, compartments) =>
 
 // Creates an account as sysadmin (linked to person when given) and grants
 // it role (with scope) as secadmin.
-async function account(name, role, scope, person) {
-  const pw = `${name}-password-1`;
-  let r = await as(sys, 'POST', '/v1/accounts', { name, password: pw, person });
-  assert.equal(r.status, 201, r.text);
-  r = await call(srv, 'PUT', `/v1/accounts/${name}/roles/${role}`,
-    { token: sec.token, body: scope ? { scope } : undefined });
-  assert.equal(r.status, 204, r.text);
-  return login(srv, name, pw);
-}
+const account = (name, role, scope, person) =>
+  makeAccount(srv, { sys, sec }, name, role, { scope, person });
 
 before(async () => {
   srv = await startServer();
