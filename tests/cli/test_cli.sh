@@ -33,3 +33,20 @@ t_db_from_env_and_option() {
 	[ -f third.db ] || fail "--db ignored"
 	expect 0 unit list --db=third.db || return 1
 }
+
+# A bad date or duration names the option it came from, as every other bad
+# value does ("start: ...", "name: required").
+t_bad_dates_and_durations_name_their_option() {
+	setup_org || return 1
+	expect 0 person add E1 --name A --unit HQ-A || return 1
+	expect 65 appointment add E1 P-300 --start 2026-1-1 || return 1
+	has_err "start: expected a date"
+	expect 65 appointment add E1 P-300 --start 2026-13-01 || return 1
+	has_err "start: month 13 out of range"
+	expect 65 audit log --since yesterday || return 1
+	has_err "since: expected a date"
+	expect 65 due --within 5x || return 1
+	has_err "within: unknown unit"
+	expect 65 due --within soon || return 1
+	has_err "within: expected a number"
+}
