@@ -314,8 +314,9 @@ int svc_account_add(struct svc *s, const struct actor *a, const struct account_i
 	    (rc = person_check(s, r.person, 0, r.roles, e)) ||
 	    (rc = ST(s)->account_insert(s->st, &r, e)) ||
 	    (rc = svc__audit1(s, a, "account.add", r.name,
-			      json_pack("{s:s, s:s?, s:b}", "roles", roles, "scope", in->scope,
-					"password_set", r.pwhash[0] != '\0'), e)))
+			      json_pack("{s:s, s:s?, s:s?, s:b}", "roles", roles, "scope", in->scope,
+					"person", r.person[0] ? r.person : NULL, "password_set",
+					r.pwhash[0] != '\0'), e)))
 		goto fail;
 	return svc__commit(s, e);
 fail:
