@@ -19,6 +19,17 @@ t_usage_errors_exit_2() {
 	has_err "--colour"
 	expect 2 person show || return 1
 	expect 2 import widgets x.csv || return 1
+	expect 2 help frobnicate || return 1
+	has_err "unknown command"
+}
+
+# baomi help NOUN prints usage lines a reader can paste: none ends in a space.
+t_help_lines_have_no_trailing_space() {
+	local n
+	for n in $("$BAOMI" help | awk '/^  [a-z]+  /{print $1}'); do
+		expect 0 help "$n" || return 1
+		! printf '%s\n' "$OUT" | grep -q ' $' || fail "baomi help $n: a line ends in a space"
+	done
 }
 
 t_missing_database_is_reported() {
