@@ -149,15 +149,18 @@ static int matter_file(struct cli *c, struct bm_err *e)
 	return show(c, svc_matter_file(c->svc, &c->actor, pos[0], pos[1], detail, e), e);
 }
 
+/* The list comes wrapped as {"matters": [...]}; a refusal (an unknown person,
+ * one outside the actor's scope) must reach show() as NULL, not as {}. */
 static int matter_list(struct cli *c, struct bm_err *e)
 {
 	const char *person = NULL;
+	json_t *list;
 	int rc;
 
 	if ((rc = args_parse(c, NULL, &person, 1, 1, e)) || (rc = cli_open(c, e)))
 		return rc;
-	return show(c, json_pack("{s:o*}", "matters",
-				 svc_matter_list(c->svc, &c->actor, person, e)), e);
+	list = svc_matter_list(c->svc, &c->actor, person, e);
+	return show(c, list ? json_pack("{s:o}", "matters", list) : NULL, e);
 }
 
 const struct verb cmd_matter_verbs[] = {

@@ -66,8 +66,8 @@ static void usage_noun(const struct noun *n, FILE *fp)
 {
 	fprintf(fp, "baomi %s: %s\n\n", n->name, n->summary);
 	for (const struct verb *v = n->verbs; v->name; v++)
-		fprintf(fp, "  baomi %s%s%s %s\n      %s\n", n->name, v->name[0] ? " " : "", v->name,
-			v->usage, v->summary);
+		fprintf(fp, "  baomi %s%s%s%s%s\n      %s\n", n->name, v->name[0] ? " " : "",
+			v->name, v->usage[0] ? " " : "", v->usage, v->summary);
 }
 
 static const struct noun *find_noun(const char *name)
@@ -142,7 +142,10 @@ static int dispatch(struct cli *c, int argc, char **argv, bool help, struct bm_e
 	static char cmd[64];
 
 	if (argc == 0 || strcmp(argv[0], "help") == 0) {
-		if (argc > 1 && (n = find_noun(argv[1])) != NULL)
+		if (argc > 1 && (n = find_noun(argv[1])) == NULL)
+			return bm_errf(e, BM_EUSAGE, NULL, "unknown command \"%.32s\" (see baomi help)",
+				       argv[1]);
+		if (argc > 1)
 			usage_noun(n, stdout);
 		else
 			usage_all(stdout);

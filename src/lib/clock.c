@@ -27,6 +27,7 @@ static bool is_leap(int64_t y);
 static int month_days(int64_t y, int m);
 static bool shape_ok(const char *s, size_t n);
 static int num(const char *s, size_t off, size_t len);
+static const char *label(const char *field, const char *fallback);
 static int check_range(struct bm_err *e, const char *field, const char *part, int v,
 		       int lo, int hi);
 static void split(int64_t t, int64_t *y, int *mo, int *d, int *secs);
@@ -193,12 +194,21 @@ static int num(const char *s, size_t off, size_t len)
 	return v;
 }
 
+/* The name a message starts with: the field the value came from (an option,
+ * a column, a JSON member), so that an adapter printing only the message
+ * still says which value was wrong. */
+static const char *label(const char *field, const char *fallback)
+{
+	return field != NULL && field[0] != '\0' ? field : fallback;
+}
+
 static int check_range(struct bm_err *e, const char *field, const char *part, int v,
 		       int lo, int hi)
 {
 	if (v >= lo && v <= hi)
 		return 0;
-	return bm_errf(e, BM_EINVAL, field, "%s %d out of range %d-%d", part, v, lo, hi);
+	return bm_errf(e, BM_EINVAL, field, "%s: %s %d out of range %d-%d", label(field, "date"),
+		       part, v, lo, hi);
 }
 
 /* Shape first, then each part's range, so the message names the one part
@@ -210,7 +220,8 @@ int clock_parse(const char *s, const char *field, int64_t *out, struct bm_err *e
 
 	if (!shape_ok(s, n))
 		return bm_errf(e, BM_EINVAL, field,
-			       "expected a date YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+			       "%s: expected a date YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+			       label(field, "date"));
 	y = num(s, 0, 4);
 	mo = num(s, 5, 2);
 	d = num(s, 8, 2);
@@ -245,12 +256,13 @@ int clock_from_env(struct bm_err *e)
 			t = t * 10 + (s[i] - '0');
 		if (t > T_MAX)
 			return bm_errf(e, BM_EINVAL, "BAOMI_NOW",
-				       "Unix seconds beyond 9999-12-31T23:59:59Z");
+				       "BAOMI_NOW: Unix seconds beyond 9999-12-31T23:59:59Z");
 	} else if ((rc = clock_parse(s, "BAOMI_NOW", &t, e)) != 0) {
 		return rc;
 	}
 	if (t <= 0)
-		return bm_errf(e, BM_EINVAL, "BAOMI_NOW", "must be after 1970-01-01T00:00:00Z");
+		return bm_errf(e, BM_EINVAL, "BAOMI_NOW",
+			       "BAOMI_NOW: must be after 1970-01-01T00:00:00Z");
 	clock_set(t);
 	return 0;
 }
@@ -273,23 +285,29 @@ int clock_parse_duration(const char *s, const char *field, int64_t *out, struct 
 	size_t i = 0;
 
 	if (s == NULL || s[0] == '\0')
-		return bm_errf(e, BM_EINVAL, field, "empty duration");
+		return bm_errf(e, BM_EINVAL, field, "%s: empty duration", label(field, "duration"));
 	if (s[0] == '-')
-		return bm_errf(e, BM_EINVAL, field, "a duration cannot be negative");
+		return bm_errf(e, BM_EINVAL, field, "%s: a duration cannot be negative",
+			       label(field, "duration"));
 	for (; s[i] >= '0' && s[i] <= '9'; i++) {
 		if (v > (INT64_MAX - (s[i] - '0')) / 10)
-			return bm_errf(e, BM_EINVAL, field, "duration too large");
+			return bm_errf(e, BM_EINVAL, field, "%s: duration too large",
+				       label(field, "duration"));
 		v = v * 10 + (s[i] - '0');
 	}
 	if (i == 0)
-		return bm_errf(e, BM_EINVAL, field, "expected a number then h, d, m or y");
+		return bm_errf(e, BM_EINVAL, field, "%s: expected a number then h, d, m or y",
+			       label(field, "duration"));
 	if (s[i] == '\0')
-		return bm_errf(e, BM_EINVAL, field, "missing unit (h, d, m = 30 d or y = 365 d)");
+		return bm_errf(e, BM_EINVAL, field,
+			       "%s: missing unit (h, d, m = 30 d or y = 365 d)",
+			       label(field, "duration"));
 	if (!duration_unit(s[i], &unit) || s[i + 1] != '\0')
 		return bm_errf(e, BM_EINVAL, field,
-			       "unknown unit (use h, d, m = 30 d or y = 365 d)");
+			       "%s: unknown unit (use h, d, m = 30 d or y = 365 d)",
+			       label(field, "duration"));
 	if (v > INT64_MAX / unit)
-		return bm_errf(e, BM_EINVAL, field, "duration too large");
+		return bm_errf(e, BM_EINVAL, field, "%s: duration too large", label(field, "duration"));
 	*out = v * unit;
 	return 0;
 }

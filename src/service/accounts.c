@@ -320,7 +320,8 @@ int svc_account_add(struct svc *s, const struct actor *a, const struct account_i
 			"in case", r.name);
 	if (rc ||
 	    (rc = svc__audit1(s, a, "account.add", r.name,
-			      json_pack("{s:s, s:s?, s:b, s:b}", "roles", roles, "scope", in->scope,
+			      json_pack("{s:s, s:s?, s:s?, s:b, s:b}", "roles", roles, "scope",
+					in->scope, "person", r.person[0] ? r.person : NULL,
 					"password_set", r.pwhash[0] != '\0', "must_change",
 					r.must_change), e)))
 		goto fail;

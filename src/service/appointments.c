@@ -158,6 +158,41 @@ int svc__appt_add_tx(struct svc *s, const struct svc_scope *sc, const struct app
 	return svc__person_derive(s, &p, e);
 }
 
+struct same_ctx {
+	int64_t post_id, start_day, end_day; /* end_day -1: open */
+};
+
+static int same_one(void *ctx, const struct appt_rec *r)
+{
+	const struct same_ctx *c = ctx;
+
+	return r->post_id == c->post_id && r->start / BM_DAY == c->start_day &&
+	       (r->end == 0 ? -1 : r->end / BM_DAY) == c->end_day;
+}
+
+/* Days, not instants: the export writes days, and its file must import
+ * back as unchanged whatever time of day the appointment was recorded. */
+bool svc__appt_same(struct svc *s, const struct svc_scope *sc, const struct appt_input *in)
+{
+	struct bm_err e = BM_ERR_INIT;
+	struct person_rec p;
+	struct post_rec post;
+	int64_t start, end;
+	struct same_ctx c;
+	int found = 0;
+
+	if (parse_date_opt("start", in->start, clock_now() / BM_DAY * BM_DAY, &start, &e) ||
+	    parse_date_opt("end", in->end, 0, &end, &e) ||
+	    ST(s)->person_get(s->st, 0, in->person, &p, &e) || !svc__scope_has(sc, p.unit_id) ||
+	    ST(s)->post_get(s->st, 0, in->post, &post, &e) || !svc__scope_has(sc, post.unit_id))
+		goto out;
+	c = (struct same_ctx){post.id, start / BM_DAY, end == 0 ? -1 : end / BM_DAY};
+	found = ST(s)->appt_list(s->st, p.id, same_one, &c, &e) > 0;
+out:
+	bm_err_clear(&e);
+	return found;
+}
+
 int svc_appt_add(struct svc *s, const struct actor *a, const struct appt_input *in,
 		 struct appt_rec *out, struct bm_err *e)
 {

@@ -380,7 +380,9 @@ static void row_appt(struct imp *im, const struct csv_record *r)
 	struct bm_err re = BM_ERR_INIT;
 	struct appt_rec a;
 
-	if (svc__appt_add_tx(im->s, &im->sc, &in, &a, &re))
+	if (svc__appt_same(im->s, &im->sc, &in))
+		im->res->unchanged++;
+	else if (svc__appt_add_tx(im->s, &im->sc, &in, &a, &re))
 		row_error(im, r->line, &re);
 	else
 		im->res->added++;

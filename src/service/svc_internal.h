@@ -100,6 +100,11 @@ int svc__person_build(struct svc *s, const struct person_input *in, int64_t unit
  * checks, so no other fault of the row tells the two apart. */
 int svc__appt_add_tx(struct svc *s, const struct svc_scope *sc, const struct appt_input *in,
 		     struct appt_rec *out, struct bm_err *e);
+/* True when the person of `in` already has an appointment on its post with
+ * the same start day and the same end day (or both open): the row of an
+ * import that is unchanged.  Any lookup that fails answers false, so that
+ * svc__appt_add_tx reports it. */
+bool svc__appt_same(struct svc *s, const struct svc_scope *sc, const struct appt_input *in);
 /* Recomputes a person's derived level and compartments from open appointments. */
 int svc__person_derive(struct svc *s, struct person_rec *p, struct bm_err *e);
 

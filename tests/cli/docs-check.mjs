@@ -54,6 +54,16 @@ const helpCodes = codes(top.slice(top.indexOf('exit codes:')));
 const manCodes = [...section('EXIT STATUS').matchAll(/^\.B (\d+)$/gm)].map((m) => m[1]).sort().join(' ');
 if (helpCodes !== manCodes) problems.push(`exit codes: help says ${helpCodes}, baomi.1 says ${manCodes}`);
 
+// Every exit code the code can give (the err.c table, and CLI_EXIT_DENY) is in
+// the man page's EXIT STATUS, and the man page lists no other.
+const srcCodes = new Set([...read('src/lib/err.c').matchAll(/\{BM_[A-Z]+, "[a-z_]+", (\d+)\}/g)]
+  .map((m) => m[1]));
+const deny = read('src/cli/cli.h').match(/#define CLI_EXIT_DENY (\d+)/);
+if (srcCodes.size < 5 || !deny) problems.push('could not read the exit codes of src/lib/err.c and src/cli/cli.h');
+else srcCodes.add(deny[1]);
+const srcList = [...srcCodes].sort().join(' ');
+if (srcList !== manCodes) problems.push(`exit codes: the sources give ${srcList}, baomi.1 says ${manCodes}`);
+
 // Every option a verb parses (struct opt tables in src/cli) and every global
 // option is in some help usage line, and every BAOMI_* variable is in ENVIRONMENT.
 const cli = readdirSync(`${root}/src/cli`).filter((f) => f.endsWith('.c')).map((f) => read(`src/cli/${f}`)).join('\n');

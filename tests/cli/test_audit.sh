@@ -102,3 +102,18 @@ t_audit_log_shows_a_damaged_event() {
 	expect 1 audit verify || return 1
 	has_err "seq 13"
 }
+
+# An account's link to a person decides whose record its self-service routes
+# show and who it is under the separation rules: the audit event that creates
+# the account records the link, as it records the roles and the scope.
+t_audit_account_add_records_the_person_link() {
+	setup_org || return 1
+	expect 0 person add E1 --name A --unit HQ-R || return 1
+	printf 'Long-enough-pw-1\n' >pw
+	expect 0 account add self1 --roles person --person E1 --password-file pw || return 1
+	expect 0 audit log --subject self1 --action account.add --json || return 1
+	eq "$(json 'v[0].fields.person')" E1
+	expect 0 account add plain --password-file pw || return 1
+	expect 0 audit log --subject plain --action account.add --json || return 1
+	eq "$(json 'v[0].fields.person')" null
+}

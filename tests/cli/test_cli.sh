@@ -19,6 +19,17 @@ t_usage_errors_exit_2() {
 	has_err "--colour"
 	expect 2 person show || return 1
 	expect 2 import widgets x.csv || return 1
+	expect 2 help frobnicate || return 1
+	has_err "unknown command"
+}
+
+# baomi help NOUN prints usage lines a reader can paste: none ends in a space.
+t_help_lines_have_no_trailing_space() {
+	local n
+	for n in $("$BAOMI" help | awk '/^  [a-z]+  /{print $1}'); do
+		expect 0 help "$n" || return 1
+		! printf '%s\n' "$OUT" | grep -q ' $' || fail "baomi help $n: a line ends in a space"
+	done
 }
 
 t_missing_database_is_reported() {
@@ -44,4 +55,21 @@ t_account_names_unique_whatever_the_case() {
 	expect 1 account add BOB || return 1
 	expect 0 account list --json || return 1
 	eq "$(json 'v.filter(a => a.name.toLowerCase() === "bob" || a.name.toLowerCase() === "secadmin").length')" 2
+}
+
+# A bad date or duration names the option it came from, as every other bad
+# value does ("start: ...", "name: required").
+t_bad_dates_and_durations_name_their_option() {
+	setup_org || return 1
+	expect 0 person add E1 --name A --unit HQ-A || return 1
+	expect 65 appointment add E1 P-300 --start 2026-1-1 || return 1
+	has_err "start: expected a date"
+	expect 65 appointment add E1 P-300 --start 2026-13-01 || return 1
+	has_err "start: month 13 out of range"
+	expect 65 audit log --since yesterday || return 1
+	has_err "since: expected a date"
+	expect 65 due --within 5x || return 1
+	has_err "within: unknown unit"
+	expect 65 due --within soon || return 1
+	has_err "within: expected a number"
 }

@@ -43,6 +43,30 @@ t_import_reimport_is_unchanged() {
 	eq "$(json v.added)" 0
 }
 
+# OPERATIONS: re-running a successful import is harmless.  For appointments
+# too: an open one is not "already held", an ended one is not added twice,
+# and the export of appointments imports back as unchanged.
+t_import_reimport_of_appointments_is_unchanged() {
+	setup_org || return 1
+	expect 0 post add P-000 --unit HQ-A --level 0 || return 1
+	expect 0 person add A1 --name Alpha --unit HQ-A || return 1
+	expect 0 person add A2 --name Beta --unit HQ-A || return 1
+	printf 'person,post,start,end\nA1,P-000,2026-01-05,\nA2,P-000,2026-01-05,2026-02-01\n' >a.csv
+	BAOMI_NOW=2026-03-01 expect 0 import appointments a.csv || return 1
+	BAOMI_NOW=2026-03-01 expect 0 import appointments a.csv --json || return 1
+	eq "$(json v.unchanged)" 2
+	eq "$(json v.added)" 0
+	BAOMI_NOW=2026-03-01 expect 0 export appointments || return 1
+	printf '%s\n' "$OUT" >x.csv
+	eq "$(grep -c A2 x.csv)" 1 "the ended appointment once"
+	BAOMI_NOW=2026-03-01 expect 0 import appointments x.csv --json || return 1
+	eq "$(json v.unchanged)" 2
+	# another start on a post still held remains a conflict
+	printf 'person,post,start,end\nA1,P-000,2026-01-06,\n' >b.csv
+	BAOMI_NOW=2026-03-01 expect 65 import appointments b.csv || return 1
+	has_err "already holds post P-000"
+}
+
 t_import_every_defect_reported_nothing_written() {
 	setup_org || return 1
 	expect 0 person add OLD --name Old --unit HQ || return 1

@@ -163,3 +163,13 @@ t_no_secret_post_after_leaving() {
 		eq "$(json v.matters.length)" 2 || return 1
 	done
 }
+
+# The man page: a record not found exits 1.  The matters of an unknown person
+# are not an empty list (the HTTP API answers 404 for them).
+t_matter_list_of_unknown_person_is_not_found() {
+	setup_org || return 1
+	expect 1 matter list NOPE || return 1
+	has_err "person NOPE not found"
+	expect 1 matter list NOPE --json || return 1
+	lacks_out "matters"
+}
