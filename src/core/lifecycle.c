@@ -39,7 +39,6 @@ static const char *const zh_names[ST__COUNT] = {
 
 /* Extra spellings state_parse accepts besides the names above. */
 static const struct name_map aliases[] = {
-	{"已解脱", ST_RELEASED},
 	{"脱密期满", ST_RELEASED},
 	{"审查未通过", ST_REJECTED},
 	{"暂停涉密", ST_SUSPENDED},

@@ -136,8 +136,10 @@ static void test_parse(void **state)
 	assert_int_equal(st, ST_ACTIVE);
 	assert_int_equal(state_parse(" Decontamination ", "state", &st, &e), 0);
 	assert_int_equal(st, ST_DECONTAMINATION);
-	assert_int_equal(state_parse("已解脱", "state", &st, &e), 0);
+	assert_int_equal(state_parse("脱密期满", "state", &st, &e), 0);
 	assert_int_equal(st, ST_RELEASED);
+	/* 解脱 is relief, not the end of secrecy duties: not a name of released */
+	assert_int_equal(state_parse("已解脱", "state", &st, &e), BM_EINVAL);
 
 	st = 77;
 	assert_int_equal(state_parse("retired", "person.state", &st, &e), BM_EINVAL);
