@@ -34,6 +34,11 @@ test: build sanitize
 bench: build
 	@scripts/bench-all $(BUILD)
 
+# The 60-second soak of the HTTP API (issue 3: RSS grows < 5 %), after one
+# short round of each throughput measurement; needs wrk (bootstrap).
+soak: build
+	@BUILD=$(BUILD) bench/http_api.sh 2 1 $${SOAK:-60}
+
 fuzz: bootstrap
 	@command -v clang >/dev/null || apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
 	@scripts/fuzz
