@@ -35,6 +35,24 @@ t_policy_load_new_version_and_audit() {
 	eq "$(json 'v[0].fields.version')" 2
 }
 
+# policy show --json, edited, loads back as it is: its version member says
+# which version the edit started from, and a second load of the same edit
+# (another version stored since) is refused, nothing stored.
+t_policy_round_trip_checks_the_version() {
+	expect 0 init || return 1
+	expect 0 policy show --json || return 1
+	printf '%s' "$OUT" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);v.categories.key.rereview_days=700;console.log(JSON.stringify(v))})' >p.json
+	expect 0 policy load p.json || return 1
+	expect 1 policy load p.json || return 1
+	has_err "policy version 1 was edited, but version 2 is current now"
+	expect 0 policy show --json || return 1
+	eq "$(json v.version)" 2
+	eq "$(json v.categories.key.rereview_days)" 700
+	sed 's/"version":1/"version":"one"/' p.json >bad.json
+	expect 65 policy load bad.json || return 1
+	has_err '$.version'
+}
+
 t_policy_load_errors_name_json_path() {
 	expect 0 init || return 1
 	expect 0 policy show --json || return 1

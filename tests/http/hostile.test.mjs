@@ -149,4 +149,13 @@ test('PUT /v1/policy needs If-Match: of two edits from one version exactly one w
   r = await put(403, { 'If-Match': now.headers.get('etag') });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.categories.general.rereview_days, 403);
+  // what GET gave, edited and sent back whole (its version member kept)
+  const cur = await as(sec, 'GET', '/v1/policy');
+  const back = { ...cur.json, audit_denials: !cur.json.audit_denials };
+  r = await call(srv, 'PUT', '/v1/policy', { token: sec.token, body: back, headers: { 'If-Match': cur.headers.get('etag') } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.version, cur.json.version + 1);
+  // a version member that contradicts If-Match is refused
+  r = await call(srv, 'PUT', '/v1/policy', { token: sec.token, body: { ...back, version: 1 }, headers: { 'If-Match': r.headers.get('etag') } });
+  assert.equal(r.status, 412, r.text);
 });
