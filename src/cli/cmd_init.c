@@ -14,7 +14,8 @@ static const char *const officers[3] = {"sysadmin", "secadmin", "auditor"};
 
 /* Reads "name:password" lines for the three officers; missing names get
  * random passwords.  Unknown names are refused so a typo is not silent. */
-static int read_passwords(const char *path, struct svc_officers *pw, struct bm_err *e)
+static int read_passwords(const char *path, struct svc_officers *pw, bool given[3],
+			  struct bm_err *e)
 {
 	FILE *fp = fopen(path, "r");
 	char line[256];
@@ -39,20 +40,27 @@ static int read_passwords(const char *path, struct svc_officers *pw, struct bm_e
 			rc = bm_errlf(e, BM_EINVAL, n, "passwords",
 				      "%s line %ld: expected sysadmin|secadmin|auditor:PASSWORD", path, n);
 		else
-			snprintf(pw->password[i], SVC_PASSWORD_MAX, "%s", colon + 1);
+			given[i] = snprintf(pw->password[i], SVC_PASSWORD_MAX, "%s", colon + 1) > 0;
 	}
 	sodium_memzero(line, sizeof line);
 	fclose(fp);
 	return rc;
 }
 
-static void print_officers(struct cli *c, const struct svc_officers *pw, const char *profile)
+/* Prints what init made.  A password read from the file is the caller's
+ * own: it is never echoed (a terminal or a log would keep it), only the
+ * random ones, which exist nowhere else. */
+static void print_officers(struct cli *c, const struct svc_officers *pw, const bool given[3],
+			   const char *profile)
 {
+	const char *shown[3];
+
+	for (int i = 0; i < 3; i++)
+		shown[i] = given[i] ? NULL : pw->password[i];
 	if (c->json) {
-		out_json(json_pack("{s:s, s:s?, s:s, s:{s:s, s:s, s:s}}", "db", c->paths.db, "key",
+		out_json(json_pack("{s:s, s:s?, s:s, s:{s:s?, s:s?, s:s?}}", "db", c->paths.db, "key",
 				   c->paths.keyfile, "profile", profile, "accounts", officers[0],
-				   pw->password[0], officers[1], pw->password[1], officers[2],
-				   pw->password[2]));
+				   shown[0], officers[1], shown[1], officers[2], shown[2]));
 		return;
 	}
 	printf("created database %s and key file %s%s (profile %s)\n"
@@ -61,7 +69,7 @@ static void print_officers(struct cli *c, const struct svc_officers *pw, const c
 	       c->paths.keyfile ? c->paths.keyfile : c->paths.db, c->paths.keyfile ? "" : ".key",
 	       profile);
 	for (int i = 0; i < 3; i++)
-		printf("  %-9s %s\n", officers[i], pw->password[i]);
+		printf("  %-9s %s\n", officers[i], shown[i] ? shown[i] : "(from the passwords file)");
 }
 
 int cmd_init(struct cli *c, struct bm_err *e)
@@ -69,6 +77,7 @@ int cmd_init(struct cli *c, struct bm_err *e)
 	const char *profile = "cn", *pwfile = NULL;
 	const struct opt o[] = {{"profile", &profile, NULL}, {"passwords", &pwfile, NULL}, {0}};
 	struct svc_officers *pw;
+	bool given[3] = {false, false, false};
 	int rc;
 
 	if ((rc = crypto_init(e)))
@@ -78,10 +87,10 @@ int cmd_init(struct cli *c, struct bm_err *e)
 		return bm_errf(e, BM_EINTERNAL, NULL, "out of secure memory");
 	memset(pw, 0, sizeof *pw);
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
-	    (pwfile && (rc = read_passwords(pwfile, pw, e))) ||
+	    (pwfile && (rc = read_passwords(pwfile, pw, given, e))) ||
 	    (rc = svc_init_officers(&c->paths, profile, &c->actor, pw, e)))
 		goto out;
-	print_officers(c, pw, profile);
+	print_officers(c, pw, given, profile);
 out:
 	sodium_free(pw);
 	return rc;

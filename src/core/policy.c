@@ -146,7 +146,7 @@ int policy_builtin(const char *name, struct policy *p, struct bm_err *e)
 	}
 	char q[48];
 
-	return bm_errf(e, BM_ENOTFOUND, "profile",
+	return bm_errf(e, BM_EINVAL, "profile",
 		       "no built-in policy profile \"%s\"; use cn or us",
 		       names_echo(q, sizeof q, name ? name : ""));
 }
@@ -624,7 +624,7 @@ static json_t *load(const char *text, size_t len, struct bm_err *e)
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
 		names_echo(q, sizeof q, je.text);
-		bm_err_add(e, je.line, "$", "line %d, column %d: %s", je.line, je.column, q);
+		bm_err_add(e, 0, "$", "line %d, column %d: %s", je.line, je.column, q);
 		bm_errlf(e, BM_EINVAL, je.line, "$",
 			 "the policy is not valid JSON: line %d, column %d: %s", je.line,
 			 je.column, q);

@@ -69,7 +69,7 @@ struct policy {
 	int nmatters;
 };
 
-/* Fills p with a built-in profile ("cn" or "us"); BM_ENOTFOUND otherwise. */
+/* Fills p with a built-in profile ("cn" or "us"); BM_EINVAL (field "profile") otherwise. */
 int policy_builtin(const char *name, struct policy *p, struct bm_err *e);
 /* Parses and validates a policy document.  Every problem is collected in e
  * (items with the JSON path, e.g. "$.categories.core.rereview_days"); the

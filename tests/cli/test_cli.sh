@@ -73,3 +73,17 @@ t_bad_dates_and_durations_name_their_option() {
 	expect 65 due --within soon || return 1
 	has_err "within: expected a number"
 }
+
+# init --passwords: the officers' own passwords from the file are never
+# echoed (a terminal or a CI log keeps them); the random ones, which exist
+# nowhere else, are shown once.  A bad line names the file's line.
+t_init_passwords_file_is_not_echoed() {
+	printf 'secadmin:my-own-secret-42\n# a comment\n\nauditor:another-secret-43\n' >pw
+	expect 0 init --passwords pw || return 1
+	case "$OUT" in *my-own-secret-42*|*another-secret-43*) fail "a given password was printed" ;; esac
+	has_out "(from the passwords file)"
+	printf 'sysadmin:ok-password-long\nroot:x\n' >bad
+	expect 65 --db other.db init --passwords bad || return 1
+	has_err "line 2"
+	expect 66 --db third.db init --passwords nope || return 1
+}

@@ -18,7 +18,7 @@ t_policy_us_profile() {
 	expect 0 policy show --json || return 1
 	eq "$(json v.profile)" us
 	eq "$(json v.commitment)" SF-312
-	expect 1 --db x.db init --profile mars || return 1
+	expect 65 --db x.db init --profile mars || return 1
 }
 
 t_policy_load_new_version_and_audit() {

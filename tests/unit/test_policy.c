@@ -104,12 +104,12 @@ static void test_builtin_unknown(void **state)
 	struct policy p;
 
 	(void)state;
-	assert_int_equal(policy_builtin("uk", &p, &e), BM_ENOTFOUND);
+	assert_int_equal(policy_builtin("uk", &p, &e), BM_EINVAL);
 	assert_non_null(strstr(e.msg, "\"uk\""));
 	assert_non_null(strstr(e.msg, "cn or us"));
-	assert_int_equal(policy_builtin("CN", &p, &e), BM_ENOTFOUND);
-	assert_int_equal(policy_builtin("", &p, &e), BM_ENOTFOUND);
-	assert_int_equal(policy_builtin(NULL, &p, NULL), BM_ENOTFOUND);
+	assert_int_equal(policy_builtin("CN", &p, &e), BM_EINVAL);
+	assert_int_equal(policy_builtin("", &p, &e), BM_EINVAL);
+	assert_int_equal(policy_builtin(NULL, &p, NULL), BM_EINVAL);
 }
 
 /* to_json, from_json, equal, and the second to_json is byte-identical. */
@@ -584,7 +584,10 @@ static void test_syntax_errors(void **state)
 	assert_non_null(strstr(e.msg, "line 3"));
 	assert_int_equal(e.line, 3);
 	assert_int_equal(e.total, 1);
-	assert_int_equal(e.items[0].line, 3);
+	/* the item is the JSON root's, its reason says where: printed as one
+	 * "$: line 3, column N: ..." line, not as a CSV line and column */
+	assert_int_equal(e.items[0].line, 0);
+	assert_non_null(strstr(e.items[0].reason, "line 3, column"));
 
 	assert_int_equal(parse_text(broken, strlen(broken), &e), BM_EINVAL);
 	assert_non_null(strstr(e.msg, "line 3, column"));
