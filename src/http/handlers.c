@@ -164,40 +164,23 @@ static int parse_limit(const struct http_req *r, int64_t *out, struct bm_err *e)
 	return 0;
 }
 
-/* An opaque cursor is base64url("<tag>.<id>"): clients pass it back
- * unchanged and never build one. */
-static json_t *cursor_make(char tag, int64_t id)
+/* A list's opaque next_cursor (svc_cursor_make: sealed, not readable). */
+static json_t *cursor_make(struct svc *s, char tag, int64_t id)
 {
-	char plain[32], out[64];
-	int n = snprintf(plain, sizeof plain, "%c.%lld", tag, (long long)id);
+	char out[SVC_CURSOR_MAX];
 
-	sodium_bin2base64(out, sizeof out, (const unsigned char *)plain, (size_t)n,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	svc_cursor_make(s, tag, id, out);
 	return json_string(out);
 }
 
-static int cursor_parse(const struct http_req *r, char tag, int64_t *id, struct bm_err *e)
+/* ?cursor= of list tag: the id to start after (0 without one). */
+static int cursor_parse(struct svc *s, const struct http_req *r, char tag, int64_t *id,
+			struct bm_err *e)
 {
 	const char *v = http_req_query(r, "cursor");
-	unsigned char plain[32];
-	size_t n = 0;
-	char *end;
-	long long x;
 
 	*id = 0;
-	if (v == NULL)
-		return 0;
-	if (strlen(v) > 40 ||
-	    sodium_base642bin(plain, sizeof plain - 1, v, strlen(v), NULL, &n, NULL,
-			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    n < 3 || plain[0] != (unsigned char)tag || plain[1] != '.')
-		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
-	plain[n] = '\0';
-	x = strtoll((const char *)plain + 2, &end, 10);
-	if (*end != '\0' || x < 0)
-		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
-	*id = x;
-	return 0;
+	return v ? svc_cursor_read(s, tag, v, id, e) : 0;
 }
 
 /* ---- sessions ---- */
@@ -519,11 +502,12 @@ static int h_persons(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	q.category = http_req_query(r, "category");
 	q.state = http_req_query(r, "state");
 	q.last_id = &last;
-	if ((rc = parse_limit(r, &q.limit, e)) || (rc = cursor_parse(r, 'p', &q.after_id, e)) ||
-	    (s = svc_of(r, e)) == NULL || (rc = svc_person_list(s, &r->actor, &q, page_add, &pg, e)))
+	if ((rc = parse_limit(r, &q.limit, e)) || (s = svc_of(r, e)) == NULL ||
+	    (rc = cursor_parse(s, r, 'p', &q.after_id, e)) ||
+	    (rc = svc_person_list(s, &r->actor, &q, page_add, &pg, e)))
 		return reply_ok(w, rc ? rc : e->code, pg.items);
 	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", pg.items, "next_cursor",
-			(int64_t)json_array_size(pg.items) == q.limit ? cursor_make('p', last)
+			(int64_t)json_array_size(pg.items) == q.limit ? cursor_make(s, 'p', last)
 								      : json_null()));
 }
 
@@ -758,13 +742,14 @@ static int h_audit(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	q.actor = http_req_query(r, "actor");
 	q.subject = http_req_query(r, "subject");
 	q.action = http_req_query(r, "action");
-	if ((rc = parse_limit(r, &q.limit, e)) || (rc = cursor_parse(r, 'a', &q.after_seq, e)) ||
-	    (s = svc_of(r, e)) == NULL || (rc = svc_audit_log(s, &r->actor, &q, page_add, &pg, e)))
+	if ((rc = parse_limit(r, &q.limit, e)) || (s = svc_of(r, e)) == NULL ||
+	    (rc = cursor_parse(s, r, 'a', &q.after_seq, e)) ||
+	    (rc = svc_audit_log(s, &r->actor, &q, page_add, &pg, e)))
 		return reply_ok(w, rc ? rc : e->code, pg.items);
 	last = json_array_get(pg.items, json_array_size(pg.items) - 1);
 	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", pg.items, "next_cursor",
 		(int64_t)json_array_size(pg.items) == q.limit
-			? cursor_make('a', json_integer_value(json_object_get(last, "seq")))
+			? cursor_make(s, 'a', json_integer_value(json_object_get(last, "seq")))
 			: json_null()));
 }
 
@@ -925,13 +910,13 @@ static int h_reviews(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	int rc;
 
 	q.last_id = &last;
-	if ((rc = parse_limit(r, &q.limit, e)) || (rc = cursor_parse(r, 'r', &q.after_id, e)) ||
-	    (s = svc_of(r, e)) == NULL)
+	if ((rc = parse_limit(r, &q.limit, e)) || (s = svc_of(r, e)) == NULL ||
+	    (rc = cursor_parse(s, r, 'r', &q.after_id, e)))
 		return rc ? rc : e->code;
 	if ((items = svc_review_list(s, &r->actor, &q, e)) == NULL)
 		return e->code;
 	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", items, "next_cursor",
-			(int64_t)json_array_size(items) == q.limit ? cursor_make('r', last)
+			(int64_t)json_array_size(items) == q.limit ? cursor_make(s, 'r', last)
 								   : json_null()));
 }
 

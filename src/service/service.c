@@ -13,6 +13,7 @@
 #include "../core/snapshot.h"
 #include "../lib/cjson.h"
 #include "../lib/clock.h"
+#include "../lib/crypto.h"
 #include "../lib/mem.h"
 #include "../lib/utf8.h"
 
@@ -433,4 +434,46 @@ int svc__norm_docnum(const char *field, const char *v, char out[64], struct bm_e
 void svc__copy(char *dst, size_t cap, const char *v)
 {
 	snprintf(dst, cap, "%s", v ? v : "");
+}
+
+/* ---- list cursors ---- */
+
+void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MAX])
+{
+	const char list[2] = {tag, '\0'};
+	struct buf ct = BUF_INIT;
+	uint8_t pt[8];
+
+	for (int i = 0; i < 8; i++)
+		pt[i] = (uint8_t)((uint64_t)id >> (8 * i));
+	crypto_seal(s->keys, "cursor", list, "", pt, sizeof pt, &ct);
+	sodium_bin2base64(out, SVC_CURSOR_MAX, (const unsigned char *)ct.p, ct.len,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	buf_free(&ct);
+}
+
+int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e)
+{
+	const char list[2] = {tag, '\0'};
+	unsigned char raw[64];
+	struct buf pt = BUF_INIT;
+	struct bm_err quiet = BM_ERR_INIT;
+	uint64_t v = 0;
+	size_t n = 0;
+	int rc = -1;
+
+	*id = 0;
+	if (strlen(text) < SVC_CURSOR_MAX &&
+	    sodium_base642bin(raw, sizeof raw, text, strlen(text), NULL, &n, NULL,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 && n == 8 + 40)
+		rc = crypto_open(s->keys, "cursor", list, "", raw, n, &pt, &quiet);
+	bm_err_clear(&quiet);
+	if (rc == 0 && pt.len == 8)
+		for (int i = 7; i >= 0; i--)
+			v = v << 8 | (uint8_t)pt.p[i];
+	buf_free(&pt);
+	if (rc != 0 || v > INT64_MAX)
+		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
+	*id = (int64_t)v;
+	return 0;
 }

@@ -47,6 +47,16 @@ struct svc_paths {
  * set may only change it).  BM_EPERM with the reason when not. */
 int svc_actor_allow(const struct actor *a, int perm, struct bm_err *e);
 
+/* A list's opaque cursor: the id the next page starts after, sealed under
+ * the database's key with the list's tag as associated data, so a client
+ * can neither read the internal id (whose gaps would count records outside
+ * an officer's scope) nor forge one, nor use one list's cursor on another. */
+#define SVC_CURSOR_MAX 72
+void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MAX]);
+/* The id in a cursor svc_cursor_make gave for tag; BM_EUSAGE naming
+ * "cursor" for anything else. */
+int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e);
+
 /* Creates a new database and key file; refuses to overwrite either. */
 int svc_init(const struct svc_paths *p, const char *profile, const struct actor *a,
 	     struct bm_err *e);
