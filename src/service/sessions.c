@@ -401,6 +401,42 @@ static int busy(struct login_result *out, int64_t wait, struct bm_err *e)
 		       (long long)wait);
 }
 
+#define USUAL_DAYS 90        /* a client the account logged in from this recently */
+#define USUAL_LOOK 1000      /* sessions looked at, newest first */
+
+struct usual_ctx {
+	const char *client;
+	int64_t since;
+	int looked;
+	bool seen;
+};
+
+static int usual_one(void *ctx, const struct session_rec *ss)
+{
+	struct usual_ctx *u = ctx;
+
+	if (ss->created < u->since || ++u->looked > USUAL_LOOK)
+		return 1;
+	u->seen = strcmp(ss->client, u->client) == 0;
+	return u->seen;
+}
+
+/* True when account id logged in from client within USUAL_DAYS.  Such a
+ * client is not held back by the account's lockout (its own address
+ * backoff still applies): anyone can lock an account by failing five
+ * times under its name, and the three officers' names are known, so the
+ * lockout must not keep its holder out of their usual workstation. */
+static bool usual_client(struct svc *s, int64_t id, const char *client, int64_t now)
+{
+	struct usual_ctx u = {client, now - USUAL_DAYS * BM_DAY, 0, false};
+	struct bm_err quiet = BM_ERR_INIT;
+
+	if (client[0] != '\0')
+		(void)ST(s)->session_list(s->st, id, usual_one, &u, &quiet);
+	bm_err_clear(&quiet);
+	return u.seen;
+}
+
 int svc_login(struct svc *s, const char *name, const char *password, const char *client,
 	      struct login_result *out, struct bm_err *e)
 {
@@ -417,7 +453,7 @@ int svc_login(struct svc *s, const char *name, const char *password, const char 
 	known = svc__check_code("name", name, &quiet) == 0 &&
 		ST(s)->account_get(s->st, 0, name, &r, &quiet) == 0;
 	bm_err_clear(&quiet);
-	if (known && r.locked_until > now)
+	if (known && r.locked_until > now && !usual_client(s, r.id, client, now))
 		return busy(out, r.locked_until - now, e);
 	ok = svc__pw_verify(known ? r.pwhash : NULL, password ? password : "") == 0;
 	if (ok && known && !r.disabled)

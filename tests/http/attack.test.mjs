@@ -187,3 +187,26 @@ test('a password another account set allows nothing but changing it', async () =
   assert.equal(r.json.password_change_required, true);
   assert.equal((await call(srv, 'GET', '/v1/reviews', { token: r.json.token })).status, 403);
 });
+
+// Anyone can lock an account by failing five times under its name, and the
+// three officers' names are public.  The lockout must not keep the holder
+// out of the workstation they use: a client address the account logged in
+// from lately is not held back by it (its own address backoff still is).
+test('a lockout keeps strangers out, not the holder at their usual address', async () => {
+  assert.equal((await as(sys, 'POST', '/v1/accounts', { name: 'lock-me', password: 'lock-me-password-1' })).status, 201);
+  assert.equal((await as(sec, 'PUT', '/v1/accounts/lock-me/roles/reviewer')).status, 204);
+  // the holder's first login from their workstation (and the password change)
+  let r = await loginFrom('127.0.6.1', 'lock-me', 'lock-me-password-1');
+  assert.equal(r.status, 200, r.text);
+  const tok = JSON.parse(r.text).token;
+  const c = await as({ token: tok }, 'POST', '/v1/password', { old_password: 'lock-me-password-1', new_password: 'lock-me-password-2' });
+  assert.equal(c.status, 204, c.text);
+  // an attacker fails five times from five addresses: the account locks
+  for (let i = 0; i < 5; i++)
+    assert.equal((await loginFrom(`127.0.6.${10 + i}`, 'lock-me', 'wrong-password-1')).status, 401);
+  r = await loginFrom('127.0.6.20', 'lock-me', 'lock-me-password-2');
+  assert.equal(r.status, 429, `a stranger's address was let through the lockout: ${r.text}`);
+  // the holder, at their usual address, still gets in
+  r = await loginFrom('127.0.6.1', 'lock-me', 'lock-me-password-2');
+  assert.equal(r.status, 200, r.text);
+});
