@@ -37,6 +37,9 @@
 /* How long the server must be idle, while draining, before it stops. */
 #define DRAIN_GRACE_US (100 * 1000)
 #define MAX_OFFLOAD 16
+/* How long the stop waits, after the offload threads end, for the answers
+ * they gave to be written. */
+#define FINAL_DRAIN_MS 1000
 
 struct ctx;
 
@@ -430,14 +433,29 @@ static enum MHD_Result collect(struct ctx *c, const char *data, size_t *size)
 
 /* ---- offload ---- */
 
-/* Suspends the connection and queues c for an offload thread. */
-static void offload_push(struct http_server *s, struct ctx *c, struct MHD_Connection *conn)
+/* The answer to a request that waited for an offload thread while the
+ * server stopped: refused, nothing done, so the client may try again. */
+static void offload_refuse(struct ctx *c)
+{
+	resp_fw_problem(c, 503, "stopping", "Service unavailable",
+			"the server is stopping; try again");
+}
+
+/* Suspends the connection and queues c for an offload thread; false once
+ * the threads are stopping (the caller answers at once): nothing may be
+ * queued that no thread will take, or the connection would stay
+ * suspended when libmicrohttpd stops, which it does not survive. */
+static bool offload_push(struct http_server *s, struct ctx *c, struct MHD_Connection *conn)
 {
 	struct offload *o = &s->off;
 
+	pthread_mutex_lock(&o->mu);
+	if (o->stop || o->n == 0) {
+		pthread_mutex_unlock(&o->mu);
+		return false;
+	}
 	atomic_store_explicit(&c->offloaded, OFF_QUEUED, memory_order_relaxed);
 	MHD_suspend_connection(conn);
-	pthread_mutex_lock(&o->mu);
 	c->next = NULL;
 	if (o->tail)
 		o->tail->next = c;
@@ -446,15 +464,19 @@ static void offload_push(struct http_server *s, struct ctx *c, struct MHD_Connec
 	o->tail = c;
 	pthread_cond_signal(&o->cv);
 	pthread_mutex_unlock(&o->mu);
+	return true;
 }
 
-/* Runs queued handlers until asked to stop with the queue empty.  After
- * the resume, c belongs to libmicrohttpd again and is not touched. */
+/* Runs queued handlers until asked to stop with the queue empty; once
+ * stopping, what is still queued is refused rather than run, so that a
+ * long queue of password hashes cannot hold the stop past its drain.
+ * After the resume, c belongs to libmicrohttpd again and is not touched. */
 static void *offload_main(void *arg)
 {
 	struct http_server *s = arg;
 	struct offload *o = &s->off;
 	struct ctx *c;
+	bool stopping;
 
 	for (;;) {
 		pthread_mutex_lock(&o->mu);
@@ -463,10 +485,14 @@ static void *offload_main(void *arg)
 		c = o->head;
 		if (c != NULL && (o->head = c->next) == NULL)
 			o->tail = NULL;
+		stopping = o->stop;
 		pthread_mutex_unlock(&o->mu);
 		if (c == NULL)
 			return NULL;
-		dispatch(s, c);
+		if (stopping)
+			offload_refuse(c);
+		else
+			dispatch(s, c);
 		atomic_store_explicit(&c->offloaded, OFF_DONE, memory_order_release);
 		MHD_resume_connection(c->req.conn_);
 	}
@@ -484,9 +510,9 @@ static void offload_start(struct http_server *s)
 			break;
 }
 
-/* Lets the threads finish what is queued (their connections resume),
- * then joins them: libmicrohttpd must not be stopped with a connection
- * still suspended. */
+/* Lets the threads finish the handlers they are running and refuse what
+ * is still queued (their connections resume), then joins them:
+ * libmicrohttpd must not be stopped with a connection still suspended. */
 static void offload_stop(struct http_server *s)
 {
 	struct offload *o = &s->off;
@@ -525,8 +551,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		resp_fw_problem(c, 413, "too_big", "Content too large",
 				"the request body exceeds the server's limit");
 	} else if (c->rr == ROUTER_OK && (c->req.match.route->flags & ROUTE_OFFLOAD)) {
-		offload_push(s, c, conn);
-		return MHD_YES;
+		if (offload_push(s, c, conn))
+			return MHD_YES;
+		offload_refuse(c);
 	} else {
 		dispatch(s, c);
 	}
@@ -949,6 +976,10 @@ unsigned http_server_stop(struct http_server *s, unsigned drain_ms)
 	atomic_store(&s->draining, true);
 	left = drain(s, drain_ms);
 	offload_stop(s);
+	/* answers the offload threads gave after the drain (a refusal, or a
+	 * handler that was running) still have to be written */
+	if (atomic_load(&s->inflight) > 0)
+		drain(s, FINAL_DRAIN_MS);
 	MHD_stop_daemon(s->d);
 	alog_close(s->log);
 	metrics_free(s->metrics);

@@ -468,7 +468,14 @@ int svc_password_change(struct svc *s, const struct actor *a, const char *old_pw
 			return rc;
 		return bm_errf(e, BM_EPERM, "old_password", "old_password: does not match");
 	}
-	if ((rc = svc__pw_check("new_password", new_pw, e)) || (rc = svc__pw_hash(new_pw, hash, e)))
+	if ((rc = svc__pw_check("new_password", new_pw, e)))
+		return rc;
+	/* the old one verified: the same text is the same password, and a
+	 * temporary one stays known to whoever set it */
+	if (strcmp(old_pw, new_pw) == 0)
+		return bm_errf(e, BM_EINVAL, "new_password", "new_password: the same as the old "
+			       "one; choose another");
+	if ((rc = svc__pw_hash(new_pw, hash, e)))
 		return rc;
 	return account_edit(s, a, r.name, "account.passwd", set_hash, hash, true, e);
 }

@@ -802,6 +802,38 @@ static int check_schema(struct sq *s, int flags, struct bm_err *e)
 	return 0;
 }
 
+/* Records a unique index added by a later step cannot hold: account
+ * names equal but for case (step 4), persons sharing a national id or
+ * passport number (step 5).  Named for the operator upgrading, who
+ * must resolve them (with the baomi that wrote the database, which still
+ * opens it: the failed step changed nothing); "" when there are none. */
+static void migrate_clash(struct sq *s, char *out, size_t cap)
+{
+	static const char *const sql =
+		"SELECT 'accounts ' || group_concat(name, ', ') FROM accounts "
+		"GROUP BY name COLLATE NOCASE HAVING count(*) > 1 UNION ALL "
+		"SELECT 'persons ' || group_concat(ext_id, ', ') || ' share a national id' "
+		"FROM persons WHERE nid_idx IS NOT NULL GROUP BY substr(nid_idx, 1, 16) "
+		"HAVING count(*) > 1 UNION ALL "
+		"SELECT 'persons ' || group_concat(ext_id, ', ') || ' share a passport number' "
+		"FROM persons WHERE pp_idx IS NOT NULL GROUP BY substr(pp_idx, 1, 16) "
+		"HAVING count(*) > 1 LIMIT 8";
+	sqlite3_stmt *q = NULL;
+	size_t n = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return;
+	while (n + 1 < cap && sqlite3_step(q) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(q, 0);
+		int k = snprintf(out + n, cap - n, "%s%s", n ? "; " : " (", t ? t : "?");
+
+		n = k < 0 || (size_t)k >= cap - n ? cap - 1 : n + (size_t)k;
+	}
+	sqlite3_finalize(q);
+	if (n > 0 && n + 2 < cap)
+		memcpy(out + n, ")", 2);
+}
+
 /* Applies the step after the current version, in one transaction; *done
  * is set when the schema is already current.  The version is re-read under
  * the write lock so two processes opening at once apply each step once. */
@@ -819,8 +851,12 @@ static int migrate_step(struct sq *s, bool *done, struct bm_err *e)
 		return exec(s, "COMMIT", e);
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
 	if (exec(s, store__migration_sql(v + 1), e) != 0 || exec(s, sql, e) != 0) {
-		rc = bm_errf(e, BM_ESCHEMA, NULL, "applying schema step %d to %s failed: %s",
-			     v + 1, s->path, sqlite3_errmsg(s->db));
+		char clash[512] = "";
+
+		if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE)
+			migrate_clash(s, clash, sizeof clash);
+		rc = bm_errf(e, BM_ESCHEMA, NULL, "applying schema step %d to %s failed: %s%s",
+			     v + 1, s->path, sqlite3_errmsg(s->db), clash);
 		goto fail;
 	}
 	if ((rc = exec(s, "COMMIT", e)) != 0)

@@ -545,6 +545,35 @@ static void password_reset_is_for_others_only(void **state)
 	bm_err_clear(&e);
 }
 
+/* A temporary password is known to whoever set it: "changing" it to itself
+ * would clear the flag while the administrator still holds the password,
+ * so the new one must differ; until then the session still may do nothing. */
+static void a_temporary_password_is_not_changed_to_itself(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	struct login_result lr;
+	struct actor sys, sec, x;
+
+	login_as(f, "sysadmin", "sys-password-1", &sys);
+	login_as(f, "secadmin", "sec-password-1", &sec);
+	assert_int_equal(svc_account_add(f->s, &sys, &(struct account_input){"xavier",
+				"temp-password-1", NULL, NULL, NULL}, &e), 0);
+	assert_int_equal(svc_role_grant(f->s, &sec, "xavier", "reviewer", NULL, &e), 0);
+	assert_int_equal(svc_login(f->s, "xavier", "temp-password-1", "10.0.0.3", &lr, &e), 0);
+	assert_true(lr.must_change);
+	assert_int_equal(svc_session_resolve(f->s, lr.token, &x, &e), 0);
+	assert_int_equal(svc_password_change(f->s, &x, "temp-password-1", "temp-password-1", &e),
+			 BM_EINVAL);
+	assert_string_equal(e.field, "new_password");
+	bm_err_clear(&e);
+	assert_int_equal(svc_login(f->s, "xavier", "temp-password-1", "10.0.0.3", &lr, &e), 0);
+	assert_true(lr.must_change);
+	assert_int_equal(svc_session_resolve(f->s, lr.token, &x, &e), 0);
+	assert_int_equal(svc_actor_allow(&x, PERM_REVIEW_READ, &e), BM_EPERM);
+	bm_err_clear(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +605,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(disabling_an_account_ends_its_sessions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(password_change_needs_the_old_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_temporary_password_is_not_changed_to_itself, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(logins_failures_and_lockouts_are_audited, setup,
 						teardown),
 	};
