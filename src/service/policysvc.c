@@ -48,12 +48,17 @@ int svc__policy_load_current(struct svc *s, struct bm_err *e)
 	return rc;
 }
 
+/* The policy as stored now: a version another process stored since this
+ * context last looked is read first, so its version (an edit's If-Match)
+ * is never older than the database's. */
 json_t *svc_policy_show(struct svc *s, const struct actor *a, struct bm_err *e)
 {
 	struct buf doc = BUF_INIT;
+	int64_t head = 0;
 	json_t *v;
 
-	if (svc__allow(a, PERM_POLICY_READ, e))
+	if (svc__allow(a, PERM_POLICY_READ, e) || ST(s)->policy_head(s->st, &head, e) ||
+	    (head != s->policy_version && svc__policy_load_current(s, e)))
 		return NULL;
 	policy_to_json(&s->policy, &doc);
 	v = json_loads(buf_cstr(&doc), 0, NULL);
