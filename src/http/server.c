@@ -50,6 +50,7 @@ struct offload {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct ctx *head, *tail;     /* queued, oldest first */
+	unsigned queued;
 	bool stop;
 	unsigned n;
 	pthread_t th[MAX_OFFLOAD];
@@ -441,19 +442,34 @@ static void offload_refuse(struct ctx *c)
 			"the server is stopping; try again");
 }
 
-/* Suspends the connection and queues c for an offload thread; false once
- * the threads are stopping (the caller answers at once): nothing may be
- * queued that no thread will take, or the connection would stay
- * suspended when libmicrohttpd stops, which it does not survive. */
-static bool offload_push(struct http_server *s, struct ctx *c, struct MHD_Connection *conn)
+/* The answer when the offload queue is full: a suspended connection is
+ * not closed by the idle timeout, so an unbounded queue of logins would
+ * hold every connection the server has while they are hashed. */
+static void offload_busy(struct ctx *c)
+{
+	resp_fw_problem(c, 503, "busy", "Service unavailable",
+			"too many logins are waiting; try again in a second");
+	http_resp_header(&c->resp, "Retry-After", "1");
+}
+
+enum { PUSHED, PUSH_STOPPING, PUSH_FULL };
+
+/* Suspends the connection and queues c for an offload thread, unless the
+ * threads are stopping (nothing may be queued that no thread will take, or
+ * the connection would stay suspended when libmicrohttpd stops, which it
+ * does not survive) or the queue is full; the caller answers those. */
+static int offload_push(struct http_server *s, struct ctx *c, struct MHD_Connection *conn)
 {
 	struct offload *o = &s->off;
 
 	pthread_mutex_lock(&o->mu);
-	if (o->stop || o->n == 0) {
+	if (o->stop || o->n == 0 || o->queued >= s->o.offload_queue) {
+		int why = o->stop || o->n == 0 ? PUSH_STOPPING : PUSH_FULL;
+
 		pthread_mutex_unlock(&o->mu);
-		return false;
+		return why;
 	}
+	o->queued++;
 	atomic_store_explicit(&c->offloaded, OFF_QUEUED, memory_order_relaxed);
 	MHD_suspend_connection(conn);
 	c->next = NULL;
@@ -464,7 +480,7 @@ static bool offload_push(struct http_server *s, struct ctx *c, struct MHD_Connec
 	o->tail = c;
 	pthread_cond_signal(&o->cv);
 	pthread_mutex_unlock(&o->mu);
-	return true;
+	return PUSHED;
 }
 
 /* Runs queued handlers until asked to stop with the queue empty; once
@@ -485,6 +501,8 @@ static void *offload_main(void *arg)
 		c = o->head;
 		if (c != NULL && (o->head = c->next) == NULL)
 			o->tail = NULL;
+		if (c != NULL)
+			o->queued--;
 		stopping = o->stop;
 		pthread_mutex_unlock(&o->mu);
 		if (c == NULL)
@@ -551,9 +569,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		resp_fw_problem(c, 413, "too_big", "Content too large",
 				"the request body exceeds the server's limit");
 	} else if (c->rr == ROUTER_OK && (c->req.match.route->flags & ROUTE_OFFLOAD)) {
-		if (offload_push(s, c, conn))
+		int pushed = offload_push(s, c, conn);
+
+		if (pushed == PUSHED)
 			return MHD_YES;
-		offload_refuse(c);
+		if (pushed == PUSH_FULL)
+			offload_busy(c);
+		else
+			offload_refuse(c);
 	} else {
 		dispatch(s, c);
 	}
@@ -803,6 +826,8 @@ static void defaults(struct http_opts *o)
 		o->big_body_cap = DEFAULT_BIG_CAP;
 	if (o->offload_threads == 0)
 		o->offload_threads = 2;
+	if (o->offload_queue == 0)
+		o->offload_queue = 64;
 	if (o->log_fd == 0)
 		o->log_fd = STDERR_FILENO;
 }

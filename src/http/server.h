@@ -86,6 +86,8 @@ struct http_opts {
 	size_t body_cap;         /* 0 = 1 MiB */
 	size_t big_body_cap;     /* routes flagged ROUTE_BIG_BODY; 0 = 8 MiB */
 	unsigned offload_threads; /* run ROUTE_OFFLOAD handlers; 0 = 2 */
+	unsigned offload_queue;  /* ROUTE_OFFLOAD requests waiting, at most; past it
+				  * 503 with Retry-After at once; 0 = 64 */
 	bool metrics_public;     /* /metrics without authentication */
 	bool no_access_log;
 	int log_fd;              /* access log, written in batches (alog.h); 0 = stderr */

@@ -135,7 +135,10 @@ test('a burst of logins from many addresses does not stall other requests', asyn
   const ms = Date.now() - t0;
   const results = await Promise.all(t);
   assert.ok(ms < 1000, `an authenticated GET waited ${ms} ms behind 100 logins`);
-  assert.ok(results.every((r) => r.status === 401), 'every login was answered, none lost');
+  // each is answered: checked (401), or refused at once while the queue of
+  // logins waiting for a hashing slot is full (503 with Retry-After)
+  assert.ok(results.every((r) => r.status === 401 || r.status === 503), 'every login was answered');
+  assert.ok(results.filter((r) => r.status === 401).length >= 64, 'the queue took what it holds');
 });
 
 // SIGTERM while logins wait on the offload threads: each queued login is

@@ -913,6 +913,35 @@ static void test_stop_with_a_full_offload_queue(void **state)
 	stop(f);
 }
 
+/* More offloaded requests than the queue holds: the surplus is answered
+ * 503 at once (nothing done), not held suspended, which would keep its
+ * connection past the idle timeout; every client gets an answer. */
+static void test_offload_queue_is_bounded(void **state)
+{
+	struct http_opts o = {.offload_threads = 1, .offload_queue = 2};
+	struct fixture *f = start(&o);
+	struct writer w[8];
+	pthread_t th[8];
+	int acked = 0, busy = 0;
+
+	(void)state;
+	atomic_store(&writes, 0);
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct writer){f->port, 0};
+		pthread_create(&th[i], NULL, offload_once, &w[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(w[i].status == 201 || w[i].status == 503);
+		acked += w[i].status == 201;
+		busy += w[i].status == 503;
+	}
+	assert_true(busy > 0);
+	assert_true(acked >= 1);
+	assert_int_equal(atomic_load(&writes), acked);
+	stop(f);
+}
+
 /* An offloaded request on a keep-alive connection, pipelined between two
  * others: each gets its own answer, in order, on the same connection. */
 static void test_offload_keepalive_pipelined(void **state)
@@ -1019,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(test_graceful_stop),
 		cmocka_unit_test(test_stop_with_a_full_offload_queue),
 		cmocka_unit_test(test_offload_keepalive_pipelined),
+		cmocka_unit_test(test_offload_queue_is_bounded),
 		cmocka_unit_test(test_start_errors),
 	};
 
