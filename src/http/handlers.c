@@ -516,7 +516,8 @@ static const struct problem_field patch_spec[] = {
 	{"unit", PF_STRING, false, 63, 0},
 };
 
-/* If-Match: W/"7", "7" (a weak comparison is what an edit needs). */
+/* If-Match: W/"7", "7" (a weak comparison is what an edit needs), or "*"
+ * (any current version, RFC 9110 13.1.1: *v = 0). */
 static int if_match(const struct http_req *r, int64_t *v)
 {
 	const char *h = http_req_header(r, "If-Match");
@@ -524,6 +525,10 @@ static int if_match(const struct http_req *r, int64_t *v)
 
 	if (h == NULL)
 		return -1;
+	if (strcmp(h, "*") == 0) {
+		*v = 0;
+		return 0;
+	}
 	if (strncmp(h, "W/", 2) == 0)
 		h += 2;
 	if (*h++ != '"')

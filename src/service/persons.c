@@ -342,7 +342,7 @@ int svc_person_update(struct svc *s, const struct actor *a, const char *ext_id,
 		goto out;
 	if ((rc = person_load(s, a, ext_id, out, e)))
 		goto fail;
-	if (out->version != in->expected_version) {
+	if (in->expected_version != 0 && out->version != in->expected_version) {
 		rc = bm_errf(e, BM_ECONFLICT, "version", "person %.64s was changed by someone else "
 			     "(version %lld, expected %lld)", ext_id, (long long)out->version,
 			     (long long)in->expected_version);

@@ -141,8 +141,9 @@ struct person_query {
 int svc_person_list(struct svc *s, const struct actor *a, const struct person_query *q,
 		    int (*cb)(void *ctx, json_t *view), void *ctx, struct bm_err *e);
 /* Finds persons by national id or passport (exactly one of the two). */
-/* Changes name and/or unit if the stored version is expected_version
- * (BM_ECONFLICT otherwise); out gets the new record.  Audited. */
+/* Changes name and/or unit if the stored version is expected_version (0:
+ * whatever version is stored; BM_ECONFLICT otherwise); out gets the new
+ * record.  Audited. */
 struct person_patch {
 	const char *name, *unit;   /* NULL = unchanged */
 	int64_t expected_version;

@@ -73,6 +73,15 @@ test('PATCH needs If-Match: 428 without, 412 when stale', async () => {
   assert.equal(r.status, 428);
   const s = await call(srv, 'PATCH', '/v1/persons/E1', { token: sec, body: { name: 'x' }, headers: { 'If-Match': 'W/"999"' } });
   assert.equal(s.status, 412);
+  // "*" matches whatever version is current (RFC 9110 13.1.1): the client
+  // says it means to overwrite; a missing person is still 404
+  const any = await call(srv, 'PATCH', '/v1/persons/E1', { token: sec, body: { name: 'Any' }, headers: { 'If-Match': '*' } });
+  assert.equal(any.status, 200, any.text);
+  assert.equal(any.json.name, 'Any');
+  const gone = await call(srv, 'PATCH', '/v1/persons/NOPE', { token: sec, body: { name: 'x' }, headers: { 'If-Match': '*' } });
+  assert.equal(gone.status, 404);
+  for (const bad of ['**', '"*"', '*, W/"1"'])
+    assert.equal((await call(srv, 'PATCH', '/v1/persons/E1', { token: sec, body: { name: 'x' }, headers: { 'If-Match': bad } })).status, 412, bad);
 });
 
 test('two concurrent If-Match edits: exactly one wins', async () => {
