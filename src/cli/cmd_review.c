@@ -103,13 +103,15 @@ static const char *const review_heads[] = {"ID", "PERSON", "LEVEL", "TRIGGER", "
 static int review_list(struct cli *c, struct bm_err *e)
 {
 	struct review_query q = {0};
-	const char *limit = NULL;
-	const struct opt o[] = {{"state", &q.state, NULL}, {"limit", &limit, NULL}, {0}};
+	const char *limit = NULL, *after = NULL;
+	const struct opt o[] = {{"state", &q.state, NULL}, {"limit", &limit, NULL},
+				{"after", &after, NULL}, {0}};
 	json_t *v;
 	int rc;
 
 	if ((rc = args_parse(c, o, &q.person, 0, 1, e)) || (rc = cli_open(c, e)) ||
-	    (limit && (rc = args_int("limit", limit, &q.limit, e))))
+	    (limit && (rc = args_int("limit", limit, &q.limit, e))) ||
+	    (after && (rc = args_int("after", after, &q.after_id, e))))
 		return rc;
 	if ((v = svc_review_list(c->svc, &c->actor, &q, e)) == NULL)
 		return e->code;
@@ -131,7 +133,7 @@ const struct verb cmd_review_verbs[] = {
 	 review_approve},
 	{"reject", "REVIEW --reason TEXT", "reject with a reason", review_reject},
 	{"show", "REVIEW", "show a review with its checklist and decisions", review_show},
-	{"list", "[PERSON] [--state open|approved|rejected|all] [--limit N]",
+	{"list", "[PERSON] [--state open|approved|rejected|all] [--limit N] [--after REVIEW]",
 	 "a person's reviews, or every open review", review_list},
 	{0},
 };

@@ -130,6 +130,19 @@ t_due_runs_at_once_open_each_rereview_once() {
 	pb=$!
 	wait "$pa" || fail "first due failed: $(cat a.err)" || return 1
 	wait "$pb" || fail "second due failed: $(cat b.err)" || return 1
+	# the same list, a page of two at a time with --after
+	expect 0 review list --json || return 1
+	local all paged="" after=0 page
+	all=$(json 'v.map(r => r.id).join(",")')
+	while :; do
+		expect 0 review list --limit 2 --after "$after" --json || return 1
+		page=$(json 'v.map(r => r.id).join(",")')
+		[ -n "$page" ] || break
+		paged=${paged:+$paged,}$page
+		after=${page##*,}
+	done
+	eq "$paged" "$all" "pages of two"
+	expect 2 review list --after -1 || return 1
 	expect 0 review list --json || return 1
 	eq "$(json 'v.filter(r => r.state === "open").length')" \
 		"$(json 'new Set(v.filter(r => r.state === "open").map(r => r.person)).size')"
