@@ -277,6 +277,7 @@ int svc__audit(struct svc *s, const struct actor *a, const char *action, json_t 
 	struct buf subj = BUF_INIT, flds = BUF_INIT;
 	struct audit_event ev = {0};
 	struct audit_rec r = {0};
+	char who[sizeof r.actor];
 	int64_t seq;
 	int rc;
 
@@ -291,14 +292,18 @@ int svc__audit(struct svc *s, const struct actor *a, const char *action, json_t 
 		goto out;
 	ev.seq = seq + 1;
 	ev.time_ms = clock_now_ms();
-	ev.actor = a->name;
+	if (a->via[0] != '\0')
+		snprintf(who, sizeof who, "%s as %s", a->via, a->name);
+	else
+		snprintf(who, sizeof who, "%s", a->name);
+	ev.actor = who;
 	ev.action = action;
 	ev.subjects = buf_cstr(&subj);
 	ev.fields = buf_cstr(&flds);
 	audit_seal(&ev, &s->scratch);
 	r.seq = ev.seq;
 	r.time_ms = ev.time_ms;
-	svc__copy(r.actor, sizeof r.actor, a->name);
+	svc__copy(r.actor, sizeof r.actor, who);
 	svc__copy(r.action, sizeof r.action, action);
 	r.subjects = subj.p;
 	r.fields = flds.p;

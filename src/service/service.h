@@ -34,6 +34,9 @@ struct actor {
 	char person[64];           /* linked person's external id (self-service); "" none */
 	bool must_change;          /* its password was set by another account: it may
 				    * only change it (and see or end its sessions) */
+	char via[64];              /* the console user acting under another name (baomi
+				    * --as NAME): the audit trail records "via as name",
+				    * so the console never reads as an account; "" none */
 };
 #define ACTOR_LOCAL 0x80000000u
 

@@ -85,10 +85,14 @@ struct policy_rec {
 	char *json;                /* owned by the store until the callback returns */
 };
 
+/* An audit actor: an account name, or a console user acting under one
+ * ("cli:root as rev-a"). */
+#define BM_ACTOR_MAX (2 * BM_CODE_MAX + 8)
+
 struct audit_rec {
 	int64_t seq;
 	int64_t time_ms;
-	char actor[BM_CODE_MAX];
+	char actor[BM_ACTOR_MAX];
 	char action[BM_CODE_MAX];
 	char *subjects;            /* canonical JSON array text */
 	char *fields;              /* canonical JSON object text */

@@ -117,3 +117,15 @@ t_audit_account_add_records_the_person_link() {
 	expect 0 audit log --subject plain --action account.add --json || return 1
 	eq "$(json 'v[0].fields.person')" null
 }
+
+# The console acting under another name (--as) is recorded as the console
+# user acting as that name: it never reads as the account of that name.
+t_console_as_name_is_recorded_as_console() {
+	expect 0 init || return 1
+	expect 0 --as auditor unit add X --name X || return 1
+	expect 0 audit log --action unit.add --json || return 1
+	eq "$(json 'v[0].actor')" "cli:$(id -un) as auditor"
+	expect 0 audit log --actor auditor --action unit.add --json || return 1
+	eq "$(json 'v.length')" 0
+	expect 0 audit verify || return 1
+}

@@ -883,7 +883,7 @@ static void test_audit_head_and_scan(void **state)
 	assert_int_equal(seq, 6);
 }
 
-struct rec_copy { char actor[64], action[64], subjects[64], fields[64]; uint8_t prev[32]; };
+struct rec_copy { char actor[BM_ACTOR_MAX], action[64], subjects[64], fields[64]; uint8_t prev[32]; };
 
 static int copy_cb(void *ctx, const struct audit_rec *r)
 {
