@@ -515,6 +515,41 @@ static void test_activate_needs_a_post(void **state)
 	assert_string_equal(person_state(f, "E10"), "active");
 }
 
+/* A matter calls for a re-review of a clearance.  A candidate or a
+ * rejected person holds none: the matter is recorded and opens nothing, so
+ * a person cannot put themselves back into vetting (rejected -> reviewing)
+ * by reporting about themselves; reopening vetting is an officer's act. */
+static void test_matter_opens_no_review_without_clearance(void **state)
+{
+	struct fx *f = *state;
+	const struct actor me = {.name = "person:E11", .roles = ROLE_PERSON, .person = "E11"};
+	const struct review_query open = {.person = "E11", .state = "open"};
+	json_t *v;
+	int64_t rid;
+
+	add_person(f, "E11");
+	add_person(f, "E12");
+	rid = fx_review_clear(f, "E11", "secret");
+	v = svc_review_decide(f->s, &rev1, rid, false, "no", 0, &f->e);
+	assert_non_null(v);
+	json_decref(v);
+	assert_string_equal(person_state(f, "E11"), "rejected");
+	v = svc_matter_file(f->s, &me, "E11", "foreign_marriage", "spouse", &f->e);
+	assert_non_null(v);
+	assert_true(json_is_null(json_object_get(v, "review")));
+	json_decref(v);
+	assert_string_equal(person_state(f, "E11"), "rejected");
+	v = svc_review_list(f->s, &local, &open, &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(v), 0);
+	json_decref(v);
+	v = svc_matter_file(f->s, &local, "E12", "foreign_marriage", "spouse", &f->e);
+	assert_non_null(v);
+	assert_true(json_is_null(json_object_get(v, "review")));
+	json_decref(v);
+	assert_string_equal(person_state(f, "E12"), "candidate");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +567,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_review_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activate_needs_a_post, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_matter_opens_no_review_without_clearance, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
