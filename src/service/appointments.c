@@ -93,7 +93,11 @@ static int check_not_holding(struct svc *s, const struct person_rec *p,
  * appointment counts from the moment it is recorded until it is ended
  * (svc__person_derive reads only whether it has ended), so a future start
  * would clear the person before their first day and a future end would
- * drop the post at once while the record shows it running on. */
+ * drop the post at once while the record shows it running on.  Never at or
+ * before 1970-01-01T00:00:00Z either: the store reads an end of 0 as "still
+ * open", so an appointment ended then would hold its post on while the
+ * console said it ended (earlier instants are refused alike, as no
+ * appointment of a person vetted here began before then). */
 static int parse_date_opt(const char *field, const char *v, int64_t dflt, int64_t *out,
 			  struct bm_err *e)
 {
@@ -105,6 +109,8 @@ static int parse_date_opt(const char *field, const char *v, int64_t dflt, int64_
 	}
 	if ((rc = clock_parse(v, field, out, e)))
 		return rc;
+	if (*out <= 0)
+		return bm_errf(e, BM_EINVAL, field, "%s: %.32s is not after 1970-01-01", field, v);
 	if (*out > clock_now())
 		return bm_errf(e, BM_EINVAL, field, "%s: %.32s is in the future; record the "
 			       "appointment's dates once they have come", field, v);

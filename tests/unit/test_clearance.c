@@ -550,6 +550,39 @@ static void test_matter_opens_no_review_without_clearance(void **state)
 	assert_string_equal(person_state(f, "E12"), "candidate");
 }
 
+/* The store reads an end of 0 as "still open", so 1970-01-01 can be no
+ * appointment date: an appointment recorded as ended that day, or ended
+ * on it, would hold its post on (the person's level and clearance with it)
+ * while the console had said it ended. */
+static void test_appointment_dates_after_epoch(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input old = {"E13", "P2", "1969-06-01", "1970-01-01"};
+	struct appt_input early = {"E13", "P1", "1969-12-31", NULL};
+	struct appt_input ok = {"E13", "P1", "1970-01-02", NULL};
+	struct appt_rec ar;
+	json_t *v;
+
+	add_person(f, "E13");
+	approve(f, &rev1, fx_review_clear(f, "E13", "secret"), "approved");
+	assert_int_equal(svc_appt_add(f->s, &local, &old, &ar, &f->e), BM_EINVAL);
+	assert_string_equal(f->e.field, "start");
+	old.start = "1970-01-01";
+	assert_int_equal(svc_appt_add(f->s, &local, &old, &ar, &f->e), BM_EINVAL);
+	assert_int_equal(svc_appt_add(f->s, &local, &early, &ar, &f->e), BM_EINVAL);
+	assert_int_equal(svc_appt_add(f->s, &local, &ok, &ar, &f->e), 0);
+	assert_int_equal(svc_appt_end(f->s, &local, "E13", ar.id, "1970-01-01T00:00:00Z", &f->e),
+			 BM_EINVAL);
+	assert_string_equal(f->e.field, "date");
+	assert_int_equal(svc_appt_end(f->s, &local, "E13", ar.id, "1970-01-03", &f->e), 0);
+	v = svc_person_show(f->s, &local, "E13", false, &f->e);
+	assert_non_null(v);
+	assert_string_equal(str(v, "level"), "none");
+	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(v,
+		"appointments"), 0), "open")));
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +602,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_activate_needs_a_post, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matter_opens_no_review_without_clearance, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_appointment_dates_after_epoch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
