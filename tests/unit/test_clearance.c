@@ -583,6 +583,37 @@ static void test_appointment_dates_after_epoch(void **state)
 	json_decref(v);
 }
 
+/* A person holds a post at most once at a time, in the record's past too:
+ * an appointment whose dates overlap another of the same person on the
+ * same post is refused, ended or not; one that starts the day another
+ * ended, or on another post, is not. */
+static void test_appointments_to_one_post_never_overlap(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input y25 = {"E14", "P0", "2025-01-01", "2025-12-31"};
+	struct appt_input mid = {"E14", "P0", "2025-06-01", NULL};
+	struct appt_input inside = {"E14", "P0", "2025-03-01", "2025-04-01"};
+	struct appt_input other = {"E14", "P1", "2025-03-01", "2025-04-01"};
+	struct appt_input next = {"E14", "P0", "2025-12-31", NULL};
+	struct appt_input before = {"E14", "P0", "2024-01-01", "2025-01-01"};
+	struct appt_rec ar;
+
+	add_person(f, "E14");
+	approve(f, &rev1, fx_review_clear(f, "E14", "secret"), "approved");
+	assert_int_equal(svc_appt_add(f->s, &local, &y25, &ar, &f->e), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &mid, &ar, &f->e), BM_EEXIST);
+	assert_string_equal(f->e.field, "post");
+	assert_non_null(strstr(f->e.msg, "overlaps"));
+	assert_int_equal(svc_appt_add(f->s, &local, &inside, &ar, &f->e), BM_EEXIST);
+	assert_int_equal(svc_appt_add(f->s, &local, &other, &ar, &f->e), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &before, &ar, &f->e), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &next, &ar, &f->e), 0);
+	inside.start = "2026-01-01";
+	inside.end = NULL;
+	assert_int_equal(svc_appt_add(f->s, &local, &inside, &ar, &f->e), BM_EEXIST);
+	assert_non_null(strstr(f->e.msg, "already holds"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -603,6 +634,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_matter_opens_no_review_without_clearance, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_dates_after_epoch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_appointments_to_one_post_never_overlap, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
