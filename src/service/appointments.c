@@ -63,37 +63,59 @@ int svc__person_derive(struct svc *s, struct person_rec *p, struct bm_err *e)
 
 struct holds_ctx {
 	int64_t post_id;
-	int64_t appt_id;
+	int64_t start, end;        /* the new appointment; end 0: open */
+	struct appt_rec clash;     /* clash.id 0: none */
 };
 
+/* An open appointment on the post always clashes (a person holds a post
+ * once at a time); an ended one clashes when its days overlap the new
+ * one's.  Ends are exclusive, so one may start the day another ended. */
 static int holds_one(void *ctx, const struct appt_rec *r)
 {
 	struct holds_ctx *h = ctx;
 
-	if (r->end != 0 || r->post_id != h->post_id)
+	if (r->post_id != h->post_id)
 		return 0;
-	h->appt_id = r->id;
+	if (r->end != 0 && (h->start >= r->end || (h->end != 0 && h->end <= r->start)))
+		return 0;
+	h->clash = *r;
 	return 1;
 }
 
-/* A person holds a post at most once at a time. */
-static int check_not_holding(struct svc *s, const struct person_rec *p,
-			     const struct post_rec *post, struct bm_err *e)
+/* A person holds a post at most once at a time, in the record's past as
+ * in the present: an appointment overlapping another of the same person
+ * on the same post is refused, ended or not. */
+static int check_no_overlap(struct svc *s, const struct person_rec *p,
+			    const struct post_rec *post, const struct appt_rec *in,
+			    struct bm_err *e)
 {
-	struct holds_ctx h = {post->id, 0};
+	struct holds_ctx h = {.post_id = post->id, .start = in->start, .end = in->end};
+	char from[11], to[11];
+	int rc = ST(s)->appt_list(s->st, p->id, holds_one, &h, e);
 
-	ST(s)->appt_list(s->st, p->id, holds_one, &h, e);
-	if (h.appt_id == 0)
+	if (rc < 0)
+		return rc;
+	if (h.clash.id == 0)
 		return 0;
-	return bm_errf(e, BM_EEXIST, "post", "post: %s already holds post %s (appointment %lld)",
-		       p->ext_id, post->code, (long long)h.appt_id);
+	if (h.clash.end == 0)
+		return bm_errf(e, BM_EEXIST, "post", "post: %s already holds post %s "
+			       "(appointment %lld)", p->ext_id, post->code, (long long)h.clash.id);
+	clock_fmt_date(h.clash.start, from);
+	clock_fmt_date(h.clash.end, to);
+	return bm_errf(e, BM_EEXIST, "post", "post: the new appointment overlaps "
+		       "appointment %lld of %s to post %s (%s to %s)", (long long)h.clash.id,
+		       p->ext_id, post->code, from, to);
 }
 
 /* A date of an appointment, `dflt` when absent.  Never later than now: an
  * appointment counts from the moment it is recorded until it is ended
  * (svc__person_derive reads only whether it has ended), so a future start
  * would clear the person before their first day and a future end would
- * drop the post at once while the record shows it running on. */
+ * drop the post at once while the record shows it running on.  Never at or
+ * before 1970-01-01T00:00:00Z either: the store reads an end of 0 as "still
+ * open", so an appointment ended then would hold its post on while the
+ * console said it ended (earlier instants are refused alike, as no
+ * appointment of a person vetted here began before then). */
 static int parse_date_opt(const char *field, const char *v, int64_t dflt, int64_t *out,
 			  struct bm_err *e)
 {
@@ -105,6 +127,8 @@ static int parse_date_opt(const char *field, const char *v, int64_t dflt, int64_
 	}
 	if ((rc = clock_parse(v, field, out, e)))
 		return rc;
+	if (*out <= 0)
+		return bm_errf(e, BM_EINVAL, field, "%s: %.32s is not after 1970-01-01", field, v);
 	if (*out > clock_now())
 		return bm_errf(e, BM_EINVAL, field, "%s: %.32s is in the future; record the "
 			       "appointment's dates once they have come", field, v);
@@ -139,7 +163,7 @@ int svc__appt_add_tx(struct svc *s, const struct svc_scope *sc, const struct app
 		return bm_errf(e, BM_EINVAL, "post", "post: %.64s not found", in->post);
 	if (rc)
 		return rc;
-	if ((rc = check_not_holding(s, &p, &post, e)))
+	if ((rc = check_no_overlap(s, &p, &post, out, e)))
 		return rc;
 	/* Leaving, decontamination and released have given secret-related work
 	 * up (DESIGN.md §1.6, §2): an old review must not bring them back. */

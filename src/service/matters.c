@@ -226,10 +226,14 @@ static int latest_decided(void *ctx, const struct review_rec *r)
  * a re-review is opened with that deadline; a review already open serves
  * instead, its deadline brought forward to this one if later, so that the
  * due list shows the date the clearance lapses.  The matter names the
- * review either way.  A person who is leaving, in decontamination or
- * released holds no clearance to review: their matter is recorded (they
- * must still report, above all in the decontamination period) and opens
- * nothing. */
+ * review either way.  Only someone under vetting or holding a clearance
+ * has a review to bring forward or repeat.  A person who is leaving, in
+ * decontamination or released has given it up, and a candidate or a
+ * rejected person never had one: their matter is recorded (a leaver must
+ * still report, above all in the decontamination period) and opens
+ * nothing.  Opening a review would move a candidate or a rejected person
+ * into vetting (lifecycle.h), which is an officer's act (review open),
+ * never the side effect of a report the person may file about themselves. */
 static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *p,
 		       const char *type, int days, struct matter_rec *m, struct bm_err *e)
 {
@@ -239,7 +243,7 @@ static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *
 	int64_t due = clock_now() + (int64_t)days * BM_DAY;
 	int rc;
 
-	if (state_has_left(p->state))
+	if (state_has_left(p->state) || p->state == ST_CANDIDATE || p->state == ST_REJECTED)
 		return 0;
 	if ((rc = ST(s)->review_list(s->st, p->id, latest_decided, &c, e)))
 		return rc;

@@ -515,6 +515,105 @@ static void test_activate_needs_a_post(void **state)
 	assert_string_equal(person_state(f, "E10"), "active");
 }
 
+/* A matter calls for a re-review of a clearance.  A candidate or a
+ * rejected person holds none: the matter is recorded and opens nothing, so
+ * a person cannot put themselves back into vetting (rejected -> reviewing)
+ * by reporting about themselves; reopening vetting is an officer's act. */
+static void test_matter_opens_no_review_without_clearance(void **state)
+{
+	struct fx *f = *state;
+	const struct actor me = {.name = "person:E11", .roles = ROLE_PERSON, .person = "E11"};
+	const struct review_query open = {.person = "E11", .state = "open"};
+	json_t *v;
+	int64_t rid;
+
+	add_person(f, "E11");
+	add_person(f, "E12");
+	rid = fx_review_clear(f, "E11", "secret");
+	v = svc_review_decide(f->s, &rev1, rid, false, "no", 0, &f->e);
+	assert_non_null(v);
+	json_decref(v);
+	assert_string_equal(person_state(f, "E11"), "rejected");
+	v = svc_matter_file(f->s, &me, "E11", "foreign_marriage", "spouse", &f->e);
+	assert_non_null(v);
+	assert_true(json_is_null(json_object_get(v, "review")));
+	json_decref(v);
+	assert_string_equal(person_state(f, "E11"), "rejected");
+	v = svc_review_list(f->s, &local, &open, &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(v), 0);
+	json_decref(v);
+	v = svc_matter_file(f->s, &local, "E12", "foreign_marriage", "spouse", &f->e);
+	assert_non_null(v);
+	assert_true(json_is_null(json_object_get(v, "review")));
+	json_decref(v);
+	assert_string_equal(person_state(f, "E12"), "candidate");
+}
+
+/* The store reads an end of 0 as "still open", so 1970-01-01 can be no
+ * appointment date: an appointment recorded as ended that day, or ended
+ * on it, would hold its post on (the person's level and clearance with it)
+ * while the console had said it ended. */
+static void test_appointment_dates_after_epoch(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input old = {"E13", "P2", "1969-06-01", "1970-01-01"};
+	struct appt_input early = {"E13", "P1", "1969-12-31", NULL};
+	struct appt_input ok = {"E13", "P1", "1970-01-02", NULL};
+	struct appt_rec ar;
+	json_t *v;
+
+	add_person(f, "E13");
+	approve(f, &rev1, fx_review_clear(f, "E13", "secret"), "approved");
+	assert_int_equal(svc_appt_add(f->s, &local, &old, &ar, &f->e), BM_EINVAL);
+	assert_string_equal(f->e.field, "start");
+	old.start = "1970-01-01";
+	assert_int_equal(svc_appt_add(f->s, &local, &old, &ar, &f->e), BM_EINVAL);
+	assert_int_equal(svc_appt_add(f->s, &local, &early, &ar, &f->e), BM_EINVAL);
+	assert_int_equal(svc_appt_add(f->s, &local, &ok, &ar, &f->e), 0);
+	assert_int_equal(svc_appt_end(f->s, &local, "E13", ar.id, "1970-01-01T00:00:00Z", &f->e),
+			 BM_EINVAL);
+	assert_string_equal(f->e.field, "date");
+	assert_int_equal(svc_appt_end(f->s, &local, "E13", ar.id, "1970-01-03", &f->e), 0);
+	v = svc_person_show(f->s, &local, "E13", false, &f->e);
+	assert_non_null(v);
+	assert_string_equal(str(v, "level"), "none");
+	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(v,
+		"appointments"), 0), "open")));
+	json_decref(v);
+}
+
+/* A person holds a post at most once at a time, in the record's past too:
+ * an appointment whose dates overlap another of the same person on the
+ * same post is refused, ended or not; one that starts the day another
+ * ended, or on another post, is not. */
+static void test_appointments_to_one_post_never_overlap(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input y25 = {"E14", "P0", "2025-01-01", "2025-12-31"};
+	struct appt_input mid = {"E14", "P0", "2025-06-01", NULL};
+	struct appt_input inside = {"E14", "P0", "2025-03-01", "2025-04-01"};
+	struct appt_input other = {"E14", "P1", "2025-03-01", "2025-04-01"};
+	struct appt_input next = {"E14", "P0", "2025-12-31", NULL};
+	struct appt_input before = {"E14", "P0", "2024-01-01", "2025-01-01"};
+	struct appt_rec ar;
+
+	add_person(f, "E14");
+	approve(f, &rev1, fx_review_clear(f, "E14", "secret"), "approved");
+	assert_int_equal(svc_appt_add(f->s, &local, &y25, &ar, &f->e), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &mid, &ar, &f->e), BM_EEXIST);
+	assert_string_equal(f->e.field, "post");
+	assert_non_null(strstr(f->e.msg, "overlaps"));
+	assert_int_equal(svc_appt_add(f->s, &local, &inside, &ar, &f->e), BM_EEXIST);
+	assert_int_equal(svc_appt_add(f->s, &local, &other, &ar, &f->e), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &before, &ar, &f->e), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &next, &ar, &f->e), 0);
+	inside.start = "2026-01-01";
+	inside.end = NULL;
+	assert_int_equal(svc_appt_add(f->s, &local, &inside, &ar, &f->e), BM_EEXIST);
+	assert_non_null(strstr(f->e.msg, "already holds"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +631,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_review_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activate_needs_a_post, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_matter_opens_no_review_without_clearance, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_appointment_dates_after_epoch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_appointments_to_one_post_never_overlap, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
