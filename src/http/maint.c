@@ -22,7 +22,7 @@
 #include <string.h>
 
 #define INTERVAL_DEFAULT_S 3600
-#define POLL_DEFAULT_MS 1000
+#define POLL_DEFAULT_MS 250
 #define RECHECK_MS 100             /* a commit the last sync could not explain */
 
 struct maint {

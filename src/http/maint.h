@@ -3,7 +3,7 @@
  *
  * One thread with its own service context: it loads the shared decision
  * snapshot at start (the server is ready once it has), catches up with
- * writes committed by other processes about once a second
+ * writes committed by other processes within about a quarter of a second
  * (svc_snapshot_sync), and opens the re-reviews that have fallen due
  * (svc_reviews_open_due, audited as "system") at start and then every
  * interval.  It never serves a request.
@@ -22,7 +22,7 @@ struct maint_opts {
 	struct svc_paths paths;
 	struct svc_snapshare *share;   /* borrowed; must outlive the thread */
 	int64_t interval_s;            /* due re-reviews every this many s; 0 = 3600 */
-	int64_t poll_ms;               /* other processes' writes; 0 = 1000 */
+	int64_t poll_ms;               /* other processes' writes; 0 = 250 */
 	/* Called on the thread when another process stored a new policy. */
 	void (*policy_changed)(void *ctx);
 	void *ctx;
