@@ -49,6 +49,7 @@
 #define MAXAPPT 256
 #define MAXREV 512
 #define NMATTER 8
+#define MSG_CAP sizeof(((struct bm_err *)0)->msg)
 
 static const char *const level_names[] = {"none", "confidential", "secret", "top_secret"};
 static const char *const cat_names[] = {"none", "general", "key", "core"};
@@ -115,6 +116,7 @@ struct world {
 		fail_msg(__VA_ARGS__);                                                   \
 	} while (0)
 
+/* A number below n from the world's own seed (deterministic per world). */
 static uint32_t rnd(struct world *w, uint32_t n)
 {
 	return (uint32_t)rand_r(&w->seed) % n;
@@ -156,6 +158,7 @@ static struct mrev *ref_in_force(struct world *w, int p)
 	return best;
 }
 
+/* p's open review (at most one at a time), or NULL. */
 static struct mrev *ref_open(struct world *w, int p)
 {
 	for (int i = 0; i < w->nrev; i++)
@@ -164,6 +167,7 @@ static struct mrev *ref_open(struct world *w, int p)
 	return NULL;
 }
 
+/* The recorded review with this id, or NULL. */
 static struct mrev *rev_by_id(struct world *w, int64_t id)
 {
 	for (int i = 0; i < w->nrev; i++)
@@ -172,6 +176,7 @@ static struct mrev *rev_by_id(struct world *w, int64_t id)
 	return NULL;
 }
 
+/* Records a new open review the service reported opening; its id must be new. */
 static struct mrev *rev_add(struct world *w, int64_t id, int p, int level, int64_t due)
 {
 	struct mrev *r;
@@ -207,6 +212,7 @@ static void read_states(struct world *w)
 	assert_int_equal(i, w->nper);
 }
 
+/* Every stored review must have the state and dates the record gives it. */
 static void check_reviews(struct world *w)
 {
 	sqlite3_stmt *st;
@@ -239,6 +245,7 @@ static void check_reviews(struct world *w)
 
 /* ------------------------------------------------------------- the world */
 
+/* Adds unit code under parent (-1: a root) and records it. */
 static void add_unit(struct world *w, const char *code, int parent)
 {
 	struct unit_input in = {code, code, parent >= 0 ? w->ucode[parent] : NULL};
@@ -251,6 +258,7 @@ static void add_unit(struct world *w, const char *code, int parent)
 	w->uid[w->nunit++] = u.id;
 }
 
+/* Adds a post of level in a random unit and records it. */
 static void add_post(struct world *w, int level)
 {
 	char code[16];
@@ -264,6 +272,7 @@ static void add_post(struct world *w, int level)
 	w->plevel[w->npost++] = level;
 }
 
+/* Adds the next person (up to MAXPER) in a random unit. */
 static void add_person(struct world *w)
 {
 	int p = w->nper, u = (int)rnd(w, (uint32_t)w->nunit);
@@ -335,6 +344,7 @@ static void world_open(struct world *w, uint32_t seed)
 	read_states(w);
 }
 
+/* Closes the world's connections and removes its database. */
 static void world_close(struct world *w)
 {
 	void *st = w->f;
@@ -345,6 +355,7 @@ static void world_close(struct world *w)
 
 /* ------------------------------------------------------------ operations */
 
+/* YYYY-MM-DD of t, the form appointment dates take. */
 static void fmt_date(int64_t t, char out[11])
 {
 	clock_fmt_date(t, out);
@@ -452,6 +463,8 @@ static void op_decide(struct world *w, struct mrev *r, bool approve)
 	json_decref(v);
 }
 
+/* Opens a review of p at level; with decide, records the checklist and lets
+ * reviewers decide until it closes or three have tried. */
 static void op_review(struct world *w, int p, int level, bool decide)
 {
 	json_t *v = svc_review_open(w->f->s, &local, w->ext[p], level_names[level], &w->f->e);
@@ -517,6 +530,7 @@ static void matter_rereview(struct world *w, int p, int days, json_t *m)
 	rev_add(w, rid, p, lv > 0 ? lv : in ? in->level : 1, due);
 }
 
+/* Files a random matter of the policy (or an unknown type, refused). */
 static void op_matter(struct world *w, int p)
 {
 	int k = (int)rnd(w, (uint32_t)w->pol.nmatter + 1);
@@ -577,6 +591,7 @@ static void op_open_due(struct world *w)
 	json_decref(got);
 }
 
+/* Sets integer member k of o (borrowed). */
 static void set_int(json_t *o, const char *k, int v)
 {
 	assert_int_equal(json_object_set_new(o, k, json_integer(v)), 0);
@@ -644,6 +659,7 @@ static void op_whole_way(struct world *w, int p, int post)
 	svc_person_activate(w->f->s, &local, w->ext[p], &w->f->e);
 }
 
+/* Suspends (on) or reinstates p; the record follows what succeeded. */
 static void op_suspend(struct world *w, int p, bool on)
 {
 	if (on && svc_person_suspend(w->f->s, &local, w->ext[p], "why", &w->f->e) == 0)
@@ -692,6 +708,7 @@ static void random_op(struct world *w)
 
 /* ------------------------------------------------------------ reference */
 
+/* An instant as the views print it: null for none or never. */
 static json_t *iso(int64_t t)
 {
 	char b[21];
@@ -715,6 +732,7 @@ static int ref_reminder(const struct world *w, int64_t left)
 	return got;
 }
 
+/* The states whose reviews the due list follows. */
 static bool on_post_or_onboarding(int st)
 {
 	return st == ST_ACTIVE || st == ST_SUSPENDED || st == ST_ONBOARDING;
@@ -751,6 +769,7 @@ static json_t *ref_due_items(struct world *w, int scope, int64_t t, int64_t unti
 	return items;
 }
 
+/* The open reviews of persons inside scope (-1: all), by id. */
 static json_t *ref_open_reviews(struct world *w, int scope)
 {
 	json_t *arr = json_array();
@@ -859,6 +878,8 @@ static json_t *ref_report(struct world *w, int root, int64_t t)
 
 /* --------------------------------------------------------- comparisons */
 
+/* Counts one case; fails with both documents when they differ.  Takes
+ * ownership of want and got. */
 static void expect_equal(struct world *w, const char *what, json_t *want, json_t *got)
 {
 	if (!json_equal(want, got)) {
@@ -928,6 +949,8 @@ static int64_t pick_instant(struct world *w)
 	return w->now + (rnd(w, 3) ? (int64_t)rnd(w, 5 * DAY) : (int64_t)rnd(w, 800) * DAY);
 }
 
+/* A horizon: a usual one, the end of time, a random one, or one ending
+ * exactly at (or a second before) someone's re-review date. */
 static int64_t pick_within(struct world *w, int64_t t)
 {
 	static const int64_t fixed[] = {0, 7 * DAY, 30 * DAY, 90 * DAY, 365 * DAY, INT64_MAX};
@@ -955,6 +978,7 @@ static int pick_actor(struct world *w, struct actor *a)
 	return scope;
 }
 
+/* Counts one case that must be refused with code. */
 static void expect_refused(struct world *w, const char *what, json_t *got, int code)
 {
 	if (got != NULL || w->f->e.code != code)
@@ -964,6 +988,7 @@ static void expect_refused(struct world *w, const char *what, json_t *got, int c
 	w->cases++;
 }
 
+/* One due-list case: random asker, instant and horizon. */
 static void compare_due(struct world *w)
 {
 	struct actor a;
@@ -989,6 +1014,7 @@ static void compare_due(struct world *w)
 	expect_equal(w, "due list", want, got);
 }
 
+/* One report case: random asker, unit filter (or none) and instant. */
 static void compare_report(struct world *w)
 {
 	struct actor a;
@@ -1016,81 +1042,84 @@ static void compare_report(struct world *w)
 
 /* ----------------------------------------------------------------- tests */
 
-/* Bad input and refusals: a negative horizon, durations the adapters
- * refuse, unknown units, units outside the asker's subtree (answered like
- * unknown ones), roles without the permission. */
-static void test_bad_input(void **state)
+/* A refused report: BM_ENOTFOUND naming "unit", its message (valid
+ * UTF-8) into msg. */
+static void report_not_found(struct world *w, const struct actor *a, const char *unit,
+			     char msg[MSG_CAP])
+{
+	assert_null(svc_report_compliance(w->f->s, a, unit, T0, &w->f->e));
+	assert_int_equal(w->f->e.code, BM_ENOTFOUND);
+	assert_string_equal(w->f->e.field, "unit");
+	assert_true(utf8_valid(w->f->e.msg, strlen(w->f->e.msg), NULL));
+	snprintf(msg, MSG_CAP, "%s", w->f->e.msg);
+	bm_err_clear(&w->f->e);
+}
+
+/* The due list refuses a negative horizon (the adapters refuse malformed
+ * durations before it, naming "within") and askers without due.read. */
+static void test_due_bad_input(void **state)
 {
 	struct world *w = calloc(1, sizeof *w);
-	const struct actor off = {.name = "o", .roles = ROLE_OFFICER},
-			   aud = {.name = "a", .roles = ROLE_AUDITOR},
+	const struct actor aud = {.name = "a", .roles = ROLE_AUDITOR},
 			   per = {.name = "p", .roles = ROLE_PERSON, .person = "E0"};
-	struct actor scoped = {.name = "s", .roles = ROLE_SECADMIN};
-	static const char *const bad_within[] = {"", "-1d", "1w", "d", "90", "9d9",
-						 "99999999999999999999d", "1D", " 1d"};
-	char huge[300], msg_a[512];
+	static const char *const bad[] = {"", "-1d", "1w", "d", "90", "9d9",
+					  "99999999999999999999d", "1D", " 1d", "1d "};
 	int64_t sec;
-	json_t *v;
 
 	(void)state;
 	world_open(w, 1);
 	expect_refused(w, "negative within", svc_due(w->f->s, &local, T0, -1, &w->f->e),
 		       BM_EINVAL);
-	v = svc_due(w->f->s, &local, T0, INT64_MIN, &w->f->e);
-	assert_null(v);
+	assert_null(svc_due(w->f->s, &local, T0, INT64_MIN, &w->f->e));
 	assert_string_equal(w->f->e.field, "within");
 	bm_err_clear(&w->f->e);
-	for (size_t i = 0; i < sizeof bad_within / sizeof bad_within[0]; i++) {
-		assert_int_equal(clock_parse_duration(bad_within[i], "within", &sec, &w->f->e),
-				 BM_EINVAL);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(clock_parse_duration(bad[i], "within", &sec, &w->f->e), BM_EINVAL);
 		assert_string_equal(w->f->e.field, "within");
 		bm_err_clear(&w->f->e);
 	}
 	expect_refused(w, "due for an auditor", svc_due(w->f->s, &aud, T0, 0, &w->f->e),
 		       BM_EPERM);
 	expect_refused(w, "due for a person", svc_due(w->f->s, &per, T0, 0, &w->f->e), BM_EPERM);
+	expect_refused(w, "due for a reviewer", svc_due(w->f->s, &rev[0], T0, 0, &w->f->e),
+		       BM_EPERM);
+	world_close(w);
+	free(w);
+}
+
+/* The report refuses askers without report.read (an officer among them);
+ * an unknown, empty, malformed or huge unit is "not found", and so, in the
+ * very same words, is a unit outside the asker's subtree. */
+static void test_report_bad_input(void **state)
+{
+	struct world *w = calloc(1, sizeof *w);
+	const struct actor off = {.name = "o", .roles = ROLE_OFFICER};
+	struct actor scoped = {.name = "s", .roles = ROLE_SECADMIN};
+	char huge[300], outside[MSG_CAP], unknown[MSG_CAP];
+	const char *const units[] = {"NOPE", "", "\xff\xfe", "HQ\n", huge};
+	json_t *v;
+
+	(void)state;
+	world_open(w, 2);
 	expect_refused(w, "report for an officer",
 		       svc_report_compliance(w->f->s, &off, NULL, T0, &w->f->e), BM_EPERM);
 	expect_refused(w, "report for a reviewer",
 		       svc_report_compliance(w->f->s, &rev[0], NULL, T0, &w->f->e), BM_EPERM);
-	/* unknown, empty, invalid UTF-8, huge: all "not found", naming unit */
 	memset(huge, 'U', sizeof huge - 1);
 	huge[sizeof huge - 1] = '\0';
-	const char *const units[] = {"NOPE", "", "\xff\xfe", "HQ\n", huge};
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-		assert_null(svc_report_compliance(w->f->s, &local, units[i], T0, &w->f->e));
-		assert_int_equal(w->f->e.code, BM_ENOTFOUND);
-		assert_string_equal(w->f->e.field, "unit");
-		assert_true(utf8_valid(w->f->e.msg, strlen(w->f->e.msg), NULL));
-		bm_err_clear(&w->f->e);
-	}
-	/* a unit outside the subtree reads exactly like one that does not exist */
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		report_not_found(w, &local, units[i], unknown);
 	add_unit(w, "SIDE", 0);
 	add_unit(w, "SUB", 0);
 	scoped.scope_unit = w->uid[w->nunit - 1];
-	assert_null(svc_report_compliance(w->f->s, &scoped, "SIDE", T0, &w->f->e));
-	assert_int_equal(w->f->e.code, BM_ENOTFOUND);
-	snprintf(msg_a, sizeof msg_a, "%s", w->f->e.msg);
-	bm_err_clear(&w->f->e);
-	v = svc_report_compliance(w->f->s, &local, "SIDE", T0, &w->f->e);
-	assert_non_null(v);
+	report_not_found(w, &scoped, "SIDE", outside);
+	report_not_found(w, &scoped, "ZZZZ", unknown);
+	memcpy(strstr(outside, "SIDE"), "ZZZZ", 4);
+	assert_string_equal(outside, unknown);
+	/* the unit is there for the unscoped, and the scope root for the scoped */
+	assert_non_null(v = svc_report_compliance(w->f->s, &local, "SIDE", T0, &w->f->e));
 	json_decref(v);
-	assert_null(svc_report_compliance(w->f->s, &scoped, "ZZZZ", T0, &w->f->e));
-	assert_int_equal(w->f->e.code, BM_ENOTFOUND);
-	assert_string_equal(w->f->e.field, "unit");
-	{
-		char other[512];
-
-		snprintf(other, sizeof other, "%s", w->f->e.msg);
-		assert_non_null(strstr(other, "ZZZZ"));
-		/* same words but for the code */
-		assert_non_null(strstr(msg_a, "SIDE"));
-		assert_int_equal(strlen(msg_a), strlen(other));
-	}
-	bm_err_clear(&w->f->e);
-	/* the scope root itself and HQ seen unscoped both answer */
-	v = svc_report_compliance(w->f->s, &scoped, "SUB", T0, &w->f->e);
-	assert_non_null(v);
+	assert_non_null(v = svc_report_compliance(w->f->s, &scoped, "SUB", T0, &w->f->e));
 	json_decref(v);
 	world_close(w);
 	free(w);
@@ -1141,7 +1170,8 @@ static void test_second_opinion(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_due_bad_input),
+		cmocka_unit_test(test_report_bad_input),
 		cmocka_unit_test(test_second_opinion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
