@@ -503,7 +503,8 @@ static void op_decide_some(struct world *w)
 
 /* A re-review within `days` (ARCHITECTURE.md): the review in force, if
  * approved, lapses by then; the open review's deadline comes forward, or a
- * new re-review opens with it.  Nothing for a person who has left. */
+ * new re-review opens with it.  Nothing for a person who has left, nor for
+ * a candidate or a rejected person (they hold no clearance to re-review). */
 static void matter_rereview(struct world *w, int p, int days, json_t *m)
 {
 	int64_t due = w->now + (int64_t)days * DAY, rid;
@@ -511,9 +512,11 @@ static void matter_rereview(struct world *w, int p, int days, json_t *m)
 	int lv = ref_level(w, p);
 
 	if (w->pstate[p] == ST_LEAVING || w->pstate[p] == ST_DECONTAMINATION ||
-	    w->pstate[p] == ST_RELEASED) {
+	    w->pstate[p] == ST_RELEASED || w->pstate[p] == ST_CANDIDATE ||
+	    w->pstate[p] == ST_REJECTED) {
 		if (!json_is_null(json_object_get(m, "review")))
-			WFAIL(w, "a matter about %s, who has left, named a review", w->ext[p]);
+			WFAIL(w, "a matter about %s (%s) named a review", w->ext[p],
+			      state_name(w->pstate[p]));
 		return;
 	}
 	if (in && in->state == 1 && (in->valid_until == 0 || in->valid_until > due))
