@@ -206,6 +206,9 @@ void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
 	if (f->level <= LEVEL_NONE || f->level > LEVEL_MAX) {
 		out->level = 0;
 		out->reasons = 1u << REASON_NO_SECRET_POST;
+		/* a suspension holds whatever the post: a denial names it too */
+		if (f->level == LEVEL_NONE)
+			eval_one(GATE_NOT_SUSPENDED, f, &p->cat[0], now, out);
 		return;
 	}
 	const struct policy_category *c = &p->cat[f->level];

@@ -90,8 +90,9 @@ struct gate_status {
  * GATE_ON_POST and GATE_NOT_SUSPENDED are always evaluated: DESIGN.md makes
  * being on post part of being cleared, and a suspended person is never
  * cleared, whatever a custom policy lists.  A listed gate without an
- * implementation fails with REASON_GATE_UNAVAILABLE.  Level 0 (or a level
- * out of range) evaluates no gates and yields REASON_NO_SECRET_POST. */
+ * implementation fails with REASON_GATE_UNAVAILABLE.  Level 0 yields
+ * REASON_NO_SECRET_POST and evaluates GATE_NOT_SUSPENDED alone (a denial
+ * names a suspension too); a level out of range evaluates no gate. */
 void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
 	       struct gate_status *out);
 

@@ -800,7 +800,8 @@ static unsigned ref_reasons(struct world *w, int p, int64_t t)
 	unsigned why = 0;
 
 	if (lv == 0)
-		return 1u << R_NO_POST;
+		return 1u << R_NO_POST |
+		       (unsigned)(w->suspended[p] || st == ST_SUSPENDED) << R_SUSPENDED;
 	if (w->pol.review_gate[lv]) {
 		if (r == NULL || r->state != 1)
 			why |= 1u << R_MISSING;

@@ -271,9 +271,33 @@ static void test_level_zero_never_cleared(void **state)
 		gate_eval(&f, &p, NOW, &st);
 		assert_false(st.cleared);
 		assert_int_equal(st.level, 0);
-		assert_int_equal(st.n, 0);
+		/* at level 0 only the suspension is evaluated (a denial names it) */
+		assert_int_equal(st.n, levels[i] == 0 ? 1 : 0);
 		assert_int_equal(st.reasons, 1u << REASON_NO_SECRET_POST);
 	}
+}
+
+/* A suspended person with no secret-related post: the denial names both
+ * reasons, not only the missing post. */
+static void test_level_zero_suspended_named(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+
+	f.level = 0;
+	f.suspended = true;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	assert_int_equal(st.reasons, 1u << REASON_NO_SECRET_POST | 1u << REASON_SUSPENDED);
+	assert_int_equal(st.n, 1);
+	assert_int_equal(st.r[0].kind, GATE_NOT_SUSPENDED);
+	assert_false(st.r[0].ok);
+	f.suspended = false;
+	f.state = ST_SUSPENDED;
+	gate_eval(&f, &p, NOW, &st);
+	assert_int_equal(st.reasons, 1u << REASON_NO_SECRET_POST | 1u << REASON_SUSPENDED);
 }
 
 static void test_every_failure_listed(void **state)
@@ -361,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_not_on_post_states),
 		cmocka_unit_test(test_appointment_end_lapses),
 		cmocka_unit_test(test_level_zero_never_cleared),
+		cmocka_unit_test(test_level_zero_suspended_named),
 		cmocka_unit_test(test_every_failure_listed),
 		cmocka_unit_test(test_policy_gate_set),
 		cmocka_unit_test(test_reason_table),
