@@ -13,6 +13,7 @@
 #include "../core/lifecycle.h"
 #include "../core/role.h"
 #include "../lib/clock.h"
+#include "../lib/mem.h"
 #include "../lib/utf8.h"
 
 #include <stdlib.h>
@@ -321,6 +322,8 @@ struct report_ctx {
 	size_t nwithin;
 	struct unit_tally *t;
 	size_t n, cap;
+	size_t *slot;              /* open addressing on unit id: index + 1, 0 empty */
+	size_t nslot;              /* a power of two, at least twice n */
 };
 
 static int cmp_i64(const void *a, const void *b)
@@ -330,11 +333,38 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The slot of unit in r's index: its tally's, or the empty one it takes. */
+static size_t *tally_slot(struct report_ctx *r, int64_t unit)
+{
+	size_t i = (size_t)(((uint64_t)unit * 0x9e3779b97f4a7c15ull) >> 32) & (r->nslot - 1);
+
+	while (r->slot[i] != 0 && r->t[r->slot[i] - 1].unit_id != unit)
+		i = (i + 1) & (r->nslot - 1);
+	return &r->slot[i];
+}
+
+/* Doubles the index once it is half full (a million persons over
+ * thousands of units must not cost persons x units comparisons). */
+static void tally_index_grow(struct report_ctx *r)
+{
+	free(r->slot);
+	r->nslot = r->nslot ? r->nslot * 2 : 64;
+	r->slot = xcalloc(r->nslot, sizeof *r->slot);
+	for (size_t i = 0; i < r->n; i++)
+		*tally_slot(r, r->t[i].unit_id) = i + 1;
+}
+
+/* The tally of unit, made on first sight. */
 static struct unit_tally *tally_for(struct report_ctx *r, int64_t unit)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (r->t[i].unit_id == unit)
-			return &r->t[i];
+	size_t *sl;
+
+	if (2 * (r->n + 1) > r->nslot)
+		tally_index_grow(r);
+	sl = tally_slot(r, unit);
+	if (*sl != 0)
+		return &r->t[*sl - 1];
+	*sl = r->n + 1;
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
 		r->t = realloc(r->t, r->cap * sizeof *r->t);
@@ -469,6 +499,7 @@ json_t *svc_report_compliance(struct svc *s, const struct actor *a, const char *
 			  "evaluated_at", svc__time_json(now), "units", units);
 out:
 	free(r.t);
+	free(r.slot);
 	free(r.within);
 	return units;
 }

@@ -463,6 +463,47 @@ static void test_review_versions(void **state)
 	json_decref(v);
 }
 
+/* The report over many units: each unit's tally is its own, however many
+ * units there are (the unit index grows past its first 64 slots). */
+static void test_report_over_many_units(void **state)
+{
+	struct fx *f = *state;
+	struct unit_rec u;
+	char code[16], id[16];
+	json_t *v, *units;
+	size_t i;
+	int seen = 0;
+
+	for (int k = 0; k < 150; k++) {
+		snprintf(code, sizeof code, "U%03d", k);
+		assert_int_equal(svc_unit_add(f->s, &local, &(struct unit_input){code, code, "HQ"},
+					      &u, &f->e), 0);
+		for (int j = 0; j <= k % 3; j++) {
+			struct person_input in = {id, "Name", code, NULL, NULL};
+			struct person_rec r;
+
+			snprintf(id, sizeof id, "P%03d-%d", k, j);
+			assert_int_equal(svc_person_add(f->s, &local, &in, &r, &f->e), 0);
+		}
+	}
+	v = svc_report_compliance(f->s, &sec, NULL, clock_now(), &f->e);
+	assert_non_null(v);
+	units = json_object_get(v, "units");
+	assert_int_equal(json_array_size(units), 150);
+	for (i = 0; i < json_array_size(units); i++) {
+		json_t *t = json_array_get(units, i);
+		int k = atoi(str(t, "unit") + 1);
+
+		assert_int_equal(json_integer_value(json_object_get(t, "not_cleared")), k % 3 + 1);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
+			t, "persons"), "none"), "candidate")), k % 3 + 1);
+		assert_int_equal(json_integer_value(json_object_get(t, "cleared")), 0);
+		seen++;
+	}
+	assert_int_equal(seen, 150);
+	json_decref(v);
+}
+
 /* The due list: a horizon near the end of time still lists what is due
  * (now + within must not wrap), and an overdue item has reached no
  * reminder offset (reminder_days 0), as the reminder rule says. */
@@ -630,6 +671,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_due_run_uses_newest_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_over_many_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activate_needs_a_post, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matter_opens_no_review_without_clearance, setup,
 						teardown),
