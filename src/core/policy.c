@@ -586,13 +586,37 @@ static bool known_top_key(const char *k)
 	return in_list(k, keys, NELEM(keys));
 }
 
-static void read_policy(json_t *root, struct policy *p, struct bm_err *e)
+/* An edited document may also carry the version it was read at. */
+static bool known_edit_key(const char *k)
+{
+	return strcmp(k, "version") == 0 || known_top_key(k);
+}
+
+/* The optional "version" of an edited document into *version (0 absent). */
+static void read_version(json_t *root, int64_t *version, struct bm_err *e)
+{
+	json_t *v = json_object_get(root, "version");
+
+	*version = 0;
+	if (v == NULL)
+		return;
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		bad(e, "$.version", "the version the policy was read at, an integer from 1");
+	else
+		*version = json_integer_value(v);
+}
+
+/* Reads root into p; version, when not NULL, admits and reads the
+ * "version" member an edited document carries. */
+static void read_policy(json_t *root, struct policy *p, int64_t *version, struct bm_err *e)
 {
 	if (!json_is_object(root)) {
 		bad(e, "$", "a policy is a JSON object, not %s", type_name(root));
 		return;
 	}
-	check_keys(root, "$", known_top_key, e);
+	check_keys(root, "$", version ? known_edit_key : known_top_key, e);
+	if (version)
+		read_version(root, version, e);
 	read_names(root, p, e);
 	get_bool(root, "lifelong", &p->lifelong, e);
 	get_bool(root, "audit_denials", &p->audit_denials, e);
@@ -632,7 +656,8 @@ static json_t *load(const char *text, size_t len, struct bm_err *e)
 	return root;
 }
 
-int policy_from_json(const char *text, size_t len, struct policy *p, struct bm_err *e)
+static int parse(const char *text, size_t len, struct policy *p, int64_t *version,
+		 struct bm_err *e)
 {
 	struct bm_err local = BM_ERR_INIT;
 	struct policy tmp;
@@ -650,7 +675,7 @@ int policy_from_json(const char *text, size_t len, struct policy *p, struct bm_e
 		goto out;
 	}
 	memset(&tmp, 0, sizeof tmp);
-	read_policy(root, &tmp, e);
+	read_policy(root, &tmp, version, e);
 	json_decref(root);
 	if (e->total > before) {
 		size_t n = e->total - before;
@@ -663,6 +688,17 @@ int policy_from_json(const char *text, size_t len, struct policy *p, struct bm_e
 out:
 	bm_err_clear(&local);
 	return rc;
+}
+
+int policy_from_json(const char *text, size_t len, struct policy *p, struct bm_err *e)
+{
+	return parse(text, len, p, NULL, e);
+}
+
+int policy_edit_from_json(const char *text, size_t len, struct policy *p, int64_t *version,
+			  struct bm_err *e)
+{
+	return parse(text, len, p, version, e);
 }
 
 /* ---- writing ----------------------------------------------------------- */

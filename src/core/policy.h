@@ -79,6 +79,11 @@ int policy_builtin(const char *name, struct policy *p, struct bm_err *e);
  * empty document BM_EINVAL; one over 1 MiB BM_ETOOBIG.  p is written only
  * on success.  Every field is required; unknown fields are refused. */
 int policy_from_json(const char *text, size_t len, struct policy *p, struct bm_err *e);
+/* policy_from_json for a document an officer edited from what `policy
+ * show` printed: it may also carry "version", the version it was read at
+ * (an integer from 1), given in *version (0 when absent). */
+int policy_edit_from_json(const char *text, size_t len, struct policy *p, int64_t *version,
+			  struct bm_err *e);
 /* Appends the policy (as filled by policy_builtin or policy_from_json) as
  * an indented JSON document, ending in a newline, that policy_from_json
  * accepts and reads back equal. */

@@ -71,38 +71,6 @@ json_t *svc_policy_show(struct svc *s, const struct actor *a, struct bm_err *e)
 	return v;
 }
 
-/* A document as `policy show` prints it carries the version it was read
- * at: that member is the edit's expected version (it must agree with one
- * given apart), and the rest is the policy.  *out is the policy's text
- * (malloc'd) when the member was there, else NULL and text stands. */
-static int policy_edit_of(const char *text, size_t len, int64_t *expected, char **out,
-			  struct bm_err *e)
-{
-	json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-	json_t *ver = json_object_get(v, "version");
-	int64_t at = json_integer_value(ver);
-	bool valid = json_is_integer(ver) && at >= 1;
-
-	*out = NULL;
-	if (ver == NULL) {     /* not JSON, or no version: policy_from_json says */
-		json_decref(v);
-		return 0;
-	}
-	if (!valid || (*expected != 0 && *expected != at)) {
-		json_decref(v);   /* ver with it: only valid and at are read below */
-		return valid ? bm_errf(e, BM_ECONFLICT, "$.version", "$.version: %lld, but the "
-				       "edit is of version %lld", (long long)at,
-				       (long long)*expected)
-			     : bm_errf(e, BM_EINVAL, "$.version", "$.version: the version the "
-				       "policy was read at, an integer from 1");
-	}
-	*expected = at;
-	json_object_del(v, "version");
-	*out = json_dumps(v, JSON_COMPACT);
-	json_decref(v);
-	return *out ? 0 : bm_errf(e, BM_EINTERNAL, "policy", "out of memory");
-}
-
 int svc_policy_load(struct svc *s, const struct actor *a, const char *text, size_t len,
 		    int64_t expected, int64_t *version, struct bm_err *e)
 {
@@ -110,17 +78,19 @@ int svc_policy_load(struct svc *s, const struct actor *a, const char *text, size
 	struct buf doc = BUF_INIT;
 	struct policy_rec r = {0};
 	uint8_t digest[32];
-	char hex[65], *edited = NULL;
+	char hex[65];
+	int64_t read_at;
 	int rc;
 
 	if ((rc = svc__allow(a, PERM_POLICY_WRITE, e)) ||
-	    (rc = policy_edit_of(text, len, &expected, &edited, e)))
+	    (rc = policy_edit_from_json(text, len, &p, &read_at, e)))
 		return rc;
-	rc = edited ? policy_from_json(edited, strlen(edited), &p, e)
-		    : policy_from_json(text, len, &p, e);
-	free(edited);
-	if (rc)
-		return rc;
+	/* the document's own version is the edit's too; two must agree */
+	if (read_at != 0 && expected != 0 && read_at != expected)
+		return bm_errf(e, BM_ECONFLICT, "$.version", "$.version: %lld, but the edit is "
+			       "of version %lld", (long long)read_at, (long long)expected);
+	if (read_at != 0)
+		expected = read_at;
 	policy_to_json(&p, &doc);
 	sha256(doc.p, doc.len, digest);
 	hex_encode(digest, 32, hex);

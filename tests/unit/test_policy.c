@@ -562,6 +562,45 @@ static void test_error_cap_still_counts(void **state)
 	bm_err_clear(&e);
 }
 
+/* An edited document may carry the version it was read at (what `policy
+ * show` prints); a stored or built-in one may not, and a bad version is
+ * named by its path. */
+static void test_edit_version(void **state)
+{
+	struct policy p, q;
+	struct buf doc = BUF_INIT;
+	struct bm_err e = BM_ERR_INIT;
+	json_t *v;
+	char *text;
+	int64_t at = -1;
+
+	(void)state;
+	assert_int_equal(policy_builtin("cn", &p, &e), 0);
+	policy_to_json(&p, &doc);
+	assert_int_equal(policy_edit_from_json(doc.p, doc.len, &q, &at, &e), 0);
+	assert_int_equal(at, 0);
+	v = json_loads(doc.p, 0, NULL);
+	json_object_set_new(v, "version", json_integer(7));
+	text = json_dumps(v, 0);
+	assert_int_equal(policy_edit_from_json(text, strlen(text), &q, &at, &e), 0);
+	assert_int_equal(at, 7);
+	assert_int_equal(policy_from_json(text, strlen(text), &q, &e), BM_EINVAL);
+	assert_string_equal(e.field, "$.version");
+	free(text);
+	bm_err_clear(&e);
+	for (int k = 0; k < 3; k++) {
+		json_object_set_new(v, "version", k == 0 ? json_string("7") : k == 1 ? json_integer(0)
+								      : json_real(7.0));
+		text = json_dumps(v, 0);
+		assert_int_equal(policy_edit_from_json(text, strlen(text), &q, &at, &e), BM_EINVAL);
+		assert_string_equal(e.field, "$.version");
+		free(text);
+		bm_err_clear(&e);
+	}
+	json_decref(v);
+	buf_free(&doc);
+}
+
 /* ---- syntax and shape --------------------------------------------------- */
 
 static int parse_text(const char *s, size_t n, struct bm_err *e)
@@ -697,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_gates),
 		cmocka_unit_test(test_many_errors_at_once),
 		cmocka_unit_test(test_error_cap_still_counts),
+		cmocka_unit_test(test_edit_version),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_non_object_root),
 		cmocka_unit_test(test_empty_and_huge),
