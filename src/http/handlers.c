@@ -550,6 +550,14 @@ static int precondition(struct http_resp *w, int m)
 	return 1;
 }
 
+/* An edit's result rc: the service's BM_ECONFLICT (the version If-Match
+ * named is no longer the stored one) is 412 with its reason. */
+static int edited(struct http_resp *w, int rc, const struct bm_err *e)
+{
+	return rc == BM_ECONFLICT
+		? reply_problem(w, 412, "precondition_failed", "Precondition failed", e->msg) : rc;
+}
+
 static int h_person_patch(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct person_patch in = {0};
@@ -568,10 +576,8 @@ static int h_person_patch(struct http_req *r, struct http_resp *w, struct bm_err
 	in.unit = str(b, "unit");
 	rc = svc_person_update(s, &r->actor, http_req_param(r, "id"), &in, &p, e);
 	json_decref(b);
-	if (rc == BM_ECONFLICT)
-		return reply_problem(w, 412, "precondition_failed", "Precondition failed", e->msg);
 	if (rc)
-		return rc;
+		return edited(w, rc, e);
 	return person_reply(s, r, w, 200, p.ext_id, false, e);
 }
 
@@ -720,10 +726,8 @@ static int h_policy_put(struct http_req *r, struct http_resp *w, struct bm_err *
 	if ((s = svc_of(r, e)) == NULL)
 		return e->code;
 	rc = svc_policy_load(s, &r->actor, r->body, r->body_len, expected, &v, e);
-	if (rc == BM_ECONFLICT)
-		return reply_problem(w, 412, "precondition_failed", "Precondition failed", e->msg);
 	if (rc)
-		return rc;
+		return edited(w, rc, e);
 	atomic_fetch_add(&APP(r)->gen, 1);
 	return policy_reply(s, r, w, e);
 }
@@ -930,7 +934,7 @@ static int h_reviews(struct http_req *r, struct http_resp *w, struct bm_err *e)
 static int review_reply(struct http_resp *w, json_t *v, struct bm_err *e)
 {
 	if (v == NULL && e->code == BM_ECONFLICT)
-		return reply_problem(w, 412, "precondition_failed", "Precondition failed", e->msg);
+		return edited(w, e->code, e);
 	if (v != NULL)
 		etag(w, json_integer_value(json_object_get(v, "version")));
 	return reply(w, 200, v, e);

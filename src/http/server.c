@@ -448,7 +448,7 @@ static void offload_refuse(struct ctx *c)
 static void offload_busy(struct ctx *c)
 {
 	resp_fw_problem(c, 503, "busy", "Service unavailable",
-			"too many logins are waiting; try again in a second");
+			"too many password checks are waiting; try again in a second");
 	http_resp_header(&c->resp, "Retry-After", "1");
 }
 
@@ -463,8 +463,8 @@ static int offload_push(struct http_server *s, struct ctx *c, struct MHD_Connect
 	struct offload *o = &s->off;
 
 	pthread_mutex_lock(&o->mu);
-	if (o->stop || o->n == 0 || o->queued >= s->o.offload_queue) {
-		int why = o->stop || o->n == 0 ? PUSH_STOPPING : PUSH_FULL;
+	if (o->stop || o->queued >= s->o.offload_queue) {
+		int why = o->stop ? PUSH_STOPPING : PUSH_FULL;
 
 		pthread_mutex_unlock(&o->mu);
 		return why;
@@ -516,7 +516,9 @@ static void *offload_main(void *arg)
 	}
 }
 
-static void offload_start(struct http_server *s)
+/* Starts the offload threads; false when none could start (the server
+ * then does not start: its password routes could never be answered). */
+static bool offload_start(struct http_server *s)
 {
 	struct offload *o = &s->off;
 	unsigned want = s->o.offload_threads;
@@ -526,6 +528,7 @@ static void offload_start(struct http_server *s)
 	for (o->n = 0; o->n < want && o->n < MAX_OFFLOAD; o->n++)
 		if (pthread_create(&o->th[o->n], NULL, offload_main, s) != 0)
 			break;
+	return o->n > 0;
 }
 
 /* Lets the threads finish the handlers they are running and refuse what
@@ -926,7 +929,11 @@ int http_server_start(const struct http_opts *o, struct http_server **out, struc
 	s->id_prefix = randombytes_random();
 	s->metrics = make_metrics(s->router);
 	s->log = alog_open(s->o.log_fd);
-	offload_start(s);
+	if (!offload_start(s)) {
+		offload_stop(s);
+		bm_errf(e, BM_EINTERNAL, NULL, "cannot start the offload threads");
+		goto fail;
+	}
 	s->d = start_mhd(s, &ss, v6);
 	if (s->d == NULL) {
 		bm_errf(e, BM_EIO, "listen", "cannot listen on %s port %u (in use, or not "
