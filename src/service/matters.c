@@ -245,7 +245,8 @@ static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *
 
 	if (state_has_left(p->state) || p->state == ST_CANDIDATE || p->state == ST_REJECTED)
 		return 0;
-	if ((rc = ST(s)->review_list(s->st, p->id, latest_decided, &c, e)))
+	if ((rc = ST(s)->review_find(s->st, &(struct review_filter){p->id, -1, 0}, latest_decided,
+				     &c, e)))
 		return rc;
 	if (c.found && c.in_force.state == REVIEW_APPROVED &&
 	    (c.in_force.valid_until == 0 || c.in_force.valid_until > due)) {

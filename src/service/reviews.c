@@ -92,9 +92,10 @@ static int find_open(void *ctx, const struct review_rec *r)
 /* The id of p's open review, or 0. */
 static int64_t open_review_of(struct svc *s, int64_t person_id, struct bm_err *e)
 {
+	struct review_filter f = {person_id, REVIEW_OPEN, 0};
 	int64_t id = 0;
 
-	ST(s)->review_list(s->st, person_id, find_open, &id, e);
+	ST(s)->review_find(s->st, &f, find_open, &id, e);
 	return id;
 }
 
@@ -650,7 +651,7 @@ static int due_scan_run(struct svc *s, struct due_scan *d, struct bm_err *e)
 			first = s->policy.reminders[i];
 	d->horizon = d->now + (int64_t)first * BM_DAY;
 	d->nopen = d->n = 0;
-	if (ST(s)->review_list(s->st, 0, open_one, d, e))
+	if (ST(s)->review_find(s->st, &(struct review_filter){0, REVIEW_OPEN, 0}, open_one, d, e))
 		return -1;
 	if (d->nopen > 1)
 		qsort(d->open, d->nopen, sizeof *d->open, cmp_id);

@@ -353,9 +353,6 @@ struct store_ops {
 	int (*review_get)(struct store *s, int64_t id, struct review_rec *r, struct bm_err *e);
 	/* Optimistic like person_update. */
 	int (*review_update)(struct store *s, struct review_rec *r, struct bm_err *e);
-	/* A person's reviews (person_id 0: every open review), by id. */
-	int (*review_list)(struct store *s, int64_t person_id, store_review_cb cb, void *ctx,
-			   struct bm_err *e);
 	/* Reviews matching f, by id; stops at (and returns) cb's first
 	 * non-zero answer. */
 	int (*review_find)(struct store *s, const struct review_filter *f, store_review_cb cb,

@@ -86,8 +86,8 @@ enum stmt_id {
 	ST_ACCOUNT_VERSION, ST_ACCOUNT_LIST,
 	ST_SESSION_INS, ST_SESSION_BY_HASH, ST_SESSION_TOUCH, ST_SESSION_REVOKE,
 	ST_SESSION_REVOKE_ALL, ST_SESSION_LIST, ST_SESSION_LIST_ACCOUNT,
-	ST_REVIEW_INS, ST_REVIEW_GET, ST_REVIEW_UPD, ST_REVIEW_VERSION, ST_REVIEW_LIST_PERSON,
-	ST_REVIEW_LIST_OPEN, ST_REVIEW_FIND_PERSON, ST_REVIEW_FIND_OPEN, ST_REVIEW_FIND_ANY,
+	ST_REVIEW_INS, ST_REVIEW_GET, ST_REVIEW_UPD, ST_REVIEW_VERSION, ST_REVIEW_FIND_PERSON,
+	ST_REVIEW_FIND_OPEN, ST_REVIEW_FIND_ANY,
 	ST_ITEM_SET, ST_ITEM_LIST, ST_APPROVAL_INS, ST_APPROVAL_LIST,
 	ST_MATTER_INS, ST_MATTER_LIST, ST_SUSP_INS, ST_SUSP_UPD, ST_SUSP_VERSION, ST_SUSP_LIST,
 	ST_FACTS_ONE, ST_FACTS_ALL, ST_PERSON_TOTAL,
@@ -190,9 +190,6 @@ static const char *const sql_text[ST__COUNT] = {
 		"decided_at = $4, valid_until = $5, reason = $6, version = version + 1 "
 		"WHERE id = $7 AND version = $8",
 	[ST_REVIEW_VERSION] = "SELECT version FROM reviews WHERE id = $1",
-	[ST_REVIEW_LIST_PERSON] = "SELECT " REVIEW_COLS " FROM reviews WHERE person_id = $1 "
-		"ORDER BY id",
-	[ST_REVIEW_LIST_OPEN] = "SELECT " REVIEW_COLS " FROM reviews WHERE state = 0 ORDER BY id",
 	/* review_find, one statement per filter, so that each can use its index */
 	[ST_REVIEW_FIND_PERSON] = "SELECT " REVIEW_COLS " FROM reviews WHERE person_id = $1 "
 		"AND ($2 < 0 OR state = $2) AND id > $3 ORDER BY id",
@@ -2290,7 +2287,6 @@ static void fill_facts(sqlite3_stmt *st, struct facts_rec *r)
 		return rc;                                                              \
 	}
 
-VET_LIST(list_reviews, review_rec, store_review_cb, fill_review)
 VET_LIST(list_items, review_item_rec, store_item_cb, fill_item)
 VET_LIST(list_approvals, approval_rec, store_approval_cb, fill_approval)
 VET_LIST(list_matters, matter_rec, store_matter_cb, fill_matter)
@@ -2375,13 +2371,6 @@ static int sq_review_update(struct store *st, struct review_rec *r, struct bm_er
 		return explain_stale(s, ST_REVIEW_VERSION, r->id, "review", name, e);
 	r->version++;
 	return 0;
-}
-
-static int sq_review_list(struct store *st, int64_t person_id, store_review_cb cb, void *ctx,
-			  struct bm_err *e)
-{
-	return list_reviews(SQ(st), person_id ? ST_REVIEW_LIST_PERSON : ST_REVIEW_LIST_OPEN,
-			    person_id, cb, ctx, e);
 }
 
 /* Reviews matching f, by id, until cb returns non-zero (returned). */
@@ -2654,7 +2643,6 @@ const struct store_ops store_sqlite_ops = {
 	.review_insert = sq_review_insert,
 	.review_get = sq_review_get,
 	.review_update = sq_review_update,
-	.review_list = sq_review_list,
 	.review_find = sq_review_find,
 	.review_item_set = sq_review_item_set,
 	.review_item_list = sq_review_item_list,

@@ -1132,11 +1132,16 @@ static void test_vetting_records_and_facts(void **state)
 	assert_int_equal(ops->suspension_update(f->s, &su, &f->e), 0);
 	assert_int_equal(ops->facts_scan(f->s, pid, facts_keep, &fr, &f->e), 0);
 	assert_int_equal(fr.suspended_since, 0);
-	assert_int_equal(ops->review_list(f->s, pid, count_review, &n, &f->e), 0);
+	assert_int_equal(ops->review_find(f->s, &(struct review_filter){pid, -1, 0}, count_review,
+					  &n, &f->e), 0);
 	assert_int_equal(n, 2);
 	n = 0;
-	assert_int_equal(ops->review_list(f->s, 0, count_review, &n, &f->e), 0);
+	assert_int_equal(ops->review_find(f->s, &(struct review_filter){0, REVIEW_OPEN, 0},
+					  count_review, &n, &f->e), 0);
 	assert_int_equal(n, 0);   /* no open review left */
+	assert_int_equal(ops->review_find(f->s, &(struct review_filter){0, REVIEW_REJECTED, 0},
+					  count_review, &n, &f->e), 0);
+	assert_int_equal(n, 1);
 }
 
 static void test_vetting_items_approvals_matters(void **state)
