@@ -363,11 +363,18 @@ out:
 	return rc;
 }
 
+struct find_ctx {
+	struct svc *s;
+	json_t *arr;
+	struct svc_scope sc;       /* a scoped actor finds inside its subtree only */
+};
+
 static int find_collect(void *ctx, const struct person_rec *p)
 {
-	void **c = ctx;
+	struct find_ctx *c = ctx;
 
-	json_array_append_new(c[1], svc__person_json(c[0], p));
+	if (svc__scope_has(&c->sc, p->unit_id))
+		json_array_append_new(c->arr, svc__person_json(c->s, p));
 	return 0;
 }
 
@@ -400,10 +407,9 @@ json_t *svc_person_find(struct svc *s, const struct actor *a, const char *nation
 {
 	const char *column = national_id ? "national_id" : "passport";
 	const char *v = national_id ? national_id : passport;
+	struct find_ctx c = {s, NULL, {0}};
 	uint8_t idx[32];
 	char norm[64];
-	json_t *arr;
-	void *ctx[2];
 
 	if (svc__allow(a, PERM_PERSON_SENSITIVE_READ, e))
 		return NULL;
@@ -411,18 +417,17 @@ json_t *svc_person_find(struct svc *s, const struct actor *a, const char *nation
 		bm_errf(e, BM_EUSAGE, NULL, "give exactly one of --national-id and --passport");
 		return NULL;
 	}
-	if (svc__norm_docnum(column, v, norm, e))
+	if (svc__norm_docnum(column, v, norm, e) || svc__scope_load(s, a, &c.sc, e))
 		return NULL;
 	crypto_blind_index(s->keys, column, norm, strlen(norm), idx);
-	arr = json_array();
-	ctx[0] = s;
-	ctx[1] = arr;
-	if (ST(s)->person_find_sealed(s->st, column, idx, find_collect, ctx, e) ||
-	    audit_find(s, a, column, arr, e)) {
-		json_decref(arr);
-		return NULL;
+	c.arr = json_array();
+	if (ST(s)->person_find_sealed(s->st, column, idx, find_collect, &c, e) ||
+	    audit_find(s, a, column, c.arr, e)) {
+		json_decref(c.arr);
+		c.arr = NULL;
 	}
-	return arr;
+	svc__scope_free(&c.sc);
+	return c.arr;
 }
 
 /* Moves p to `to` inside the open transaction after core/lifecycle

@@ -228,6 +228,40 @@ static void officer_outside_scope_sees_not_found(void **state)
 					   &p, &e), BM_ENOTFOUND);
 }
 
+/* A search by national id is scoped like every read: an account that may
+ * search (reviewer) but works in unit A finds nobody of unit B, exactly as
+ * for a number nobody holds. */
+static void person_find_keeps_to_the_scope(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	struct actor sys, sec, off;
+	struct person_rec p;
+	json_t *v;
+
+	login_as(f, "sysadmin", "sys-password-1", &sys);
+	login_as(f, "secadmin", "sec-password-1", &sec);
+	assert_int_equal(svc_account_add(f->s, &sys, &(struct account_input){"rita",
+				"rita-password", NULL, NULL, NULL}, &e), 0);
+	assert_int_equal(svc_role_grant(f->s, &sec, "rita", "officer", "A", &e), 0);
+	assert_int_equal(svc_role_grant(f->s, &sec, "rita", "reviewer", "A", &e), 0);
+	assert_int_equal(svc_person_add(f->s, &f->local, &(struct person_input){"FA", "In A", "A",
+				"110101199003071234", NULL}, &p, &e), 0);
+	assert_int_equal(svc_person_add(f->s, &f->local, &(struct person_input){"FB", "In B", "B",
+				"11010119900307123X", NULL}, &p, &e), 0);
+	login_as(f, "rita", "rita-password", &off);
+	v = svc_person_find(f->s, &off, "110101199003071234", NULL, &e);
+	assert_int_equal(json_array_size(v), 1);
+	json_decref(v);
+	v = svc_person_find(f->s, &off, "11010119900307123X", NULL, &e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(v), 0);
+	json_decref(v);
+	v = svc_person_find(f->s, &sec, "11010119900307123X", NULL, &e);
+	assert_int_equal(json_array_size(v), 1);
+	json_decref(v);
+}
+
 static void sessions_expire_when_idle_or_old_and_end_on_logout(void **state)
 {
 	struct fx *f = *state;
@@ -599,6 +633,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(password_reset_is_for_others_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(officer_outside_scope_sees_not_found, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(person_find_keeps_to_the_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(sessions_expire_when_idle_or_old_and_end_on_logout,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(logout_ends_only_that_session, setup, teardown),
