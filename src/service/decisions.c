@@ -70,9 +70,27 @@ static int members_only(const json_t *o, const char *prefix, const char *const *
 	return 0;
 }
 
+/* True when code (l bytes) is already one of the comma-separated list. */
+static bool comps_has(const char *list, size_t n, const char *code, size_t l)
+{
+	for (size_t i = 0; i + l <= n;) {
+		size_t end = i;
+
+		while (end < n && list[end] != ',')
+			end++;
+		if (end - i == l && memcmp(list + i, code, l) == 0)
+			return true;
+		i = end + 1;
+	}
+	return false;
+}
+
 /* Joins a JSON array of compartment codes into "A,B" for the snapshot.
  * Each element is one code: a comma or blank in it is refused, not read
- * as a list. */
+ * as a list.  A code named twice counts once (the object needs a set), so
+ * a long list of repeats is the short set it means, never an error
+ * blaming a good element; only more distinct codes than fit in cap bytes
+ * are refused, with that reason. */
 static int comps_list(const json_t *arr, char *out, size_t cap, struct bm_err *e)
 {
 	size_t n = 0, i;
@@ -88,10 +106,19 @@ static int comps_list(const json_t *arr, char *out, size_t cap, struct bm_err *e
 		const char *c = str_of(v);
 		size_t l = c ? strlen(c) : 0;
 
-		if (c == NULL || l == 0 || strpbrk(c, ", ") != NULL || n + l + 2 > cap)
+		if (json_is_string(v) && c == NULL)
+			return bm_errf(e, BM_EINVAL, "object.compartments",
+				       "object.compartments[%zu]: holds a NUL byte", i);
+		if (c == NULL || l == 0 || strpbrk(c, ", ") != NULL)
 			return bm_errf(e, BM_EINVAL, "object.compartments",
 				       "object.compartments[%zu]: a non-empty code, A-Z, 0-9, _ "
-				       "or - (and not too many)", i);
+				       "or -", i);
+		if (comps_has(out, n, c, l))
+			continue;
+		if (n + l + 2 > cap)
+			return bm_errf(e, BM_EINVAL, "object.compartments",
+				       "object.compartments: more distinct codes than fit in "
+				       "%zu bytes joined by commas", cap - 1);
 		if (n > 0)
 			out[n++] = ',';
 		memcpy(out + n, c, l + 1);
@@ -125,6 +152,18 @@ int svc__decide_check(const char *person, size_t plen, const char *action, size_
 	return 0;
 }
 
+/* Refuses member k of o when it is a string holding a NUL byte, in those
+ * words: str_of reads it as missing, and "required" would send the caller
+ * looking for a member that is there. */
+static int no_nul(const json_t *o, const char *k, const char *field, struct bm_err *e)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (json_is_string(v) && str_of(v) == NULL)
+		return bm_errf(e, BM_EINVAL, field, "%s: holds a NUL byte", field);
+	return 0;
+}
+
 static int parse_req(const struct snapshot *snap, const json_t *req, struct dreq *d,
 		     struct bm_err *e)
 {
@@ -137,7 +176,8 @@ static int parse_req(const struct snapshot *snap, const json_t *req, struct dreq
 
 	if (!json_is_object(req))
 		return bm_errf(e, BM_EUSAGE, NULL, "a decision request is a JSON object");
-	if ((rc = members_only(req, "", top, 3, e)))
+	if ((rc = members_only(req, "", top, 3, e)) || (rc = no_nul(req, "person", "person", e)) ||
+	    (rc = no_nul(req, "action", "action", e)))
 		return rc;
 	d->person = str_of(json_object_get(req, "person"));
 	d->action = str_of(json_object_get(req, "action"));
@@ -146,7 +186,8 @@ static int parse_req(const struct snapshot *snap, const json_t *req, struct dreq
 		return rc;
 	if (!json_is_object(obj))
 		return bm_errf(e, BM_EINVAL, "object", "object: required ({level, compartments})");
-	if ((rc = members_only(obj, "object.", inner, 2, e)))
+	if ((rc = members_only(obj, "object.", inner, 2, e)) ||
+	    (rc = no_nul(obj, "level", "object.level", e)))
 		return rc;
 	lv = str_of(json_object_get(obj, "level"));
 	if (lv == NULL)
@@ -275,13 +316,19 @@ static void batch_free(struct batch *b)
 	free(b->d);
 }
 
-/* Names the failing element in e's message. */
+/* Names the failing element in e's message and in its field
+ * ("requests[2].object.level", or "requests[2]" when the element itself is
+ * wrong): a client reading errors[] learns which element to mend without
+ * parsing the text. */
 static int batch_fail(size_t i, struct bm_err *e)
 {
-	char msg[sizeof e->msg], field[sizeof e->field];
+	char msg[sizeof e->msg], field[sizeof e->field + 32];   /* bm_errf cuts it */
 
 	snprintf(msg, sizeof msg, "%s", e->msg);
-	snprintf(field, sizeof field, "%s", e->field);   /* bm_errf rewrites e->field */
+	if (e->field[0] != '\0')
+		snprintf(field, sizeof field, "requests[%zu].%s", i, e->field);
+	else
+		snprintf(field, sizeof field, "requests[%zu]", i);
 	return bm_errf(e, e->code, field, "requests[%zu]: %s", i, msg);
 }
 

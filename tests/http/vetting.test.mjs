@@ -148,6 +148,25 @@ test('a batch of 1,000 decisions answers each in order and counts in /metrics', 
   assert.ok(allow >= 500 && deny >= 500, m.text.split('\n').filter((l) => l.includes('decision')).join('\n'));
 });
 
+// A batch with one bad element is refused whole; the problem names the
+// element in errors[].field as well as in the text, and a code repeated in
+// an object's compartments is the one code (a set), not a refusal.
+test('a bad batch element is named in errors[].field; repeated compartments count once', async () => {
+  const good = { person: 'E1', action: 'read', object: { level: 'secret', compartments: ['ALPHA'] } };
+  const bad = { ...good, object: { level: 'cosmic' } };
+  const r = await as(sec, 'POST', '/v1/decisions/batch', { requests: [good, good, bad, good] });
+  assert.equal(r.status, 422, r.text);
+  assert.equal(r.json.errors[0].field, 'requests[2].object.level');
+  assert.match(r.json.detail, /^requests\[2\]: object\.level/);
+  const many = { ...good, object: { level: 'secret', compartments: Array(5000).fill('ALPHA') } };
+  const one = await as(sec, 'POST', '/v1/decisions', many);
+  assert.equal(one.status, 200, one.text.slice(0, 300));
+  const b = await as(sec, 'POST', '/v1/decisions/batch', { requests: [many, good] });
+  assert.equal(b.status, 200, b.text.slice(0, 300));
+  assert.equal(b.json.results[0].allow, b.json.results[1].allow);
+  assert.deepEqual(b.json.results[0].reasons, b.json.results[1].reasons);
+});
+
 test('a batch of 10,000 ordinary requests fits the body limit; past it 413', async () => {
   // 111 bytes a request: 1.1 MB, over the server's general 1 MiB body cap
   const one = { person: 'E100234', action: 'read', object: { level: 'top_secret', compartments: ['ALPHA', 'BRAVO', 'CRYPTO'] } };

@@ -255,7 +255,7 @@ static void test_batch_text(void **state)
 		assert_int_equal(svc_decide_batch_text(f->s, &local, batch, T0, &text, counts,
 						       &f->e), BM_EINVAL);
 		assert_non_null(strstr(f->e.msg, "requests[1]"));
-		assert_string_equal(f->e.field, "person");
+		assert_string_equal(f->e.field, "requests[1].person");
 		json_decref(batch);
 	}
 	v = json_pack("{s:s, s:s, s:{s:s}}", "person", "E1", "action", "re\xe2\x80\xae" "ad",
@@ -544,6 +544,98 @@ static void test_audit_denials(void **state)
 	same_as_general(f, "{\"requests\":[" R1 "]}", strlen("{\"requests\":[" R1 "]}"), false);
 }
 
+/* A bad element of a batch is named in the error's field as well as its
+ * text, so a client mending errors[] knows which of 10,000 to look at:
+ * "requests[2].object.level", or "requests[1]" when the element itself is
+ * not a request. */
+static void test_batch_error_field_names_the_element(void **state)
+{
+	struct fx *f = *state;
+	json_t *batch = json_array();
+	struct buf text = BUF_INIT;
+	size_t counts[2];
+
+	full_active(f, "E1", "secret", "P2");
+	json_array_append_new(batch, req("E1", "secret", "ALPHA"));
+	json_array_append_new(batch, req("E1", "secret", "ALPHA"));
+	json_array_append_new(batch, req("E1", "cosmic", "ALPHA"));
+	json_array_append_new(batch, req("E1", "secret", "ALPHA"));
+	assert_null(svc_decide_batch(f->s, &local, batch, T0, &f->e));
+	assert_string_equal(f->e.field, "requests[2].object.level");
+	assert_non_null(strstr(f->e.msg, "requests[2]: object.level"));
+	assert_int_equal(svc_decide_batch_text(f->s, &local, batch, T0, &text, counts, &f->e),
+			 BM_EINVAL);
+	assert_string_equal(f->e.field, "requests[2].object.level");
+	json_array_set_new(batch, 2, req("E1", "secret", "ALPHA"));
+	json_array_set_new(batch, 1, json_string("E1"));
+	assert_null(svc_decide_batch(f->s, &local, batch, T0, &f->e));
+	assert_int_equal(f->e.code, BM_EUSAGE);
+	assert_string_equal(f->e.field, "requests[1]");
+	json_array_set_new(batch, 1, req("E1", "secret", ""));
+	json_array_set_new(batch, 3, json_pack("{s:s, s:s, s:{s:s, s:[i]}}", "person", "E1",
+					       "action", "read", "object", "level", "secret",
+					       "compartments", 7));
+	assert_null(svc_decide_batch(f->s, &local, batch, T0, &f->e));
+	assert_string_equal(f->e.field, "requests[3].object.compartments");
+	buf_free(&text);
+	json_decref(batch);
+}
+
+/* The compartments of an object are a set: a code named many times is
+ * the one code, answered like it, not refused blaming a good element.
+ * Only more distinct codes than the list can hold are refused, saying so;
+ * and a NUL inside a string is refused in those words, not as missing. */
+static void test_compartments_are_a_set(void **state)
+{
+	struct fx *f = *state;
+	json_t *codes = json_array(), *r, *v;
+	char code[16];
+
+	full_active(f, "E1", "secret", "P2");
+	for (int i = 0; i < 100000; i++)
+		json_array_append_new(codes, json_string("ALPHA"));
+	r = json_pack("{s:s, s:s, s:{s:s, s:O}}", "person", "E1", "action", "read", "object",
+		      "level", "secret", "compartments", codes);
+	v = svc_decide(f->s, &local, r, T0, &f->e);
+	assert_non_null(v);
+	assert_true(json_is_true(json_object_get(v, "allow")));
+	json_decref(v);
+	json_decref(r);
+	json_array_append_new(codes, json_string("CRYPTO"));   /* not held: denied */
+	r = json_pack("{s:s, s:s, s:{s:s, s:O}}", "person", "E1", "action", "read", "object",
+		      "level", "secret", "compartments", codes);
+	v = svc_decide(f->s, &local, r, T0, &f->e);
+	assert_non_null(v);
+	assert_false(json_is_true(json_object_get(v, "allow")));
+	json_decref(v);
+	json_decref(r);
+	json_array_clear(codes);
+	for (int i = 0; i < 100; i++) {
+		snprintf(code, sizeof code, "C%04d", i);
+		json_array_append_new(codes, json_string(code));
+	}
+	r = json_pack("{s:s, s:s, s:{s:s, s:O}}", "person", "E1", "action", "read", "object",
+		      "level", "secret", "compartments", codes);
+	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
+	assert_string_equal(f->e.field, "object.compartments");
+	assert_non_null(strstr(f->e.msg, "distinct codes"));
+	assert_null(strstr(f->e.msg, "["));   /* no element is to blame */
+	json_decref(r);
+	json_decref(codes);
+	r = json_pack("{s:s#, s:s, s:{s:s}}", "person", "E1\0x", (int)4, "action", "read",
+		      "object", "level", "secret");
+	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
+	assert_string_equal(f->e.field, "person");
+	assert_non_null(strstr(f->e.msg, "NUL"));
+	json_decref(r);
+	r = json_pack("{s:s, s:s, s:{s:s#}}", "person", "E1", "action", "read", "object",
+		      "level", "secret\0", (int)7);
+	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
+	assert_string_equal(f->e.field, "object.level");
+	assert_non_null(strstr(f->e.msg, "NUL"));
+	json_decref(r);
+}
+
 /* ------------------------------------------------------ second opinion */
 
 struct ref {
@@ -785,6 +877,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_member_named_in_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected_batch_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_denials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_error_field_names_the_element, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_compartments_are_a_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_person_check_fails_closed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_second_opinion, setup, teardown),
