@@ -138,7 +138,18 @@ int http_resp_header(struct http_resp *w, const char *name, const char *value)
 	return 0;
 }
 
-/* Replaces whatever the handler set with a problem for e. */
+/* True when the response already carries header name. */
+static bool resp_has_header(const struct http_resp *w, const char *name)
+{
+	for (size_t i = 0; i < w->nheaders; i++)
+		if (strcasecmp(w->headers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Replaces whatever the handler set with a problem for e.  A 429 says
+ * when to come back: the handler's Retry-After (a login backoff) when it
+ * set one, else one second (the database was busy). */
 static void resp_problem(struct ctx *c, const struct bm_err *e)
 {
 	int status;
@@ -146,6 +157,8 @@ static void resp_problem(struct ctx *c, const struct bm_err *e)
 
 	http_resp_json(&c->resp, status, p);
 	c->resp.ctype = PROBLEM_CTYPE;
+	if (status == 429 && !resp_has_header(&c->resp, "Retry-After"))
+		http_resp_header(&c->resp, "Retry-After", "1");
 }
 
 /* A problem the framework itself produces (404, 405, 413, ...). */

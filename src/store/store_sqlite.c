@@ -284,7 +284,10 @@ static int db_err(struct sq *s, const struct wctx *w, struct bm_err *e)
 	switch (x & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return bm_errf(e, BM_EBUSY, NULL, "database %s is busy; try again", s->path);
+		/* no path: this message reaches API clients (429), who must not
+		 * learn where the server keeps its database */
+		return bm_errf(e, BM_EBUSY, NULL, "the database is busy (another writer held it "
+			       "for %d s); try again", BUSY_MS / 1000);
 	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:
 		return bm_errf(e, BM_ESCHEMA, NULL, "%s is not a usable SQLite database (%s)",

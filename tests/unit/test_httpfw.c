@@ -93,6 +93,14 @@ static int h_fail(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	return bm_errf(e, BM_EIO, NULL, "disk /secret/path.db is on fire");
 }
 
+/* The store's answer when another writer holds the database. */
+static int h_busy(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	(void)r;
+	(void)w;
+	return bm_errf(e, BM_EBUSY, NULL, "the database is busy; try again");
+}
+
 static int h_conflict(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	(void)r;
@@ -123,6 +131,7 @@ static const struct http_route test_routes[] = {
 	{"POST", "/t/len", h_len, PERM_UNIT_READ, ROUTE_PUBLIC},
 	{"POST", "/t/slow", h_slow, PERM_UNIT_READ, ROUTE_PUBLIC},
 	{"GET", "/t/fail", h_fail, PERM_UNIT_READ, ROUTE_PUBLIC},
+	{"GET", "/t/busy", h_busy, PERM_UNIT_READ, ROUTE_PUBLIC},
 	{"GET", "/t/invalid", h_conflict, PERM_UNIT_READ, ROUTE_PUBLIC},
 };
 
@@ -615,6 +624,11 @@ static void test_error_mapping(void **state)
 	reply_free(&r);
 	/* The real message is in the server log (written in batches). */
 	assert_true(log_wait(f, log, sizeof log, "/secret/path.db"));
+	/* a busy database is 429 and says when to come back */
+	request(f->port, "GET", "/t/busy", NULL, NULL, &r);
+	assert_int_equal(r.status, 429);
+	assert_true(has_header(&r, "Retry-After: 1\r\n"));
+	reply_free(&r);
 	request(f->port, "GET", "/t/invalid", NULL, NULL, &r);
 	assert_int_equal(r.status, 422);
 	assert_string_equal(err_field(&r, 0, "field"), "unit");

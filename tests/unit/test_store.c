@@ -1039,6 +1039,10 @@ static void test_busy_writer(void **state)
 	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(ops->open(f->path, 0, &s2, &f->e), 0);
 	assert_int_equal(ops->begin(s2, &f->e), BM_EBUSY);
+	/* the message reaches API clients (429): it must not say where the
+	 * database file is */
+	assert_null(strstr(f->e.msg, f->path));
+	assert_non_null(strstr(f->e.msg, "busy"));
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db);
 	assert_int_equal(ops->begin(s2, &f->e), 0);
