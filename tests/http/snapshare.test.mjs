@@ -131,6 +131,46 @@ test('the maintenance thread opens due re-reviews as the system', async () => {
   assert.equal(log.json.items.length, 3, log.text);
 });
 
+// Time alone lapses a clearance while the server runs: no write between,
+// the single route, both batch readers (plain body: the fast one; an
+// escaped one: the general parser) and the clearance view all turn at the
+// very second of valid_until, naming review_expired, and the snapshot
+// number stays where it was (nothing was written).
+test('a clearance lapses at valid_until to the second, with no write, on every route', async () => {
+  const clock = async (t) => {
+    assert.equal((await call(srv, 'POST', '/v1/test/clock', { body: { now: new Date(t * 1000).toISOString().slice(0, 19) + 'Z' } })).status, 204);
+    sec = await login(srv, 'secadmin');
+  };
+  let st = await as(sec, 'GET', '/v1/persons/E3/clearance');
+  assert.equal(st.json.cleared, true, st.text);
+  const until = Date.parse(st.json.valid_until) / 1000;
+  const plain = { requests: [{ person: 'E3', action: 'read', object: { level: 'secret', compartments: ['ALPHA'] } }] };
+  const escaped = JSON.stringify(plain).replace('"E3"', '"\\u0045\\u0033"');
+  const batch = async () => [
+    (await as(sec, 'POST', '/v1/decisions/batch', plain)).json,
+    (await call(srv, 'POST', '/v1/decisions/batch', { token: sec.token, raw: escaped, headers: { 'Content-Type': 'application/json' } })).json,
+  ];
+  await clock(until - 1);
+  const gen = (await ask('E3')).json.snapshot;
+  for (const b of await batch()) assert.equal(b.results[0].allow, true, JSON.stringify(b));
+  assert.equal((await ask('E3')).json.allow, true);
+  st = await as(sec, 'GET', '/v1/persons/E3/clearance');
+  assert.equal(st.json.cleared, true, st.text);
+  await clock(until);
+  const one = await ask('E3');
+  assert.equal(one.json.allow, false, one.text);
+  assert.deepEqual(codes(one), ['review_expired']);
+  assert.equal(one.json.snapshot, gen, 'no write, no new snapshot');
+  for (const b of await batch()) {
+    assert.equal(b.results[0].allow, false, JSON.stringify(b));
+    assert.deepEqual(b.results[0].reasons.map((x) => x.code), ['review_expired']);
+  }
+  st = await as(sec, 'GET', '/v1/persons/E3/clearance');
+  assert.equal(st.json.cleared, false, st.text);
+  assert.deepEqual(st.json.gates.filter((g) => !g.ok).map((g) => g.code), ['review_expired']);
+  assert.equal(st.json.valid_until, null);
+});
+
 test('an invalid --maintenance-interval is refused before serving', async () => {
   for (const bad of ['0', '-5', 'soon', '99999999999']) {
     assert.throws(() => srv.cli('serve', '--listen', '127.0.0.1:0', '--maintenance-interval', bad),
