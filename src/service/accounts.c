@@ -487,19 +487,13 @@ struct role_change {
 	const struct actor *a;     /* the granter: a scoped one grants inside its subtree */
 };
 
-/* True when a is scoped to a subtree (the local console never is). */
-static bool scoped(const struct actor *a)
-{
-	return !(a->roles & ACTOR_LOCAL) && a->scope_unit != 0;
-}
-
 /* A scoped granter edits only accounts that hold no role yet or are scoped
  * inside its subtree: it may not demote the organisation's secadmin, nor an
  * officer of another unit. */
 static int may_edit(struct svc *s, const struct actor *a, const struct account_rec *r,
 		    struct bm_err *e)
 {
-	if (!scoped(a) || r->roles == 0 ||
+	if (!svc__actor_scoped(a) || r->roles == 0 ||
 	    (r->scope_unit != 0 && svc__scope_check(s, a, r->scope_unit, "name", "unit", e) == 0))
 		return 0;
 	return bm_errf(e, BM_EPERM, "name", "%s works in a unit subtree and may not change the "
@@ -515,7 +509,7 @@ static int grant_within(struct svc *s, const struct role_change *c, const char *
 {
 	const struct actor *a = c->a;
 
-	if (!scoped(a))
+	if (!svc__actor_scoped(a))
 		return 0;
 	if (scope_code != NULL && scope_code[0] != '\0' && r->scope_unit != 0 &&
 	    svc__scope_check(s, a, r->scope_unit, "scope", "unit", e) != 0)

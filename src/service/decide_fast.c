@@ -251,7 +251,7 @@ int svc_decide_batch_fast(struct svc *s, const struct actor *a, const char *body
 	uint64_t gen;
 
 	counts[0] = counts[1] = 0;
-	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, &snap, e))
+	if (svc__decide_allow(a, e) || svc__snap(s, &snap, e))
 		return e->code;
 	if (s->policy.audit_denials)
 		return SVC_FAST_DECLINE;

@@ -277,6 +277,18 @@ static json_t *result_json(const struct dreq *q, const struct decision *d)
 			 reasons_json(d->reasons));
 }
 
+int svc__decide_allow(const struct actor *a, struct bm_err *e)
+{
+	if (svc__allow(a, PERM_DECIDE, e))
+		return e->code;
+	if (svc__actor_scoped(a))
+		return bm_errf(e, BM_EPERM, "scope",
+			       "decisions answer for the whole organisation; an account scoped "
+			       "to a unit subtree cannot ask them (its persons' status shows "
+			       "their clearance)");
+	return 0;
+}
+
 /* gen was read before deciding: every change up to it is in the answer. */
 static json_t *stamp(json_t *v, uint64_t gen, int64_t now)
 {
@@ -293,7 +305,7 @@ json_t *svc_decide(struct svc *s, const struct actor *a, const json_t *req, int6
 	struct dreq d;
 	uint64_t gen;
 
-	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, &snap, e) ||
+	if (svc__decide_allow(a, e) || svc__snap(s, &snap, e) ||
 	    parse_req(snap, req, &d, e))
 		return NULL;
 	gen = svc__snap_gen(s);
@@ -341,7 +353,7 @@ static int batch_run(struct svc *s, const struct actor *a, const json_t *reqs, i
 	struct snapshot *snap;
 
 	memset(b, 0, sizeof *b);
-	if (svc__allow(a, PERM_DECIDE, e) || svc__snap(s, &snap, e))
+	if (svc__decide_allow(a, e) || svc__snap(s, &snap, e))
 		return e->code;
 	if (!json_is_array(reqs) || json_array_size(reqs) > BATCH_MAX)
 		return bm_errf(e, json_is_array(reqs) ? BM_ETOOBIG : BM_EUSAGE, "requests",

@@ -347,6 +347,12 @@ int svc__allow(const struct actor *a, int perm, struct bm_err *e)
 	return svc_actor_allow(a, perm, e);
 }
 
+/* True when a is scoped to a subtree (the local console never is). */
+bool svc__actor_scoped(const struct actor *a)
+{
+	return !(a->roles & ACTOR_LOCAL) && a->scope_unit != 0;
+}
+
 bool svc__code_chars_ok(const char *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -74,6 +74,12 @@ int svc__audit1(struct svc *s, const struct actor *a, const char *action, const 
 /* Refuses the actor unless it may perform perm (a core/role.h permission);
  * the local CLI actor may do everything. */
 int svc__allow(const struct actor *a, int perm, struct bm_err *e);
+/* True when a is scoped to a unit subtree (the local console never is). */
+bool svc__actor_scoped(const struct actor *a);
+/* The decide permission, held by an actor that sees the whole organisation:
+ * decisions come from the snapshot, which knows no units, so a scoped actor
+ * would learn through the reasons who exists outside its subtree. */
+int svc__decide_allow(const struct actor *a, struct bm_err *e);
 
 /* Input checks; each names field in its error. */
 int svc__check_code(const char *field, const char *v, struct bm_err *e);

@@ -127,3 +127,17 @@ test('a person view shows the officer no appointment on a post outside the subtr
   assert.ok(all.json.appointments.some((x) => x.post === 'PB' && x.open), all.text);
   assert.equal((await as(sec, 'POST', `/v1/persons/EA/appointments/${ap.json.id}/end`)).status, 204);
 });
+
+test('a scoped officer asks no access decisions: they would tell who exists outside the subtree', async () => {
+  const one = { person: 'EB', action: 'read', object: { level: 'confidential' } };
+  for (const [path, body] of [['/v1/decisions', one], ['/v1/decisions/batch', { requests: [one] }]]) {
+    const r = await as(off, 'POST', path, body);
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.errors[0].field, 'scope');
+    assert.doesNotMatch(r.text, /EB|allow/);
+  }
+  // the secadmin, who sees the whole organisation, still may
+  const r = await as(sec, 'POST', '/v1/decisions', one);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.allow, false);
+});

@@ -585,6 +585,42 @@ static void test_batch_error_field_names_the_element(void **state)
  * the one code, answered like it, not refused blaming a good element.
  * Only more distinct codes than the list can hold are refused, saying so;
  * and a NUL inside a string is refused in those words, not as missing. */
+/* Decisions come from the snapshot, which knows no units: an officer scoped
+ * to a subtree would learn through the reasons whether a person outside it
+ * exists and is suspended or lapsed.  Every decision route refuses a scoped
+ * actor before reading anything; the same officer unscoped may ask. */
+static void test_scoped_actor_asks_no_decisions(void **state)
+{
+	struct fx *f = *state;
+	struct actor off = {.name = "off", .roles = ROLE_OFFICER, .scope_unit = 1};
+	static const char body[] = "{\"requests\":[{\"person\":\"E1\",\"action\":\"read\","
+				   "\"object\":{\"level\":\"secret\"}}]}";
+	struct buf out = BUF_INIT;
+	size_t counts[2];
+	uint64_t allow0, deny0, allow1, deny1;
+	json_t *r = req("E1", "secret", ""), *batch = json_pack("[O]", r), *v;
+
+	svc_decision_counts(f->s, &allow0, &deny0);
+	assert_null(svc_decide(f->s, &off, r, T0, &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	assert_string_equal(f->e.field, "scope");
+	assert_null(svc_decide_batch(f->s, &off, batch, T0, &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	assert_int_equal(svc_decide_batch_fast(f->s, &off, body, sizeof body - 1, T0, &out,
+					       counts, &f->e), BM_EPERM);
+	assert_int_equal(out.len, 0);
+	svc_decision_counts(f->s, &allow1, &deny1);
+	assert_true(allow1 == allow0 && deny1 == deny0);
+	off.scope_unit = 0;
+	v = svc_decide(f->s, &off, r, T0, &f->e);
+	assert_non_null(v);
+	assert_non_null(json_object_get(v, "allow"));
+	json_decref(v);
+	buf_free(&out);
+	json_decref(batch);
+	json_decref(r);
+}
+
 static void test_compartments_are_a_set(void **state)
 {
 	struct fx *f = *state;
@@ -880,6 +916,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_error_field_names_the_element, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_compartments_are_a_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scoped_actor_asks_no_decisions, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_same_person_check_fails_closed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_second_opinion, setup, teardown),
