@@ -95,7 +95,7 @@ int svc__scope_check(struct svc *s, const struct actor *a, int64_t unit_id, cons
 {
 	int rc;
 
-	if ((a->roles & ACTOR_LOCAL) || a->scope_unit == 0)
+	if (!svc__actor_scoped(a))
 		return 0;
 	rc = ST(s)->unit_within(s->st, unit_id, a->scope_unit, e);
 	if (rc < 0)

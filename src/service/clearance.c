@@ -477,7 +477,7 @@ json_t *svc_report_compliance(struct svc *s, const struct actor *a, const char *
 
 	if (svc__allow(a, PERM_REPORT_READ, e))
 		return NULL;
-	if (unit != NULL || !(a->scope_unit == 0 || (a->roles & ACTOR_LOCAL))) {
+	if (unit != NULL || svc__actor_scoped(a)) {
 		struct within_ctx w = {s, a->scope_unit, &r};
 
 		if (unit != NULL && (rc = svc__unit_visible(s, a, "unit", unit, &u, e)))

@@ -61,7 +61,7 @@ int svc__scope_load(struct svc *s, const struct actor *a, struct svc_scope *sc,
 	int rc;
 
 	memset(sc, 0, sizeof *sc);
-	sc->all = (a->roles & ACTOR_LOCAL) || a->scope_unit == 0;
+	sc->all = !svc__actor_scoped(a);
 	if (sc->all)
 		return 0;
 	if ((rc = ST(s)->unit_list(s->st, scope_one, &w, e)))

@@ -198,7 +198,7 @@ static int appt_visible(struct appt_view *v, const char *post_code)
 	struct post_rec post;
 	int rc;
 
-	if (v->a == NULL || (v->a->roles & ACTOR_LOCAL) || v->a->scope_unit == 0)
+	if (v->a == NULL || !svc__actor_scoped(v->a))
 		return 1;
 	if ((rc = ST(v->s)->post_get(v->s->st, 0, post_code, &post, v->e)))
 		return rc;
