@@ -139,7 +139,7 @@ static void eval_not_suspended(const struct gate_facts *f, const struct policy_c
 
 /* On post: active or suspended (a suspended person still holds the post;
  * not_suspended is what fails).  Onboarding, leaving and later states hold
- * none.  An appointment with an end date stops holding at that instant. */
+ * none, since they were entered; a held post, since its appointment began.  An appointment with an end date stops holding at that instant. */
 static void eval_on_post(const struct gate_facts *f, const struct policy_category *c,
 			 int64_t now, struct gate_result *r)
 {
@@ -156,7 +156,7 @@ static void eval_on_post(const struct gate_facts *f, const struct policy_categor
 			return;
 		}
 	}
-	pass(r, f->state_since, f->post_until > 0 ? f->post_until : GATE_NEVER);
+	pass(r, f->post_since, f->post_until > 0 ? f->post_until : GATE_NEVER);
 }
 
 /* The table row for kind, or NULL when the kind has no evaluator. */

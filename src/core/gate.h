@@ -46,7 +46,8 @@ enum gate_reason {
  * Instants are Unix seconds; 0 means "none/unknown". */
 struct gate_facts {
 	int state;                   /* enum person_state (core/lifecycle.h) */
-	int64_t state_since;         /* when the person entered `state` */
+	int64_t state_since;         /* when the person entered `state`; 0 unknown */
+	int64_t post_since;          /* start of the earliest open appointment; 0 none */
 	int level;                   /* category: highest level of active posts, 0..3 */
 	int64_t post_until;          /* end of the appointment giving `level`; 0 open */
 	bool review;                 /* an approved review exists */

@@ -117,7 +117,8 @@ void svc__gate_facts(const struct facts_rec *r, struct gate_facts *g)
 {
 	memset(g, 0, sizeof *g);
 	g->state = r->state;
-	g->state_since = state_on_post(r->state) ? r->post_since : 0;
+	g->state_since = r->state_since;
+	g->post_since = r->post_since;
 	g->level = r->level;
 	g->review = r->review_id != 0 && r->review_state == REVIEW_APPROVED;
 	g->review_level = g->review ? r->review_level : 0;

@@ -226,6 +226,12 @@ static const char *const steps[] = {
 	 * reset) is temporary: its holder must change it before doing anything
 	 * else, so the administrator who set it cannot act as them unseen. */
 	"ALTER TABLE accounts ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;\n",
+
+	/* 7: when a person entered their lifecycle state, so that a clearance
+	 * names since when a person has been off post (leaving, onboarding).
+	 * Persons whose state was set before this step keep NULL: unknown,
+	 * reported as such, never guessed from an unrelated edit time. */
+	"ALTER TABLE persons ADD COLUMN state_since INTEGER;\n",
 };
 
 /* The count of steps is the schema version a fully migrated database has. */

@@ -208,6 +208,7 @@ struct facts_rec {
 	int64_t review_valid_until;
 	int64_t suspended_since;   /* earliest suspension in force; 0 none */
 	int64_t post_since;        /* earliest open appointment start; 0 none */
+	int64_t state_since;       /* when the person entered `state`; 0 unknown */
 };
 
 struct person_filter {

@@ -64,7 +64,7 @@
 	"(SELECT min(since) FROM suspensions s WHERE s.person_id = p.id " \
 	"AND s.lifted_at IS NULL), " \
 	"(SELECT min(start_at) FROM appointments a WHERE a.person_id = p.id " \
-	"AND a.end_at IS NULL) " \
+	"AND a.end_at IS NULL), p.state_since " \
 	"FROM persons p LEFT JOIN reviews r ON r.id = (SELECT x.id FROM reviews x " \
 	"WHERE x.person_id = p.id AND x.state > 0 ORDER BY x.decided_at DESC, x.id DESC " \
 	"LIMIT 1) "
@@ -122,13 +122,14 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_POST_LIST_UNIT] = "SELECT " POST_COLS " FROM posts WHERE unit_id = $1 ORDER BY id",
 	[ST_POST_EXISTS] = "SELECT 1 FROM posts WHERE id = $1",
 	[ST_PERSON_INS] = "INSERT INTO persons(ext_id, name, unit_id, state, level, compartments, "
-		"nid_ct, nid_idx, pp_ct, pp_idx, version, created, updated) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12)",
+		"nid_ct, nid_idx, pp_ct, pp_idx, version, created, updated, state_since) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $11)",
 	[ST_PERSON_BY_ID] = "SELECT " PERSON_COLS " FROM persons WHERE id = $1",
 	[ST_PERSON_BY_EXT] = "SELECT " PERSON_COLS " FROM persons WHERE ext_id = $1",
 	[ST_PERSON_UPD] = "UPDATE persons SET ext_id = $1, name = $2, unit_id = $3, state = $4, "
 		"level = $5, compartments = $6, nid_ct = $7, nid_idx = $8, pp_ct = $9, "
-		"pp_idx = $10, updated = $11, version = version + 1 "
+		"pp_idx = $10, updated = $11, version = version + 1, "
+		"state_since = CASE WHEN state = $4 THEN state_since ELSE $11 END "
 		"WHERE id = $12 AND version = $13",
 	[ST_PERSON_VERSION] = "SELECT version FROM persons WHERE id = $1",
 	[ST_PERSON_BY_NID] = "SELECT " PERSON_COLS " FROM persons WHERE nid_idx IS NOT NULL "
@@ -2262,6 +2263,7 @@ static void fill_facts(sqlite3_stmt *st, struct facts_rec *r)
 	r->review_valid_until = sqlite3_column_int64(st, 10);
 	r->suspended_since = sqlite3_column_int64(st, 11);
 	r->post_since = sqlite3_column_int64(st, 12);
+	r->state_since = sqlite3_column_int64(st, 13);
 }
 
 /* One list function per record type: cached statement id, bound to key

@@ -212,6 +212,70 @@ static bool cleared(struct fx *f, const char *id)
 	return c;
 }
 
+/* The since of gate `name` in id's clearance now: Unix seconds, 0 when
+ * null, -1 when the gate is not listed. */
+static int64_t gate_since(struct fx *f, const char *id, const char *name)
+{
+	json_t *v = svc_clearance(f->s, &local, id, clock_now(), &f->e), *g;
+	int64_t t = -1;
+	size_t i;
+
+	assert_non_null(v);
+	json_array_foreach(json_object_get(v, "gates"), i, g) {
+		if (strcmp(str(g, "gate"), name) != 0)
+			continue;
+		t = 0;
+		if (str(g, "since") != NULL)
+			assert_int_equal(clock_parse(str(g, "since"), "since", &t, &f->e), 0);
+	}
+	json_decref(v);
+	return t;
+}
+
+/* A status says since when each outcome holds: a state without a post
+ * since it was entered (a failed or refused write moves nothing), a held
+ * post since its appointment, a suspension since it began. */
+static void test_gates_say_since_when(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input in = {"E8", "P2", NULL, NULL};
+	struct person_patch rename = {"New Name", NULL, 0};
+	struct person_rec pr;
+	struct appt_rec ar;
+	json_t *v;
+
+	clock_set(T0 + 10);
+	add_person(f, "E8");
+	clock_set(T0 + 20);
+	v = svc_review_open(f->s, &local, "E8", "secret", &f->e);
+	assert_non_null(v);
+	int64_t rid = json_integer_value(json_object_get(v, "id"));
+	json_decref(v);
+	assert_int_equal(gate_since(f, "E8", "on_post"), -1);   /* level 0: no post to hold */
+	for (int i = 1; i <= 6; i++) {
+		v = svc_review_finding(f->s, &local, rid, i, "clear", "", 0, &f->e);
+		assert_non_null(v);
+		json_decref(v);
+	}
+	clock_set(T0 + 40);
+	approve(f, &rev1, rid, "approved");
+	clock_set(T0 + 50);
+	assert_int_equal(svc_appt_add(f->s, &local, &in, &ar, &f->e), 0);
+	assert_string_equal(person_state(f, "E8"), "onboarding");
+	assert_int_equal(gate_since(f, "E8", "on_post"), T0 + 40);       /* onboarding since */
+	clock_set(T0 + 55);   /* an edit, and a refused write, move nothing */
+	assert_int_equal(svc_person_update(f->s, &local, "E8", &rename, &pr, &f->e), 0);
+	assert_int_equal(svc_person_suspend(f->s, &local, "E8", " ", &f->e), BM_EINVAL);
+	assert_int_equal(gate_since(f, "E8", "on_post"), T0 + 40);
+	clock_set(T0 + 60);
+	assert_int_equal(svc_person_activate(f->s, &local, "E8", &f->e), 0);
+	assert_int_equal(gate_since(f, "E8", "on_post"), ar.start);      /* the post's start */
+	clock_set(T0 + 70);
+	assert_int_equal(svc_person_suspend(f->s, &local, "E8", "inquiry", &f->e), 0);
+	assert_int_equal(gate_since(f, "E8", "not_suspended"), T0 + 70);
+	assert_int_equal(gate_since(f, "E8", "on_post"), ar.start);
+}
+
 static void test_matters_and_suspension(void **state)
 {
 	struct fx *f = *state;
@@ -662,6 +726,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_two_approvers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checklist_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_gating, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gates_say_since_when, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matters_and_suspension, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matter_brings_open_review_forward, setup,
 						teardown),

@@ -40,7 +40,8 @@ static struct gate_facts good_facts(void)
 	struct gate_facts f;
 	memset(&f, 0, sizeof f);
 	f.state = ST_ACTIVE;
-	f.state_since = T0 + BM_DAY;
+	f.state_since = T0 + 2 * BM_DAY;
+	f.post_since = T0 + BM_DAY;
 	f.level = 3;
 	f.review = true;
 	f.review_level = 3;
@@ -259,6 +260,36 @@ static void test_appointment_end_lapses(void **state)
 	assert_int_equal(find(&st, GATE_ON_POST)->since, NOW + 10);
 }
 
+/* A held post counts from its appointment, a state without one from when it
+ * was entered: a status says since when someone has been off post, and a
+ * suspended state is dated by the suspension, not by the post. */
+static void test_since_dates_each_outcome(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+
+	gate_eval(&f, &p, NOW, &st);
+	assert_int_equal(find(&st, GATE_ON_POST)->since, T0 + BM_DAY);
+	f.state = ST_LEAVING;
+	f.state_since = NOW - 3;
+	f.post_since = 0;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(find(&st, GATE_ON_POST)->ok);
+	assert_int_equal(find(&st, GATE_ON_POST)->since, NOW - 3);
+	f = good_facts();
+	f.state = ST_SUSPENDED;
+	f.state_since = NOW - 7;
+	gate_eval(&f, &p, NOW, &st);
+	assert_int_equal(find(&st, GATE_NOT_SUSPENDED)->since, NOW - 7);
+	assert_int_equal(find(&st, GATE_ON_POST)->since, T0 + BM_DAY);
+	f.state = ST_ONBOARDING;
+	f.state_since = 0;                 /* entered before the date was kept */
+	gate_eval(&f, &p, NOW, &st);
+	assert_int_equal(find(&st, GATE_ON_POST)->since, 0);
+}
+
 static void test_level_zero_never_cleared(void **state)
 {
 	(void)state;
@@ -384,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_suspended_whatever_the_policy),
 		cmocka_unit_test(test_not_on_post_states),
 		cmocka_unit_test(test_appointment_end_lapses),
+		cmocka_unit_test(test_since_dates_each_outcome),
 		cmocka_unit_test(test_level_zero_never_cleared),
 		cmocka_unit_test(test_level_zero_suspended_named),
 		cmocka_unit_test(test_every_failure_listed),
