@@ -546,11 +546,13 @@ int svc__review_covers(struct svc *s, int64_t person_id, const char *ext_id, int
 	if (rc < 0)
 		return rc;
 	svc__gate_facts(&f, &g);
+	/* the category the post would give them: its interval applies */
+	g.level = g.level > level ? g.level : level;
 	if (!g.review)
 		rs = REASON_REVIEW_MISSING;
 	else if (g.review_level < level)
 		rs = REASON_REVIEW_LEVEL_TOO_LOW;
-	else if (now >= g.review_due)
+	else if (now >= gate_review_due(&g, &s->policy))
 		rs = REASON_REVIEW_EXPIRED;
 	if (rs < 0)
 		return 0;
@@ -566,6 +568,7 @@ struct due_pick {
 };
 
 struct due_scan {
+	const struct policy *policy;   /* whose intervals say when a review is due */
 	int64_t now, horizon;
 	int64_t *open;             /* sorted person ids with an open review */
 	size_t nopen;
@@ -599,6 +602,7 @@ static int due_pick_one(void *ctx, const struct facts_rec *f)
 	if (!state_on_post(f->state) && f->state != ST_ONBOARDING)
 		return 0;
 	svc__gate_facts(f, &g);
+	g.review_due = gate_review_due(&g, d->policy);
 	if (!g.review || g.review_due == GATE_NEVER || g.review_due > d->horizon ||
 	    (d->nopen > 0 &&
 	     bsearch(&f->person_id, d->open, d->nopen, sizeof *d->open, cmp_id)))
@@ -650,6 +654,7 @@ static int due_scan_run(struct svc *s, struct due_scan *d, struct bm_err *e)
 		if (s->policy.reminders[i] > first)
 			first = s->policy.reminders[i];
 	d->horizon = d->now + (int64_t)first * BM_DAY;
+	d->policy = &s->policy;
 	d->nopen = d->n = 0;
 	if (ST(s)->review_find(s->st, &(struct review_filter){0, REVIEW_OPEN, 0}, open_one, d, e))
 		return -1;

@@ -655,6 +655,56 @@ static void test_appointments_to_one_post_never_overlap(void **state)
 	assert_non_null(strstr(f->e.msg, "already holds"));
 }
 
+/* Stores the cn policy with the key category's re-review interval set to
+ * days, as another secadmin would. */
+static void load_key_rereview(struct fx *f, int days)
+{
+	struct policy pol;
+	struct buf doc = BUF_INIT;
+	int64_t ver;
+
+	assert_int_equal(policy_builtin("cn", &pol, &f->e), 0);
+	pol.cat[2].rereview_days = days;
+	policy_to_json(&pol, &doc);
+	assert_int_equal(svc_policy_load(f->s, &local, doc.p, doc.len, 0, &ver, &f->e), 0);
+	buf_free(&doc);
+}
+
+/* A policy that shortens the re-review interval applies to reviews
+ * approved before it, everywhere the date is read: the gate (status and
+ * decisions), appointment and the due run.  A longer interval does not
+ * extend what was approved. */
+static void test_shorter_rereview_applies_at_once(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input conf = {"E22", "P1", NULL, NULL};
+	struct appt_rec ar;
+	json_t *v;
+
+	make_active(f, "E22");                       /* key: 3 years from T0 */
+	clock_set(T0 + 200 * 86400);
+	assert_true(cleared(f, "E22"));
+	load_key_rereview(f, 100);
+	assert_false(cleared(f, "E22"));
+	v = svc_clearance(f->s, &local, "E22", clock_now(), &f->e);
+	assert_non_null(v);
+	assert_string_equal(str(json_array_get(json_object_get(v, "gates"), 0), "code"),
+			    "review_expired");
+	json_decref(v);
+	assert_int_equal(svc_appt_add(f->s, &local, &conf, &ar, &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "review_expired"));
+	v = svc_reviews_open_due(f->s, NULL, clock_now(), &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(v), 1);
+	json_decref(v);
+	/* a longer interval: the date approved stands */
+	load_key_rereview(f, 5000);
+	clock_set(T0 + 3 * 365 * 86400 + 86400);
+	assert_false(cleared(f, "E22"));
+	clock_set(T0 + 3 * 365 * 86400 - 86400);
+	assert_true(cleared(f, "E22"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -677,6 +727,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_dates_after_epoch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointments_to_one_post_never_overlap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shorter_rereview_applies_at_once, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
