@@ -548,7 +548,9 @@ int svc__review_covers(struct svc *s, int64_t person_id, const char *ext_id, int
 	svc__gate_facts(&f, &g);
 	/* the category the post would give them: its interval applies */
 	g.level = g.level > level ? g.level : level;
-	if (!g.review)
+	if (g.suspended || g.state == ST_SUSPENDED)
+		rs = REASON_SUSPENDED;
+	else if (!g.review)
 		rs = REASON_REVIEW_MISSING;
 	else if (g.review_level < level)
 		rs = REASON_REVIEW_LEVEL_TOO_LOW;

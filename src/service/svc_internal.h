@@ -232,7 +232,8 @@ void svc__touch_flush(struct svc *s);
 /* ---- reviews (reviews.c) ---- */
 /* Refuses (BM_ESTATE, with the reason code) unless person_id holds an
  * approved review at level or above that is still valid at now (under the
- * policy's interval for the category the post gives). */
+ * policy's interval for the category the post gives), and is not
+ * suspended: a suspended person takes up no secret-related post. */
 int svc__review_covers(struct svc *s, int64_t person_id, const char *ext_id, int level,
 		       int64_t now, struct bm_err *e);
 /* Opens a review in the open transaction (no audit); *out gets it. */

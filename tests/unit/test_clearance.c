@@ -670,6 +670,33 @@ static void load_key_rereview(struct fx *f, int days)
 	buf_free(&doc);
 }
 
+/* A suspended person takes up no secret-related post: neither an active
+ * person suspended after a leak nor one suspended while onboarding is
+ * appointed to another, whatever their review (a level-0 post is fine). */
+static void test_suspended_person_takes_no_secret_post(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input conf = {"E20", "P1", NULL, NULL};
+	struct appt_input none = {"E20", "P0", NULL, NULL};
+	struct appt_input key = {"E21", "P2", NULL, NULL};
+	struct appt_rec ar;
+
+	make_active(f, "E20");
+	assert_int_equal(svc_person_suspend(f->s, &sec, "E20", "inquiry", &f->e), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &conf, &ar, &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "(suspended)"));
+	assert_int_equal(svc_appt_add(f->s, &local, &none, &ar, &f->e), 0);
+	assert_int_equal(svc_person_reinstate(f->s, &sec, "E20", "closed", &f->e), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &conf, &ar, &f->e), 0);
+
+	add_person(f, "E21");
+	approve(f, &rev1, fx_review_clear(f, "E21", "secret"), "approved");
+	assert_int_equal(svc_person_suspend(f->s, &sec, "E21", "inquiry", &f->e), 0);
+	assert_string_equal(person_state(f, "E21"), "onboarding");
+	assert_int_equal(svc_appt_add(f->s, &local, &key, &ar, &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "(suspended)"));
+}
+
 /* A policy that shortens the re-review interval applies to reviews
  * approved before it, everywhere the date is read: the gate (status and
  * decisions), appointment and the due run.  A longer interval does not
@@ -727,6 +754,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_dates_after_epoch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointments_to_one_post_never_overlap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_suspended_person_takes_no_secret_post, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shorter_rereview_applies_at_once, setup,
 						teardown),
