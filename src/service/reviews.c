@@ -156,6 +156,20 @@ static int get_review(struct svc *s, const struct actor *a, int64_t id, struct r
 	return rc;
 }
 
+/* Nobody opens their own review, under any account linked to them: putting
+ * oneself into vetting (candidate or rejected -> reviewing), at a level and
+ * a moment of one's choosing, is the officer's act on someone else. */
+static int check_opener(struct svc *s, const struct actor *a, const struct person_rec *p,
+			struct bm_err *e)
+{
+	int rc = svc__acts_for(s, a, p->ext_id, e);
+
+	if (rc > 0)
+		return bm_errf(e, BM_EPERM, "person", "%s may not open a review of themselves",
+			       a->name);
+	return rc;
+}
+
 json_t *svc_review_open(struct svc *s, const struct actor *a, const char *person,
 			const char *level, struct bm_err *e)
 {
@@ -171,7 +185,7 @@ json_t *svc_review_open(struct svc *s, const struct actor *a, const char *person
 	}
 	if (svc__begin(s, e))
 		return NULL;
-	if ((rc = get_person(s, a, person, &p, e)) ||
+	if ((rc = get_person(s, a, person, &p, e)) || (rc = check_opener(s, a, &p, e)) ||
 	    (rc = svc__review_open_tx(s, a, &p, lv, state_on_post(p.state) ||
 				      p.state == ST_ONBOARDING ? "rereview" : "initial", 0, &r, e))) {
 		svc__rollback(s);

@@ -732,6 +732,29 @@ static void test_shorter_rereview_applies_at_once(void **state)
 	assert_true(cleared(f, "E22"));
 }
 
+/* Nobody opens a review of themselves, under any account linked to them
+ * (over HTTP, or the console acting --as that account). */
+static void test_nobody_opens_their_own_review(void **state)
+{
+	struct fx *f = *state;
+	const struct actor off = {.name = "off23", .roles = ROLE_OFFICER, .person = "E23"};
+	const struct actor as = {.name = "offc", .roles = ACTOR_LOCAL};
+	const struct account_input ai = {"offc", NULL, "officer", NULL, "E23"};
+	json_t *v;
+
+	add_person(f, "E23");
+	add_person(f, "E24");
+	assert_int_equal(svc_account_add(f->s, &local, &ai, &f->e), 0);
+	assert_null(svc_review_open(f->s, &off, "E23", "secret", &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	assert_null(svc_review_open(f->s, &as, "E23", "secret", &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	assert_string_equal(person_state(f, "E23"), "candidate");
+	v = svc_review_open(f->s, &off, "E24", "secret", &f->e);
+	assert_non_null(v);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -759,6 +782,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shorter_rereview_applies_at_once, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_nobody_opens_their_own_review, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
