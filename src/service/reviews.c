@@ -682,7 +682,7 @@ static int due_scan_run(struct svc *s, struct due_scan *d, struct bm_err *e)
 json_t *svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now,
 			     struct bm_err *e)
 {
-	static const struct actor sys = {.name = "system", .roles = ACTOR_LOCAL};
+	static const struct actor sys = {.name = SVC_SYSTEM_ACTOR, .roles = ACTOR_LOCAL};
 	struct due_scan d = {.now = now};
 	json_t *out = NULL;
 	int64_t version;
