@@ -95,15 +95,31 @@ static void pass(struct gate_result *r, int64_t since, int64_t until)
 	r->valid_until = until;
 }
 
-/* The review's due instant: the recorded one, else approval plus the
- * category's interval (no interval configured: it never falls due). */
+/* The review's due instant: the earlier of the recorded one (set at
+ * approval, or brought forward by a matter) and approval plus the
+ * category's interval under the policy in force, so a policy that shortens
+ * the interval applies to reviews approved before it at once; a longer one
+ * never extends what the reviewers approved.  No date and no interval: it
+ * never falls due. */
 static int64_t review_due(const struct gate_facts *f, const struct policy_category *c)
 {
-	if (f->review_due > 0)
-		return f->review_due;
+	int64_t due = f->review_due > 0 ? f->review_due : GATE_NEVER, by_policy;
+
 	if (c->rereview_days <= 0)
-		return GATE_NEVER;
-	return f->review_approved_at + (int64_t)c->rereview_days * BM_DAY;
+		return due;
+	by_policy = f->review_approved_at + (int64_t)c->rereview_days * BM_DAY;
+	return by_policy < due ? by_policy : due;
+}
+
+int64_t gate_review_due(const struct gate_facts *f, const struct policy *p)
+{
+	int lv = f->level > LEVEL_NONE && f->level <= LEVEL_MAX ? f->level : f->review_level;
+
+	if (!f->review)
+		return 0;
+	if (lv <= LEVEL_NONE || lv > LEVEL_MAX)
+		return f->review_due > 0 ? f->review_due : GATE_NEVER;
+	return review_due(f, &p->cat[lv]);
 }
 
 /* Review valid: approved, at or above the person's level, not yet due. */

@@ -53,8 +53,10 @@ struct gate_facts {
 	bool review;                 /* an approved review exists */
 	int review_level;            /* level of the best approved review */
 	int64_t review_approved_at;
-	int64_t review_due;          /* re-review due instant; 0 = approved_at plus the
-				      * category's rereview_days */
+	int64_t review_due;          /* re-review date recorded on the review; 0 none.
+				      * It falls due at the earlier of this and
+				      * approved_at plus the category's rereview_days
+				      * (gate_review_due) */
 	bool suspended;              /* a suspension is in force (besides the state) */
 	int64_t suspended_since;
 };
@@ -96,6 +98,14 @@ struct gate_status {
  * names a suspension too); a level out of range evaluates no gate. */
 void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
 	       struct gate_status *out);
+
+/* The instant the approved review in f falls due under policy p, as the
+ * review gate sees it: the recorded date or, when earlier, approval plus
+ * the re-review interval of the person's category (of the review's level
+ * when f->level is 0).  0 when f has no approved review; GATE_NEVER when
+ * nothing makes it fall due.  The appointment check and the due list use
+ * it, so they agree with the gate. */
+int64_t gate_review_due(const struct gate_facts *f, const struct policy *p);
 
 /* True when gate kind g has an evaluator here (policy validation may use it). */
 bool gate_has_eval(int g);

@@ -19,6 +19,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define PW_MIN 10
 
@@ -284,6 +285,13 @@ static int account_build(const struct actor *a, const struct account_input *in,
 	if ((rc = svc__check_code("name", in->name, e)) ||
 	    (rc = role_parse_list(in->roles ? in->roles : "", "roles", &r->roles, e)))
 		return rc;
+	/* The server's own acts (the re-reviews that fall due) are recorded as
+	 * "system": an account so named would read like them in the audit
+	 * trail and in a review's opener, and would count as the opener of
+	 * every automatic re-review. */
+	if (strcasecmp(in->name, SVC_SYSTEM_ACTOR) == 0)
+		return bm_errf(e, BM_EINVAL, "name", "name: \"%s\" is the name the server acts "
+			       "under; an account may not take it", in->name);
 	if ((r->roles != 0 || (in->scope && in->scope[0])) &&
 	    (rc = svc__allow(a, PERM_ROLE_GRANT, e)))
 		return rc;

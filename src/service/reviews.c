@@ -156,6 +156,20 @@ static int get_review(struct svc *s, const struct actor *a, int64_t id, struct r
 	return rc;
 }
 
+/* Nobody opens their own review, under any account linked to them: putting
+ * oneself into vetting (candidate or rejected -> reviewing), at a level and
+ * a moment of one's choosing, is the officer's act on someone else. */
+static int check_opener(struct svc *s, const struct actor *a, const struct person_rec *p,
+			struct bm_err *e)
+{
+	int rc = svc__acts_for(s, a, p->ext_id, e);
+
+	if (rc > 0)
+		return bm_errf(e, BM_EPERM, "person", "%s may not open a review of themselves",
+			       a->name);
+	return rc;
+}
+
 json_t *svc_review_open(struct svc *s, const struct actor *a, const char *person,
 			const char *level, struct bm_err *e)
 {
@@ -171,7 +185,7 @@ json_t *svc_review_open(struct svc *s, const struct actor *a, const char *person
 	}
 	if (svc__begin(s, e))
 		return NULL;
-	if ((rc = get_person(s, a, person, &p, e)) ||
+	if ((rc = get_person(s, a, person, &p, e)) || (rc = check_opener(s, a, &p, e)) ||
 	    (rc = svc__review_open_tx(s, a, &p, lv, state_on_post(p.state) ||
 				      p.state == ST_ONBOARDING ? "rereview" : "initial", 0, &r, e))) {
 		svc__rollback(s);
@@ -546,11 +560,15 @@ int svc__review_covers(struct svc *s, int64_t person_id, const char *ext_id, int
 	if (rc < 0)
 		return rc;
 	svc__gate_facts(&f, &g);
-	if (!g.review)
+	/* the category the post would give them: its interval applies */
+	g.level = g.level > level ? g.level : level;
+	if (g.suspended || g.state == ST_SUSPENDED)
+		rs = REASON_SUSPENDED;
+	else if (!g.review)
 		rs = REASON_REVIEW_MISSING;
 	else if (g.review_level < level)
 		rs = REASON_REVIEW_LEVEL_TOO_LOW;
-	else if (now >= g.review_due)
+	else if (now >= gate_review_due(&g, &s->policy))
 		rs = REASON_REVIEW_EXPIRED;
 	if (rs < 0)
 		return 0;
@@ -566,6 +584,7 @@ struct due_pick {
 };
 
 struct due_scan {
+	const struct policy *policy;   /* whose intervals say when a review is due */
 	int64_t now, horizon;
 	int64_t *open;             /* sorted person ids with an open review */
 	size_t nopen;
@@ -599,6 +618,7 @@ static int due_pick_one(void *ctx, const struct facts_rec *f)
 	if (!state_on_post(f->state) && f->state != ST_ONBOARDING)
 		return 0;
 	svc__gate_facts(f, &g);
+	g.review_due = gate_review_due(&g, d->policy);
 	if (!g.review || g.review_due == GATE_NEVER || g.review_due > d->horizon ||
 	    (d->nopen > 0 &&
 	     bsearch(&f->person_id, d->open, d->nopen, sizeof *d->open, cmp_id)))
@@ -650,6 +670,7 @@ static int due_scan_run(struct svc *s, struct due_scan *d, struct bm_err *e)
 		if (s->policy.reminders[i] > first)
 			first = s->policy.reminders[i];
 	d->horizon = d->now + (int64_t)first * BM_DAY;
+	d->policy = &s->policy;
 	d->nopen = d->n = 0;
 	if (ST(s)->review_find(s->st, &(struct review_filter){0, REVIEW_OPEN, 0}, open_one, d, e))
 		return -1;
@@ -661,7 +682,7 @@ static int due_scan_run(struct svc *s, struct due_scan *d, struct bm_err *e)
 json_t *svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now,
 			     struct bm_err *e)
 {
-	static const struct actor sys = {.name = "system", .roles = ACTOR_LOCAL};
+	static const struct actor sys = {.name = SVC_SYSTEM_ACTOR, .roles = ACTOR_LOCAL};
 	struct due_scan d = {.now = now};
 	json_t *out = NULL;
 	int64_t version;

@@ -235,9 +235,15 @@ int svc__auth_changed(struct svc *s, struct bm_err *e);
 /* Writes a session touch deferred during a request (after its reads). */
 void svc__touch_flush(struct svc *s);
 
+/* The actor name of the server's own acts (due re-reviews); no account may
+ * take it (accounts.c). */
+#define SVC_SYSTEM_ACTOR "system"
+
 /* ---- reviews (reviews.c) ---- */
 /* Refuses (BM_ESTATE, with the reason code) unless person_id holds an
- * approved review at level or above that is still valid at now. */
+ * approved review at level or above that is still valid at now (under the
+ * policy's interval for the category the post gives), and is not
+ * suspended: a suspended person takes up no secret-related post. */
 int svc__review_covers(struct svc *s, int64_t person_id, const char *ext_id, int level,
 		       int64_t now, struct bm_err *e);
 /* Opens a review in the open transaction (no audit); *out gets it. */

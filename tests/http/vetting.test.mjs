@@ -245,6 +245,32 @@ test('matters, the due list and the compliance report', async () => {
   assert.ok(hr && hr.cleared >= 1 && hr.not_cleared >= 1, rep.text);
 });
 
+// Attacks on separation of duties that the rules above must also stop over
+// HTTP: an officer opening their own review, a suspended person given a
+// secret post, and an account posing as the server's own actor.
+test('nobody opens their own review, a suspended person takes no secret post, no account is "system"', async () => {
+  assert.equal((await as(sec, 'POST', '/v1/persons', { id: 'SD1', name: 'SD1', unit: 'HQ-R' })).status, 201);
+  const selfOff = await account('self-off', 'officer', undefined, 'SD1');
+  const own = await as(selfOff, 'POST', '/v1/reviews', { person: 'SD1', level: 'secret' });
+  assert.equal(own.status, 403, own.text);
+  assert.equal((await as(sec, 'GET', '/v1/persons/SD1')).json.state, 'candidate');
+  assert.deepEqual((await as(sec, 'GET', '/v1/reviews?person=SD1&state=all')).json.items, []);
+
+  assert.equal((await as(sec, 'POST', '/v1/persons', { id: 'SD2', name: 'SD2', unit: 'HQ-R' })).status, 201);
+  await approvedReview('SD2', 'secret');
+  assert.equal((await as(sec, 'POST', '/v1/persons/SD2/suspend', { reason: 'inquiry' })).status, 204);
+  const ap = await as(sec, 'POST', '/v1/appointments', { person: 'SD2', post: 'P-100' });
+  assert.equal(ap.status, 409, ap.text);
+  assert.match(ap.json.detail, /suspended/);
+  assert.equal((await as(sec, 'POST', '/v1/persons/SD2/reinstate', { reason: 'inquiry closed' })).status, 204);
+  assert.equal((await as(sec, 'POST', '/v1/appointments', { person: 'SD2', post: 'P-100' })).status, 201);
+
+  for (const name of ['system', 'System']) {
+    const r = await call(srv, 'POST', '/v1/accounts', { token: sys.token, body: { name, password: 'system-password-1' } });
+    assert.equal(r.status, 422, r.text);
+  }
+});
+
 // One human may hold several accounts, each linked to their person record:
 // the link, not the account name, says who acts.
 test('nobody decides their own case, nor twice, through a second account', async () => {

@@ -608,6 +608,30 @@ static void a_temporary_password_is_not_changed_to_itself(void **state)
 	bm_err_clear(&e);
 }
 
+/* No account is named like the server's own acts ("system", in any case):
+ * its reviews and audit events would read like the automatic re-reviews,
+ * and it would count as their opener. */
+static void no_account_takes_the_servers_name(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	struct actor sys;
+	const char *names[] = {"system", "System", "SYSTEM"};
+
+	login_as(f, "sysadmin", "sys-password-1", &sys);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		assert_int_equal(svc_account_add(f->s, &sys, &(struct account_input){names[i],
+					"system-password", NULL, NULL, NULL}, &e), BM_EINVAL);
+		assert_string_equal(e.field, "name");
+		assert_int_equal(svc_account_add(f->s, &f->local, &(struct account_input){
+					names[i], NULL, "reviewer", NULL, "E1"}, &e), BM_EINVAL);
+	}
+	assert_null(svc_account_show(f->s, &f->local, "system", &e));
+	assert_int_equal(svc_account_add(f->s, &sys, &(struct account_input){"systems",
+				"system-password", NULL, NULL, NULL}, &e), 0);
+	bm_err_clear(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +666,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(password_change_needs_the_old_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_temporary_password_is_not_changed_to_itself, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(no_account_takes_the_servers_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(logins_failures_and_lockouts_are_audited, setup,
 						teardown),
 	};

@@ -719,6 +719,106 @@ static void test_appointments_to_one_post_never_overlap(void **state)
 	assert_non_null(strstr(f->e.msg, "already holds"));
 }
 
+/* Stores the cn policy with the key category's re-review interval set to
+ * days, as another secadmin would. */
+static void load_key_rereview(struct fx *f, int days)
+{
+	struct policy pol;
+	struct buf doc = BUF_INIT;
+	int64_t ver;
+
+	assert_int_equal(policy_builtin("cn", &pol, &f->e), 0);
+	pol.cat[2].rereview_days = days;
+	policy_to_json(&pol, &doc);
+	assert_int_equal(svc_policy_load(f->s, &local, doc.p, doc.len, 0, &ver, &f->e), 0);
+	buf_free(&doc);
+}
+
+/* A suspended person takes up no secret-related post: neither an active
+ * person suspended after a leak nor one suspended while onboarding is
+ * appointed to another, whatever their review (a level-0 post is fine). */
+static void test_suspended_person_takes_no_secret_post(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input conf = {"E20", "P1", NULL, NULL};
+	struct appt_input none = {"E20", "P0", NULL, NULL};
+	struct appt_input key = {"E21", "P2", NULL, NULL};
+	struct appt_rec ar;
+
+	make_active(f, "E20");
+	assert_int_equal(svc_person_suspend(f->s, &sec, "E20", "inquiry", &f->e), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &conf, &ar, &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "(suspended)"));
+	assert_int_equal(svc_appt_add(f->s, &local, &none, &ar, &f->e), 0);
+	assert_int_equal(svc_person_reinstate(f->s, &sec, "E20", "closed", &f->e), 0);
+	assert_int_equal(svc_appt_add(f->s, &local, &conf, &ar, &f->e), 0);
+
+	add_person(f, "E21");
+	approve(f, &rev1, fx_review_clear(f, "E21", "secret"), "approved");
+	assert_int_equal(svc_person_suspend(f->s, &sec, "E21", "inquiry", &f->e), 0);
+	assert_string_equal(person_state(f, "E21"), "onboarding");
+	assert_int_equal(svc_appt_add(f->s, &local, &key, &ar, &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "(suspended)"));
+}
+
+/* A policy that shortens the re-review interval applies to reviews
+ * approved before it, everywhere the date is read: the gate (status and
+ * decisions), appointment and the due run.  A longer interval does not
+ * extend what was approved. */
+static void test_shorter_rereview_applies_at_once(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input conf = {"E22", "P1", NULL, NULL};
+	struct appt_rec ar;
+	json_t *v;
+
+	make_active(f, "E22");                       /* key: 3 years from T0 */
+	clock_set(T0 + 200 * 86400);
+	assert_true(cleared(f, "E22"));
+	load_key_rereview(f, 100);
+	assert_false(cleared(f, "E22"));
+	v = svc_clearance(f->s, &local, "E22", clock_now(), &f->e);
+	assert_non_null(v);
+	assert_string_equal(str(json_array_get(json_object_get(v, "gates"), 0), "code"),
+			    "review_expired");
+	json_decref(v);
+	assert_int_equal(svc_appt_add(f->s, &local, &conf, &ar, &f->e), BM_ESTATE);
+	assert_non_null(strstr(f->e.msg, "review_expired"));
+	v = svc_reviews_open_due(f->s, NULL, clock_now(), &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(v), 1);
+	json_decref(v);
+	/* a longer interval: the date approved stands */
+	load_key_rereview(f, 5000);
+	clock_set(T0 + 3 * 365 * 86400 + 86400);
+	assert_false(cleared(f, "E22"));
+	clock_set(T0 + 3 * 365 * 86400 - 86400);
+	assert_true(cleared(f, "E22"));
+}
+
+/* Nobody opens a review of themselves, under any account linked to them
+ * (over HTTP, or the console acting --as that account). */
+static void test_nobody_opens_their_own_review(void **state)
+{
+	struct fx *f = *state;
+	const struct actor off = {.name = "off23", .roles = ROLE_OFFICER, .person = "E23"};
+	const struct actor as = {.name = "offc", .roles = ACTOR_LOCAL};
+	const struct account_input ai = {"offc", NULL, "officer", NULL, "E23"};
+	json_t *v;
+
+	add_person(f, "E23");
+	add_person(f, "E24");
+	assert_int_equal(svc_account_add(f->s, &local, &ai, &f->e), 0);
+	assert_null(svc_review_open(f->s, &off, "E23", "secret", &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	assert_null(svc_review_open(f->s, &as, "E23", "secret", &f->e));
+	assert_int_equal(f->e.code, BM_EPERM);
+	assert_string_equal(person_state(f, "E23"), "candidate");
+	v = svc_review_open(f->s, &off, "E24", "secret", &f->e);
+	assert_non_null(v);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -743,6 +843,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_appointment_dates_after_epoch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointments_to_one_post_never_overlap, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_suspended_person_takes_no_secret_post, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shorter_rereview_applies_at_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nobody_opens_their_own_review, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

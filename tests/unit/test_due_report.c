@@ -142,6 +142,21 @@ static int ref_level(const struct world *w, int p)
 	return lv;
 }
 
+/* The instant approved review r of p falls due: the date recorded on it
+ * (at approval, or brought forward by a matter) or, when earlier, its
+ * approval plus the interval the policy now sets for p's category (the
+ * review's level when p holds no secret post); NEVER when neither. */
+static int64_t ref_due(const struct world *w, int p, const struct mrev *r)
+{
+	int lv = ref_level(w, p) > 0 ? ref_level(w, p) : r->level;
+	int64_t due = r->valid_until ? r->valid_until : NEVER, by_policy;
+
+	if (lv <= 0 || w->pol.rereview[lv] <= 0)
+		return due;
+	by_policy = r->decided_at + (int64_t)w->pol.rereview[lv] * DAY;
+	return by_policy < due ? by_policy : due;
+}
+
 /* The review in force: the latest decided one (by decision time, then id). */
 static struct mrev *ref_in_force(struct world *w, int p)
 {
@@ -580,14 +595,14 @@ static void op_open_due(struct world *w)
 		json_t *x;
 
 		if ((st != ST_ACTIVE && st != ST_SUSPENDED && st != ST_ONBOARDING) || !in ||
-		    in->state != 1 || in->valid_until == 0 || in->valid_until > horizon ||
+		    in->state != 1 || ref_due(w, p, in) == NEVER || ref_due(w, p, in) > horizon ||
 		    ref_open(w, p))
 			continue;
 		x = json_array_get(got, n++);
 		if (x == NULL || strcmp(json_string_value(json_object_get(x, "person")), w->ext[p]))
 			WFAIL(w, "due re-review of %s not opened", w->ext[p]);
 		rev_add(w, json_integer_value(json_object_get(x, "id")), p,
-			lv > in->level ? lv : in->level, in->valid_until);
+			lv > in->level ? lv : in->level, ref_due(w, p, in));
 	}
 	if (n != json_array_size(got))
 		WFAIL(w, "%zu due re-reviews opened, the rules give %zu", json_array_size(got), n);
@@ -758,7 +773,7 @@ static json_t *ref_due_items(struct world *w, int scope, int64_t t, int64_t unti
 		    !in_subtree(w, w->punit[p], scope)) || lv == 0 || !w->pol.review_gate[lv] ||
 		    r == NULL || r->state != 1)
 			continue;
-		due = r->valid_until ? r->valid_until : NEVER;
+		due = ref_due(w, p, r);
 		if (due == NEVER || due > until)
 			continue;
 		json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:I, s:b, s:I}", "person",
@@ -807,7 +822,7 @@ static unsigned ref_reasons(struct world *w, int p, int64_t t)
 			why |= 1u << R_MISSING;
 		else if (r->level < lv)
 			why |= 1u << R_TOO_LOW;
-		else if (r->valid_until != 0 && t >= r->valid_until)
+		else if (t >= ref_due(w, p, r))
 			why |= 1u << R_EXPIRED;
 	}
 	if (w->suspended[p] || st == ST_SUSPENDED)
@@ -948,7 +963,7 @@ static int64_t pick_instant(struct world *w)
 
 	if (w->nrev > 0 && r->state == 1 && rnd(w, 3) == 0) {
 		off = w->pol.nrem && rnd(w, 2) ? w->pol.rem[rnd(w, (uint32_t)w->pol.nrem)] : 0;
-		return r->valid_until - (int64_t)off * DAY + (int64_t)rnd(w, 3) - 1;
+		return ref_due(w, r->person, r) - (int64_t)off * DAY + (int64_t)rnd(w, 3) - 1;
 	}
 	return w->now + (rnd(w, 3) ? (int64_t)rnd(w, 5 * DAY) : (int64_t)rnd(w, 800) * DAY);
 }
@@ -960,8 +975,9 @@ static int64_t pick_within(struct world *w, int64_t t)
 	static const int64_t fixed[] = {0, 7 * DAY, 30 * DAY, 90 * DAY, 365 * DAY, INT64_MAX};
 	struct mrev *r = &w->r[w->nrev ? rnd(w, (uint32_t)w->nrev) : 0];
 
-	if (w->nrev > 0 && r->state == 1 && r->valid_until > t && rnd(w, 4) == 0)
-		return r->valid_until - t - (int64_t)rnd(w, 2);   /* the horizon's edge */
+	if (w->nrev > 0 && r->state == 1 && ref_due(w, r->person, r) > t &&
+	    ref_due(w, r->person, r) != NEVER && rnd(w, 4) == 0)
+		return ref_due(w, r->person, r) - t - (int64_t)rnd(w, 2);   /* the horizon's edge */
 	return rnd(w, 2) ? fixed[rnd(w, 6)] : (int64_t)rnd(w, 1000 * DAY);
 }
 

@@ -152,6 +152,38 @@ static void test_review_due_recorded_wins(void **state)
 	assert_false(st.cleared);
 }
 
+/* A policy that shortens the interval applies to a review approved before
+ * it: the recorded date gives way to approval plus the new interval.  A
+ * longer interval leaves the recorded date. gate_review_due says the same
+ * as the gate. */
+static void test_shorter_interval_beats_recorded_date(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	f.review_due = T0 + 365 * BM_DAY;        /* recorded at approval */
+	p.cat[3].rereview_days = 90;
+	gate_eval(&f, &p, T0 + 89 * BM_DAY, &st);
+	assert_true(st.cleared);
+	assert_int_equal(st.valid_until, T0 + 90 * BM_DAY);
+	assert_int_equal(gate_review_due(&f, &p), T0 + 90 * BM_DAY);
+	gate_eval(&f, &p, T0 + 90 * BM_DAY, &st);
+	assert_false(st.cleared);
+	assert_string_equal(find(&st, GATE_REVIEW)->code, "review_expired");
+	p.cat[3].rereview_days = 5000;
+	gate_eval(&f, &p, T0 + 364 * BM_DAY, &st);
+	assert_int_equal(st.valid_until, T0 + 365 * BM_DAY);
+	assert_int_equal(gate_review_due(&f, &p), T0 + 365 * BM_DAY);
+	/* no post: the review's own level says the interval; no review: 0 */
+	f.level = 0;
+	f.review_level = 2;
+	p.cat[2].rereview_days = 10;
+	assert_int_equal(gate_review_due(&f, &p), T0 + 10 * BM_DAY);
+	f.review = false;
+	assert_int_equal(gate_review_due(&f, &p), 0);
+}
+
 static void test_no_interval_never_lapses(void **state)
 {
 	(void)state;
@@ -409,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_review_expires_exactly_at_due),
 		cmocka_unit_test(test_review_interval_follows_level),
 		cmocka_unit_test(test_review_due_recorded_wins),
+		cmocka_unit_test(test_shorter_interval_beats_recorded_date),
 		cmocka_unit_test(test_no_interval_never_lapses),
 		cmocka_unit_test(test_review_level_too_low),
 		cmocka_unit_test(test_suspended),
