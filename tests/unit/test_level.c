@@ -104,10 +104,12 @@ static void test_level_error_quotes_safely(void **state)
 	assert_non_null(strstr(e.msg, "top_secret"));
 }
 
-/* Found by fuzz_parse: names_echo replaced only C0 controls and DEL, so a
- * refused level quoted C1 controls (U+0085), bidirectional overrides
- * (U+202E) and line separators (U+2028) into the message, which the CLI
- * prints and the API returns: "abc" followed by U+202E reads backwards. */
+/* Found by fuzz_parse: names_echo replaced only C0 controls and DEL and
+ * passed C1 controls (U+0085), bidirectional overrides (U+202E) and line
+ * separators (U+2028) through, against its contract.  bm_errf's own mending
+ * then turned each of their bytes into '?', so the message was safe but
+ * quoted one character as two or three '?'; names_echo's output is also
+ * used before any mending (policy paths).  Now one '?' per character. */
 static void test_level_error_quotes_no_invisible_controls(void **state)
 {
 	struct bm_err e = BM_ERR_INIT;
