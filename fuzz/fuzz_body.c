@@ -253,11 +253,17 @@ static void matter(json_t *b)
 	const char *det = str(b, "detail");
 	json_t *v = svc_matter_file(svc, &local, str(b, "person"), str(b, "type"), det, &e);
 
-	if (v == NULL)
+	if (v == NULL) {
 		refusal(&e);
-	else if (!text_ok(det) || !(same(str(b, "person"), "E1") || same(str(b, "person"), "R1")) ||
-		 (det && det[strspn(det, " \t")] && !same(str(v, "detail"), det)))
-		abort();
+	} else {
+		/* filed about a person who exists (added by an earlier input) */
+		json_t *p = svc_person_show(svc, &local, str(b, "person"), false, &e);
+
+		if (p == NULL || !text_ok(det) ||
+		    (det && det[strspn(det, " \t")] && !same(str(v, "detail"), det)))
+			abort();
+		json_decref(p);
+	}
 	json_decref(v);
 	bm_err_clear(&e);
 }

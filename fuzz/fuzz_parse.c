@@ -11,7 +11,6 @@
  * back (a date) or parse back (a level's names) to the same value.  Any
  * difference calls abort().
  */
-#define _DEFAULT_SOURCE
 #include "core/level.h"
 #include "core/names.h"
 #include "lib/clock.h"
