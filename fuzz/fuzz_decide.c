@@ -64,7 +64,7 @@ static int64_t review_clear(const char *id, const char *level, struct bm_err *e)
 	rid = json_integer_value(json_object_get(v, "id"));
 	json_decref(v);
 	for (int i = 1; i <= 6; i++) {
-		v = svc_review_finding(svc, &local, rid, i, "clear", NULL, e);
+		v = svc_review_finding(svc, &local, rid, i, "clear", NULL, 0, e);
 		must(v != NULL, "finding", e);
 		json_decref(v);
 	}
@@ -81,11 +81,11 @@ static void active(const char *id, const char *level, const char *post, struct b
 
 	add_person(id, e);
 	rid = review_clear(id, level, e);
-	v = svc_review_decide(svc, &rev1, rid, true, "r1", e);
+	v = svc_review_decide(svc, &rev1, rid, true, "r1", 0, e);
 	must(v != NULL, "approve", e);
 	if (strcmp(json_string_value(json_object_get(v, "state")), "open") == 0) {
 		json_decref(v);
-		v = svc_review_decide(svc, &rev2, rid, true, "r2", e);
+		v = svc_review_decide(svc, &rev2, rid, true, "r2", 0, e);
 		must(v != NULL, "approve 2", e);
 	}
 	json_decref(v);

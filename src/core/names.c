@@ -56,18 +56,22 @@ char *names_echo(char *dst, size_t cap, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t o = 0, room = cap - 1, left = strlen(s);
 
-	/* Each byte becomes one byte or stays in its sequence, so the output
-	 * is as long as the input; shorten only when that does not fit. */
+	/* Each byte becomes at most one byte or stays in its sequence, so the
+	 * output is never longer than the input; shorten only when that does not fit. */
 	if (left > room)
 		room = cap - 4; /* keep space for "..." */
 
 	while (*p) {
 		size_t n = utf8_seq_len((const char *)p, left);
-		bool ok = n > 0 && (n > 1 || (*p >= 0x20 && *p != 0x7F));
+		/* Not only C0 and DEL: C1 controls, bidirectional controls and
+		 * line separators make the quote read otherwise than it holds. */
+		bool ok = n > 0 && utf8_printable((const char *)p, n);
+		size_t w;
 
-		if (!ok)
+		if (n == 0)
 			n = 1;
-		if (o + n > room) {
+		w = ok ? n : 1; /* a whole unprintable character shows as one '?' */
+		if (o + w > room) {
 			memcpy(dst + o, "...", 3);
 			o += 3;
 			break;
@@ -76,7 +80,7 @@ char *names_echo(char *dst, size_t cap, const char *s)
 			memcpy(dst + o, p, n);
 		else
 			dst[o] = '?';
-		o += ok ? n : 1;
+		o += w;
 		p += n;
 		left -= n;
 	}

@@ -449,6 +449,8 @@ void svc__copy(char *dst, size_t cap, const char *v)
 
 /* ---- list cursors ---- */
 
+#define CURSOR_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
 void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MAX])
 {
 	const char list[2] = {tag, '\0'};
@@ -474,7 +476,9 @@ int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, stru
 	int rc = -1;
 
 	*id = 0;
-	if (strlen(text) < SVC_CURSOR_MAX &&
+	/* Only the alphabet svc_cursor_make writes: libsodium's decoder reads
+	 * every byte from 0x80 up as '_', which gave one cursor many spellings. */
+	if (strlen(text) < SVC_CURSOR_MAX && strspn(text, CURSOR_ALPHABET) == strlen(text) &&
 	    sodium_base642bin(raw, sizeof raw, text, strlen(text), NULL, &n, NULL,
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 && n == 8 + 40)
 		rc = crypto_open(s->keys, "cursor", list, "", raw, n, &pt, &quiet);

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "core/level.h"
+#include "core/names.h"
+#include "lib/utf8.h"
 
 struct spelling {
 	const char *s;
@@ -100,6 +102,30 @@ static void test_level_error_quotes_safely(void **state)
 	assert_int_equal(level_parse(huge, "level", &lv, &e), BM_EINVAL);
 	assert_non_null(strstr(e.msg, "...\""));
 	assert_non_null(strstr(e.msg, "top_secret"));
+}
+
+/* Found by fuzz_parse: names_echo replaced only C0 controls and DEL and
+ * passed C1 controls (U+0085), bidirectional overrides (U+202E) and line
+ * separators (U+2028) through, against its contract.  bm_errf's own mending
+ * then turned each of their bytes into '?', so the message was safe but
+ * quoted one character as two or three '?'; names_echo's output is also
+ * used before any mending (policy paths).  Now one '?' per character. */
+static void test_level_error_quotes_no_invisible_controls(void **state)
+{
+	struct bm_err e = BM_ERR_INIT;
+	char q[16];
+	int lv;
+
+	(void)state;
+	assert_int_equal(level_parse("s\xC2\x85x\xE2\x80\xAEterces\xE2\x80\xA8", "level", &lv, &e),
+			 BM_EINVAL);
+	assert_non_null(strstr(e.msg, "\"s?x?terces?\""));
+	assert_true(utf8_printable(e.msg, strlen(e.msg)));
+	/* Printable text beyond ASCII stays as typed; a shortened quote never
+	 * cuts a character. */
+	assert_string_equal(names_echo(q, sizeof q, "机密\xE2\x81\xA6"), "机密?");
+	assert_string_equal(names_echo(q, 8, "机密机密"), "机...");
+	bm_err_clear(&e);
 }
 
 static void test_category_parse(void **state)
@@ -380,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_level_parse_refuses_with_field_and_forms),
 		cmocka_unit_test(test_level_parse_empty_and_null),
 		cmocka_unit_test(test_level_error_quotes_safely),
+		cmocka_unit_test(test_level_error_quotes_no_invisible_controls),
 		cmocka_unit_test(test_category_parse),
 		cmocka_unit_test(test_names_round_trip),
 		cmocka_unit_test(test_normalize_sorts_dedupes_uppercases),
