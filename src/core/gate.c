@@ -228,9 +228,10 @@ void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
 		return;
 	}
 	const struct policy_category *c = &p->cat[f->level];
-	/* Being on post and not suspended are part of being cleared (DESIGN.md
-	 * §2, lifecycle.h: suspended never is), whatever the policy lists. */
-	uint32_t set = c->gates | (1u << GATE_ON_POST) | (1u << GATE_NOT_SUSPENDED);
+	/* Being on post, reviewed and not suspended are part of being cleared
+	 * (DESIGN.md §2, lifecycle.h: suspended never is), whatever the policy
+	 * lists; policy_from_json also refuses a set without on_post or review. */
+	uint32_t set = c->gates | GATE_ALWAYS;
 	for (int k = 0; k < GATE__COUNT; k++)
 		if (set & (1u << k))
 			eval_one(k, f, c, now, out);

@@ -40,6 +40,9 @@ enum gate_reason {
 	REASON__COUNT
 };
 
+/* The gates evaluated for every category, whatever its policy lists. */
+#define GATE_ALWAYS ((1u << GATE_ON_POST) | (1u << GATE_REVIEW) | (1u << GATE_NOT_SUSPENDED))
+
 #define GATE_NEVER INT64_MAX         /* valid_until of a result that never lapses */
 
 /* What the service knows about one person, as of the last committed write.
@@ -90,9 +93,9 @@ struct gate_status {
 };
 
 /* Evaluates the gates that policy lists for the person's category at `now`.
- * GATE_ON_POST and GATE_NOT_SUSPENDED are always evaluated: DESIGN.md makes
- * being on post part of being cleared, and a suspended person is never
- * cleared, whatever a custom policy lists.  A listed gate without an
+ * GATE_ALWAYS (on post, review, not suspended) is always evaluated: DESIGN.md
+ * makes being on post after a review part of being cleared, and a suspended
+ * person is never cleared, whatever a custom policy lists.  A listed gate without an
  * implementation fails with REASON_GATE_UNAVAILABLE.  Level 0 yields
  * REASON_NO_SECRET_POST and evaluates GATE_NOT_SUSPENDED alone (a denial
  * names a suspension too); a level out of range evaluates no gate. */

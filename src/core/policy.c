@@ -383,8 +383,10 @@ static void read_gate(json_t *v, const char *path, uint32_t *gates, struct bm_er
 		*gates |= 1u << g;
 }
 
-/* The gates array of a category; clearance needs a post, so on_post must be
- * among them (a policy without it would clear people who left). */
+/* The gates array of a category.  Clearance needs a post and a review, so
+ * on_post and review must be among them: a policy without on_post would
+ * clear people who left, one without review people never vetted (the
+ * regulations review every appointment first; policy sets how often). */
 static void read_gates(json_t *cat, const char *path, uint32_t *gates, struct bm_err *e)
 {
 	char sub[PATH_MAX_LEN], item[PATH_MAX_LEN];
@@ -400,6 +402,9 @@ static void read_gates(json_t *cat, const char *path, uint32_t *gates, struct bm
 	}
 	if (e->total == before && !(*gates & (1u << GATE_ON_POST)))
 		bad(e, sub, "must include \"on_post\": only a person on post can be cleared");
+	if (e->total == before && !(*gates & (1u << GATE_REVIEW)))
+		bad(e, sub, "must include \"review\": only a person with a valid review can be "
+		    "cleared");
 }
 
 /* The decontamination default must lie within its allowed range. */

@@ -7,7 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, call, login } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, call, login, BAOMI } from './lib.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -86,39 +87,46 @@ test('a matter does what the stored policy says, even a type the server has not 
 });
 
 test('every thread reads a CLI-stored policy, even once a write has put the snapshot under it', async () => {
-  // PV3 is on post with a rejected re-review in force: not cleared while
-  // the key gates include the review.
-  let rid = await readyReview('PV3', 'secret');
+  // PV3 is vetted and put on post by the console two days ago (BAOMI_NOW):
+  // cleared under the stored policy, lapsed once key reviews fall due daily.
+  const now = Math.floor(Date.now() / 1000);
+  const past = (...args) => execFileSync(BAOMI, args, {
+    env: { ...process.env, BAOMI_DB: srv.db, BAOMI_NOW: String(now - 2 * 86400) }, encoding: 'utf8',
+  });
+  past('person', 'add', 'PV3', '--name', 'PV3', '--unit', 'HQ');
+  const rid = JSON.parse(past('review', 'open', 'PV3', '--level', 'secret', '--json')).id;
+  for (let i = 1; i <= 6; i++) past('review', 'finding', String(rid), String(i), 'clear');
   // Earlier tests' policy may want two approvers.
-  for (const rv of revs.slice(0, 2)) {
-    const d = await as(rv, 'POST', `/v1/reviews/${rid}/decision`, { approve: true, reason: 'ok' });
-    assert.equal(d.status, 200, d.text);
-    if (d.json.state === 'approved') break;
+  for (const rv of ['rev-a', 'rev-b']) {
+    const v = JSON.parse(past('--as', rv, 'review', 'approve', String(rid), '--reason', 'ok', '--json'));
+    if (v.state === 'approved') break;
   }
-  assert.equal((await as(sec, 'POST', '/v1/appointments', { person: 'PV3', post: 'P-S' })).status, 201);
-  assert.equal((await as(sec, 'POST', '/v1/persons/PV3/activate')).status, 204);
-  let r = await as(sec, 'POST', '/v1/reviews', { person: 'PV3', level: 'secret' });
-  assert.equal(r.status, 201, r.text);
-  rid = r.json.id;
-  r = await as(revs[0], 'POST', `/v1/reviews/${rid}/decision`, { approve: false, reason: 'doubts' });
-  assert.equal(r.status, 200, r.text);
-  assert.equal((await as(sec, 'GET', '/v1/persons/PV3/clearance')).json.cleared, false);
+  past('appointment', 'add', 'PV3', 'P-S');
+  past('activate', 'PV3');
+  const status = () => as(sec, 'GET', '/v1/persons/PV3/clearance');
+  const ask = () => as(sec, 'POST', '/v1/decisions', { person: 'PV3', action: 'read', object: { level: 'secret' } });
+  for (const end = Date.now() + 4000; !(await ask()).json.allow;) {
+    assert.ok(Date.now() < end, 'the console\'s writes never reached the server');
+    await sleep(100);
+  }
+  assert.equal((await status()).json.cleared, true);
   const pol = (await as(sec, 'GET', '/v1/policy')).json;
   delete pol.version;
-  pol.categories.key.gates = ['not_suspended', 'on_post'];
-  const file = join(srv.dir, 'no-review-gate.json');
+  pol.categories.key.rereview_days = 1;
+  const file = join(srv.dir, 'daily-rereview.json');
   writeFileSync(file, JSON.stringify(pol));
   srv.cli('policy', 'load', file);
   // A write right away runs under the new policy and re-puts everyone.
   assert.equal((await as(sec, 'POST', '/v1/persons', { id: 'PV4', name: 'PV4', unit: 'HQ' })).status, 201);
-  const ask = () => as(sec, 'POST', '/v1/decisions', { person: 'PV3', action: 'read', object: { level: 'secret' } });
-  assert.equal((await ask()).json.allow, true);
+  const d = (await ask()).json;
+  assert.equal(d.allow, false);
+  assert.deepEqual(d.reasons.map((x) => x.code), ['review_expired']);
   // Status on every thread follows within the sync period (1 s), not never.
   const end = Date.now() + 4000;
   for (;;) {
-    const all = await Promise.all(Array.from({ length: 16 }, () => as(sec, 'GET', '/v1/persons/PV3/clearance')));
-    if (all.every((x) => x.json.cleared === true)) break;
-    assert.ok(Date.now() < end, `a thread still reads the old policy: ${all.find((x) => !x.json.cleared).text}`);
+    const all = await Promise.all(Array.from({ length: 16 }, status));
+    if (all.every((x) => x.json.cleared === false)) break;
+    assert.ok(Date.now() < end, `a thread still reads the old policy: ${all.find((x) => x.json.cleared).text}`);
     await sleep(100);
   }
 });

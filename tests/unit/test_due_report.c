@@ -79,7 +79,6 @@ struct mrev {                  /* one review as the rules say it must be */
 
 struct mpolicy {
 	int rereview[4], approvers[4];
-	bool review_gate[4];
 	int rem[POLICY_MAX_REMINDERS], nrem;
 	char mtype[NMATTER][32];
 	bool msuspend[NMATTER];
@@ -313,7 +312,6 @@ static void policy_record(struct world *w)
 	for (int l = 1; l <= 3; l++) {
 		w->pol.rereview[l] = p->cat[l].rereview_days;
 		w->pol.approvers[l] = p->cat[l].approvers;
-		w->pol.review_gate[l] = (p->cat[l].gates & (1u << GATE_REVIEW)) != 0;
 	}
 	w->pol.nrem = p->nreminders;
 	memcpy(w->pol.rem, p->reminders, sizeof w->pol.rem);
@@ -616,7 +614,8 @@ static void set_int(json_t *o, const char *k, int v)
 }
 
 /* Loads a policy with new re-review intervals, approvers, gates (review
- * sometimes left out), matter deadlines and reminder offsets. */
+ * is required; not_suspended sometimes left out, checked all the same),
+ * matter deadlines and reminder offsets. */
 static void op_policy(struct world *w)
 {
 	static const char *const keys[] = {NULL, "general", "key", "core"};
@@ -642,13 +641,10 @@ static void op_policy(struct world *w)
 
 		np.rereview[l] = rnd(w, 3) == 0 ? 1 + (int)rnd(w, 60) : 60 + (int)rnd(w, 1500);
 		np.approvers[l] = 1 + (int)rnd(w, 3);
-		np.review_gate[l] = rnd(w, 8) != 0;
 		set_int(c, "rereview_days", np.rereview[l]);
 		set_int(c, "approvers", np.approvers[l]);
 		/* not_suspended is checked whether listed or not */
-		gates = json_pack("[s]", "on_post");
-		if (np.review_gate[l])
-			json_array_append_new(gates, json_string("review"));
+		gates = json_pack("[s,s]", "on_post", "review");
 		if (rnd(w, 4))
 			json_array_append_new(gates, json_string("not_suspended"));
 		json_object_set_new(c, "gates", gates);
@@ -770,7 +766,7 @@ static json_t *ref_due_items(struct world *w, int scope, int64_t t, int64_t unti
 		int64_t due;
 
 		if (!on_post_or_onboarding(w->pstate[p]) || (scope >= 0 &&
-		    !in_subtree(w, w->punit[p], scope)) || lv == 0 || !w->pol.review_gate[lv] ||
+		    !in_subtree(w, w->punit[p], scope)) || lv == 0 ||
 		    r == NULL || r->state != 1)
 			continue;
 		due = ref_due(w, p, r);
@@ -817,14 +813,12 @@ static unsigned ref_reasons(struct world *w, int p, int64_t t)
 	if (lv == 0)
 		return 1u << R_NO_POST |
 		       (unsigned)(w->suspended[p] || st == ST_SUSPENDED) << R_SUSPENDED;
-	if (w->pol.review_gate[lv]) {
-		if (r == NULL || r->state != 1)
-			why |= 1u << R_MISSING;
-		else if (r->level < lv)
-			why |= 1u << R_TOO_LOW;
-		else if (t >= ref_due(w, p, r))
-			why |= 1u << R_EXPIRED;
-	}
+	if (r == NULL || r->state != 1)
+		why |= 1u << R_MISSING;
+	else if (r->level < lv)
+		why |= 1u << R_TOO_LOW;
+	else if (t >= ref_due(w, p, r))
+		why |= 1u << R_EXPIRED;
 	if (w->suspended[p] || st == ST_SUSPENDED)
 		why |= 1u << R_SUSPENDED;
 	if (st != ST_ACTIVE && st != ST_SUSPENDED)

@@ -385,19 +385,22 @@ static void test_policy_gate_set(void **state)
 {
 	(void)state;
 	struct gate_status st;
-	/* A policy listing no gates still requires being on post and not
-	 * suspended; the review it leaves out is not evaluated. */
+	/* A policy listing no gates (policy_from_json refuses one, a stored or
+	 * hand-built one may not have been) still requires being on post,
+	 * reviewed and not suspended. */
 	struct policy p = test_policy(0);
 	struct gate_facts f = good_facts();
-	f.review = false;
 	gate_eval(&f, &p, NOW, &st);
-	assert_int_equal(st.n, 2);
+	assert_int_equal(st.n, 3);
 	assert_non_null(find(&st, GATE_ON_POST));
 	assert_non_null(find(&st, GATE_NOT_SUSPENDED));
-	assert_null(find(&st, GATE_REVIEW));
+	assert_non_null(find(&st, GATE_REVIEW));
 	assert_true(st.cleared);
-	assert_int_equal(st.valid_until, GATE_NEVER);      /* nothing lapses by time */
-	assert_int_equal(st.lapse, REASON_CLEARANCE_LAPSED);
+	f.review = false;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	assert_int_equal(st.reasons, 1u << REASON_REVIEW_MISSING);
+	assert_int_equal(st.valid_until, GATE_NEVER);      /* nothing else lapses by time */
 	f.state = ST_RELEASED;
 	gate_eval(&f, &p, NOW, &st);
 	assert_false(st.cleared);

@@ -154,7 +154,7 @@ static void test_round_trip(void **state)
 	p.cat[3].approvers = 5;
 	p.cat[3].training_hours = 1000;
 	p.cat[1].exam_pass_percent = 100;
-	p.cat[2].gates = 1u << GATE_ON_POST;
+	p.cat[2].gates = (1u << GATE_ON_POST) | (1u << GATE_REVIEW);
 	round_trip(&p);
 	p.nreminders = 0;
 	round_trip(&p);
@@ -506,7 +506,12 @@ static void test_gates(void **state)
 		    "$.categories.key.gates", "must include \"on_post\"");
 	set_refused("categories.key", "gates", json_array(), "$.categories.key.gates",
 		    "must include \"on_post\"");
-	set_accepted("categories.key", "gates", json_pack("[s]", "on_post"));
+	/* the regulations review every appointment: no category goes without */
+	set_refused("categories.key", "gates", json_pack("[s,s]", "on_post", "not_suspended"),
+		    "$.categories.key.gates", "must include \"review\"");
+	set_refused("categories.general", "gates", json_pack("[s]", "on_post"),
+		    "$.categories.general.gates", "must include \"review\"");
+	set_accepted("categories.key", "gates", json_pack("[s,s]", "on_post", "review"));
 	set_accepted("categories.key", "gates", json_pack("[s,s,s]", "review", "on_post",
 							  "not_suspended"));
 }

@@ -70,21 +70,6 @@ static void add_active(struct fx *f, const char *id)
 	assert_int_equal(svc_person_activate(f->s, &local, id, &f->e), 0);
 }
 
-/* A re-review of id opened and rejected on s: the review in force is then
- * a rejected one, so the review gate fails (review_missing). */
-static void reject_rereview(struct svc *s, const char *id, struct bm_err *e)
-{
-	json_t *v = svc_review_open(s, &local, id, "secret", e);
-	int64_t rid;
-
-	assert_non_null(v);
-	rid = json_integer_value(json_object_get(v, "id"));
-	json_decref(v);
-	v = svc_review_decide(s, &rev1, rid, false, "concern", 0, e);
-	assert_non_null(v);
-	json_decref(v);
-}
-
 /* Persons are made before the share exists; A and B attach, B loads. */
 static int setup(void **state)
 {
@@ -151,19 +136,16 @@ static int decide(struct svc *s, const char *person, uint64_t *gen, char *codes,
 	return allow;
 }
 
-/* The policy in force with key (secret) persons' gates replaced. */
-static json_t *policy_with_key_gates(struct svc *s, const char *gates)
+/* The policy in force with key (secret) persons re-reviewed every `days`. */
+static json_t *policy_with_key_rereview(struct svc *s, int days)
 {
 	struct bm_err e = BM_ERR_INIT;
-	json_t *p = svc_policy_show(s, &local, &e), *g = json_array();
-	char buf[64], *save = NULL;
+	json_t *p = svc_policy_show(s, &local, &e);
 
 	assert_non_null(p);
 	json_object_del(p, "version");
-	snprintf(buf, sizeof buf, "%s", gates);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		json_array_append_new(g, json_string(t));
-	json_object_set_new(json_object_get(json_object_get(p, "categories"), "key"), "gates", g);
+	json_object_set_new(json_object_get(json_object_get(p, "categories"), "key"),
+			    "rereview_days", json_integer(days));
 	return p;
 }
 
@@ -211,36 +193,35 @@ static void test_write_on_one_seen_by_other(void **state)
 static void test_policy_change_reputs_everyone(void **state)
 {
 	struct sx *x = *state;
-	json_t *lax = policy_with_key_gates(x->f->s, "not_suspended,on_post");
-	json_t *strict = policy_with_key_gates(x->f->s, "review,not_suspended,on_post");
+	json_t *brief = policy_with_key_rereview(x->f->s, 1);
+	json_t *usual = policy_with_key_rereview(x->f->s, 3 * 365);
+	struct person_patch rename = {"Renamed", NULL, 0};
+	struct person_rec pr;
 	uint64_t g0, g1;
 	char id[16];
 
-	for (int i = 1; i <= 3; i++) {
+	clock_set(T0 + 2 * 86400);   /* approvals at T0: two days old */
+	assert_int_equal(decide(x->b, "E1", &g0, NULL, 0), 1);
+	/* A one-day re-review interval makes every key review due at once. */
+	load_policy(x->f->s, brief, &x->f->e);
+	for (int i = 1; i <= 4; i++) {
 		snprintf(id, sizeof id, "E%d", i);
-		reject_rereview(x->f->s, id, &x->f->e);
-	}
-	assert_int_equal(decide(x->b, "E1", &g0, NULL, 0), 0);
-	/* Without the review gate a rejected re-review no longer matters. */
-	load_policy(x->f->s, lax, &x->f->e);
-	for (int i = 1; i <= 3; i++) {
-		snprintf(id, sizeof id, "E%d", i);
-		assert_int_equal(decide(x->b, id, &g1, NULL, 0), 1);
+		assert_int_equal(decide(x->b, id, &g1, NULL, 0), 0);
 	}
 	assert_true(g1 > g0);
 	/* B still holds the old policy; its flush reloads it before putting,
-	 * so rejecting E4's re-review on B puts E4 under the new rules. */
-	reject_rereview(x->b, "E4", &x->f->e);
-	assert_int_equal(decide(x->f->s, "E4", NULL, NULL, 0), 1);
-	/* Back to the strict policy, stored through B this time. */
-	load_policy(x->b, strict, &x->f->e);
+	 * so a write about E4 on B puts E4 under the new rules, not the old. */
+	assert_int_equal(svc_person_update(x->b, &local, "E4", &rename, &pr, &x->f->e), 0);
+	assert_int_equal(decide(x->f->s, "E4", NULL, NULL, 0), 0);
+	/* Back to the usual interval, stored through B this time. */
+	load_policy(x->b, usual, &x->f->e);
 	for (int i = 1; i <= 4; i++) {
 		snprintf(id, sizeof id, "E%d", i);
-		assert_int_equal(decide(x->f->s, id, NULL, NULL, 0), 0);
+		assert_int_equal(decide(x->f->s, id, NULL, NULL, 0), 1);
 	}
 	assert_int_equal(decide(x->f->s, "E5", NULL, NULL, 0), 1);
-	json_decref(lax);
-	json_decref(strict);
+	json_decref(brief);
+	json_decref(usual);
 }
 
 static void test_other_process_writes_are_synced(void **state)
@@ -248,7 +229,7 @@ static void test_other_process_writes_are_synced(void **state)
 	struct sx *x = *state;
 	struct svc *m = open_ctx(x, true);    /* the maintenance thread's */
 	struct svc *c = open_ctx(x, false);   /* another process: its own snapshot */
-	json_t *lax = policy_with_key_gates(c, "not_suspended,on_post");
+	json_t *brief = policy_with_key_rereview(c, 1);
 	struct svc_sync out = {.policy_changed = true};
 	uint64_t g0, g1;
 
@@ -272,18 +253,18 @@ static void test_other_process_writes_are_synced(void **state)
 	assert_true(out.refreshed && !out.policy_changed);
 	assert_int_equal(decide(x->b, "E1", &g1, NULL, 0), 0);
 	assert_true(g1 > g0);
-	/* Its policy change is reported, and applied to everyone: E3's
-	 * rejected re-review stops mattering; suspensions still do. */
-	reject_rereview(x->f->s, "E3", &x->f->e);
-	assert_int_equal(decide(x->b, "E3", NULL, NULL, 0), 0);
-	load_policy(c, lax, &x->f->e);
+	/* Its policy change is reported, and applied to everyone: E3's review,
+	 * two days old, falls due under a one-day interval. */
+	clock_set(T0 + 2 * 86400);
+	assert_int_equal(decide(x->b, "E3", NULL, NULL, 0), 1);
+	load_policy(c, brief, &x->f->e);
 	assert_int_equal(svc_snapshot_sync(m, &out, &x->f->e), 0);
 	assert_int_equal(svc_snapshot_sync(m, &out, &x->f->e), 0);
 	assert_true(out.policy_changed && out.refreshed);
-	assert_int_equal(decide(x->b, "E3", NULL, NULL, 0), 1);
+	assert_int_equal(decide(x->b, "E3", NULL, NULL, 0), 0);
 	assert_int_equal(decide(x->b, "E1", NULL, NULL, 0), 0);
 	assert_int_equal(decide(x->b, "E2", NULL, NULL, 0), 0);
-	json_decref(lax);
+	json_decref(brief);
 	svc_close(c);
 	svc_close(m);
 }
