@@ -4,8 +4,8 @@
  * ends options.  Every refusal names the option and the command.
  */
 #include "cli.h"
+#include "../lib/num.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,14 +72,8 @@ int args_parse(struct cli *c, const struct opt *opts, const char **pos, int nreq
 
 int args_int(const char *field, const char *v, int64_t *out, struct bm_err *e)
 {
-	char *end;
-	long long n;
-
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (errno || end == v || *end != '\0' || n < 0)
+	if (!num_parse(v, 0, INT64_MAX, out))
 		return bm_errf(e, BM_EUSAGE, field, "--%s: \"%.32s\" is not a non-negative integer",
 			       field, v);
-	*out = n;
 	return 0;
 }

@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "../lib/clock.h"
+#include "../lib/num.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -60,17 +61,25 @@ static int review_finding(struct cli *c, struct bm_err *e)
 					  pos[2], note, 0, e), e);
 }
 
+/* --version N: the verdict is on the version of the review its reviewer
+ * read (review show), refused if a finding changed since; without it, on
+ * the review as it is now. */
 static int decide(struct cli *c, bool approve, struct bm_err *e)
 {
-	const char *pos = NULL, *reason = NULL;
-	const struct opt o[] = {{"reason", &reason, NULL}, {0}};
-	int64_t id;
+	const char *pos = NULL, *reason = NULL, *version = NULL;
+	const struct opt o[] = {{"reason", &reason, NULL}, {"version", &version, NULL}, {0}};
+	int64_t id, expected = 0;
 	int rc;
 
-	if ((rc = args_parse(c, o, &pos, 1, 1, e)) || (rc = review_id(pos, &id, e)) ||
-	    (rc = cli_open(c, e)))
+	if ((rc = args_parse(c, o, &pos, 1, 1, e)) || (rc = review_id(pos, &id, e)))
 		return rc;
-	return show(c, svc_review_decide(c->svc, &c->actor, id, approve, reason, 0, e), e);
+	if (version != NULL && !num_parse(version, 1, INT64_MAX, &expected))
+		return bm_errf(e, BM_EUSAGE, "version", "--version: the review's version as "
+			       "review show prints it (a positive integer)");
+	if ((rc = cli_open(c, e)))
+		return rc;
+	return show(c, svc_review_decide(c->svc, &c->actor, id, approve, reason, expected, e),
+		    e);
 }
 
 static int review_approve(struct cli *c, struct bm_err *e)
@@ -129,9 +138,9 @@ const struct verb cmd_review_verbs[] = {
 	 review_open},
 	{"finding", "REVIEW ITEM clear|concern|disqualifying [--note TEXT]",
 	 "record checklist item 1-6", review_finding},
-	{"approve", "REVIEW --reason TEXT", "approve (not the opener, not the person)",
+	{"approve", "REVIEW --reason TEXT [--version N]", "approve (not the opener, not the person)",
 	 review_approve},
-	{"reject", "REVIEW --reason TEXT", "reject with a reason", review_reject},
+	{"reject", "REVIEW --reason TEXT [--version N]", "reject with a reason", review_reject},
 	{"show", "REVIEW", "show a review with its checklist and decisions", review_show},
 	{"list", "[PERSON] [--state open|approved|rejected|all] [--limit N] [--after REVIEW]",
 	 "a person's reviews, or every open review", review_list},

@@ -14,6 +14,7 @@
  */
 #include "cli.h"
 #include "../http/handlers.h"
+#include "../lib/num.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -31,8 +32,7 @@ static int parse_listen(const char *v, char *addr, size_t cap, uint16_t *port,
 	const char *colon = strrchr(v, ':');
 	const char *a = v;
 	size_t n;
-	char *end;
-	long p;
+	int64_t p;
 
 	if (colon == NULL)
 		return bm_errf(e, BM_EUSAGE, "listen", "--listen: ADDR:PORT expected");
@@ -41,8 +41,7 @@ static int parse_listen(const char *v, char *addr, size_t cap, uint16_t *port,
 		a = v + 1;
 		n -= 2;
 	}
-	p = strtol(colon + 1, &end, 10);
-	if (n == 0 || n >= cap || *end != '\0' || end == colon + 1 || p < 0 || p > 65535)
+	if (n == 0 || n >= cap || !num_parse(colon + 1, 0, 65535, &p))
 		return bm_errf(e, BM_EUSAGE, "listen", "--listen: ADDR:PORT expected");
 	memcpy(addr, a, n);
 	addr[n] = '\0';

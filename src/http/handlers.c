@@ -20,6 +20,7 @@
 #include "../lib/clock.h"
 #include "../lib/crypto.h"
 #include "../lib/mem.h"
+#include "../lib/num.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -137,13 +138,8 @@ static const char *str(json_t *o, const char *k)
 static int id_param(const struct http_req *r, const char *name, int64_t *out,
 		    struct bm_err *e)
 {
-	const char *v = http_req_param(r, name);
-	char *end;
-	long long x = strtoll(v, &end, 10);
-
-	if (*end != '\0' || x <= 0 || v[0] == '+' || v[0] == ' ' || end == v)
+	if (!num_parse(http_req_param(r, name), 1, INT64_MAX, out))
 		return bm_errf(e, BM_ENOTFOUND, name, "%s not found", name);
-	*out = x;
 	return 0;
 }
 
@@ -151,16 +147,10 @@ static int id_param(const struct http_req *r, const char *name, int64_t *out,
 static int parse_limit(const struct http_req *r, int64_t *out, struct bm_err *e)
 {
 	const char *v = http_req_query(r, "limit");
-	char *end;
-	long n;
 
 	*out = LIST_DEFAULT;
-	if (v == NULL)
-		return 0;
-	n = strtol(v, &end, 10);
-	if (end == v || *end != '\0' || n < 1 || n > LIST_MAX || v[0] == '+' || v[0] == ' ')
+	if (v != NULL && !num_parse(v, 1, LIST_MAX, out))
 		return bm_errf(e, BM_EUSAGE, "limit", "limit: an integer from 1 to %d", LIST_MAX);
-	*out = n;
 	return 0;
 }
 
@@ -275,12 +265,10 @@ static int h_sessions(struct http_req *r, struct http_resp *w, struct bm_err *e)
 
 static int h_session_revoke(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	const char *v = http_req_param(r, "id");
 	struct svc *s = svc_of(r, e);
-	char *end;
-	long long id = strtoll(v, &end, 10);
+	int64_t id;
 
-	if (*end != '\0' || id <= 0 || v[0] == '+' || v[0] == ' ')
+	if (!num_parse(http_req_param(r, "id"), 1, INT64_MAX, &id))
 		return bm_errf(e, BM_ENOTFOUND, "id", "session not found");
 	if (s == NULL || svc_session_revoke(s, &r->actor, id, e))
 		return e->code;
@@ -521,7 +509,8 @@ static const struct problem_field patch_spec[] = {
 static int if_match(const struct http_req *r, int64_t *v)
 {
 	const char *h = http_req_header(r, "If-Match");
-	char *end;
+	char digits[24];
+	size_t n;
 
 	if (h == NULL)
 		return -1;
@@ -531,10 +520,12 @@ static int if_match(const struct http_req *r, int64_t *v)
 	}
 	if (strncmp(h, "W/", 2) == 0)
 		h += 2;
-	if (*h++ != '"')
+	n = strlen(h);
+	if (n < 3 || n > sizeof digits + 1 || h[0] != '"' || h[n - 1] != '"')
 		return -2;
-	*v = strtoll(h, &end, 10);
-	return end != h && *end == '"' && end[1] == '\0' && *v > 0 ? 0 : -2;
+	memcpy(digits, h + 1, n - 2);
+	digits[n - 2] = '\0';
+	return num_parse(digits, 1, INT64_MAX, v) ? 0 : -2;
 }
 
 /* The answer to an update's If-Match, as if_match read it (m): 1 to go
@@ -1000,7 +991,9 @@ static int h_review_decide(struct http_req *r, struct http_resp *w, struct bm_er
 
 	if (id_param(r, "id", &id, e))
 		return e->code;
-	if ((rc = review_if_match(r, w, &expected)) != 1)
+	/* A verdict must be on the checklist its reviewer read: a finding
+	 * changed in between (a concern added) would be approved unseen. */
+	if ((rc = precondition(w, if_match(r, &expected))) != 1)
 		return rc;
 	if ((b = http_req_json(r, verdict_spec, 2, e)) != NULL && (s = svc_of(r, e)) != NULL)
 		v = svc_review_decide(s, &r->actor, id, json_is_true(json_object_get(b, "approve")),

@@ -186,3 +186,30 @@ t_matter_list_of_unknown_person_is_not_found() {
 	expect 1 matter list NOPE --json || return 1
 	lacks_out "matters"
 }
+
+# review approve --version N decides on the version of the review the
+# reviewer read: a finding changed since makes it refuse, and nothing changes.
+t_review_verdict_on_the_version_read() {
+	setup_org || return 1
+	expect 0 person add E1 --name "李娜" --unit HQ-R || return 1
+	expect 0 review open E1 --level secret --json || return 1
+	local rid ver
+	rid=$(json v.id)
+	for i in 1 2 3 4 5 6; do expect 0 review finding "$rid" "$i" clear || return 1; done
+	expect 0 review show "$rid" --json || return 1
+	ver=$(json v.version)
+	expect 0 review finding "$rid" 4 concern --note "new debts" || return 1
+	expect 1 --as rev-a review approve "$rid" --reason ok --version "$ver" || return 1
+	has_err "version"
+	expect 0 review show "$rid" --json || return 1
+	eq "$(json v.state)" open
+	for bad in 0 -1 " $ver" "+$ver" x; do
+		expect 2 --as rev-a review approve "$rid" --reason ok --version "$bad" || return 1
+		has_err "--version"
+	done
+	expect 2 review list --limit " 5" || return 1
+	expect 0 review show "$rid" --json || return 1
+	ver=$(json v.version)
+	expect 0 --as rev-a review approve "$rid" --reason weighed --version "$ver" --json || return 1
+	eq "$(json v.state)" approved
+}

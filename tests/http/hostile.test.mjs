@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServer, call, login, BAOMI } from './lib.mjs';
+import { startServer, call, login, BAOMI, reviewDecision } from './lib.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,10 +56,10 @@ test('a policy stored by the CLI binds the server\'s next write at once', async 
   srv.cli('policy', 'load', file);
   // The CLI has committed the policy: from now on a key review needs two
   // approvers and holds 100 days, whatever the server has noticed yet.
-  let r = await as(revs[0], 'POST', `/v1/reviews/${rid}/decision`, { approve: true, reason: 'first' });
+  let r = await reviewDecision(srv, revs[0], rid, { approve: true, reason: 'first' });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.state, 'open', `one approval closed a review the stored policy gives two: ${r.text}`);
-  r = await as(revs[1], 'POST', `/v1/reviews/${rid}/decision`, { approve: true, reason: 'second' });
+  r = await reviewDecision(srv, revs[1], rid, { approve: true, reason: 'second' });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.state, 'approved', r.text);
   const days = (Date.parse(r.json.valid_until) - Date.parse(r.json.decided_at)) / 86400e3;

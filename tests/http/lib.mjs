@@ -200,3 +200,12 @@ export async function scopedOrg(srv, sec) {
     assert.equal(r.status, 201, r.text);
   }
 }
+
+// A review verdict as a reviewer gives one: on the version they read (the
+// route requires If-Match).  When who may not read the review, "*" lets
+// the request reach the rule that refuses it.
+export async function reviewDecision(srv, who, id, body) {
+  const read = await call(srv, 'GET', `/v1/reviews/${id}`, { token: who.token });
+  const tag = read.status === 200 ? read.headers.get('etag') : '*';
+  return call(srv, 'POST', `/v1/reviews/${id}/decision`, { token: who.token, body, headers: { 'If-Match': tag } });
+}

@@ -144,3 +144,17 @@ test('SIGTERM under load loses no acknowledged write and exits 0', async () => {
   assert.match(own.cli('audit', 'verify'), /intact/);
   await own.stop().catch(() => {});
 });
+
+// Numbers in paths, queries and ETags are digits, nothing else: no blank,
+// sign or trailing text that a lenient reader would skip.
+test('ids, limit and If-Match versions are digits only', async () => {
+  const cur = (await call(srv, 'GET', '/v1/persons/E1', { token: sec })).headers.get('etag').match(/\d+/)[0];
+  for (const bad of [` ${cur}`, `+${cur}`, `${cur} `, `\t${cur}`, `${cur}x`, '-1', '', '99999999999999999999999'])
+    assert.equal((await call(srv, 'PATCH', '/v1/persons/E1',
+      { token: sec, body: { name: 'x' }, headers: { 'If-Match': `"${bad}"` } })).status, 412, JSON.stringify(bad));
+  for (const q of ['%095', '%2B5', '5%20', '05x', '0', '1001', '%EF%BC%95'])
+    assert.equal((await call(srv, 'GET', `/v1/persons?limit=${q}`, { token: sec })).status, 400, q);
+  assert.equal((await call(srv, 'GET', '/v1/persons?limit=05', { token: sec })).status, 200);
+  for (const id of ['%2B1', '%201', '1%20', '0x1'])
+    assert.equal((await call(srv, 'GET', `/v1/reviews/${id}`, { token: sec })).status, 404, id);
+});

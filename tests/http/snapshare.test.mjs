@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, call, login } from './lib.mjs';
+import { startServer, call, login, reviewDecision } from './lib.mjs';
 
 let srv, sys, sec, rev;
 const as = (who, method, path, body) => call(srv, method, path, { token: who.token, body });
@@ -33,7 +33,7 @@ async function active(person) {
   assert.equal(o.status, 201, o.text);
   for (let i = 1; i <= 6; i++)
     assert.equal((await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/${i}`, { finding: 'clear' })).status, 200);
-  r = await as(rev, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'fine' });
+  r = await reviewDecision(srv, rev, o.json.id, { approve: true, reason: 'fine' });
   assert.equal(r.status, 200, r.text);
   assert.equal((await as(sec, 'POST', '/v1/appointments', { person, post: 'P-S' })).status, 201);
   assert.equal((await as(sec, 'POST', `/v1/persons/${person}/activate`)).status, 204);

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer, call, login, account as makeAccount } from './lib.mjs';
+import { startServer, call, login, account as makeAccount, reviewDecision } from './lib.mjs';
 
 let srv, sys, sec, rev, off;
 const as = (who, method, path, body) => call(srv, method, path, { token: who.token, body });
@@ -45,7 +45,7 @@ async function approvedReview(person, level) {
     const f = await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/${i}`, { finding: 'clear', note: `item ${i}` });
     assert.equal(f.status, 200, f.text);
   }
-  const d = await as(rev, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'all clear' });
+  const d = await reviewDecision(srv, rev, o.json.id, { approve: true, reason: 'all clear' });
   assert.equal(d.status, 200, d.text);
   return d.json;
 }
@@ -55,15 +55,15 @@ test('a review is opened and decided by distinct accounts', async () => {
   assert.equal(o.status, 201, o.text);
   assert.equal(o.json.state, 'open');
   assert.equal(o.json.opened_by, 'secadmin');
-  const early = await as(rev, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'ok' });
+  const early = await reviewDecision(srv, rev, o.json.id, { approve: true, reason: 'ok' });
   assert.ok(early.status >= 400 && early.status < 500, early.text);
   assert.match(early.json.detail, /finding/);
   for (let i = 1; i <= 6; i++)
     assert.equal((await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/${i}`, { finding: 'clear' })).status, 200);
-  const own = await as(sec, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'mine' });
+  const own = await reviewDecision(srv, sec, o.json.id, { approve: true, reason: 'mine' });
   assert.equal(own.status, 403, own.text);
   assert.match(own.json.detail, /may not decide/);
-  const d = await as(rev, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'fine' });
+  const d = await reviewDecision(srv, rev, o.json.id, { approve: true, reason: 'fine' });
   assert.equal(d.status, 200, d.text);
   assert.equal(d.json.state, 'approved');
   const g = await as(rev, 'GET', `/v1/reviews/${o.json.id}`);
@@ -286,16 +286,16 @@ test('nobody decides their own case, nor twice, through a second account', async
   const core = await as(sec, 'POST', '/v1/reviews', { person: 'E4', level: 'top_secret' });
   assert.equal(core.status, 201, core.text);
   await items(sec, core.json.id);
-  let d = await as(twinA, 'POST', `/v1/reviews/${core.json.id}/decision`, { approve: true, reason: 'ok' });
+  let d = await reviewDecision(srv, twinA, core.json.id, { approve: true, reason: 'ok' });
   assert.equal(d.status, 200, d.text);
   assert.equal(d.json.state, 'open');
-  d = await as(twinB, 'POST', `/v1/reviews/${core.json.id}/decision`, { approve: true, reason: 'ok again' });
+  d = await reviewDecision(srv, twinB, core.json.id, { approve: true, reason: 'ok again' });
   assert.equal(d.status, 403, d.text);
   assert.match(d.json.detail, /same person/);
   let g = await as(rev, 'GET', `/v1/reviews/${core.json.id}`);
   assert.equal(g.json.state, 'open');
   assert.equal(g.json.approvals.length, 1);
-  d = await as(rev, 'POST', `/v1/reviews/${core.json.id}/decision`, { approve: true, reason: 'concur' });
+  d = await reviewDecision(srv, rev, core.json.id, { approve: true, reason: 'concur' });
   assert.equal(d.json.state, 'approved', d.text);
   // The opener's other account decides neither way.
   const opener = await account('twin-off', 'officer', undefined, 'E91');
@@ -304,7 +304,7 @@ test('nobody decides their own case, nor twice, through a second account', async
   assert.equal(o.status, 201, o.text);
   await items(opener, o.json.id);
   for (const approve of [true, false]) {
-    d = await as(openerTwin, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve, reason: 'mine' });
+    d = await reviewDecision(srv, openerTwin, o.json.id, { approve, reason: 'mine' });
     assert.equal(d.status, 403, d.text);
     assert.match(d.json.detail, /opened/);
   }
@@ -344,7 +344,7 @@ test('the checklist is frozen once someone has decided: both approvers approve t
   assert.equal(o.status, 201, o.text);
   for (let i = 1; i <= 6; i++)
     assert.equal((await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/${i}`, { finding: 'clear' })).status, 200);
-  const first = await as(rev, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'all clear' });
+  const first = await reviewDecision(srv, rev, o.json.id, { approve: true, reason: 'all clear' });
   assert.equal(first.json.state, 'open', first.text);
   const edit = await as(sec, 'PUT', `/v1/reviews/${o.json.id}/items/3`, { finding: 'concern', note: 'debts abroad' });
   assert.equal(edit.status, 409, edit.text);
@@ -489,6 +489,9 @@ test('a review edit or decision with If-Match applies to the version read, else 
     { token: sec.token, body: { finding: 'concern', note: 'new debts' }, headers: { 'If-Match': tag } });
   assert.equal(edit.status, 200, edit.text);
   assert.equal(edit.headers.get('etag'), `W/"${read.json.version + 1}"`);
+  // without If-Match the verdict could land on a checklist its reviewer never read
+  const blind = await call(srv, 'POST', `${path}/decision`, { token: rev.token, body: { approve: true, reason: 'x' } });
+  assert.equal(blind.status, 428, blind.text);
   const stale = await call(srv, 'POST', `${path}/decision`,
     { token: rev.token, body: { approve: true, reason: 'all clear' }, headers: { 'If-Match': tag } });
   assert.equal(stale.status, 412, stale.text);
@@ -602,7 +605,7 @@ test('a re-review falling due is opened by the server and listed by GET /v1/revi
     const r2 = await login(s2, 'rv', 'rv-password-1');
     const o = await c(a, 'POST', '/v1/reviews', { person: 'D1', level: 'secret' });
     for (let i = 1; i <= 6; i++) await c(a, 'PUT', `/v1/reviews/${o.json.id}/items/${i}`, { finding: 'clear' });
-    const d = await c(r2, 'POST', `/v1/reviews/${o.json.id}/decision`, { approve: true, reason: 'ok' });
+    const d = await reviewDecision(s2, r2, o.json.id, { approve: true, reason: 'ok' });
     assert.equal(d.json.state, 'approved', d.text);
     assert.equal((await c(a, 'POST', '/v1/appointments', { person: 'D1', post: 'P' })).status, 201);
     assert.equal((await c(a, 'POST', '/v1/persons/D1/activate')).status, 204);
