@@ -222,6 +222,26 @@ static int latest_decided(void *ctx, const struct review_rec *r)
 	return 0;
 }
 
+/* Brings *due forward to when the review in force falls due under the
+ * policy now (a shortened interval may have made that earlier): the
+ * re-review's deadline is never later than the clearance's end. */
+static int lapse_before(struct svc *s, const struct person_rec *p, int64_t *due,
+			struct bm_err *e)
+{
+	struct facts_rec f = {0};
+	struct gate_facts g;
+	int64_t lapse;
+	int rc = ST(s)->facts_scan(s->st, p->id, svc__facts_keep, &f, e);
+
+	if (rc < 0)
+		return rc;
+	svc__gate_facts(&f, &g);
+	lapse = gate_review_due(&g, &s->policy);
+	if (lapse > 0 && lapse < *due)
+		*due = lapse;
+	return 0;
+}
+
 /* A re-review within `days`: the review in force now lapses by then, and
  * a re-review is opened with that deadline; a review already open serves
  * instead, its deadline brought forward to this one if later, so that the
@@ -240,11 +260,13 @@ static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *
 	struct shorten_ctx c = {0};
 	struct review_rec r;
 	char trig[32];
-	int64_t due = clock_now() + (int64_t)days * BM_DAY;
+	int64_t due = clock_now() + (int64_t)days * BM_DAY, deadline = due;
 	int rc;
 
 	if (state_has_left(p->state) || p->state == ST_CANDIDATE || p->state == ST_REJECTED)
 		return 0;
+	if ((rc = lapse_before(s, p, &deadline, e)))
+		return rc;
 	if ((rc = ST(s)->review_find(s->st, &(struct review_filter){p->id, -1, 0}, latest_decided,
 				     &c, e)))
 		return rc;
@@ -257,14 +279,14 @@ static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *
 	}
 	if (c.open.id != 0) {
 		m->review_id = c.open.id;
-		if (c.open.due_at != 0 && c.open.due_at <= due)
+		if (c.open.due_at != 0 && c.open.due_at <= deadline)
 			return 0;
-		c.open.due_at = due;
+		c.open.due_at = deadline;
 		return ST(s)->review_update(s->st, &c.open, e);
 	}
 	snprintf(trig, sizeof trig, "matter:%.20s", type);
 	rc = svc__review_open_tx(s, a, p, p->level > 0 ? p->level : c.found ? c.in_force.level : 1,
-				 trig, due, &r, e);
+				 trig, deadline, &r, e);
 	m->review_id = r.id;
 	return rc;
 }

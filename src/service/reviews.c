@@ -159,14 +159,22 @@ static int get_review(struct svc *s, const struct actor *a, int64_t id, struct r
 /* Nobody opens their own review, under any account linked to them: putting
  * oneself into vetting (candidate or rejected -> reviewing), at a level and
  * a moment of one's choosing, is the officer's act on someone else. */
-static int check_opener(struct svc *s, const struct actor *a, const struct person_rec *p,
-			struct bm_err *e)
+/* Nobody opens their own review; and none below the level of the posts the
+ * person holds: approving it would leave them review_level_too_low (a
+ * rejection in effect), and while open it would hold back the re-review
+ * the due run opens at their level. */
+static int check_open(struct svc *s, const struct actor *a, const struct person_rec *p,
+		      int lv, struct bm_err *e)
 {
 	int rc = svc__acts_for(s, a, p->ext_id, e);
 
 	if (rc > 0)
 		return bm_errf(e, BM_EPERM, "person", "%s may not open a review of themselves",
 			       a->name);
+	if (rc == 0 && lv < p->level)
+		return bm_errf(e, BM_EINVAL, "level", "level: %s holds a %s post; a %s review "
+			       "would not cover it", p->ext_id, level_name(p->level),
+			       level_name(lv));
 	return rc;
 }
 
@@ -185,7 +193,7 @@ json_t *svc_review_open(struct svc *s, const struct actor *a, const char *person
 	}
 	if (svc__begin(s, e))
 		return NULL;
-	if ((rc = get_person(s, a, person, &p, e)) || (rc = check_opener(s, a, &p, e)) ||
+	if ((rc = get_person(s, a, person, &p, e)) || (rc = check_open(s, a, &p, lv, e)) ||
 	    (rc = svc__review_open_tx(s, a, &p, lv, state_on_post(p.state) ||
 				      p.state == ST_ONBOARDING ? "rereview" : "initial", 0, &r, e))) {
 		svc__rollback(s);
@@ -208,7 +216,6 @@ static int finding_parse(const char *v, struct bm_err *e)
 		       v ? v : "");
 }
 
-/* Reads review id into r and refuses unless it is still open. */
 /* The open review id, as of version expected when that is not 0. */
 static int get_open_review(struct svc *s, const struct actor *a, int64_t id, int64_t expected,
 			   struct review_rec *r, struct bm_err *e)

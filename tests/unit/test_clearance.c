@@ -276,6 +276,24 @@ static void test_gates_say_since_when(void **state)
 	assert_int_equal(gate_since(f, "E8", "on_post"), ar.start);
 }
 
+/* A review below the level of the posts a person holds covers none of
+ * them: it is refused, naming the level; at or above it opens. */
+static void test_no_review_below_the_post(void **state)
+{
+	struct fx *f = *state;
+	json_t *v;
+
+	make_active(f, "E9");                     /* on P2, a secret post */
+	assert_null(svc_review_open(f->s, &local, "E9", "confidential", &f->e));
+	assert_int_equal(f->e.code, BM_EINVAL);
+	assert_string_equal(f->e.field, "level");
+	assert_non_null(strstr(f->e.msg, "secret post"));
+	v = svc_review_open(f->s, &local, "E9", "top_secret", &f->e);
+	assert_non_null(v);
+	assert_string_equal(str(v, "trigger"), "rereview");
+	json_decref(v);
+}
+
 static void test_matters_and_suspension(void **state)
 {
 	struct fx *f = *state;
@@ -796,6 +814,31 @@ static void test_shorter_rereview_applies_at_once(void **state)
 	assert_true(cleared(f, "E22"));
 }
 
+/* A matter's re-review is due no later than the review in force lapses
+ * under the policy now: a shortened interval that already brought the
+ * lapse before "now + within_days" sets the deadline the due list shows. */
+static void test_matter_deadline_not_past_the_lapse(void **state)
+{
+	struct fx *f = *state;
+	int64_t due;
+	json_t *v;
+
+	clock_set(T0);
+	make_active(f, "E24");                       /* key, approved at T0 */
+	clock_set(T0 + 50 * 86400);
+	load_key_rereview(f, 100);                   /* lapses at T0 + 100 d */
+	clock_set(T0 + 80 * 86400);
+	v = svc_matter_file(f->s, &local, "E24", "foreign_marriage", "spouse", &f->e);
+	assert_non_null(v);
+	int64_t rid = json_integer_value(json_object_get(v, "review"));
+	json_decref(v);
+	v = svc_review_show(f->s, &local, rid, &f->e);
+	assert_non_null(v);
+	assert_int_equal(clock_parse(str(v, "due_at"), "due_at", &due, &f->e), 0);
+	assert_int_equal(due, T0 + 100 * 86400);      /* not T0 + 110 d */
+	json_decref(v);
+}
+
 /* Nobody opens a review of themselves, under any account linked to them
  * (over HTTP, or the console acting --as that account). */
 static void test_nobody_opens_their_own_review(void **state)
@@ -827,6 +870,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_checklist_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_gating, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gates_say_since_when, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_review_below_the_post, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matters_and_suspension, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matter_brings_open_review_forward, setup,
 						teardown),
@@ -848,6 +892,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shorter_rereview_applies_at_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nobody_opens_their_own_review, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_matter_deadline_not_past_the_lapse, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

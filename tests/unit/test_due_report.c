@@ -516,7 +516,7 @@ static void op_decide_some(struct world *w)
 
 /* A re-review within `days` (ARCHITECTURE.md): the review in force, if
  * approved, lapses by then; the open review's deadline comes forward, or a
- * new re-review opens with it.  Nothing for a person who has left, nor for
+ * new re-review opens with it, to then or to the review's lapse if earlier.  Nothing for a person who has left, nor for
  * a candidate or a rejected person (they hold no clearance to re-review). */
 static void matter_rereview(struct world *w, int p, int days, json_t *m)
 {
@@ -534,6 +534,9 @@ static void matter_rereview(struct world *w, int p, int days, json_t *m)
 	}
 	if (in && in->state == 1 && (in->valid_until == 0 || in->valid_until > due))
 		in->valid_until = due;
+	/* the re-review is due no later than the clearance lapses */
+	if (in && in->state == 1 && ref_due(w, p, in) < due)
+		due = ref_due(w, p, in);
 	rid = json_integer_value(json_object_get(m, "review"));
 	if (open != NULL) {
 		if (rid != open->id)
