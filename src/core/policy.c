@@ -402,9 +402,31 @@ static void read_gates(json_t *cat, const char *path, uint32_t *gates, struct bm
 	}
 	if (e->total == before && !(*gates & (1u << GATE_ON_POST)))
 		bad(e, sub, "must include \"on_post\": only a person on post can be cleared");
-	if (e->total == before && !(*gates & (1u << GATE_REVIEW)))
-		bad(e, sub, "must include \"review\": only a person with a valid review can be "
+	if (e->total != before)
+		*gates = 0;              /* refused: require_review says no more of it */
+}
+
+/* Review is required of every category a new document lists (read_gates
+ * has left a set it refused without on_post).  A stored document from
+ * before this rule reads with review added: gate_eval checks it whatever
+ * the set says, and refusing it would leave the database unusable. */
+static void require_review(struct policy *p, bool stored, struct bm_err *e)
+{
+	char path[PATH_MAX_LEN];
+
+	for (int lv = 1; lv <= 3; lv++) {
+		uint32_t *g = &p->cat[lv].gates;
+
+		if (!(*g & (1u << GATE_ON_POST)) || (*g & (1u << GATE_REVIEW)))
+			continue;
+		if (stored) {
+			*g |= 1u << GATE_REVIEW;
+			continue;
+		}
+		snprintf(path, sizeof path, "$.categories.%s.gates", cat_keys[lv]);
+		bad(e, path, "must include \"review\": only a person with a valid review can be "
 		    "cleared");
+	}
 }
 
 /* The decontamination default must lie within its allowed range. */
@@ -612,8 +634,10 @@ static void read_version(json_t *root, int64_t *version, struct bm_err *e)
 }
 
 /* Reads root into p; version, when not NULL, admits and reads the
- * "version" member an edited document carries. */
-static void read_policy(json_t *root, struct policy *p, int64_t *version, struct bm_err *e)
+ * "version" member an edited document carries; stored, a document read
+ * back from the database (require_review). */
+static void read_policy(json_t *root, struct policy *p, int64_t *version, bool stored,
+			struct bm_err *e)
 {
 	if (!json_is_object(root)) {
 		bad(e, "$", "a policy is a JSON object, not %s", type_name(root));
@@ -627,6 +651,7 @@ static void read_policy(json_t *root, struct policy *p, int64_t *version, struct
 	get_bool(root, "audit_denials", &p->audit_denials, e);
 	read_reminders(root, p, e);
 	read_categories(root, p, e);
+	require_review(p, stored, e);
 	read_matters(root, p, e);
 }
 
@@ -662,7 +687,7 @@ static json_t *load(const char *text, size_t len, struct bm_err *e)
 }
 
 static int parse(const char *text, size_t len, struct policy *p, int64_t *version,
-		 struct bm_err *e)
+		 bool stored, struct bm_err *e)
 {
 	struct bm_err local = BM_ERR_INIT;
 	struct policy tmp;
@@ -680,7 +705,7 @@ static int parse(const char *text, size_t len, struct policy *p, int64_t *versio
 		goto out;
 	}
 	memset(&tmp, 0, sizeof tmp);
-	read_policy(root, &tmp, version, e);
+	read_policy(root, &tmp, version, stored, e);
 	json_decref(root);
 	if (e->total > before) {
 		size_t n = e->total - before;
@@ -697,13 +722,18 @@ out:
 
 int policy_from_json(const char *text, size_t len, struct policy *p, struct bm_err *e)
 {
-	return parse(text, len, p, NULL, e);
+	return parse(text, len, p, NULL, false, e);
 }
 
 int policy_edit_from_json(const char *text, size_t len, struct policy *p, int64_t *version,
 			  struct bm_err *e)
 {
-	return parse(text, len, p, version, e);
+	return parse(text, len, p, version, false, e);
+}
+
+int policy_stored_from_json(const char *text, size_t len, struct policy *p, struct bm_err *e)
+{
+	return parse(text, len, p, NULL, true, e);
 }
 
 /* ---- writing ----------------------------------------------------------- */

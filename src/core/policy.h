@@ -84,6 +84,11 @@ int policy_from_json(const char *text, size_t len, struct policy *p, struct bm_e
  * (an integer from 1), given in *version (0 when absent). */
 int policy_edit_from_json(const char *text, size_t len, struct policy *p, int64_t *version,
 			  struct bm_err *e);
+/* policy_from_json for a document read back from the database, stored
+ * when the rules were laxer: a category stored without the review gate
+ * (allowed before every category had to list it) reads with it, as
+ * gate_eval evaluates it anyway; everything else is checked as ever. */
+int policy_stored_from_json(const char *text, size_t len, struct policy *p, struct bm_err *e);
 /* Appends the policy (as filled by policy_builtin or policy_from_json) as
  * an indented JSON document, ending in a newline, that policy_from_json
  * accepts and reads back equal. */

@@ -44,6 +44,17 @@ static void copy_field(char *dst, size_t cap, const char *field)
 	utf8_mend(dst);
 }
 
+/* Formats e->msg through a copy: a caller may wrap the message it has
+ * ("...: %s", e->msg), and vsnprintf must not read what it is writing. */
+static void set_msg(struct bm_err *e, const char *fmt, va_list ap)
+{
+	char tmp[sizeof e->msg];
+
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	memcpy(e->msg, tmp, sizeof tmp);
+	utf8_mend(e->msg);
+}
+
 int bm_errf(struct bm_err *e, int code, const char *field, const char *fmt, ...)
 {
 	va_list ap;
@@ -54,9 +65,8 @@ int bm_errf(struct bm_err *e, int code, const char *field, const char *fmt, ...)
 	e->line = 0;
 	copy_field(e->field, sizeof e->field, field);
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	set_msg(e, fmt, ap);
 	va_end(ap);
-	utf8_mend(e->msg);
 	return code;
 }
 
@@ -70,9 +80,8 @@ int bm_errlf(struct bm_err *e, int code, long line, const char *field, const cha
 	e->line = line;
 	copy_field(e->field, sizeof e->field, field);
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	set_msg(e, fmt, ap);
 	va_end(ap);
-	utf8_mend(e->msg);
 	return code;
 }
 

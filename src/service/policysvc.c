@@ -26,7 +26,7 @@ static int take_policy(void *ctx, const struct policy_rec *r)
 	struct got_policy *g = ctx;
 
 	g->version = r->version;
-	g->rc = policy_from_json(r->json, strlen(r->json), g->p, g->e);
+	g->rc = policy_stored_from_json(r->json, strlen(r->json), g->p, g->e);
 	return 0;
 }
 

@@ -70,3 +70,18 @@ t_policy_load_errors_name_json_path() {
 	expect 0 policy versions --json || return 1
 	eq "$(json v.length)" 1
 }
+
+# A policy stored before every category had to list the review gate (an
+# older release allowed it) still opens: it reads with review, which is
+# checked anyway; a new document without review is refused by path.
+t_policy_stored_without_review_still_opens() {
+	expect 0 init || return 1
+	sqlite3 test.db "UPDATE policies SET json = json_set(json, '\$.categories.key.gates', json_array('not_suspended', 'on_post'))" || return 1
+	expect 0 policy show --json || return 1
+	has_out '"review"'
+	expect 0 unit add HQ --name HQ || return 1
+	expect 0 policy show --json || return 1
+	printf '%s' "$OUT" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);delete v.version;v.categories.general.gates=["on_post"];console.log(JSON.stringify(v))})' >p.json
+	expect 65 policy load p.json || return 1
+	has_err 'categories.general.gates: must include "review"'
+}

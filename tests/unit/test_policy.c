@@ -516,6 +516,37 @@ static void test_gates(void **state)
 							  "not_suspended"));
 }
 
+/* A document stored before review was required reads back with review
+ * (gate_eval checks it anyway; refusing it would leave the database
+ * unusable); a new document without it is refused.  Stored documents are
+ * checked for everything else as ever. */
+static void test_stored_without_review(void **state)
+{
+	struct bm_err e = BM_ERR_INIT;
+	json_t *doc = cn_doc();
+	struct policy p;
+	char *s;
+
+	(void)state;
+	json_object_set_new(at(doc, "categories.key"), "gates",
+			    json_pack("[s,s]", "not_suspended", "on_post"));
+	s = json_dumps(doc, 0);
+	assert_int_equal(policy_from_json(s, strlen(s), &p, &e), BM_EINVAL);
+	assert_string_equal(e.field, "$.categories.key.gates");
+	bm_err_clear(&e);
+	assert_int_equal(policy_stored_from_json(s, strlen(s), &p, &e), 0);
+	assert_int_equal(p.cat[2].gates, (1u << GATE_REVIEW) | (1u << GATE_NOT_SUSPENDED) |
+					     (1u << GATE_ON_POST));
+	free(s);
+	json_object_set_new(at(doc, "categories.key"), "gates", json_pack("[s]", "review"));
+	s = json_dumps(doc, 0);
+	assert_int_equal(policy_stored_from_json(s, strlen(s), &p, &e), BM_EINVAL);
+	assert_string_equal(e.field, "$.categories.key.gates");    /* on_post, as ever */
+	free(s);
+	json_decref(doc);
+	bm_err_clear(&e);
+}
+
 static void test_many_errors_at_once(void **state)
 {
 	static const char *const paths[] = {
@@ -739,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_matters),
 		cmocka_unit_test(test_gates),
+		cmocka_unit_test(test_stored_without_review),
 		cmocka_unit_test(test_many_errors_at_once),
 		cmocka_unit_test(test_error_cap_still_counts),
 		cmocka_unit_test(test_edit_version),
