@@ -147,7 +147,7 @@ static int get_review(struct svc *s, const struct actor *a, int64_t id, struct r
 	struct person_rec p;
 	int rc = ST(s)->review_get(s->st, id, r, e);
 
-	if (rc == 0 && !(a->roles & ACTOR_LOCAL) && a->scope_unit != 0 &&
+	if (rc == 0 && svc__actor_scoped(a) &&
 	    ((rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e)) == 0 &&
 	     svc__scope_check(s, a, p.unit_id, "review", "review", e) == BM_ENOTFOUND))
 		rc = BM_ENOTFOUND;
