@@ -77,3 +77,12 @@ int args_int(const char *field, const char *v, int64_t *out, struct bm_err *e)
 			       field, v);
 	return 0;
 }
+
+int args_range(const char *field, const char *v, int64_t lo, int64_t hi, int64_t *out,
+	       struct bm_err *e)
+{
+	if (!num_parse(v, lo, hi, out))
+		return bm_errf(e, BM_EUSAGE, field, "--%s: \"%.32s\" is not an integer from "
+			       "%lld to %lld", field, v, (long long)lo, (long long)hi);
+	return 0;
+}

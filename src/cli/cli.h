@@ -57,6 +57,10 @@ int args_parse(struct cli *c, const struct opt *opts, const char **pos, int nreq
 	       struct bm_err *e);
 /* Parses a non-negative integer option value. */
 int args_int(const char *field, const char *v, int64_t *out, struct bm_err *e);
+/* Parses an integer option value from lo to hi (0 <= lo <= hi), for a value
+ * the command narrows to a smaller type: more is refused, never cut. */
+int args_range(const char *field, const char *v, int64_t lo, int64_t hi, int64_t *out,
+	       struct bm_err *e);
 
 /* Opens the database named by --db/BAOMI_DB (once). */
 int cli_open(struct cli *c, struct bm_err *e);

@@ -6,7 +6,9 @@
 #include "../core/lifecycle.h"
 #include "../lib/crypto.h"
 
+#include <limits.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,8 +148,10 @@ int cmd_demo(struct cli *c, struct bm_err *e)
 	int64_t n, sd;
 	int rc;
 
-	if ((rc = args_parse(c, o, NULL, 0, 0, e)) || (rc = args_int("persons", persons, &n, e)) ||
-	    (rc = args_int("seed", seed, &sd, e)) || (rc = cli_open(c, e)) ||
+	/* svc_demo takes an int count and a 32-bit seed */
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
+	    (rc = args_range("persons", persons, 0, INT_MAX, &n, e)) ||
+	    (rc = args_range("seed", seed, 0, UINT32_MAX, &sd, e)) || (rc = cli_open(c, e)) ||
 	    (rc = svc_demo(c->svc, &c->actor, (uint32_t)sd, (int)n, &sum, e)))
 		return rc;
 	if (c->json)

@@ -931,8 +931,9 @@ static int review_reply(struct http_resp *w, json_t *v, struct bm_err *e)
 	return reply(w, 200, v, e);
 }
 
-/* A review edit's If-Match, optional: without it the edit applies to the
- * review as it is (*expected 0).  1 to go on, else the 412 is in w (0). */
+/* A finding's If-Match, optional: without it the finding applies to the
+ * review as it is (*expected 0).  1 to go on, else the 412 is in w (0).
+ * A verdict requires it (h_review_decide). */
 static int review_if_match(const struct http_req *r, struct http_resp *w, int64_t *expected)
 {
 	int m = if_match(r, expected);

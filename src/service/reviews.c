@@ -147,7 +147,7 @@ static int get_review(struct svc *s, const struct actor *a, int64_t id, struct r
 	struct person_rec p;
 	int rc = ST(s)->review_get(s->st, id, r, e);
 
-	if (rc == 0 && !(a->roles & ACTOR_LOCAL) && a->scope_unit != 0 &&
+	if (rc == 0 && svc__actor_scoped(a) &&
 	    ((rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e)) == 0 &&
 	     svc__scope_check(s, a, p.unit_id, "review", "review", e) == BM_ENOTFOUND))
 		rc = BM_ENOTFOUND;
@@ -158,11 +158,13 @@ static int get_review(struct svc *s, const struct actor *a, int64_t id, struct r
 
 /* Nobody opens their own review, under any account linked to them: putting
  * oneself into vetting (candidate or rejected -> reviewing), at a level and
- * a moment of one's choosing, is the officer's act on someone else. */
-/* Nobody opens their own review; and none below the level of the posts the
- * person holds: approving it would leave them review_level_too_low (a
- * rejection in effect), and while open it would hold back the re-review
- * the due run opens at their level. */
+ * a moment of one's choosing, is the officer's act on someone else.  Nor is
+ * one opened below the level of the posts the person holds: approving it
+ * would leave them review_level_too_low (a rejection in effect), and while
+ * open it would hold back the re-review the due run opens at their level.
+ * A person who has left is not reviewed at any level: that refusal
+ * (svc__review_open_tx) is theirs, not a level they could raise only to
+ * meet it. */
 static int check_open(struct svc *s, const struct actor *a, const struct person_rec *p,
 		      int lv, struct bm_err *e)
 {
@@ -171,7 +173,7 @@ static int check_open(struct svc *s, const struct actor *a, const struct person_
 	if (rc > 0)
 		return bm_errf(e, BM_EPERM, "person", "%s may not open a review of themselves",
 			       a->name);
-	if (rc == 0 && lv < p->level)
+	if (rc == 0 && !state_has_left(p->state) && lv < p->level)
 		return bm_errf(e, BM_EINVAL, "level", "level: %s holds a %s post; a %s review "
 			       "would not cover it", p->ext_id, level_name(p->level),
 			       level_name(lv));

@@ -151,6 +151,20 @@ t_demo_builds_an_organisation() {
 	expect 0 audit verify || return 1
 }
 
+# The demo's count and seed are an int and a 32-bit number: a larger value
+# typed is refused, never cut to its low bits (4294967297 persons built one
+# and said so; a seed of 2^32 was the default seed).
+t_demo_refuses_counts_it_cannot_hold() {
+	expect 0 init || return 1
+	expect 2 demo --persons 4294967297 || return 1
+	has_err "--persons"
+	expect 2 demo --persons 2147483648 || return 1
+	expect 2 demo --seed 4294967296 || return 1
+	has_err "--seed"
+	expect 0 person list --json || return 1
+	eq "$(json v.length)" 0 "a refused demo built persons"
+}
+
 t_find_by_document_number_in_any_format() {
 	setup_org || return 1
 	# People write an id in groups, with spaces or hyphens, and the check

@@ -213,3 +213,29 @@ t_review_verdict_on_the_version_read() {
 	expect 0 --as rev-a review approve "$rid" --reason weighed --version "$ver" --json || return 1
 	eq "$(json v.state)" approved
 }
+
+# A database of schema 6 (before persons.state_since) opens and upgrades: a
+# person whose state was set before keeps an unknown since (null, never a
+# guess, not even from the appointment written since), and the next change
+# of state dates itself.
+t_upgrade_from_schema_6_dates_states_from_then_on() {
+	command -v sqlite3 >/dev/null || return 0
+	setup_org || return 1
+	expect 0 person add E1 --name A --unit HQ-R || return 1
+	BAOMI_NOW=2026-01-01 review_ok E1 secret || return 1
+	sqlite3 test.db "ALTER TABLE persons DROP COLUMN state_since; PRAGMA user_version = 6;" ||
+		return 1
+	BAOMI_NOW=2026-01-02 expect 0 appointment add E1 P-100 || return 1
+	eq "$(sqlite3 test.db 'PRAGMA user_version')" 7
+	BAOMI_NOW=2026-02-01 expect 0 status E1 --json || return 1
+	eq "$(json v.state)" onboarding
+	eq "$(json 'v.gates.find(g => g.gate === "on_post").code')" not_on_post
+	eq "$(json 'v.gates.find(g => g.gate === "on_post").since')" null
+	BAOMI_NOW=2026-02-02 expect 0 activate E1 || return 1
+	BAOMI_NOW=2026-02-03 expect 0 suspend E1 --reason inquiry || return 1
+	BAOMI_NOW=2026-02-04 expect 0 reinstate E1 --reason closed || return 1
+	eq "$(sqlite3 test.db "SELECT state_since FROM persons WHERE ext_id = 'E1'")" 1770163200
+	BAOMI_NOW=2026-02-05 expect 0 status E1 --json || return 1
+	eq "$(json v.cleared)" true
+	eq "$(json 'v.gates.find(g => g.gate === "on_post").since')" 2026-01-02T00:00:00Z
+}

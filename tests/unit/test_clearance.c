@@ -5,6 +5,8 @@
  * the clearance status view.  A real database in a temporary directory.
  */
 #include "service/service.h"
+#include "service/svc_internal.h"
+#include "core/lifecycle.h"
 #include "core/policy.h"
 #include "core/role.h"
 #include "lib/buf.h"
@@ -292,6 +294,24 @@ static void test_no_review_below_the_post(void **state)
 	assert_non_null(v);
 	assert_string_equal(str(v, "trigger"), "rereview");
 	json_decref(v);
+}
+
+/* A person who has left (leaving and later) is refused a review for that
+ * reason, whatever level is asked: the posts they still have on record
+ * are no reason to name, and raising the level would only meet the real
+ * refusal. */
+static void test_leaver_review_refused_for_leaving(void **state)
+{
+	struct fx *f = *state;
+
+	make_active(f, "E9");                     /* on P2, a secret post */
+	assert_int_equal(svc__person_set_state(f->s, &local, "E9", ST_LEAVING, "leaves", &f->e), 0);
+	assert_null(svc_review_open(f->s, &local, "E9", "confidential", &f->e));
+	assert_int_equal(f->e.code, BM_ESTATE);
+	assert_string_equal(f->e.field, "person");
+	assert_non_null(strstr(f->e.msg, "is leaving"));
+	assert_null(svc_review_open(f->s, &local, "E9", "secret", &f->e));
+	assert_int_equal(f->e.code, BM_ESTATE);
 }
 
 static void test_matters_and_suspension(void **state)
@@ -871,6 +891,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_appointment_gating, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gates_say_since_when, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_review_below_the_post, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leaver_review_refused_for_leaving, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_matters_and_suspension, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matter_brings_open_review_forward, setup,
 						teardown),
