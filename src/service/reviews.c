@@ -52,20 +52,35 @@ static int approval_json_one(void *ctx, const struct approval_rec *r)
 	return 0;
 }
 
+/* When an approved review stops holding under the policy in force for the
+ * person's category (gate_review_due): a shortened interval brings the
+ * recorded date forward, as status and decisions see it.  Others: as stored. */
+static int64_t review_valid_until(const struct svc *s, const struct review_rec *r, int level)
+{
+	struct gate_facts g = {.level = level, .review = true, .review_level = r->level,
+			       .review_approved_at = r->decided_at,
+			       .review_due = r->valid_until ? r->valid_until : GATE_NEVER};
+
+	return r->state == REVIEW_APPROVED ? gate_review_due(&g, &s->policy) : r->valid_until;
+}
+
 json_t *svc__review_json(struct svc *s, const struct review_rec *r, bool detail)
 {
 	struct person_rec p;
 	struct bm_err e = BM_ERR_INIT;
 	json_t *v, *items, *apps;
 
-	if (ST(s)->person_get(s->st, r->person_id, NULL, &p, &e))
+	if (ST(s)->person_get(s->st, r->person_id, NULL, &p, &e)) {
 		snprintf(p.ext_id, sizeof p.ext_id, "#%lld", (long long)r->person_id);
+		p.level = 0;
+	}
 	v = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:I}", "id",
 		      (json_int_t)r->id, "person", p.ext_id, "level", level_name(r->level),
 		      "trigger", r->trigger, "state", review_state_name(r->state),
 		      "opened_by", r->opened_by, "opened_at", svc__time_json(r->opened_at),
 		      "due_at", svc__time_json(r->due_at), "decided_at",
-		      svc__time_json(r->decided_at), "valid_until", svc__time_json(r->valid_until),
+		      svc__time_json(r->decided_at), "valid_until",
+		      svc__time_json(review_valid_until(s, r, p.level)),
 		      "reason", r->reason, "version", (json_int_t)r->version);
 	if (detail) {
 		items = json_array();

@@ -859,6 +859,34 @@ static void test_matter_deadline_not_past_the_lapse(void **state)
 	json_decref(v);
 }
 
+/* A review's view says when it stops holding as status sees it: a
+ * shortened interval brings the recorded date forward there too. */
+static void test_review_view_shows_the_date_in_force(void **state)
+{
+	struct fx *f = *state;
+	struct appt_input in = {"E26", "P2", NULL, NULL};
+	struct appt_rec ar;
+	int64_t until, rid;
+	json_t *v;
+
+	clock_set(T0);
+	add_person(f, "E26");
+	rid = fx_review_clear(f, "E26", "secret");
+	approve(f, &rev1, rid, "approved");
+	assert_int_equal(svc_appt_add(f->s, &local, &in, &ar, &f->e), 0);
+	v = svc_review_show(f->s, &local, rid, &f->e);
+	assert_non_null(v);
+	assert_int_equal(clock_parse(str(v, "valid_until"), "v", &until, &f->e), 0);
+	assert_int_equal(until, T0 + 3 * 365 * 86400);          /* key: three years */
+	json_decref(v);
+	load_key_rereview(f, 100);
+	v = svc_review_show(f->s, &local, rid, &f->e);
+	assert_non_null(v);
+	assert_int_equal(clock_parse(str(v, "valid_until"), "v", &until, &f->e), 0);
+	assert_int_equal(until, T0 + 100 * 86400);
+	json_decref(v);
+}
+
 /* Nobody opens a review of themselves, under any account linked to them
  * (over HTTP, or the console acting --as that account). */
 static void test_nobody_opens_their_own_review(void **state)
@@ -914,6 +942,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shorter_rereview_applies_at_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nobody_opens_their_own_review, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_view_shows_the_date_in_force, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_matter_deadline_not_past_the_lapse, setup,
 						teardown),
 	};
