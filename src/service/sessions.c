@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define FAIL_LIMIT 5
@@ -437,6 +438,21 @@ static bool usual_client(struct svc *s, int64_t id, const char *client, int64_t 
 	return u.seen;
 }
 
+/* Why account r may not act, or NULL when it may.  Besides a disabled one,
+ * an account named like the server's own acts ("system", in any case),
+ * which no account may take since 36c62ea but a database from an earlier
+ * release can hold: it would still open reviews and write audit events that
+ * read as the server's, so it logs in no more and its sessions end; the
+ * administrator disables it and makes its holder another account. */
+static const char *account_barred(const struct account_rec *r)
+{
+	if (r->disabled)
+		return "disabled";
+	if (strcasecmp(r->name, SVC_SYSTEM_ACTOR) == 0)
+		return "named like the server";
+	return NULL;
+}
+
 int svc_login(struct svc *s, const char *name, const char *password, const char *client,
 	      struct login_result *out, struct bm_err *e)
 {
@@ -444,6 +460,7 @@ int svc_login(struct svc *s, const char *name, const char *password, const char 
 	struct account_rec r = {0};
 	int64_t now = clock_now(), wait;
 	bool known, ok, locked = false;
+	const char *barred;
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -456,11 +473,12 @@ int svc_login(struct svc *s, const char *name, const char *password, const char 
 	if (known && r.locked_until > now && !usual_client(s, r.id, client, now))
 		return busy(out, r.locked_until - now, e);
 	ok = svc__pw_verify(known ? r.pwhash : NULL, password ? password : "") == 0;
-	if (ok && known && !r.disabled)
+	barred = known ? account_barred(&r) : NULL;
+	if (ok && known && barred == NULL)
 		return open_session(s, &r, client, out, e);
 	locked = addr_fail(client, now);
 	rc = svc__login_failed(s, known ? r.name : "?", known ? r.id : 0, client,
-			  !known ? "unknown account" : r.disabled ? "disabled" : "wrong password",
+			  !known ? "unknown account" : barred ? barred : "wrong password",
 			  &locked, e);
 	if (rc)
 		return rc;
@@ -502,8 +520,8 @@ static int resolve_stored(struct svc *s, const uint8_t h[32], int64_t gen, int64
 		rc = bm_errf(e, BM_EAUTH, NULL, "the session has expired; log in again");
 	else if ((rc = ST(s)->account_get(s->st, ss.account_id, NULL, &r, e)) == BM_ENOTFOUND)
 		rc = bm_errf(e, BM_EAUTH, NULL, "unknown session");
-	else if (rc == 0 && r.disabled)
-		rc = bm_errf(e, BM_EAUTH, NULL, "the account is disabled");
+	else if (rc == 0 && account_barred(&r) != NULL)
+		rc = bm_errf(e, BM_EAUTH, NULL, "the account is %s", account_barred(&r));
 	if (rc) {
 		cache_put(s, h, gen, &ss, 0, NULL, now);
 		return rc;

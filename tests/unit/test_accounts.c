@@ -632,6 +632,41 @@ static void no_account_takes_the_servers_name(void **state)
 	bm_err_clear(&e);
 }
 
+/* A database from a release before that rule can hold an account so
+ * named (made here as "systemx" and renamed in the file, as the old release
+ * wrote it): it logs in no more, a session it holds ends, and the
+ * administrator still sees it and can disable it. */
+static void an_old_account_named_like_the_server_acts_no_more(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	struct svc_paths p = {f->db, NULL};
+	struct login_result lr;
+	struct actor a;
+	char cmd[256];
+	json_t *j;
+
+	assert_int_equal(svc_account_add(f->s, &f->local, &(struct account_input){"systemx",
+				"system-password", "officer", NULL, NULL}, &e), 0);
+	assert_int_equal(svc_login(f->s, "systemx", "system-password", "10.0.0.5", &lr, &e), 0);
+	svc_close(f->s);
+	snprintf(cmd, sizeof cmd, "sqlite3 %s \"UPDATE accounts SET name = 'System' "
+		 "WHERE name = 'systemx'\"", f->db);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(svc_open(&p, &f->s, &e), 0);
+
+	assert_int_equal(svc_session_resolve(f->s, lr.token, &a, &e), BM_EAUTH);
+	assert_non_null(strstr(e.msg, "named like the server"));
+	bm_err_clear(&e);
+	assert_int_equal(svc_login(f->s, "System", "system-password", "10.0.0.6", &lr, &e),
+			 BM_EAUTH);
+	bm_err_clear(&e);
+	j = svc_account_show(f->s, &f->local, "System", &e);
+	assert_non_null(j);
+	json_decref(j);
+	assert_int_equal(svc_account_disable(f->s, &f->local, "System", &e), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +702,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_temporary_password_is_not_changed_to_itself, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(no_account_takes_the_servers_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_old_account_named_like_the_server_acts_no_more,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(logins_failures_and_lockouts_are_audited, setup,
 						teardown),
 	};
