@@ -103,6 +103,9 @@ static int take_globals(struct cli *c, int argc, char **argv, bool *help, struct
 			    strlen(argv[i + 1]) >= sizeof c->actor.name)
 				return bm_errf(e, BM_EUSAGE, "as", "--as needs a name (under %zu bytes)",
 					       sizeof c->actor.name);
+			if (svc_name_is_server(argv[i + 1]))
+				return bm_errf(e, BM_EUSAGE, "as", "--as: \"%s\" is the name the server "
+					       "acts under", argv[i + 1]);
 			if (c->actor.via[0] == '\0')
 				snprintf(c->actor.via, sizeof c->actor.via, "%s", c->actor.name);
 			snprintf(c->actor.name, sizeof c->actor.name, "%s", argv[++i]);

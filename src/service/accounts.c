@@ -289,7 +289,7 @@ static int account_build(const struct actor *a, const struct account_input *in,
 	 * "system": an account so named would read like them in the audit
 	 * trail and in a review's opener, and would count as the opener of
 	 * every automatic re-review. */
-	if (strcasecmp(in->name, SVC_SYSTEM_ACTOR) == 0)
+	if (svc_name_is_server(in->name))
 		return bm_errf(e, BM_EINVAL, "name", "name: \"%s\" is the name the server acts "
 			       "under; an account may not take it", in->name);
 	if ((r->roles != 0 || (in->scope && in->scope[0])) &&

@@ -20,6 +20,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -345,6 +346,11 @@ int svc_actor_allow(const struct actor *a, int perm, struct bm_err *e)
 int svc__allow(const struct actor *a, int perm, struct bm_err *e)
 {
 	return svc_actor_allow(a, perm, e);
+}
+
+bool svc_name_is_server(const char *name)
+{
+	return name != NULL && strcasecmp(name, SVC_SYSTEM_ACTOR) == 0;
 }
 
 /* True when a is scoped to a subtree (the local console never is). */

@@ -40,6 +40,11 @@ struct actor {
 };
 #define ACTOR_LOCAL 0x80000000u
 
+/* True when name is the one the server acts under ("system", any case):
+ * no account, and no console user acting --as, may take it, or their acts
+ * would read as the server's in the audit trail and a review's opener. */
+bool svc_name_is_server(const char *name);
+
 struct svc_paths {
 	const char *db;            /* database file */
 	const char *keyfile;       /* key file; NULL = "<db>.key" */

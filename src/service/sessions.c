@@ -448,7 +448,7 @@ static const char *account_barred(const struct account_rec *r)
 {
 	if (r->disabled)
 		return "disabled";
-	if (strcasecmp(r->name, SVC_SYSTEM_ACTOR) == 0)
+	if (svc_name_is_server(r->name))
 		return "named like the server";
 	return NULL;
 }

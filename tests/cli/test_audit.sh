@@ -127,5 +127,11 @@ t_console_as_name_is_recorded_as_console() {
 	eq "$(json 'v[0].actor')" "cli:$(id -un) as auditor"
 	expect 0 audit log --actor auditor --action unit.add --json || return 1
 	eq "$(json 'v.length')" 0
+	# the server's own name is not one to act under: a review opened so
+	# would read like one the server opened because it fell due
+	for n in system SYSTEM System; do
+		expect 2 --as "$n" unit add Y --name Y || return 1
+		has_err "server acts under"
+	done
 	expect 0 audit verify || return 1
 }
