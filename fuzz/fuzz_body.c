@@ -17,7 +17,7 @@
  * at most one row (persons and matters are refused when the id exists).
  */
 #include "http/problem.h"
-#include "service/service.h"
+#include "fuzz_svc.h"
 #include "lib/clock.h"
 #include "lib/utf8.h"
 
@@ -64,29 +64,8 @@ static const struct {
 	{verdict_spec, 2}, {login_spec, 2}, {account_spec, 5}, {post_spec, 5},
 };
 
-static const struct actor local = {.name = "cli:officer", .roles = ACTOR_LOCAL};
-static char dir[64];
-static struct svc *svc;
 static int64_t rid;
 
-static void cleanup(void)
-{
-	char cmd[128];
-
-	if (svc != NULL)
-		svc_close(svc);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "fuzz_body: could not remove %s\n", dir);
-}
-
-static void must(bool ok, const char *what, const struct bm_err *e)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "fuzz_body setup: %s: %s\n", what, e->msg);
-	abort();
-}
 
 /* Unit HQ, persons E1 (renamed by patches) and R1 with an open review. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -97,20 +76,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct bm_err e = BM_ERR_INIT;
 	struct person_rec pr;
 	struct unit_rec u;
-	struct svc_paths p;
-	char db[128];
 	json_t *v;
 
 	(void)argc;
 	(void)argv;
-	clock_set(T0);
-	strcpy(dir, "/tmp/bm_fuzz_XXXXXX");
-	must(mkdtemp(dir) != NULL, "mkdtemp", &e);
-	atexit(cleanup);
-	snprintf(db, sizeof db, "%s/t.db", dir);
-	p = (struct svc_paths){db, NULL};
-	must(svc_init(&p, "cn", &local, &e) == 0, "init", &e);
-	must(svc_open(&p, &svc, &e) == 0, "open", &e);
+	fz_svc_open("fuzz_body", T0);
 	must(svc_unit_add(svc, &local, &ui, &u, &e) == 0, "unit", &e);
 	must(svc_person_add(svc, &local, &e1, &pr, &e) == 0, "E1", &e);
 	must(svc_person_add(svc, &local, &r1, &pr, &e) == 0, "R1", &e);

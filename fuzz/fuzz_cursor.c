@@ -14,8 +14,7 @@
  * (its key is random, so no corpus entry is a valid cursor; the target
  * seals its own).
  */
-#include "service/service.h"
-#include "lib/clock.h"
+#include "fuzz_svc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,40 +24,11 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
-static const struct actor local = {.name = "cli:officer", .roles = ACTOR_LOCAL};
-static char dir[64];
-static struct svc *svc;
-
-static void cleanup(void)
-{
-	char cmd[128];
-
-	if (svc != NULL)
-		svc_close(svc);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "fuzz_cursor: could not remove %s\n", dir);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct bm_err e = BM_ERR_INIT;
-	struct svc_paths p;
-	char db[128];
-
 	(void)argc;
 	(void)argv;
-	clock_set(1767225600);
-	strcpy(dir, "/tmp/bm_fuzz_XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		abort();
-	atexit(cleanup);
-	snprintf(db, sizeof db, "%s/t.db", dir);
-	p = (struct svc_paths){db, NULL};
-	if (svc_init(&p, "cn", &local, &e) != 0 || svc_open(&p, &svc, &e) != 0) {
-		fprintf(stderr, "fuzz_cursor setup: %s\n", e.msg);
-		abort();
-	}
+	fz_svc_open("fuzz_cursor", 1767225600);
 	return 0;
 }
 

@@ -14,7 +14,7 @@
  * removed at exit).  The target must never write to the database per
  * input: the snapshot generation is part of every answer.
  */
-#include "service/service.h"
+#include "fuzz_svc.h"
 #include "lib/buf.h"
 #include "core/role.h"
 #include "lib/clock.h"
@@ -31,20 +31,9 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
-static const struct actor local = {.name = "cli:officer", .roles = ACTOR_LOCAL};
 static const struct actor rev1 = {.name = "rev1", .roles = ROLE_REVIEWER};
 static const struct actor rev2 = {.name = "rev2", .roles = ROLE_REVIEWER};
-static char dir[64];
-static struct svc *svc;
 
-/* Setup must succeed: a target over a half-made fixture finds nothing. */
-static void must(bool ok, const char *what, const struct bm_err *e)
-{
-	if (ok)
-		return;
-	fprintf(stderr, "fuzz_decide setup: %s: %s\n", what, e->msg);
-	abort();
-}
 
 static void add_person(const char *id, struct bm_err *e)
 {
@@ -93,17 +82,6 @@ static void active(const char *id, const char *level, const char *post, struct b
 	must(svc_person_activate(svc, &local, id, e) == 0, "activate", e);
 }
 
-static void cleanup(void)
-{
-	char cmd[128];
-
-	if (svc != NULL)
-		svc_close(svc);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "fuzz_decide: could not remove %s\n", dir);
-}
-
 /* Persons: active at secret (ALPHA), at top secret (ALPHA, CRYPTO), with
  * an id longer than a snapshot slot holds; suspended at confidential;
  * a candidate; one under review. */
@@ -115,21 +93,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 					   {"P3", "HQ", "top_secret", "ALPHA,CRYPTO", "ts"}};
 	const struct unit_input ui = {"HQ", "HQ", NULL};
 	struct bm_err e = BM_ERR_INIT;
-	struct svc_paths p;
 	struct unit_rec u;
 	struct post_rec po;
-	char db[128];
 
 	(void)argc;
 	(void)argv;
-	clock_set(T0);
-	strcpy(dir, "/tmp/bm_fuzz_XXXXXX");
-	must(mkdtemp(dir) != NULL, "mkdtemp", &e);
-	atexit(cleanup);
-	snprintf(db, sizeof db, "%s/t.db", dir);
-	p = (struct svc_paths){db, NULL};
-	must(svc_init(&p, "cn", &local, &e) == 0, "init", &e);
-	must(svc_open(&p, &svc, &e) == 0, "open", &e);
+	fz_svc_open("fuzz_decide", T0);
 	must(svc_unit_add(svc, &local, &ui, &u, &e) == 0, "unit", &e);
 	for (size_t i = 0; i < sizeof posts / sizeof posts[0]; i++)
 		must(svc_post_add(svc, &local, &posts[i], &po, &e) == 0, "post", &e);
