@@ -5,7 +5,7 @@ BUILD    ?= build
 SANBUILD ?= build-san
 DEMO_DIR ?= demo
 
-.PHONY: all bootstrap build sanitize demo test bench fuzz soak clean
+.PHONY: all bootstrap build sanitize demo test bench fuzz tsan soak clean
 
 all: build
 
@@ -43,5 +43,11 @@ fuzz: bootstrap
 	@command -v clang >/dev/null || apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
 	@scripts/fuzz
 
+# ThreadSanitizer over the threaded unit tests and the HTTP suite (build-tsan,
+# tests/tsan.supp); separate from `make test`, it runs several times slower.
+tsan: bootstrap
+	@ldconfig -p | grep -q 'libtsan\.so\.2' || apt-get install -y -qq libtsan2 >/dev/null
+	@scripts/tsan
+
 clean:
-	rm -rf $(BUILD) $(SANBUILD) build-fuzz
+	rm -rf $(BUILD) $(SANBUILD) build-fuzz build-tsan

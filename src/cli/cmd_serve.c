@@ -108,7 +108,6 @@ static int serve(struct cli *c, struct bm_err *e)
 		api_free(api);
 		return rc;
 	}
-	api_set_server(api, srv);
 	printf("listening on http://%s%s%s:%u\n", strchr(addr, ':') ? "[" : "", addr,
 	       strchr(addr, ':') ? "]" : "", (unsigned)http_server_port(srv));
 	fflush(stdout);

@@ -51,7 +51,6 @@ struct api {
 	struct svc_snapshare *share; /* the one decision snapshot of all threads */
 	struct maint *maint;       /* loads and syncs share, opens due reviews */
 	struct pin *pin;           /* a held read lock: requests' reads skip theirs */
-	struct http_server *srv;
 	char *openapi;             /* the document, loaded once */
 	size_t openapi_len;
 };
@@ -204,7 +203,7 @@ static int login_reply(struct http_req *r, struct http_resp *w, struct login_res
 
 static int h_login(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct metrics *m = APP(r)->srv ? http_server_metrics(APP(r)->srv) : NULL;
+	struct metrics *m = http_server_metrics(r->srv);
 	json_t *b = http_req_json(r, login_spec, 2, e);
 	struct svc *s = b ? svc_of(r, e) : NULL;
 	struct login_result lr;
@@ -1121,7 +1120,7 @@ static int h_clearance(struct http_req *r, struct http_resp *w, struct bm_err *e
 /* Counts the decisions of v (one, or a batch's results) in /metrics. */
 static void count_decisions(struct http_req *r, const json_t *v)
 {
-	struct metrics *m = APP(r)->srv ? http_server_metrics(APP(r)->srv) : NULL;
+	struct metrics *m = http_server_metrics(r->srv);
 	const json_t *res = json_object_get(v, "results"), *d;
 	size_t i;
 
@@ -1151,7 +1150,7 @@ static int h_decide(struct http_req *r, struct http_resp *w, struct bm_err *e)
  * 10,000 results would dominate the request). */
 static int h_decide_batch(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct metrics *m = APP(r)->srv ? http_server_metrics(APP(r)->srv) : NULL;
+	struct metrics *m = http_server_metrics(r->srv);
 	struct buf out = BUF_INIT;
 	struct svc *s = svc_of(r, e);
 	size_t counts[2];
@@ -1482,9 +1481,4 @@ void api_server_opts(struct api *a, struct http_opts *o)
 	o->ready = api_ready;
 	o->done = api_done;
 	o->app = a;
-}
-
-void api_set_server(struct api *a, struct http_server *srv)
-{
-	a->srv = srv;
 }

@@ -32,7 +32,5 @@ int api_new(const struct api_opts *o, struct api **out, struct bm_err *e);
 void api_free(struct api *a);
 /* Fills the server options that belong to the application. */
 void api_server_opts(struct api *a, struct http_opts *o);
-/* Lets handlers count logins and lockouts in the server's metrics. */
-void api_set_server(struct api *a, struct http_server *srv);
 
 #endif

@@ -118,6 +118,10 @@ export async function startServer({ env = {}, demo = false, args = [] } = {}) {
   const stop = async (sig = 'SIGTERM') => {
     proc.kill(sig);
     const r = await exited;
+    // A sanitizer's report (TSan without log_path, ASan, UBSan) is on the
+    // server's stderr, which the tests otherwise never show: a test that
+    // then fails on exit code 66 should say why.
+    if (/Sanitizer|runtime error:/.test(stderr)) process.stderr.write(`baomi serve stderr:\n${stderr}\n`);
     rmSync(dir, { recursive: true, force: true });
     return r;
   };
