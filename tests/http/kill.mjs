@@ -77,6 +77,8 @@ export class KillTest {
     this.seed = seed;
     this.log = log;
     this.full = full;	// the decision check after every kind, not every phase
+    this.pool = rounds >= 5 ? 6 : 2;	// records made ready for one round of a kind
+    this.scale = rounds >= 5 ? 1 : 0.4;	// of the imports' sizes
     this.problems = [];
     this.done = 0;	// writes answered 2xx before their server was killed
     this.quiet = new Set();
@@ -214,8 +216,8 @@ export class KillTest {
     return this.file(`policy-${++this.seq}.json`, JSON.stringify(p));
   }
 
-  csv(kind, rows) {
-    const n = this.id('I');
+  csv(kind, size) {
+    const n = this.id('I'), rows = Math.ceil(size * this.scale);
     let s;
     if (kind === 'units') s = 'code,name,parent\n' + Array.from({ length: rows }, (_, i) => `${n}U${i},Unit ${i},HQ\n`).join('');
     if (kind === 'posts') s = 'code,unit,level,title\n' + Array.from({ length: rows }, (_, i) => `${n}P${i},HQ-R,1,Post ${i}\n`).join('');
@@ -357,7 +359,7 @@ export class KillTest {
     const as = (who, method, path, body, headers) => (srv) => this.req(srv, method, path, { token: T()[who], body, headers });
     const decide = (srv, who, id, body) => this.req(srv, 'GET', `/v1/reviews/${id}`, { token: T()[who] })
       .then((g) => this.req(srv, 'POST', `/v1/reviews/${id}/decision`, { token: T()[who], body, headers: { 'If-Match': g.headers.get('etag') ?? '*' } }));
-    const fresh = (make) => () => { const pool = Array.from({ length: 6 }, make); let i = 0; return () => pool[i++ % pool.length]; };
+    const fresh = (make) => () => { const pool = Array.from({ length: this.pool }, make); let i = 0; return () => pool[i++ % pool.length]; };
     return [
       ['person add', () => (srv) => this.acked('persons', 'ext_id', this.id('HA'), (id) => as('secadmin', 'POST', '/v1/persons', { id, name: 'H', unit: this.unit })(srv))],
       ['person update', () => { const p = this.person(); return (srv) => as('secadmin', 'PATCH', `/v1/persons/${p}`, { name: `N${this.seq++}` }, { 'If-Match': '*' })(srv); }],
@@ -381,7 +383,7 @@ export class KillTest {
       ['password reset', () => (srv) => as('sysadmin', 'POST', '/v1/accounts/off1/password', { password: 'kill-password-123456' })(srv), 600],
       ['login', () => (srv) => this.req(srv, 'POST', '/v1/login', { body: { name: 'rev1', password: this.pws.get('rev1') } }), 600],
       ['import persons', () => (srv) => this.req(srv, 'POST', '/v1/imports/persons', { token: T().secadmin, raw: this.csvText('persons', 3000), headers: { 'Content-Type': 'text/csv' } }), 800],
-      ['import appointments', () => { const c = this.csv('appointments', 1500); const body = require_text(c.path); return (srv) => this.req(srv, 'POST', '/v1/imports/appointments', { token: T().secadmin, raw: body, headers: { 'Content-Type': 'text/csv' } }); }],
+      ['import appointments', () => { const c = this.csv('appointments', 1500); const body = require_text(c.path); return (srv) => this.req(srv, 'POST', '/v1/imports/appointments', { token: T().secadmin, raw: body, headers: { 'Content-Type': 'text/csv' } }); }, 800],
       ['decision batch (audit_denials)', () => {
         if (!this.policy.audit_denials) { this.policy.audit_denials = true; this.must(['policy', 'load', this.policyFile(() => {})]); }
         const body = JSON.stringify({ requests: Array.from({ length: BATCH }, (_, i) => ({ person: `NOBODY${i}`, action: 'read', object: { level: 'secret' } })) });
