@@ -175,9 +175,29 @@ out:
 	return rc;
 }
 
+/* An init killed after it published both files leaves their temporary
+ * names linked to them.  They go at the next open: a key file that stays
+ * linked to init's temporary name would, once the database were deleted,
+ * read to a new init as one it may replace (init_free). */
+static void init_leftovers(const char *db, const char *kp)
+{
+	char *dtmp = init_tmp(db), *ktmp = init_tmp(kp);
+
+	if (same_file(db, dtmp))
+		unlink(dtmp);
+	if (same_file(kp, ktmp))
+		unlink(ktmp);
+	free(dtmp);
+	free(ktmp);
+}
+
 int svc_open(const struct svc_paths *p, struct svc **out, struct bm_err *e)
 {
-	return open_common(p, false, out, e);
+	int rc = open_common(p, false, out, e);
+
+	if (rc == 0)
+		init_leftovers(p->db, (*out)->key_path);
+	return rc;
 }
 
 static int open_common(const struct svc_paths *p, bool fresh, struct svc **out,

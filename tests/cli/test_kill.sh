@@ -41,3 +41,18 @@ t_init_after_a_kill_between_key_and_database() {
 	has_err "key file"
 	eq "$(cat test.db.key)" "a key" "a key file init did not make"
 }
+
+# An init killed after publishing both files leaves their temporary names
+# linked to them; the next open removes them, so a key file whose database
+# is later deleted is never taken for one init may replace.
+t_init_leftover_links_go_at_the_next_open() {
+	expect 0 init || return 1
+	ln test.db test.db.init && ln test.db.key test.db.key.init
+	expect 0 audit verify || return 1
+	[ ! -e test.db.init ] && [ ! -e test.db.key.init ] || fail "init's temporary names are still there"
+	cp test.db.key keep.key
+	rm test.db
+	expect 1 init || return 1
+	has_err "key file"
+	cmp -s test.db.key keep.key || fail "init replaced the key file of a deleted database"
+}
