@@ -163,7 +163,7 @@ export class KillTest {
     this.must(['post', 'add', 'K-3', '--unit', this.unit, '--level', '3', '--compartments', 'ALPHA', '--title', 'Kill core']);
     this.pwfile = this.file('pwf', 'kill-password-123456\n');
     this.pwfile2 = this.file('pwf2', 'kill-password-654321\n');
-    for (const [name, roles] of [['rev1', 'reviewer'], ['rev2', 'reviewer'], ['kdec', 'officer'], ['off1', 'officer']])
+    for (const [name, roles] of [['rev1', 'reviewer'], ['rev2', 'reviewer'], ['kdec', 'officer'], ['off1', 'officer'], ['pwc', 'officer']])
       this.must(['account', 'add', name, '--roles', roles, '--password-file', this.pwfile]);
     this.policy = JSON.parse(this.must(['--json', 'policy', 'show']));
     delete this.policy.version;
@@ -381,6 +381,19 @@ export class KillTest {
       ['account add', () => (srv) => this.acked('accounts', 'name', this.id('ha'), (name) => as('sysadmin', 'POST', '/v1/accounts', { name, password: 'kill-password-123456' })(srv)), 600],
       ['role grant', () => { const next = fresh(() => { const a = this.id('hg'); this.must(['account', 'add', a, '--password-file', this.pwfile]); return a; })(); return (srv) => as('secadmin', 'PUT', `/v1/accounts/${next()}/roles/officer`)(srv); }],
       ['password reset', () => (srv) => as('sysadmin', 'POST', '/v1/accounts/off1/password', { password: 'kill-password-123456' })(srv), 600],
+      ['password change (own)', () => {
+        const pws = ['kill-password-123456', 'kill-password-654321'];
+        this.must(['account', 'passwd', 'pwc', '--password-file', this.pwfile]);
+        let cur = 0;
+        return async (srv) => {	// whichever of the two the last kill left
+          let r = await this.req(srv, 'POST', '/v1/login', { body: { name: 'pwc', password: pws[cur] } });
+          if (r.status === 401) { cur = 1 - cur; r = await this.req(srv, 'POST', '/v1/login', { body: { name: 'pwc', password: pws[cur] } }); }
+          if (r.status !== 200) return r;
+          const c = await this.req(srv, 'POST', '/v1/password', { token: r.json.token, body: { old_password: pws[cur], new_password: pws[1 - cur] } });
+          if (c.status < 300) cur = 1 - cur;
+          return c;
+        };
+      }, 600],
       ['login', () => (srv) => this.req(srv, 'POST', '/v1/login', { body: { name: 'rev1', password: this.pws.get('rev1') } }), 600],
       ['import persons', () => (srv) => this.req(srv, 'POST', '/v1/imports/persons', { token: T().secadmin, raw: this.csvText('persons', 3000), headers: { 'Content-Type': 'text/csv' } }), 800],
       ['import appointments', () => { const c = this.csv('appointments', 1500); const body = require_text(c.path); return (srv) => this.req(srv, 'POST', '/v1/imports/appointments', { token: T().secadmin, raw: body, headers: { 'Content-Type': 'text/csv' } }); }, 800],
