@@ -5,7 +5,7 @@ BUILD    ?= build
 SANBUILD ?= build-san
 DEMO_DIR ?= demo
 
-.PHONY: all bootstrap build sanitize demo test bench fuzz tsan soak clean
+.PHONY: all bootstrap build sanitize demo test bench fuzz tsan soak killtest clean
 
 all: build
 
@@ -38,6 +38,12 @@ bench: build
 # short round of each throughput measurement; needs wrk (bootstrap).
 soak: build
 	@BUILD=$(BUILD) bench/http_api.sh 2 1 $${SOAK:-60}
+
+# Every kind of write killed with SIGKILL at random moments, KILL_ROUNDS times
+# each (default 20; kill.test.mjs in `make test` does one), then checked
+# (docs/OPERATIONS.md, "A killed process").  KILL_SEED repeats a run.
+killtest: build
+	@BAOMI=$(CURDIR)/$(BUILD)/baomi node tests/http/kill.mjs $${KILL_ROUNDS:-20} $${KILL_SEED:-}
 
 fuzz: bootstrap
 	@command -v clang >/dev/null || apt-get install -y -qq clang libclang-rt-14-dev >/dev/null

@@ -58,7 +58,6 @@ static uint32_t get_be32(const uint8_t *p);
 static void kf_checksum(const uint8_t *file, uint8_t out[32]);
 static void kf_fill(uint8_t *file);
 static int write_all(int fd, const uint8_t *p, size_t n);
-static void sync_parent_dir(const char *path);
 static int kf_write(const char *path, const uint8_t *file, struct bm_err *e);
 static int kf_check_mode(int fd, const char *path, struct bm_err *e);
 static int kf_read(int fd, uint8_t *file, size_t cap, size_t *n, const char *path,
@@ -140,7 +139,7 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 
 /* Makes the new directory entry durable too; best effort, as some file
  * systems refuse fsync on a directory. */
-static void sync_parent_dir(const char *path)
+void crypto_sync_dir(const char *path)
 {
 	char *dir = strdup(path);
 	char *slash;
@@ -185,7 +184,7 @@ static int kf_write(const char *path, const uint8_t *file, struct bm_err *e)
 		unlink(path);
 		return bm_errf(e, BM_EIO, NULL, "cannot write key file %s", path);
 	}
-	sync_parent_dir(path);
+	crypto_sync_dir(path);
 	return 0;
 }
 

@@ -40,6 +40,9 @@ int crypto_init(struct bm_err *e);
 
 /* Creates a new key file at path (O_EXCL, 0600); refuses if it exists. */
 int crypto_keyfile_create(const char *path, struct bm_err *e);
+/* fsyncs the directory holding path, so a file created or linked there
+ * survives a crash (best effort: some file systems refuse it). */
+void crypto_sync_dir(const char *path);
 /* Loads and checks a key file: BM_ENOINPUT when missing, BM_ECRYPTO when
  * damaged, of another format, or group/world readable. */
 int crypto_keyfile_load(const char *path, struct bm_keys **out, struct bm_err *e);

@@ -17,6 +17,7 @@
 #include "../lib/mem.h"
 #include "../lib/utf8.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,8 +44,7 @@ static char *key_path_for(const struct svc_paths *p)
 	return buf_steal(&b);
 }
 
-/* Creates the key file first and removes both files again on any failure,
- * so init either leaves a working pair or nothing. */
+/* init leaves a working pair or nothing, even when it is killed. */
 int svc_init(const struct svc_paths *p, const char *profile, const struct actor *a,
 	     struct bm_err *e)
 {
@@ -57,40 +57,147 @@ int svc_init(const struct svc_paths *p, const char *profile, const struct actor 
 	return rc;
 }
 
+/* The name a file is built under before init publishes it: path + ".init". */
+static char *init_tmp(const char *path)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s.init", path);
+	return buf_steal(&b);
+}
+
+/* Removes a database file with the journal files SQLite keeps beside it. */
+static void unlink_db(const char *db)
+{
+	static const char *const ext[] = {"", "-wal", "-shm", "-journal"};
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		buf_reset(&b);
+		buf_printf(&b, "%s%s", db, ext[i]);
+		unlink(buf_cstr(&b));
+	}
+	buf_free(&b);
+}
+
+static bool same_file(const char *x, const char *y)
+{
+	struct stat a, b;
+
+	return stat(x, &a) == 0 && stat(y, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Refuses a database or key file that exists.  One exception: a key file
+ * with no database that is the very file init built under its temporary
+ * name (a hard link of it) was published by an init killed before it
+ * published the database; its officers' passwords were never shown, so
+ * that half is removed and init starts over. */
+static int init_free(const char *db, const char *kp, const char *ktmp, struct bm_err *e)
+{
+	struct stat sb;
+
+	if (stat(db, &sb) == 0)
+		return bm_errf(e, BM_EEXIST, "db", "database %s already exists; refusing to "
+			       "overwrite it", db);
+	if (stat(kp, &sb) == 0 && same_file(kp, ktmp))
+		unlink(kp);
+	if (stat(kp, &sb) == 0)
+		return bm_errf(e, BM_EEXIST, "key", "key file %s already exists; refusing to "
+			       "overwrite it", kp);
+	return 0;
+}
+
+/* Builds the database and its key file under temporary names. */
+static int init_build(const char *dtmp, const char *ktmp, const char *profile,
+		      const struct actor *a, struct svc_officers *pw, struct bm_err *e)
+{
+	const struct svc_paths tp = {dtmp, ktmp};
+	struct svc *s = NULL;
+	struct policy pol;
+	int rc;
+
+	unlink_db(dtmp);	/* what a killed init left under these names */
+	unlink(ktmp);
+	if ((rc = policy_builtin(profile ? profile : "cn", &pol, e)) ||
+	    (rc = crypto_keyfile_create(ktmp, e)))
+		return rc;
+	rc = open_common(&tp, true, &s, e);
+	if (rc == 0)
+		rc = first_setup(s, a, &pol, pw, e);
+	svc_close(s);	/* the last close folds the -wal into the file */
+	return rc;
+}
+
+/* Publishes the built pair under its names with link(2), which never
+ * replaces a file: the key first, then the database, whose arrival makes
+ * the pair usable.  A kill between the two leaves the key linked to its
+ * temporary name, which init_free recognises. */
+static int init_publish(const char *db, const char *kp, const char *dtmp, const char *ktmp,
+			struct bm_err *e)
+{
+	if (link(ktmp, kp) != 0)
+		return bm_errf(e, errno == EEXIST ? BM_EEXIST : BM_EIO, "key",
+			       "cannot create key file %s: %s", kp, strerror(errno));
+	if (link(dtmp, db) != 0) {
+		int err = errno;
+
+		unlink(kp);
+		return bm_errf(e, err == EEXIST ? BM_EEXIST : BM_EIO, "db",
+			       "cannot create database %s: %s", db, strerror(err));
+	}
+	return 0;
+}
+
+/* The database and key file are built under temporary names and published
+ * only when whole, so a killed init leaves no half-made database that a new
+ * init would refuse and nothing else could open. */
 int svc_init_officers(const struct svc_paths *p, const char *profile, const struct actor *a,
 		      struct svc_officers *pw, struct bm_err *e)
 {
-	char *kp = key_path_for(p);
-	struct svc *s = NULL;
-	struct policy pol;
-	struct stat sb;
+	char *kp = key_path_for(p), *dtmp = init_tmp(p->db), *ktmp = init_tmp(kp);
 	int rc;
 
-	if ((rc = crypto_init(e)) || (rc = policy_builtin(profile ? profile : "cn", &pol, e)))
+	if ((rc = crypto_init(e)) || (rc = init_free(p->db, kp, ktmp, e)))
 		goto out;
-	if (stat(p->db, &sb) == 0) {
-		rc = bm_errf(e, BM_EEXIST, "db", "database %s already exists; refusing to overwrite it",
-			     p->db);
-		goto out;
-	}
-	if ((rc = crypto_keyfile_create(kp, e)))
-		goto out;
-	rc = open_common(p, true, &s, e);
+	rc = init_build(dtmp, ktmp, profile, a, pw, e);
 	if (rc == 0)
-		rc = first_setup(s, a, &pol, pw, e);
-	svc_close(s);
-	if (rc != 0) {
-		unlink(kp);
-		unlink(p->db);
+		rc = init_publish(p->db, kp, dtmp, ktmp, e);
+	unlink_db(dtmp);
+	unlink(ktmp);
+	if (rc == 0) {
+		crypto_sync_dir(p->db);
+		crypto_sync_dir(kp);
 	}
 out:
 	free(kp);
+	free(dtmp);
+	free(ktmp);
 	return rc;
+}
+
+/* An init killed after it published both files leaves their temporary
+ * names linked to them.  They go at the next open: a key file that stays
+ * linked to init's temporary name would, once the database were deleted,
+ * read to a new init as one it may replace (init_free). */
+static void init_leftovers(const char *db, const char *kp)
+{
+	char *dtmp = init_tmp(db), *ktmp = init_tmp(kp);
+
+	if (same_file(db, dtmp))
+		unlink(dtmp);
+	if (same_file(kp, ktmp))
+		unlink(ktmp);
+	free(dtmp);
+	free(ktmp);
 }
 
 int svc_open(const struct svc_paths *p, struct svc **out, struct bm_err *e)
 {
-	return open_common(p, false, out, e);
+	int rc = open_common(p, false, out, e);
+
+	if (rc == 0)
+		init_leftovers(p->db, (*out)->key_path);
+	return rc;
 }
 
 static int open_common(const struct svc_paths *p, bool fresh, struct svc **out,
