@@ -817,6 +817,33 @@ static void *write_once(void *arg)
 	return NULL;
 }
 
+/* Starts n clients running `client` at once (writes counted anew). */
+static void burst(const struct fixture *f, void *(*client)(void *), struct writer *w,
+		  pthread_t *th, int n)
+{
+	atomic_store(&writes, 0);
+	for (int i = 0; i < n; i++) {
+		w[i] = (struct writer){f->port, 0};
+		pthread_create(&th[i], NULL, client, &w[i]);
+	}
+}
+
+/* Joins the n clients: each was answered 201 (done) or `undone` (503
+ * refused, or 0 never accepted: nothing done either way), and only the
+ * acknowledged ones wrote.  Returns how many were acknowledged. */
+static int join_clients(struct writer *w, pthread_t *th, int n, int undone)
+{
+	int acked = 0;
+
+	for (int i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(w[i].status == 201 || w[i].status == undone);
+		acked += w[i].status == 201;
+	}
+	assert_int_equal(atomic_load(&writes), acked);
+	return acked;
+}
+
 static unsigned stop_left;
 
 static void *stop_async(void *arg)
@@ -839,16 +866,11 @@ static void test_graceful_stop(void **state)
 	pthread_t th[8];
 	struct timespec t = {0, 2 * 1000 * 1000};
 	unsigned at_stop;
-	int acked = 0;
 	pthread_t stopper;
 	struct reply r;
 
 	(void)state;
-	atomic_store(&writes, 0);
-	for (int i = 0; i < 8; i++) {
-		w[i] = (struct writer){f->port, 0};
-		pthread_create(&th[i], NULL, write_once, &w[i]);
-	}
+	burst(f, write_once, w, th, 8);
 	for (int i = 0; i < 1000 && http_server_inflight(f->srv) < 1; i++)
 		nanosleep(&t, NULL);
 	at_stop = http_server_inflight(f->srv);
@@ -863,13 +885,7 @@ static void test_graceful_stop(void **state)
 	pthread_join(stopper, NULL);
 	assert_int_equal(stop_left, 0);
 	f->srv = NULL;
-	for (int i = 0; i < 8; i++) {
-		pthread_join(th[i], NULL);
-		assert_true(w[i].status == 201 || w[i].status == 0);
-		acked += w[i].status == 201;
-	}
-	assert_true(acked >= (int)at_stop);
-	assert_int_equal(atomic_load(&writes), acked);
+	assert_true(join_clients(w, th, 8, 0) >= (int)at_stop);
 	/* No longer listening. */
 	assert_int_equal(dial(f->port), -1);
 	stop(f);
@@ -888,32 +904,6 @@ static void *offload_once(void *arg)
 	return NULL;
 }
 
-/* Starts n clients of the offloaded route at once (writes counted anew). */
-static void offload_burst(const struct fixture *f, struct writer *w, pthread_t *th, int n)
-{
-	atomic_store(&writes, 0);
-	for (int i = 0; i < n; i++) {
-		w[i] = (struct writer){f->port, 0};
-		pthread_create(&th[i], NULL, offload_once, &w[i]);
-	}
-}
-
-/* Joins the n clients: each was answered 201 (done) or 503 (refused,
- * nothing done), and only the acknowledged ones wrote.  Returns the 503s. */
-static int offload_answers(struct writer *w, pthread_t *th, int n)
-{
-	int acked = 0, refused = 0;
-
-	for (int i = 0; i < n; i++) {
-		pthread_join(th[i], NULL);
-		assert_true(w[i].status == 201 || w[i].status == 503);
-		acked += w[i].status == 201;
-		refused += w[i].status == 503;
-	}
-	assert_int_equal(atomic_load(&writes), acked);
-	return refused;
-}
-
 /* SIGTERM with a queue of logins: the drain bounds the stop.  What is
  * still queued when it ends is refused (503, nothing done) instead of
  * hashed one by one past the deadline; every client gets an answer and
@@ -928,7 +918,7 @@ static void test_stop_with_a_full_offload_queue(void **state)
 	double t0;
 
 	(void)state;
-	offload_burst(f, w, th, 10);
+	burst(f, offload_once, w, th, 10);
 	for (int i = 0; i < 1000 && http_server_inflight(f->srv) < 10; i++)
 		nanosleep(&t, NULL);
 	assert_int_equal(http_server_inflight(f->srv), 10);
@@ -937,7 +927,7 @@ static void test_stop_with_a_full_offload_queue(void **state)
 	f->srv = NULL;
 	/* 200 ms of drain and the one handler running, not 10 x 300 ms */
 	assert_true(now_s() - t0 < 1.5);
-	assert_true(offload_answers(w, th, 10) > 0);
+	assert_true(join_clients(w, th, 10, 503) < 10);
 	stop(f);
 }
 
@@ -953,8 +943,8 @@ static void test_offload_queue_is_bounded(void **state)
 	int busy;
 
 	(void)state;
-	offload_burst(f, w, th, 8);
-	busy = offload_answers(w, th, 8);
+	burst(f, offload_once, w, th, 8);
+	busy = 8 - join_clients(w, th, 8, 503);
 	assert_true(busy > 0);
 	assert_true(busy < 8);
 	stop(f);
