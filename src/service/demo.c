@@ -4,7 +4,8 @@
  * It goes through the same service functions an officer would use, so the
  * demo database has a real audit trail and obeys every rule.  The names are
  * generated from common Chinese and English names with a fixed seed, so two
- * runs with the same seed build the same organisation.
+ * runs with the same seed build the same organisation.  It is one
+ * transaction (svc__outer_begin): a demo stopped half-way leaves nothing.
  */
 #include "svc_internal.h"
 #include "../core/level.h"
@@ -266,14 +267,19 @@ int svc_demo(struct svc *s, const struct actor *a, uint32_t seed, int persons,
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	for (size_t i = 0; i < N(demo_units); i++, out->units++)
-		if ((rc = svc_unit_add(s, a, &demo_units[i], &u, e)))
-			return rc;
-	for (size_t i = 0; i < N(demo_posts); i++, out->posts++)
-		if ((rc = svc_post_add(s, a, &demo_posts[i], &p, e)))
-			return rc;
-	for (int i = 0; i < persons; i++)
-		if ((rc = add_person(s, a, &st, i, out, e)))
-			return rc;
-	return ST(s)->person_counts(s->st, count_cb, out, e);
+	if ((rc = svc__outer_begin(s, e)))
+		return rc;
+	for (size_t i = 0; rc == 0 && i < N(demo_units); i++, out->units++)
+		rc = svc_unit_add(s, a, &demo_units[i], &u, e);
+	for (size_t i = 0; rc == 0 && i < N(demo_posts); i++, out->posts++)
+		rc = svc_post_add(s, a, &demo_posts[i], &p, e);
+	for (int i = 0; rc == 0 && i < persons; i++)
+		rc = add_person(s, a, &st, i, out, e);
+	if (rc == 0)
+		rc = ST(s)->person_counts(s->st, count_cb, out, e);
+	if (rc != 0) {
+		(void)svc__outer_end(s, false, NULL);
+		return rc;
+	}
+	return svc__outer_end(s, true, e);
 }

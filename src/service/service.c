@@ -328,6 +328,14 @@ void svc_request_end(struct svc *s)
 	svc__touch_flush(s);
 }
 
+/* The error of a step inside an enclosing transaction that an earlier
+ * step rolled back (svc__outer_begin). */
+static int outer_lost_err(struct bm_err *e)
+{
+	return bm_errf(e, BM_EINTERNAL, NULL,
+		       "an earlier step of this job failed and nothing of it was written");
+}
+
 /* Begins a write transaction under the policy stored now.  The context's
  * policy may be older: another process (`baomi policy load` while the
  * server runs) or thread stored one since it was read, and the server
@@ -340,6 +348,8 @@ int svc__begin(struct svc *s, struct bm_err *e)
 	int64_t head = 0;
 	int rc;
 
+	if (s->outer)
+		return s->outer_lost ? outer_lost_err(e) : 0;
 	s->tx_seq_lo = s->tx_seq_hi = 0;
 	if ((rc = ST(s)->begin(s->st, e)))
 		return rc;
@@ -357,9 +367,11 @@ int svc__begin(struct svc *s, struct bm_err *e)
 int svc__commit(struct svc *s, struct bm_err *e)
 {
 	struct bm_err fe = BM_ERR_INIT;
-	int rc = ST(s)->commit(s->st, e);
+	int rc;
 
-	if (rc != 0) {
+	if (s->outer)
+		return s->outer_lost ? outer_lost_err(e) : 0;
+	if ((rc = ST(s)->commit(s->st, e)) != 0) {
 		svc__rollback(s);
 		return rc;
 	}
@@ -371,10 +383,41 @@ int svc__commit(struct svc *s, struct bm_err *e)
 
 void svc__rollback(struct svc *s)
 {
+	if (s->outer) {
+		if (s->outer_lost)
+			return;
+		s->outer_lost = true;
+	}
 	ST(s)->rollback(s->st);
 	s->ndirty = 0;
 	s->dirty_all = false;
 	s->tx_seq_lo = s->tx_seq_hi = 0;
+}
+
+int svc__outer_begin(struct svc *s, struct bm_err *e)
+{
+	int rc = svc__begin(s, e);
+
+	if (rc == 0) {
+		s->outer = true;
+		s->outer_lost = false;
+	}
+	return rc;
+}
+
+int svc__outer_end(struct svc *s, bool ok, struct bm_err *e)
+{
+	bool lost = s->outer_lost;
+
+	s->outer = false;
+	s->outer_lost = false;
+	if (lost)
+		return ok ? outer_lost_err(e) : 0;
+	if (!ok) {
+		svc__rollback(s);
+		return 0;
+	}
+	return svc__commit(s, e);
 }
 
 /* Canonicalises subjects and fields, links the event to the chain head and

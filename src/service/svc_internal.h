@@ -41,6 +41,10 @@ struct svc {
 	int ndirty;
 	bool dirty_all;            /* too many touched, or the policy changed */
 	int64_t tx_seq_lo, tx_seq_hi; /* audit seqs the open transaction appended */
+	/* An enclosing transaction (svc__outer_begin): the service functions
+	 * called inside it join it instead of committing on their own. */
+	bool outer;
+	bool outer_lost;           /* one of them rolled it back */
 	int64_t data_version;      /* the store's data_version svc_snapshot_sync last saw */
 	_Atomic uint64_t decisions_allow, decisions_deny;
 	/* Request bracketing (svc_request_begin/end) and the session cache
@@ -61,6 +65,13 @@ int svc__begin(struct svc *s, struct bm_err *e);
 /* Commits; on failure the transaction is rolled back. */
 int svc__commit(struct svc *s, struct bm_err *e);
 void svc__rollback(struct svc *s);
+
+/* Opens a transaction that every service function called until
+ * svc__outer_end joins, so a many-step job (the demo) lands whole or not at
+ * all and pays one commit.  A rollback inside it rolls back everything;
+ * svc__outer_end then reports it.  With ok false, end rolls back. */
+int svc__outer_begin(struct svc *s, struct bm_err *e);
+int svc__outer_end(struct svc *s, bool ok, struct bm_err *e);
 
 /* Appends an audit event in the open transaction.  Takes ownership of
  * subjects (a JSON array of ids) and fields (an object of changed fields;

@@ -151,6 +151,26 @@ t_demo_builds_an_organisation() {
 	expect 0 audit verify || return 1
 }
 
+# The demo is one transaction: when a step fails half-way (here person
+# E1005 already exists, so the fifth person cannot be added), nothing of it
+# is written.  It used to leave the units, posts and first four persons,
+# and a second demo then stopped at "unit HQ already exists".
+t_demo_that_fails_half_way_writes_nothing() {
+	expect 0 init || return 1
+	expect 0 unit add ZZ --name "Elsewhere" || return 1
+	expect 0 person add E1005 --name "Already here" --unit ZZ || return 1
+	expect 0 audit verify || return 1
+	local before=$OUT
+	expect 1 demo --persons 20 || return 1
+	has_err "E1005"
+	expect 0 unit list --json || return 1
+	eq "$(json v.length)" 1 "units left by a failed demo"
+	expect 0 person list --json || return 1
+	eq "$(json 'v.map(p => p.id).join()')" "E1005" "persons left by a failed demo"
+	expect 0 audit verify || return 1
+	eq "$OUT" "$before" "audit events left by a failed demo"
+}
+
 # The demo's count and seed are an int and a 32-bit number: a larger value
 # typed is refused, never cut to its low bits (4294967297 persons built one
 # and said so; a seed of 2^32 was the default seed).
