@@ -296,10 +296,11 @@ static int due_one(void *ctx, const struct facts_rec *f)
 static int due_cmp(const void *a, const void *b)
 {
 	const struct due_item *x = a, *y = b;
-	int c = strcmp(x->person, y->person);
+	int c;
 
 	if (x->due != y->due)
 		return x->due < y->due ? -1 : 1;
+	c = strcmp(x->person, y->person);
 	return c ? c : x->kind - y->kind;
 }
 
