@@ -224,26 +224,42 @@ json_t *svc_clearance(struct svc *s, const struct actor *a, const char *person, 
 
 /* ------------------------------------------------------------- due list */
 
+/* One deadline of the due list, kept until the list is sorted. */
+struct due_item {
+	int64_t due;
+	int kind;
+	char person[BM_CODE_MAX];
+};
+
 struct due_ctx {
 	struct svc *s;
 	int64_t now, until;
-	json_t *items;
+	struct due_item *v;
+	size_t n, cap;
 	struct svc_scope sc;       /* an officer sees its subtree only */
 };
 
+/* Days left until a deadline `left` seconds away, a part day counted as a
+ * whole one: 0 or less exactly when the deadline is reached (overdue), and
+ * a deadline 7 days and an hour away has 8 days left, not 7. */
+static int64_t days_left(int64_t left)
+{
+	return left / BM_DAY + (left > 0 && left % BM_DAY != 0);
+}
+
 /* The reminder offset (days) a deadline `left` seconds away has reached:
- * the smallest offset it lies within (left <= offset days, counted in
- * seconds, so a deadline 7 days and an hour away has not reached 7); 0 when
- * overdue (left <= 0: the deadline itself is reached) or past every offset. */
+ * the smallest offset not below its days left (so a deadline 7 days and an
+ * hour away has reached 30, not 7); 0 when overdue, -1 when it lies beyond
+ * every offset (no reminder yet). */
 static int reminder_for(const struct policy *p, int64_t left)
 {
-	int best = 0;
+	int64_t days = days_left(left);
+	int best = -1;
 
 	if (left <= 0)
 		return 0;
 	for (int i = 0; i < p->nreminders; i++)
-		if (left <= (int64_t)p->reminders[i] * BM_DAY &&
-		    (best == 0 || p->reminders[i] < best))
+		if (days <= p->reminders[i] && (best < 0 || p->reminders[i] < best))
 			best = p->reminders[i];
 	return best;
 }
@@ -261,55 +277,87 @@ static int due_one(void *ctx, const struct facts_rec *f)
 	gate_eval(&g, &d->s->policy, d->now, &st);
 	for (int i = 0; i < st.n; i++) {
 		const struct gate_result *r = &st.r[i];
-		int64_t days;
 
 		if (r->due <= 0 || r->due == GATE_NEVER || r->due > d->until)
 			continue;
-		days = (r->due - d->now) / BM_DAY;
-		json_array_append_new(d->items, json_pack("{s:s, s:s, s:o, s:I, s:b, s:I}",
-			"person", f->ext_id, "gate", gate_kind_name(r->kind), "due",
-			svc__time_json(r->due), "days_left", (json_int_t)days, "overdue",
-			r->due <= d->now, "reminder_days",
-			(json_int_t)reminder_for(&d->s->policy, r->due - d->now)));
+		if (d->n == d->cap) {
+			d->cap = d->cap ? d->cap * 2 : 256;
+			d->v = xreallocarray(d->v, d->cap, sizeof *d->v);
+		}
+		d->v[d->n].due = r->due;
+		d->v[d->n].kind = r->kind;
+		svc__copy(d->v[d->n++].person, BM_CODE_MAX, f->ext_id);
 	}
 	return 0;
+}
+
+/* Soonest first; on one instant by person id, then gate: the order an
+ * officer works through, the same in every run. */
+static int due_cmp(const void *a, const void *b)
+{
+	const struct due_item *x = a, *y = b;
+	int c;
+
+	if (x->due != y->due)
+		return x->due < y->due ? -1 : 1;
+	c = strcmp(x->person, y->person);
+	return c ? c : x->kind - y->kind;
+}
+
+static json_t *due_items_json(const struct due_ctx *d)
+{
+	json_t *items = json_array();
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct due_item *it = &d->v[i];
+		int rem = reminder_for(&d->s->policy, it->due - d->now);
+
+		json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:I, s:b, s:o}",
+			"person", it->person, "gate", gate_kind_name(it->kind), "due",
+			svc__time_json(it->due), "days_left", (json_int_t)days_left(it->due - d->now),
+			"overdue", it->due <= d->now, "reminder_days",
+			rem < 0 ? json_null() : json_integer(rem)));
+	}
+	return items;
 }
 
 json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, int64_t within,
 		struct bm_err *e)
 {
 	/* A horizon past the end of time is the end of time, not a wrap. */
-	struct due_ctx d = {s, now, within > GATE_NEVER - now ? GATE_NEVER : now + within,
-			    json_array(), {0}};
+	struct due_ctx d = {.s = s, .now = now,
+			    .until = within > GATE_NEVER - now ? GATE_NEVER : now + within};
 	const struct review_query every_open = {0};
-	json_t *open = NULL;
+	json_t *open = NULL, *out = NULL;
 
 	if (within < 0) {
 		bm_errf(e, BM_EINVAL, "within", "within: a duration cannot be negative");
-		goto fail;
+		goto out;
 	}
 	if (svc__allow(a, PERM_DUE_READ, e) || svc__scope_load(s, a, &d.sc, e) ||
 	    ST(s)->facts_scan(s->st, 0, due_one, &d, e))
-		goto fail;
+		goto out;
 	/* Open reviews are review.read's to see; a trainer gets the gates only. */
 	open = svc__allow(a, PERM_REVIEW_READ, NULL) ? json_array()
 						      : svc_review_list(s, a, &every_open, e);
 	if (open == NULL)
-		goto fail;
+		goto out;
+	if (d.n > 1)
+		qsort(d.v, d.n, sizeof *d.v, due_cmp);
+	out = json_pack("{s:o, s:o, s:o, s:I}", "evaluated_at", svc__time_json(now), "items",
+			due_items_json(&d), "open_reviews", open, "within_days",
+			(json_int_t)(within / BM_DAY));
+out:
 	svc__scope_free(&d.sc);
-	return json_pack("{s:o, s:o, s:o, s:I}", "evaluated_at", svc__time_json(now), "items",
-			 d.items, "open_reviews", open, "within_days",
-			 (json_int_t)(within / BM_DAY));
-fail:
-	svc__scope_free(&d.sc);
-	json_decref(d.items);
-	return NULL;
+	free(d.v);
+	return out;
 }
 
 /* ------------------------------------------------------ compliance report */
 
 struct unit_tally {
 	int64_t unit_id;
+	char code[BM_CODE_MAX];
 	int64_t by_cat_state[4][ST__COUNT];
 	int64_t cleared, not_cleared;
 	int64_t reasons[REASON__COUNT];
@@ -318,21 +366,12 @@ struct unit_tally {
 struct report_ctx {
 	struct svc *s;
 	int64_t now;
-	bool filtered;             /* a unit was named: only its subtree counts */
-	int64_t *within;           /* unit ids inside the requested subtree */
-	size_t nwithin;
+	struct svc_scope sc;       /* the units that count: the filter or the scope */
 	struct unit_tally *t;
 	size_t n, cap;
 	size_t *slot;              /* open addressing on unit id: index + 1, 0 empty */
 	size_t nslot;              /* a power of two, at least twice n */
 };
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* The slot of unit in r's index: its tally's, or the empty one it takes. */
 static size_t *tally_slot(struct report_ctx *r, int64_t unit)
@@ -368,9 +407,7 @@ static struct unit_tally *tally_for(struct report_ctx *r, int64_t unit)
 	*sl = r->n + 1;
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
-		r->t = realloc(r->t, r->cap * sizeof *r->t);
-		if (r->t == NULL)
-			abort();
+		r->t = xreallocarray(r->t, r->cap, sizeof *r->t);
 	}
 	memset(&r->t[r->n], 0, sizeof *r->t);
 	r->t[r->n].unit_id = unit;
@@ -384,8 +421,7 @@ static int report_one(void *ctx, const struct facts_rec *f)
 	struct gate_status st;
 	struct unit_tally *t;
 
-	if (r->filtered && (r->nwithin == 0 || !bsearch(&f->unit_id, r->within, r->nwithin, sizeof *r->within,
-				  cmp_i64)))
+	if (!svc__scope_has(&r->sc, f->unit_id))
 		return 0;
 	svc__gate_facts(f, &g);
 	gate_eval(&g, &r->s->policy, r->now, &st);
@@ -402,29 +438,8 @@ static int report_one(void *ctx, const struct facts_rec *f)
 	return 0;
 }
 
-struct within_ctx {
-	struct svc *s;
-	int64_t root;
-	struct report_ctx *r;
-};
-
-static int within_one(void *ctx, const struct unit_rec *u)
-{
-	struct within_ctx *w = ctx;
-	struct bm_err e = BM_ERR_INIT;
-	int in = ST(w->s)->unit_within(w->s->st, u->id, w->root, &e);
-
-	bm_err_clear(&e);
-	if (in == 1) {
-		w->r->within = realloc(w->r->within, (w->r->nwithin + 1) * sizeof(int64_t));
-		if (w->r->within == NULL)
-			abort();
-		w->r->within[w->r->nwithin++] = u->id;
-	}
-	return 0;
-}
-
-/* The reasons of a tally, most common first, up to five. */
+/* The reasons of a tally, most common first, up to five; a tie goes in the
+ * order of the reason table (enum gate_reason, ARCHITECTURE.md). */
 static json_t *top_reasons(const struct unit_tally *t)
 {
 	json_t *arr = json_array();
@@ -446,10 +461,9 @@ static json_t *top_reasons(const struct unit_tally *t)
 	return arr;
 }
 
-static json_t *tally_json(struct svc *s, const struct unit_tally *t)
+static json_t *tally_json(const struct unit_tally *t)
 {
 	json_t *cats = json_object();
-	char unit[BM_CODE_MAX];
 
 	for (int l = 0; l <= LEVEL_MAX; l++) {
 		json_t *states = json_object();
@@ -463,44 +477,62 @@ static json_t *tally_json(struct svc *s, const struct unit_tally *t)
 		else
 			json_decref(states);
 	}
-	return json_pack("{s:s, s:o, s:I, s:I, s:o}", "unit", svc__unit_code(s, t->unit_id, unit),
-			 "persons", cats, "cleared", (json_int_t)t->cleared, "not_cleared",
+	return json_pack("{s:s, s:o, s:I, s:I, s:o}", "unit", t->code, "persons", cats,
+			 "cleared", (json_int_t)t->cleared, "not_cleared",
 			 (json_int_t)t->not_cleared, "top_reasons", top_reasons(t));
+}
+
+static int tally_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct unit_tally *)a)->code, ((const struct unit_tally *)b)->code);
+}
+
+/* The units in order of their codes (byte order), so two runs list them
+ * alike whatever order the persons were entered in. */
+static json_t *report_units(struct report_ctx *r)
+{
+	json_t *units = json_array();
+	char code[BM_CODE_MAX];
+
+	for (size_t i = 0; i < r->n; i++)
+		svc__copy(r->t[i].code, BM_CODE_MAX, svc__unit_code(r->s, r->t[i].unit_id, code));
+	if (r->n > 1)
+		qsort(r->t, r->n, sizeof *r->t, tally_cmp);
+	for (size_t i = 0; i < r->n; i++)
+		json_array_append_new(units, tally_json(&r->t[i]));
+	return units;
+}
+
+/* The units that count: a named unit's subtree (which the actor must be
+ * able to see), else an officer's scope, else all. */
+static int report_units_load(struct svc *s, const struct actor *a, const char *unit,
+			     struct svc_scope *sc, struct bm_err *e)
+{
+	struct unit_rec u;
+	int rc;
+
+	if (unit == NULL)
+		return svc__scope_load(s, a, sc, e);
+	memset(sc, 0, sizeof *sc);
+	if ((rc = svc__unit_visible(s, a, "unit", unit, &u, e)))
+		return rc;
+	return svc__scope_subtree(s, u.id, sc, e);
 }
 
 json_t *svc_report_compliance(struct svc *s, const struct actor *a, const char *unit,
 			      int64_t now, struct bm_err *e)
 {
 	struct report_ctx r = {.s = s, .now = now};
-	struct unit_rec u;
-	json_t *units = NULL;
-	int rc;
+	json_t *out = NULL;
 
-	if (svc__allow(a, PERM_REPORT_READ, e))
-		return NULL;
-	if (unit != NULL || svc__actor_scoped(a)) {
-		struct within_ctx w = {s, a->scope_unit, &r};
-
-		if (unit != NULL && (rc = svc__unit_visible(s, a, "unit", unit, &u, e)))
-			goto out;
-		if (unit != NULL)
-			w.root = u.id;
-		r.filtered = true;
-		if ((rc = ST(s)->unit_list(s->st, within_one, &w, e)))
-			goto out;
-		if (r.nwithin > 1)
-			qsort(r.within, r.nwithin, sizeof *r.within, cmp_i64);
-	}
-	if ((rc = ST(s)->facts_scan(s->st, 0, report_one, &r, e)))
+	if (svc__allow(a, PERM_REPORT_READ, e) || report_units_load(s, a, unit, &r.sc, e) ||
+	    ST(s)->facts_scan(s->st, 0, report_one, &r, e))
 		goto out;
-	units = json_array();
-	for (size_t i = 0; i < r.n; i++)
-		json_array_append_new(units, tally_json(s, &r.t[i]));
-	units = json_pack("{s:o, s:o, s:o}", "unit", unit ? json_string(unit) : json_null(),
-			  "evaluated_at", svc__time_json(now), "units", units);
+	out = json_pack("{s:o, s:o, s:o}", "unit", unit ? json_string(unit) : json_null(),
+			"evaluated_at", svc__time_json(now), "units", report_units(&r));
 out:
+	svc__scope_free(&r.sc);
 	free(r.t);
 	free(r.slot);
-	free(r.within);
-	return units;
+	return out;
 }

@@ -16,6 +16,7 @@
 #include "../core/lifecycle.h"
 #include "../core/role.h"
 #include "../lib/clock.h"
+#include "../lib/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -611,7 +612,7 @@ struct due_scan {
 	const struct policy *policy;   /* whose intervals say when a review is due */
 	int64_t now, horizon;
 	int64_t *open;             /* sorted person ids with an open review */
-	size_t nopen;
+	size_t nopen, capopen;
 	struct due_pick *v;
 	size_t n, cap;
 };
@@ -627,9 +628,10 @@ static int open_one(void *ctx, const struct review_rec *r)
 {
 	struct due_scan *d = ctx;
 
-	d->open = realloc(d->open, (d->nopen + 1) * sizeof *d->open);
-	if (d->open == NULL)
-		abort();
+	if (d->nopen == d->capopen) {
+		d->capopen = d->capopen ? d->capopen * 2 : 256;
+		d->open = xreallocarray(d->open, d->capopen, sizeof *d->open);
+	}
 	d->open[d->nopen++] = r->person_id;
 	return 0;
 }

@@ -177,6 +177,9 @@ struct svc_scope {
 /* Fills sc from one walk of the unit tree; svc__scope_free releases it. */
 int svc__scope_load(struct svc *s, const struct actor *a, struct svc_scope *sc,
 		    struct bm_err *e);
+/* Fills sc with unit root and its subtree, whoever asks (a filter the
+ * caller has already checked the actor may see). */
+int svc__scope_subtree(struct svc *s, int64_t root, struct svc_scope *sc, struct bm_err *e);
 bool svc__scope_has(const struct svc_scope *sc, int64_t unit_id);
 /* Adds a unit created inside the subtree (an import's new child). */
 void svc__scope_add(struct svc_scope *sc, int64_t unit_id);

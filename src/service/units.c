@@ -54,19 +54,25 @@ static int scope_one(void *ctx, const struct unit_rec *u)
 	return 0;
 }
 
-int svc__scope_load(struct svc *s, const struct actor *a, struct svc_scope *sc,
-		    struct bm_err *e)
+int svc__scope_subtree(struct svc *s, int64_t root, struct svc_scope *sc, struct bm_err *e)
 {
-	struct scope_walk w = {sc, a->scope_unit, 0};
+	struct scope_walk w = {sc, root, 0};
 	int rc;
 
 	memset(sc, 0, sizeof *sc);
-	sc->all = !svc__actor_scoped(a);
-	if (sc->all)
-		return 0;
 	if ((rc = ST(s)->unit_list(s->st, scope_one, &w, e)))
 		svc__scope_free(sc);
 	return rc;
+}
+
+int svc__scope_load(struct svc *s, const struct actor *a, struct svc_scope *sc,
+		    struct bm_err *e)
+{
+	if (svc__actor_scoped(a))
+		return svc__scope_subtree(s, a->scope_unit, sc, e);
+	memset(sc, 0, sizeof *sc);
+	sc->all = true;
+	return 0;
 }
 
 void svc__scope_add(struct svc_scope *sc, int64_t unit_id)

@@ -607,8 +607,8 @@ static void test_report_over_many_units(void **state)
 }
 
 /* The due list: a horizon near the end of time still lists what is due
- * (now + within must not wrap), and an overdue item has reached no
- * reminder offset (reminder_days 0), as the reminder rule says. */
+ * (now + within must not wrap), an overdue item says reminder_days 0, one
+ * before every offset null, and days left count a part day as a day. */
 static void test_due_edges(void **state)
 {
 	struct fx *f = *state;
@@ -637,6 +637,16 @@ static void test_due_edges(void **state)
 	assert_non_null(v);
 	it = json_array_get(json_object_get(v, "items"), 0);
 	assert_int_equal(json_integer_value(json_object_get(it, "reminder_days")), 30);
+	/* a part day counts: 7 days and an hour are 8 days left, as the
+	 * reminder says, not 7 */
+	assert_int_equal(json_integer_value(json_object_get(it, "days_left")), 8);
+	json_decref(v);
+	clock_set(T0 + (3 * 365 - 91) * 86400);      /* before the first offset */
+	v = svc_due(f->s, &local, clock_now(), 100 * 86400, &f->e);
+	assert_non_null(v);
+	it = json_array_get(json_object_get(v, "items"), 0);
+	assert_int_equal(json_integer_value(json_object_get(it, "days_left")), 91);
+	assert_true(json_is_null(json_object_get(it, "reminder_days")));
 	json_decref(v);
 }
 

@@ -736,15 +736,27 @@ static json_t *iso(int64_t t)
 	return json_string(b);
 }
 
+/* Days left until a deadline `left` seconds away, counting a part day as
+ * a day: 0 or less exactly when it is reached. */
+static int64_t ref_days_left(int64_t left)
+{
+	int64_t d = left / DAY;
+
+	return left > 0 && d * DAY != left ? d + 1 : d;
+}
+
 /* The reminder a deadline `left` seconds away has reached: the smallest
- * offset (days) it lies within; 0 once it is reached or before any. */
+ * offset (days) not below its days left; 0 once it is reached, -1 before
+ * any offset. */
 static int ref_reminder(const struct world *w, int64_t left)
 {
-	int got = 0;
+	int got = -1;
 
-	/* offsets count down: the last one that still holds `left` is the smallest */
-	for (int i = 0; left > 0 && i < w->pol.nrem; i++)
-		if (left <= (int64_t)w->pol.rem[i] * DAY)
+	if (left <= 0)
+		return 0;
+	/* offsets count down: the last one that still holds the days is the smallest */
+	for (int i = 0; i < w->pol.nrem; i++)
+		if (ref_days_left(left) <= w->pol.rem[i])
 			got = w->pol.rem[i];
 	return got;
 }
@@ -759,9 +771,25 @@ static bool on_post_or_onboarding(int st)
  * with the horizon until: the re-review date of every person on post or
  * onboarding whose category's policy checks the review, once it is within
  * the horizon (past ones too: overdue). */
+struct ref_item {
+	int64_t due;
+	int p;
+	const char *ext;
+};
+
+/* Soonest first, then by person id (bytes). */
+static int ref_item_cmp(const void *a, const void *b)
+{
+	const struct ref_item *x = a, *y = b;
+
+	return x->due != y->due ? (x->due < y->due ? -1 : 1) : strcmp(x->ext, y->ext);
+}
+
 static json_t *ref_due_items(struct world *w, int scope, int64_t t, int64_t until)
 {
 	json_t *items = json_array();
+	struct ref_item v[MAXPER];
+	int n = 0;
 
 	for (int p = 0; p < w->nper; p++) {
 		int lv = ref_level(w, p);
@@ -775,13 +803,20 @@ static json_t *ref_due_items(struct world *w, int scope, int64_t t, int64_t unti
 		due = ref_due(w, p, r);
 		if (due == NEVER || due > until)
 			continue;
-		json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:I, s:b, s:I}", "person",
-			w->ext[p], "gate", "review", "due", iso(due), "days_left",
-			(json_int_t)((due - t) / DAY), "overdue", due <= t, "reminder_days",
-			(json_int_t)ref_reminder(w, due - t)));
+		v[n++] = (struct ref_item){due, p, w->ext[p]};
+	}
+	qsort(v, (size_t)n, sizeof *v, ref_item_cmp);
+	for (int i = 0; i < n; i++) {
+		int64_t due = v[i].due;
+		int rem = ref_reminder(w, due - t);
+
+		json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:I, s:b, s:o}", "person",
+			w->ext[v[i].p], "gate", "review", "due", iso(due), "days_left",
+			(json_int_t)ref_days_left(due - t), "overdue", due <= t, "reminder_days",
+			rem < 0 ? json_null() : json_integer(rem)));
 		w->items++;
 		w->overdue += due <= t;
-		w->reminded += ref_reminder(w, due - t) > 0;
+		w->reminded += rem > 0;
 	}
 	return items;
 }
