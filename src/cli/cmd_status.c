@@ -134,16 +134,17 @@ static int due(struct cli *c, struct bm_err *e)
 {
 	const char *within = "90d";
 	const struct opt o[] = {{"within", &within, NULL}, {0}};
-	int64_t w, now = clock_now();
+	int64_t now = clock_now();
+	struct due_query q = {0};  /* the console lists everything on one page */
 	json_t *opened, *v;
 	int rc;
 
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
-	    (rc = clock_parse_duration(within, "within", &w, e)) || (rc = cli_open(c, e)))
+	    (rc = clock_parse_duration(within, "within", &q.within, e)) || (rc = cli_open(c, e)))
 		return rc;
 	if ((opened = svc_reviews_open_due(c->svc, &c->actor, now, e)) == NULL)
 		return e->code;
-	if ((v = svc_due(c->svc, &c->actor, now, w, e)) == NULL) {
+	if ((v = svc_due(c->svc, &c->actor, now, &q, e)) == NULL) {
 		json_decref(opened);
 		return e->code;
 	}

@@ -1185,16 +1185,20 @@ static int h_decide_batch(struct http_req *r, struct http_resp *w, struct bm_err
 	return 0;
 }
 
+/* Paged like the other lists, but a page holds LIST_MAX items unless
+ * limit says fewer: an officer works through the whole list. */
 static int h_due(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	const char *within = http_req_query(r, "within");
+	const char *within = http_req_query(r, "within"), *limit = http_req_query(r, "limit");
+	struct due_query q = {.limit = LIST_MAX, .cursor = http_req_query(r, "cursor")};
 	struct svc *s;
-	int64_t sec;
 
-	if (clock_parse_duration(within ? within : "90d", "within", &sec, e) ||
+	if (limit != NULL && !num_parse(limit, 1, LIST_MAX, &q.limit))
+		return bm_errf(e, BM_EUSAGE, "limit", "limit: an integer from 1 to %d", LIST_MAX);
+	if (clock_parse_duration(within ? within : "90d", "within", &q.within, e) ||
 	    (s = svc_of(r, e)) == NULL)
 		return e->code;
-	return reply(w, 200, svc_due(s, &r->actor, clock_now(), sec, e), e);
+	return reply(w, 200, svc_due(s, &r->actor, clock_now(), &q, e), e);
 }
 
 static int h_compliance(struct http_req *r, struct http_resp *w, struct bm_err *e)

@@ -304,11 +304,61 @@ static int due_cmp(const void *a, const void *b)
 	return c ? c : x->kind - y->kind;
 }
 
-static json_t *due_items_json(const struct due_ctx *d)
+/* The due list's position after item it: its instant, gate and person,
+ * the sort key of due_cmp, as the bytes of a sealed cursor. */
+static size_t due_pos(const struct due_item *it, uint8_t pos[SVC_CURSOR_POS_MAX])
+{
+	size_t n = strlen(it->person);
+
+	for (int i = 0; i < 8; i++)
+		pos[i] = (uint8_t)((uint64_t)it->due >> (8 * i));
+	pos[8] = (uint8_t)it->kind;
+	memcpy(pos + 9, it->person, n);
+	return 9 + n;
+}
+
+/* The position a cursor names, as an item to compare with due_cmp. */
+static int due_pos_read(struct svc *s, const char *cursor, struct due_item *at,
+			struct bm_err *e)
+{
+	uint8_t pos[SVC_CURSOR_POS_MAX];
+	uint64_t due = 0;
+	size_t n = 0;
+
+	memset(at, 0, sizeof *at);
+	if (svc_cursor_read_pos(s, 'd', cursor, pos, sizeof pos, &n, e))
+		return e->code;
+	if (n < 9 || n - 9 >= sizeof at->person)
+		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
+	for (int i = 7; i >= 0; i--)
+		due = due << 8 | pos[i];
+	at->due = (int64_t)due;
+	at->kind = pos[8];
+	memcpy(at->person, pos + 9, n - 9);
+	return 0;
+}
+
+/* One page of the sorted items: those after the cursor's position, up to
+ * the limit; next_cursor when more follow. */
+static json_t *due_page_json(const struct due_ctx *d, const struct due_query *q,
+			     const struct due_item *after, json_t **next)
 {
 	json_t *items = json_array();
+	size_t i = 0, end;
 
-	for (size_t i = 0; i < d->n; i++) {
+	while (after && i < d->n && due_cmp(&d->v[i], after) <= 0)
+		i++;
+	end = q->limit > 0 && (uint64_t)q->limit < d->n - i ? i + (size_t)q->limit : d->n;
+	*next = json_null();
+	if (end < d->n && end > i) {
+		uint8_t pos[SVC_CURSOR_POS_MAX];
+		char c[SVC_CURSOR_LONG_MAX];
+
+		svc_cursor_make_pos(d->s, 'd', pos, due_pos(&d->v[end - 1], pos), c);
+		json_decref(*next);
+		*next = json_string(c);
+	}
+	for (; i < end; i++) {
 		const struct due_item *it = &d->v[i];
 		int rem = reminder_for(&d->s->policy, it->due - d->now);
 
@@ -321,32 +371,58 @@ static json_t *due_items_json(const struct due_ctx *d)
 	return items;
 }
 
-json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, int64_t within,
+/* The first page's open reviews (review.read's to see; a trainer gets
+ * none), up to the limit, with the review list's cursor for the rest. */
+static int due_open_reviews(struct svc *s, const struct actor *a, const struct due_query *q,
+			    json_t *out, struct bm_err *e)
+{
+	int64_t last = 0;
+	struct review_query open = {.limit = q->limit, .last_id = &last};
+	json_t *v = svc__allow(a, PERM_REVIEW_READ, NULL) ? json_array()
+							   : svc_review_list(s, a, &open, e);
+	char c[SVC_CURSOR_MAX];
+
+	if (v == NULL)
+		return e->code;
+	json_object_set_new(out, "open_reviews", v);
+	if (q->limit > 0 && (int64_t)json_array_size(v) == q->limit) {
+		svc_cursor_make(s, 'r', last, c);
+		json_object_set_new(out, "open_reviews_next_cursor", json_string(c));
+	} else {
+		json_object_set_new(out, "open_reviews_next_cursor", json_null());
+	}
+	return 0;
+}
+
+json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, const struct due_query *q,
 		struct bm_err *e)
 {
 	/* A horizon past the end of time is the end of time, not a wrap. */
 	struct due_ctx d = {.s = s, .now = now,
-			    .until = within > GATE_NEVER - now ? GATE_NEVER : now + within};
-	const struct review_query every_open = {0};
-	json_t *open = NULL, *out = NULL;
+			    .until = q->within > GATE_NEVER - now ? GATE_NEVER : now + q->within};
+	struct due_item after;
+	json_t *out = NULL, *items, *next;
 
-	if (within < 0) {
-		bm_errf(e, BM_EINVAL, "within", "within: a duration cannot be negative");
+	if (q->within < 0 || q->limit < 0) {
+		bm_errf(e, BM_EINVAL, q->within < 0 ? "within" : "limit", "%s",
+			q->within < 0 ? "within: a duration cannot be negative"
+				      : "limit: cannot be negative");
 		goto out;
 	}
-	if (svc__allow(a, PERM_DUE_READ, e) || svc__scope_load(s, a, &d.sc, e) ||
-	    ST(s)->facts_scan(s->st, 0, due_one, &d, e))
-		goto out;
-	/* Open reviews are review.read's to see; a trainer gets the gates only. */
-	open = svc__allow(a, PERM_REVIEW_READ, NULL) ? json_array()
-						      : svc_review_list(s, a, &every_open, e);
-	if (open == NULL)
+	if (svc__allow(a, PERM_DUE_READ, e) ||
+	    (q->cursor && due_pos_read(s, q->cursor, &after, e)) ||
+	    svc__scope_load(s, a, &d.sc, e) || ST(s)->facts_scan(s->st, 0, due_one, &d, e))
 		goto out;
 	if (d.n > 1)
 		qsort(d.v, d.n, sizeof *d.v, due_cmp);
-	out = json_pack("{s:o, s:o, s:o, s:I}", "evaluated_at", svc__time_json(now), "items",
-			due_items_json(&d), "open_reviews", open, "within_days",
-			(json_int_t)(within / BM_DAY));
+	items = due_page_json(&d, q, q->cursor ? &after : NULL, &next);
+	out = json_pack("{s:o, s:I, s:o, s:o}", "evaluated_at", svc__time_json(now),
+			"within_days", (json_int_t)(q->within / BM_DAY), "items", items,
+			"next_cursor", next);
+	if (q->cursor == NULL && due_open_reviews(s, a, q, out, e)) {
+		json_decref(out);
+		out = NULL;
+	}
 out:
 	svc__scope_free(&d.sc);
 	free(d.v);

@@ -607,44 +607,86 @@ void svc__copy(char *dst, size_t cap, const char *v)
 
 #define CURSOR_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MAX])
+/* Seals n bytes of list position under tag (the associated data, so one
+ * list's cursor is no other's) into out, base64url of cap bytes at most. */
+static void cursor_seal(struct svc *s, char tag, const uint8_t *pt, size_t n, char *out,
+			size_t cap)
 {
 	const char list[2] = {tag, '\0'};
 	struct buf ct = BUF_INIT;
-	uint8_t pt[8];
 
-	for (int i = 0; i < 8; i++)
-		pt[i] = (uint8_t)((uint64_t)id >> (8 * i));
-	crypto_seal(s->keys, "cursor", list, "", pt, sizeof pt, &ct);
-	sodium_bin2base64(out, SVC_CURSOR_MAX, (const unsigned char *)ct.p, ct.len,
+	crypto_seal(s->keys, "cursor", list, "", pt, n, &ct);
+	sodium_bin2base64(out, cap, (const unsigned char *)ct.p, ct.len,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	buf_free(&ct);
 }
 
-int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e)
+/* Opens a cursor cursor_seal made for tag into pt (cap bytes; *n set).
+ * Anything else, forged, damaged or another list's, is BM_EUSAGE naming
+ * "cursor". */
+static int cursor_open(struct svc *s, char tag, const char *text, uint8_t *pt, size_t cap,
+		       size_t *n, struct bm_err *e)
 {
 	const char list[2] = {tag, '\0'};
-	unsigned char raw[64];
-	struct buf pt = BUF_INIT;
+	unsigned char raw[SVC_CURSOR_LONG_MAX];
+	struct buf out = BUF_INIT;
 	struct bm_err quiet = BM_ERR_INIT;
-	uint64_t v = 0;
-	size_t n = 0;
+	size_t len = strlen(text), rn = 0;
 	int rc = -1;
 
-	*id = 0;
-	/* Only the alphabet svc_cursor_make writes: libsodium's decoder reads
+	/* Only the alphabet cursor_seal writes: libsodium's decoder reads
 	 * every byte from 0x80 up as '_', which gave one cursor many spellings. */
-	if (strlen(text) < SVC_CURSOR_MAX && strspn(text, CURSOR_ALPHABET) == strlen(text) &&
-	    sodium_base642bin(raw, sizeof raw, text, strlen(text), NULL, &n, NULL,
-			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 && n == 8 + 40)
-		rc = crypto_open(s->keys, "cursor", list, "", raw, n, &pt, &quiet);
+	if (len < SVC_CURSOR_LONG_MAX && strspn(text, CURSOR_ALPHABET) == len &&
+	    sodium_base642bin(raw, sizeof raw, text, len, NULL, &rn, NULL,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0)
+		rc = crypto_open(s->keys, "cursor", list, "", raw, rn, &out, &quiet);
 	bm_err_clear(&quiet);
-	if (rc == 0 && pt.len == 8)
-		for (int i = 7; i >= 0; i--)
-			v = v << 8 | (uint8_t)pt.p[i];
-	buf_free(&pt);
-	if (rc != 0 || v > INT64_MAX)
+	if (rc == 0 && out.len <= cap) {
+		memcpy(pt, out.p, out.len);
+		*n = out.len;
+	} else {
+		rc = -1;
+	}
+	buf_free(&out);
+	if (rc != 0)
+		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
+	return 0;
+}
+
+void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MAX])
+{
+	uint8_t pt[8];
+
+	for (int i = 0; i < 8; i++)
+		pt[i] = (uint8_t)((uint64_t)id >> (8 * i));
+	cursor_seal(s, tag, pt, sizeof pt, out, SVC_CURSOR_MAX);
+}
+
+int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e)
+{
+	uint8_t pt[8];
+	uint64_t v = 0;
+	size_t n = 0;
+
+	*id = 0;
+	if (strlen(text) >= SVC_CURSOR_MAX || cursor_open(s, tag, text, pt, sizeof pt, &n, e))
+		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | pt[i];
+	if (n != 8 || v > INT64_MAX)
 		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
 	*id = (int64_t)v;
 	return 0;
+}
+
+void svc_cursor_make_pos(struct svc *s, char tag, const void *pos, size_t n,
+			 char out[SVC_CURSOR_LONG_MAX])
+{
+	cursor_seal(s, tag, pos, n, out, SVC_CURSOR_LONG_MAX);
+}
+
+int svc_cursor_read_pos(struct svc *s, char tag, const char *text, void *pos, size_t cap,
+			size_t *n, struct bm_err *e)
+{
+	return cursor_open(s, tag, text, pos, cap, n, e);
 }

@@ -64,6 +64,14 @@ void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MA
 /* The id in a cursor svc_cursor_make gave for tag; BM_EUSAGE naming
  * "cursor" for anything else. */
 int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e);
+/* The same for a position of several parts (the due list's instant, gate
+ * and person): at most SVC_CURSOR_POS_MAX bytes, sealed and opened whole. */
+#define SVC_CURSOR_POS_MAX 64
+#define SVC_CURSOR_LONG_MAX 160    /* base64 of POS_MAX + nonce + tag, and NUL */
+void svc_cursor_make_pos(struct svc *s, char tag, const void *pos, size_t n,
+			 char out[SVC_CURSOR_LONG_MAX]);
+int svc_cursor_read_pos(struct svc *s, char tag, const char *text, void *pos, size_t cap,
+			size_t *n, struct bm_err *e);
 
 /* Creates a new database and key file; refuses to overwrite either. */
 int svc_init(const struct svc_paths *p, const char *profile, const struct actor *a,
@@ -415,8 +423,17 @@ int svc_snapshot_sync(struct svc *s, struct svc_sync *out, struct bm_err *e);
 /* {person, state, category, level, cleared, gates[], valid_until, next_due}. */
 json_t *svc_clearance(struct svc *s, const struct actor *a, const char *person, int64_t now,
 		      struct bm_err *e);
-/* Reviews and gates coming due within `within` seconds of now. */
-json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, int64_t within,
+/* The due list asked for: a window and a page. */
+struct due_query {
+	int64_t within;            /* seconds ahead of now */
+	int64_t limit;             /* items (and open reviews) per page; 0 = all */
+	const char *cursor;        /* next_cursor of the page before; NULL = first */
+};
+/* Reviews and gates coming due within q->within of now, soonest first,
+ * one page: {evaluated_at, within_days, items, next_cursor}, and on the
+ * first page the open reviews (up to the limit; open_reviews_next_cursor
+ * continues them in the review list). */
+json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, const struct due_query *q,
 		struct bm_err *e);
 /* Per unit (subtree of unit, or all): persons by category and state,
  * cleared or not, the most common reasons for not being cleared. */

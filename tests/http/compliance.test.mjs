@@ -226,6 +226,44 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 // ------------------------------------------------------------------ checks
 
 // The console's and the server's answers at `now` equal the reference.
+// The due list read seven items a page, each page's next_cursor asking for
+// the next, and the open reviews continued in the review list from
+// open_reviews_next_cursor: together, the one-page answer `whole`.
+async function walkDue(srv, w, whole) {
+  const first = await srv.get('sec2', `/v1/due?within=${w}&limit=7`);
+  assert.equal(first.status, 200, first.text);
+  let items = first.json.items, next = first.json.next_cursor, pages = 1;
+  assert.ok(whole.items.length > 14, `too few due items (${whole.items.length}) to page`);
+  while (next !== null) {
+    const r = await srv.get('sec2', `/v1/due?within=${w}&limit=7&cursor=${next}`);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.json.items.length >= 1 && r.json.items.length <= 7, r.text);
+    assert.equal(r.json.open_reviews, undefined, 'open reviews on a later page');
+    items = items.concat(r.json.items);
+    next = r.json.next_cursor;
+    assert.ok(++pages <= whole.items.length, 'the pages never end');
+  }
+  assert.deepEqual(items, whole.items, `due --within ${w} paged by 7`);
+  let open = first.json.open_reviews, oc = first.json.open_reviews_next_cursor;
+  assert.ok(open.length <= 7);
+  while (oc !== null) {
+    const r = await srv.get('sec2', `/v1/reviews?limit=7&cursor=${oc}`);
+    assert.equal(r.status, 200, r.text);
+    open = open.concat(r.json.items);
+    oc = r.json.next_cursor;
+  }
+  assert.deepEqual(open.map((x) => x.id), whole.open_reviews.map((x) => x.id));
+  // a cursor is this list's own: the review list's is refused here, and so is
+  // one cut short; a limit outside 1..1000 names the field
+  for (const [q, field] of [[`cursor=${first.json.open_reviews_next_cursor}`, 'cursor'],
+    [`cursor=${first.json.next_cursor.slice(0, -2)}`, 'cursor'], ['cursor=', 'cursor'],
+    ['limit=0', 'limit'], ['limit=1001', 'limit'], ['limit=-1', 'limit'], ['limit=7x', 'limit']]) {
+    const r = await srv.get('sec2', `/v1/due?within=${w}&${q}`);
+    assert.equal(r.status, 400, `${q}: ${r.text}`);
+    assert.ok(JSON.stringify(r.json).includes(`"${field}"`), `${q} names ${field}: ${r.text}`);
+  }
+}
+
 async function checkAt(now, { tzCli = 'Pacific/Kiritimati', tzSrv = 'America/St_Johns', withins = ['90d'], x1 } = {}) {
   const at = { BAOMI_NOW: String(now), TZ: tzCli };
   baomi(['due'], at);                        // opens what fell due, as the server would
@@ -247,6 +285,7 @@ async function checkAt(now, { tzCli = 'Pacific/Kiritimati', tzSrv = 'America/St_
       assert.equal(http.status, 200, http.text);
       delete cli.opened;
       assert.deepEqual(http.json, cli, `HTTP and console due --within ${w} at ${iso(now)}`);
+      if (w === withins[0]) await walkDue(srv, w, cli);
       // the table: one line per item, the same persons, days and reminders
       const rows = baomi(['due', '--within', w], at).trim().split('\n').slice(2);
       assert.deepEqual(rows.map((l) => l.split(/\s+/)),

@@ -439,7 +439,7 @@ static void test_due_and_status(void **state)
 	v = svc_reviews_open_due(f->s, NULL, clock_now(), &f->e);
 	assert_int_equal(json_array_size(v), 0);    /* already open */
 	json_decref(v);
-	v = svc_due(f->s, &local, clock_now(), 90 * 86400, &f->e);
+	v = svc_due(f->s, &local, clock_now(), &(struct due_query){.within = 90 * 86400}, &f->e);
 	assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(
 		json_object_get(v, "items"), 0), "reminder_days")), 90);
@@ -615,25 +615,25 @@ static void test_due_edges(void **state)
 	json_t *v, *it;
 
 	make_active(f, "E9");
-	v = svc_due(f->s, &local, clock_now(), INT64_C(106751991167299) * 86400, &f->e);
+	v = svc_due(f->s, &local, clock_now(), &(struct due_query){.within = INT64_C(106751991167299) * 86400}, &f->e);
 	assert_non_null(v);
 	assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
 	json_decref(v);
-	v = svc_due(f->s, &local, clock_now(), INT64_MAX, &f->e);
+	v = svc_due(f->s, &local, clock_now(), &(struct due_query){.within = INT64_MAX}, &f->e);
 	assert_non_null(v);
 	assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
 	json_decref(v);
-	assert_null(svc_due(f->s, &local, clock_now(), -86400, &f->e));
+	assert_null(svc_due(f->s, &local, clock_now(), &(struct due_query){.within = -86400}, &f->e));
 	assert_int_equal(f->e.code, BM_EINVAL);
 	clock_set(T0 + 3 * 365 * 86400 + 3600);     /* an hour past the re-review date */
-	v = svc_due(f->s, &local, clock_now(), 0, &f->e);
+	v = svc_due(f->s, &local, clock_now(), &(struct due_query){.within = 0}, &f->e);
 	assert_non_null(v);
 	it = json_array_get(json_object_get(v, "items"), 0);
 	assert_true(json_is_true(json_object_get(it, "overdue")));
 	assert_int_equal(json_integer_value(json_object_get(it, "reminder_days")), 0);
 	json_decref(v);
 	clock_set(T0 + (3 * 365 - 7) * 86400 - 3600);  /* 7 days and an hour before */
-	v = svc_due(f->s, &local, clock_now(), 30 * 86400, &f->e);
+	v = svc_due(f->s, &local, clock_now(), &(struct due_query){.within = 30 * 86400}, &f->e);
 	assert_non_null(v);
 	it = json_array_get(json_object_get(v, "items"), 0);
 	assert_int_equal(json_integer_value(json_object_get(it, "reminder_days")), 30);
@@ -642,7 +642,7 @@ static void test_due_edges(void **state)
 	assert_int_equal(json_integer_value(json_object_get(it, "days_left")), 8);
 	json_decref(v);
 	clock_set(T0 + (3 * 365 - 91) * 86400);      /* before the first offset */
-	v = svc_due(f->s, &local, clock_now(), 100 * 86400, &f->e);
+	v = svc_due(f->s, &local, clock_now(), &(struct due_query){.within = 100 * 86400}, &f->e);
 	assert_non_null(v);
 	it = json_array_get(json_object_get(v, "items"), 0);
 	assert_int_equal(json_integer_value(json_object_get(it, "days_left")), 91);

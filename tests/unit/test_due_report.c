@@ -1040,6 +1040,72 @@ static void expect_refused(struct world *w, const char *what, json_t *got, int c
 	w->cases++;
 }
 
+/* The open reviews after the due list's first page, read on through the
+ * review list from open_reviews_next_cursor as a client would. */
+static void due_open_rest(struct world *w, const struct actor *a, json_t *all, int64_t limit)
+{
+	json_t *open = json_object_get(all, "open_reviews");
+	const char *cur = json_string_value(json_object_get(all, "open_reviews_next_cursor"));
+	int64_t last = 0;
+	struct review_query q = {.limit = limit, .last_id = &last};
+
+	if (open != NULL && limit > 0 && json_array_size(open) > (size_t)limit)
+		WFAIL(w, "%zu open reviews on a page of %lld", json_array_size(open),
+		      (long long)limit);
+	if (cur != NULL && svc_cursor_read(w->f->s, 'r', cur, &q.after_id, &w->f->e) != 0)
+		WFAIL(w, "open_reviews_next_cursor is no review-list cursor: %s", w->f->e.msg);
+	while (cur != NULL) {
+		json_t *more = svc_review_list(w->f->s, a, &q, &w->f->e);
+
+		if (more == NULL)
+			WFAIL(w, "review list after the due list refused: %s", w->f->e.msg);
+		json_array_extend(open, more);
+		cur = json_array_size(more) == (size_t)limit ? "" : NULL;
+		q.after_id = last;
+		json_decref(more);
+	}
+	if (open != NULL)
+		json_object_set_new(all, "open_reviews_next_cursor", json_null());
+}
+
+/* The whole due list as one answer: page after page of limit items (0:
+ * one page), each page's next_cursor asking for the next, the open
+ * reviews continued through the review list's cursor.  A page after the
+ * first carries no open reviews; the last has next_cursor null. */
+static json_t *due_walk(struct world *w, const struct actor *a, int64_t t, int64_t within,
+			int64_t limit)
+{
+	struct due_query q = {.within = within, .limit = limit};
+	json_t *all = svc_due(w->f->s, a, t, &q, &w->f->e), *page = all;
+	char cur[SVC_CURSOR_LONG_MAX];
+	int pages = 0;
+
+	while (page != NULL && json_is_string(json_object_get(page, "next_cursor"))) {
+		if (++pages > 10000)
+			WFAIL(w, "the due list's pages never end (a cursor that repeats its item?)");
+		snprintf(cur, sizeof cur, "%s", json_string_value(json_object_get(page, "next_cursor")));
+		if (page != all)
+			json_decref(page);
+		q.cursor = cur;
+		if ((page = svc_due(w->f->s, a, t, &q, &w->f->e)) == NULL)
+			WFAIL(w, "due page after %s refused: %s", cur, w->f->e.msg);
+		if (json_object_get(page, "open_reviews") != NULL)
+			WFAIL(w, "a due page after the first lists open reviews");
+		if (json_array_size(json_object_get(page, "items")) == 0 ||
+		    json_array_size(json_object_get(page, "items")) > (size_t)limit)
+			WFAIL(w, "a due page of %zu items, limit %lld",
+			      json_array_size(json_object_get(page, "items")), (long long)limit);
+		json_array_extend(json_object_get(all, "items"), json_object_get(page, "items"));
+	}
+	if (page != NULL && page != all)
+		json_decref(page);
+	if (all != NULL) {
+		json_object_set_new(all, "next_cursor", json_null());
+		due_open_rest(w, a, all, limit);
+	}
+	return all;
+}
+
 /* One due-list case: random asker, instant and horizon. */
 static void compare_due(struct world *w)
 {
@@ -1049,7 +1115,9 @@ static void compare_due(struct world *w)
 	int64_t until = within > NEVER - t ? NEVER : t + within;
 	/* open reviews are review.read's to see: a trainer gets the items only */
 	bool reads = a.roles & (ACTOR_LOCAL | ROLE_SECADMIN | ROLE_OFFICER | ROLE_REVIEWER);
-	json_t *got = svc_due(w->f->s, &a, t, within, &w->f->e), *want;
+	/* one case in three walks the list a few items a page */
+	int64_t limit = rnd(w, 3) ? 0 : 1 + (int64_t)rnd(w, 4);
+	json_t *got = due_walk(w, &a, t, within, limit), *want;
 
 	if (!(a.roles & (ACTOR_LOCAL | ROLE_SECADMIN | ROLE_OFFICER | ROLE_TRAINER))) {
 		expect_refused(w, "due list without due.read", got, BM_EPERM);
@@ -1057,10 +1125,10 @@ static void compare_due(struct world *w)
 	}
 	if (got == NULL)
 		WFAIL(w, "svc_due refused: %s", w->f->e.msg);
-	want = json_pack("{s:o, s:o, s:o, s:I}", "evaluated_at", iso(t), "items",
+	want = json_pack("{s:o, s:o, s:o, s:I, s:n, s:n}", "evaluated_at", iso(t), "items",
 			 ref_due_items(w, scope, t, until), "open_reviews",
 			 reads ? ref_open_reviews(w, scope) : json_array(), "within_days",
-			 (json_int_t)(within / DAY));
+			 (json_int_t)(within / DAY), "next_cursor", "open_reviews_next_cursor");
 	json_object_set_new(got, "open_reviews", open_subset(json_object_get(got, "open_reviews")));
 	w->open_seen += json_array_size(json_object_get(want, "open_reviews"));
 	expect_equal(w, "due list", want, got);
@@ -1120,9 +1188,9 @@ static void test_due_bad_input(void **state)
 
 	(void)state;
 	world_open(w, 1);
-	expect_refused(w, "negative within", svc_due(w->f->s, &local, T0, -1, &w->f->e),
+	expect_refused(w, "negative within", svc_due(w->f->s, &local, T0, &(struct due_query){.within = -1}, &w->f->e),
 		       BM_EINVAL);
-	assert_null(svc_due(w->f->s, &local, T0, INT64_MIN, &w->f->e));
+	assert_null(svc_due(w->f->s, &local, T0, &(struct due_query){.within = INT64_MIN}, &w->f->e));
 	assert_string_equal(w->f->e.field, "within");
 	bm_err_clear(&w->f->e);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -1130,10 +1198,10 @@ static void test_due_bad_input(void **state)
 		assert_string_equal(w->f->e.field, "within");
 		bm_err_clear(&w->f->e);
 	}
-	expect_refused(w, "due for an auditor", svc_due(w->f->s, &aud, T0, 0, &w->f->e),
+	expect_refused(w, "due for an auditor", svc_due(w->f->s, &aud, T0, &(struct due_query){.within = 0}, &w->f->e),
 		       BM_EPERM);
-	expect_refused(w, "due for a person", svc_due(w->f->s, &per, T0, 0, &w->f->e), BM_EPERM);
-	expect_refused(w, "due for a reviewer", svc_due(w->f->s, &rev[0], T0, 0, &w->f->e),
+	expect_refused(w, "due for a person", svc_due(w->f->s, &per, T0, &(struct due_query){.within = 0}, &w->f->e), BM_EPERM);
+	expect_refused(w, "due for a reviewer", svc_due(w->f->s, &rev[0], T0, &(struct due_query){.within = 0}, &w->f->e),
 		       BM_EPERM);
 	world_close(w);
 	free(w);
