@@ -679,6 +679,8 @@ struct ref {
 	int level;
 	unsigned comps;              /* bits of ALPHA, BRAVO, CRYPTO held */
 	int64_t valid_until;         /* the review's re-review instant */
+	char why[128];               /* the failing gates' codes, each followed by ',',
+				      * in reason order (as a denial lists them) */
 };
 
 static const char *const comp_codes[] = {"ALPHA", "BRAVO", "CRYPTO"};
@@ -743,10 +745,31 @@ static void ref_eval(sqlite3 *db, int64_t pid, int64_t t, const int rereview[4],
 		rvalid = rdec + (int64_t)rereview[r->level] * DAY;
 	r->valid_until = rvalid;
 	r->comps = ref_comps(db, pid);
+	bool susp = state == 4 || q1(db, "SELECT count(*) FROM suspensions WHERE person_id = $1 "
+				     "AND lifted_at IS NULL", pid, 0) != 0;
 	r->cleared = state == 3 && r->level > 0 && rstate == 1 && rlevel >= r->level &&
-		     t < rvalid &&
-		     q1(db, "SELECT count(*) FROM suspensions WHERE person_id = $1 AND "
-			"lifted_at IS NULL", pid, 0) == 0;
+		     t < rvalid && !susp;
+	/* Every failing gate, not only the first: a person with no post is
+	 * told that (and a suspension); one with a post, each of on post (active or
+	 * suspended), not suspended, and the review (missing or rejected, then
+	 * below the level, then past its date). */
+	r->why[0] = '\0';
+	if (r->level == 0) {
+		strcat(r->why, "no_secret_post,");
+		if (susp)
+			strcat(r->why, "suspended,");
+		return;
+	}
+	if (state != 3 && state != 4)
+		strcat(r->why, "not_on_post,");
+	if (susp)
+		strcat(r->why, "suspended,");
+	if (rstate != 1)
+		strcat(r->why, "review_missing,");
+	else if (rlevel < r->level)
+		strcat(r->why, "review_level_too_low,");
+	else if (t >= rvalid)
+		strcat(r->why, "review_expired,");
 }
 
 static void random_op(struct fx *f, uint32_t *seed, int i)
@@ -818,16 +841,17 @@ static int any_object(struct fx *f, sqlite3 *db, int64_t pid, const char *id, in
 			snprintf(comps + strlen(comps), sizeof comps - strlen(comps), "%s%s",
 				 comps[0] ? "," : "", comp_codes[k]);
 	allow = decide(f, id, lv[olevel], comps, t, codes, sizeof codes);
-	if (r.cleared) {
-		if (olevel > r.level)
-			strcat(expect, "level_too_low,");
-		if (want & ~r.comps)
-			strcat(expect, "need_to_know,");
-		if (strcmp(codes, expect) != 0)
-			fail_msg("%s at %lld, object %s [%s]: snapshot says \"%s\", reference \"%s\"",
-				 id, (long long)t, lv[olevel], comps, codes, expect);
-	}
-	if (allow != (r.cleared && expect[0] == '\0'))
+	/* A denial lists every failing reason, the person's gates and the
+	 * object's checks together, whether or not the person is cleared. */
+	strcat(expect, r.why);
+	if (olevel > r.level)
+		strcat(expect, "level_too_low,");
+	if (want & ~r.comps)
+		strcat(expect, "need_to_know,");
+	if (strcmp(codes, expect) != 0)
+		fail_msg("%s at %lld, object %s [%s]: snapshot says \"%s\", reference \"%s\"",
+			 id, (long long)t, lv[olevel], comps, codes, expect);
+	if (allow != (r.cleared && expect[0] == '\0') || r.cleared != (r.why[0] == '\0'))
 		fail_msg("%s at %lld, object %s [%s]: snapshot %d, reference cleared %d level %d",
 			 id, (long long)t, lv[olevel], comps, allow, r.cleared, r.level);
 	return allow;
