@@ -330,6 +330,11 @@ static void test_batch_fast(void **state)
 		"{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"2\",\"compartments\":"
 		"[\"ALPHA\",\"ZULU\"]}},{\"person\":\"E1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		"xxxxxxxxxxx\",\"action\":\"read\",\"object\":{\"level\":\"none\"}}]}",
+		/* a space is printable ASCII; a one-letter code is a code: "A" and
+		 * "LPHA" are two, never ALPHA */
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read all\",\"object\":{\"level\":"
+		"\"top secret\"}},{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":"
+		"\"secret\",\"compartments\":[\"A\",\"LPHA\"]}}]}",
 	};
 	static const char *const other[] = {
 		"", "{}", "[]", "{\"requests\":{}}", "{\"requests\":[" R1 "]", "{\"requests\":[" R1 "]}x",
@@ -357,7 +362,10 @@ static void test_batch_fast(void **state)
 		"\"compartments\":[\"ALPHA \"]}}]}",
 		"{\"requests\":[{\"person\":\"E1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		"xxxxxxxxxxxx\",\"action\":\"read\",\"object\":{\"level\":\"none\"}}]}",
-		"{\"requests\":[" R1 "]}\0",
+		/* a level one byte too long for the reader's buffer */
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":"
+		"\"ABCDEFGHIJKLMNOPQRSTUVWX\"}}]}",
+		"{\"requests\":[" R1 "]}\0",   /* last: its length takes the NUL */
 	};
 	struct fx *f = *state;
 	struct buf big = BUF_INIT;
@@ -368,6 +376,8 @@ static void test_batch_fast(void **state)
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
 		same_as_general(f, other[i], strlen(other[i]) + (i + 1 == sizeof other / sizeof other[0]),
 				false);
+	/* the body ends where its length says, whatever byte follows it */
+	same_as_general(f, "{\"requests\":[" R1 "]} ", strlen("{\"requests\":[" R1 "]}"), true);
 	/* groups of 64 and a partial one, mixed answers */
 	buf_puts(&big, "{\"requests\":[");
 	for (int i = 0; i < 150; i++)
