@@ -419,6 +419,13 @@ static void test_strict_requests(void **state)
 
 	full_active(f, "E1", "secret", "P2");
 	assert_true(decide(f, "E1", "secret", "ALPHA", T0, NULL, 0));
+	/* an action is at most 32 bytes: 32 is answered, 33 refused */
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s}}", "person", "E1",
+						       "action", "12345678901234567890123456789012",
+						       "object", "level", "secret")), "");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s}}", "person", "E1",
+						       "action", "123456789012345678901234567890123",
+						       "object", "level", "secret")), "action");
 	assert_string_equal(refused_field(f, json_pack("{s:s#, s:s, s:{s:s}}", "person", "E1\0x",
 						       (int)4, "action", "read", "object", "level",
 						       "secret")), "person");
@@ -549,6 +556,18 @@ static void test_audit_denials(void **state)
 	assert_int_equal(svc_audit_verify(f->s, &local, &av1, &f->e), 0);
 	assert_int_equal(av1.count, av0.count + 1);
 	assert_int_equal(av1.fault, 0);
+	/* the event names the reason, unknown_person (reason 0) too */
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT action, fields FROM audit ORDER BY seq "
+					    "DESC LIMIT 1", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "decision.deny");
+	assert_non_null(strstr((const char *)sqlite3_column_text(st, 1),
+			       "\"reasons\":[\"unknown_person\"]"));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 	/* the batch fast reader does not audit: it leaves such bodies to the
 	 * general path, which audits each denial */
 	same_as_general(f, "{\"requests\":[" R1 "]}", strlen("{\"requests\":[" R1 "]}"), false);
@@ -665,7 +684,20 @@ static void test_compartments_are_a_set(void **state)
 	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
 	assert_string_equal(f->e.field, "object.compartments");
 	assert_non_null(strstr(f->e.msg, "distinct codes"));
+	assert_non_null(strstr(f->e.msg, "255 bytes"));
 	assert_null(strstr(f->e.msg, "["));   /* no element is to blame */
+	json_decref(r);
+	/* 42 distinct codes of 5 take 251 of the 255 bytes; the last one named
+	 * again is the same set, answered (denied: not held), not refused */
+	while (json_array_size(codes) > 42)
+		json_array_remove(codes, json_array_size(codes) - 1);
+	json_array_append_new(codes, json_string("C0041"));
+	r = json_pack("{s:s, s:s, s:{s:s, s:O}}", "person", "E1", "action", "read", "object",
+		      "level", "secret", "compartments", codes);
+	v = svc_decide(f->s, &local, r, T0, &f->e);
+	assert_non_null(v);
+	assert_false(json_is_true(json_object_get(v, "allow")));
+	json_decref(v);
 	json_decref(r);
 	json_decref(codes);
 	r = json_pack("{s:s#, s:s, s:{s:s}}", "person", "E1\0x", (int)4, "action", "read",
