@@ -156,6 +156,7 @@ static void test_review_due_recorded_wins(void **state)
 	f.review_due = 1;
 	gate_eval(&f, &p, NOW, &st);
 	assert_string_equal(find(&st, GATE_REVIEW)->code, "review_expired");
+	assert_int_equal(st.next_due, 1);
 	assert_int_equal(gate_review_due(&f, &p), 1);
 	f.level = 0;
 	assert_int_equal(gate_review_due(&f, &p), 1);
@@ -410,6 +411,7 @@ static void test_policy_gate_set(void **state)
 	assert_false(st.cleared);
 	assert_int_equal(st.reasons, 1u << REASON_REVIEW_MISSING);
 	assert_int_equal(st.valid_until, GATE_NEVER);      /* nothing else lapses by time */
+	assert_int_equal(st.lapse, REASON_CLEARANCE_LAPSED); /* and no gate says one would */
 	f.state = ST_RELEASED;
 	gate_eval(&f, &p, NOW, &st);
 	assert_false(st.cleared);
@@ -419,6 +421,7 @@ static void test_policy_gate_set(void **state)
 	gate_eval(&f, &p, NOW, &st);
 	assert_false(st.cleared);
 	assert_string_equal(find(&st, GATE_EXAM)->code, "gate_unavailable");
+	assert_int_equal(find(&st, GATE_EXAM)->since, 0);   /* unknown: null in the status */
 	assert_int_equal(st.reasons, 1u << REASON_GATE_UNAVAILABLE);
 	assert_true(gate_has_eval(GATE_REVIEW));
 	assert_false(gate_has_eval(GATE_EXAM));
