@@ -5,7 +5,7 @@ BUILD    ?= build
 SANBUILD ?= build-san
 DEMO_DIR ?= demo
 
-.PHONY: all bootstrap build sanitize demo test bench fuzz tsan soak killtest clean
+.PHONY: all bootstrap build sanitize demo test bench fuzz tsan soak killtest mutate clean
 
 all: build
 
@@ -55,5 +55,13 @@ tsan: bootstrap
 	@ldconfig -p | grep -q 'libtsan\.so\.2' || apt-get install -y -qq libtsan2 >/dev/null
 	@scripts/tsan
 
+# Mutation testing of the clearance and decision rules (scripts/mutate):
+# one small change at a time to gate, level, lifecycle, snapshot, clearance
+# and decision code, rebuilt in build-mut, must make a unit test fail.
+# Separate from `make test`: it runs for half an hour or more.  MUTATE_MAX
+# (mutants per file, default 40) and file arguments: see the script.
+mutate: bootstrap
+	@scripts/mutate $(MUTATE_FILES)
+
 clean:
-	rm -rf $(BUILD) $(SANBUILD) build-fuzz build-tsan
+	rm -rf $(BUILD) $(SANBUILD) build-fuzz build-tsan build-mut

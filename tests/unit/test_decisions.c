@@ -330,6 +330,11 @@ static void test_batch_fast(void **state)
 		"{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":\"2\",\"compartments\":"
 		"[\"ALPHA\",\"ZULU\"]}},{\"person\":\"E1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		"xxxxxxxxxxx\",\"action\":\"read\",\"object\":{\"level\":\"none\"}}]}",
+		/* a space is printable ASCII; a one-letter code is a code: "A" and
+		 * "LPHA" are two, never ALPHA */
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read all\",\"object\":{\"level\":"
+		"\"top secret\"}},{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":"
+		"\"secret\",\"compartments\":[\"A\",\"LPHA\"]}}]}",
 	};
 	static const char *const other[] = {
 		"", "{}", "[]", "{\"requests\":{}}", "{\"requests\":[" R1 "]", "{\"requests\":[" R1 "]}x",
@@ -357,7 +362,10 @@ static void test_batch_fast(void **state)
 		"\"compartments\":[\"ALPHA \"]}}]}",
 		"{\"requests\":[{\"person\":\"E1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		"xxxxxxxxxxxx\",\"action\":\"read\",\"object\":{\"level\":\"none\"}}]}",
-		"{\"requests\":[" R1 "]}\0",
+		/* a level one byte too long for the reader's buffer */
+		"{\"requests\":[{\"person\":\"E1\",\"action\":\"read\",\"object\":{\"level\":"
+		"\"ABCDEFGHIJKLMNOPQRSTUVWX\"}}]}",
+		"{\"requests\":[" R1 "]}\0",   /* last: its length takes the NUL */
 	};
 	struct fx *f = *state;
 	struct buf big = BUF_INIT;
@@ -368,6 +376,8 @@ static void test_batch_fast(void **state)
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
 		same_as_general(f, other[i], strlen(other[i]) + (i + 1 == sizeof other / sizeof other[0]),
 				false);
+	/* the body ends where its length says, whatever byte follows it */
+	same_as_general(f, "{\"requests\":[" R1 "]} ", strlen("{\"requests\":[" R1 "]}"), true);
 	/* groups of 64 and a partial one, mixed answers */
 	buf_puts(&big, "{\"requests\":[");
 	for (int i = 0; i < 150; i++)
@@ -409,6 +419,13 @@ static void test_strict_requests(void **state)
 
 	full_active(f, "E1", "secret", "P2");
 	assert_true(decide(f, "E1", "secret", "ALPHA", T0, NULL, 0));
+	/* an action is at most 32 bytes: 32 is answered, 33 refused */
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s}}", "person", "E1",
+						       "action", "12345678901234567890123456789012",
+						       "object", "level", "secret")), "");
+	assert_string_equal(refused_field(f, json_pack("{s:s, s:s, s:{s:s}}", "person", "E1",
+						       "action", "123456789012345678901234567890123",
+						       "object", "level", "secret")), "action");
 	assert_string_equal(refused_field(f, json_pack("{s:s#, s:s, s:{s:s}}", "person", "E1\0x",
 						       (int)4, "action", "read", "object", "level",
 						       "secret")), "person");
@@ -539,6 +556,18 @@ static void test_audit_denials(void **state)
 	assert_int_equal(svc_audit_verify(f->s, &local, &av1, &f->e), 0);
 	assert_int_equal(av1.count, av0.count + 1);
 	assert_int_equal(av1.fault, 0);
+	/* the event names the reason, unknown_person (reason 0) too */
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT action, fields FROM audit ORDER BY seq "
+					    "DESC LIMIT 1", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "decision.deny");
+	assert_non_null(strstr((const char *)sqlite3_column_text(st, 1),
+			       "\"reasons\":[\"unknown_person\"]"));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 	/* the batch fast reader does not audit: it leaves such bodies to the
 	 * general path, which audits each denial */
 	same_as_general(f, "{\"requests\":[" R1 "]}", strlen("{\"requests\":[" R1 "]}"), false);
@@ -655,7 +684,20 @@ static void test_compartments_are_a_set(void **state)
 	assert_null(svc_decide(f->s, &local, r, T0, &f->e));
 	assert_string_equal(f->e.field, "object.compartments");
 	assert_non_null(strstr(f->e.msg, "distinct codes"));
+	assert_non_null(strstr(f->e.msg, "255 bytes"));
 	assert_null(strstr(f->e.msg, "["));   /* no element is to blame */
+	json_decref(r);
+	/* 42 distinct codes of 5 take 251 of the 255 bytes; the last one named
+	 * again is the same set, answered (denied: not held), not refused */
+	while (json_array_size(codes) > 42)
+		json_array_remove(codes, json_array_size(codes) - 1);
+	json_array_append_new(codes, json_string("C0041"));
+	r = json_pack("{s:s, s:s, s:{s:s, s:O}}", "person", "E1", "action", "read", "object",
+		      "level", "secret", "compartments", codes);
+	v = svc_decide(f->s, &local, r, T0, &f->e);
+	assert_non_null(v);
+	assert_false(json_is_true(json_object_get(v, "allow")));
+	json_decref(v);
 	json_decref(r);
 	json_decref(codes);
 	r = json_pack("{s:s#, s:s, s:{s:s}}", "person", "E1\0x", (int)4, "action", "read",
@@ -679,6 +721,8 @@ struct ref {
 	int level;
 	unsigned comps;              /* bits of ALPHA, BRAVO, CRYPTO held */
 	int64_t valid_until;         /* the review's re-review instant */
+	char why[128];               /* the failing gates' codes, each followed by ',',
+				      * in reason order (as a denial lists them) */
 };
 
 static const char *const comp_codes[] = {"ALPHA", "BRAVO", "CRYPTO"};
@@ -743,10 +787,31 @@ static void ref_eval(sqlite3 *db, int64_t pid, int64_t t, const int rereview[4],
 		rvalid = rdec + (int64_t)rereview[r->level] * DAY;
 	r->valid_until = rvalid;
 	r->comps = ref_comps(db, pid);
+	bool susp = state == 4 || q1(db, "SELECT count(*) FROM suspensions WHERE person_id = $1 "
+				     "AND lifted_at IS NULL", pid, 0) != 0;
 	r->cleared = state == 3 && r->level > 0 && rstate == 1 && rlevel >= r->level &&
-		     t < rvalid &&
-		     q1(db, "SELECT count(*) FROM suspensions WHERE person_id = $1 AND "
-			"lifted_at IS NULL", pid, 0) == 0;
+		     t < rvalid && !susp;
+	/* Every failing gate, not only the first: a person with no post is
+	 * told that (and a suspension); one with a post, each of on post (active or
+	 * suspended), not suspended, and the review (missing or rejected, then
+	 * below the level, then past its date). */
+	r->why[0] = '\0';
+	if (r->level == 0) {
+		strcat(r->why, "no_secret_post,");
+		if (susp)
+			strcat(r->why, "suspended,");
+		return;
+	}
+	if (state != 3 && state != 4)
+		strcat(r->why, "not_on_post,");
+	if (susp)
+		strcat(r->why, "suspended,");
+	if (rstate != 1)
+		strcat(r->why, "review_missing,");
+	else if (rlevel < r->level)
+		strcat(r->why, "review_level_too_low,");
+	else if (t >= rvalid)
+		strcat(r->why, "review_expired,");
 }
 
 static void random_op(struct fx *f, uint32_t *seed, int i)
@@ -818,16 +883,17 @@ static int any_object(struct fx *f, sqlite3 *db, int64_t pid, const char *id, in
 			snprintf(comps + strlen(comps), sizeof comps - strlen(comps), "%s%s",
 				 comps[0] ? "," : "", comp_codes[k]);
 	allow = decide(f, id, lv[olevel], comps, t, codes, sizeof codes);
-	if (r.cleared) {
-		if (olevel > r.level)
-			strcat(expect, "level_too_low,");
-		if (want & ~r.comps)
-			strcat(expect, "need_to_know,");
-		if (strcmp(codes, expect) != 0)
-			fail_msg("%s at %lld, object %s [%s]: snapshot says \"%s\", reference \"%s\"",
-				 id, (long long)t, lv[olevel], comps, codes, expect);
-	}
-	if (allow != (r.cleared && expect[0] == '\0'))
+	/* A denial lists every failing reason, the person's gates and the
+	 * object's checks together, whether or not the person is cleared. */
+	strcat(expect, r.why);
+	if (olevel > r.level)
+		strcat(expect, "level_too_low,");
+	if (want & ~r.comps)
+		strcat(expect, "need_to_know,");
+	if (strcmp(codes, expect) != 0)
+		fail_msg("%s at %lld, object %s [%s]: snapshot says \"%s\", reference \"%s\"",
+			 id, (long long)t, lv[olevel], comps, codes, expect);
+	if (allow != (r.cleared && expect[0] == '\0') || r.cleared != (r.why[0] == '\0'))
 		fail_msg("%s at %lld, object %s [%s]: snapshot %d, reference cleared %d level %d",
 			 id, (long long)t, lv[olevel], comps, allow, r.cleared, r.level);
 	return allow;

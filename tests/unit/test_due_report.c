@@ -629,8 +629,9 @@ static void op_policy(struct world *w)
 
 	assert_non_null(doc);
 	json_object_del(doc, "version");
-	/* strictly descending offsets in 1..400, so a reminder may also be 1 day */
-	np.nrem = (int)rnd(w, 5);
+	/* strictly descending offsets in 1..400, so a reminder may also be 1 day;
+	 * none up to as many as a policy may hold */
+	np.nrem = (int)rnd(w, POLICY_MAX_REMINDERS + 1);
 	for (int i = 0, hi = 400; i < np.nrem; i++) {
 		int left = np.nrem - i;
 

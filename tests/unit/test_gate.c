@@ -71,6 +71,7 @@ static void test_all_gates_hold(void **state)
 	for (int i = 0; i < st.n; i++) {
 		assert_true(st.r[i].ok);
 		assert_string_equal(st.r[i].code, "ok");
+		assert_int_equal(st.r[i].reason, -1);   /* gate.h: -1 when ok */
 	}
 	/* Level 3 re-review is yearly: the clearance lapses then, by time alone,
 	 * and the review is what lapses. */
@@ -150,6 +151,15 @@ static void test_review_due_recorded_wins(void **state)
 	assert_int_equal(st.valid_until, T0 + 30 * BM_DAY);
 	gate_eval(&f, &p, T0 + 30 * BM_DAY, &st);
 	assert_false(st.cleared);
+	/* 0 means "no date"; any other recorded instant is a date, the
+	 * earliest one too */
+	f.review_due = 1;
+	gate_eval(&f, &p, NOW, &st);
+	assert_string_equal(find(&st, GATE_REVIEW)->code, "review_expired");
+	assert_int_equal(st.next_due, 1);
+	assert_int_equal(gate_review_due(&f, &p), 1);
+	f.level = 0;
+	assert_int_equal(gate_review_due(&f, &p), 1);
 }
 
 /* A policy that shortens the interval applies to a review approved before
@@ -401,6 +411,7 @@ static void test_policy_gate_set(void **state)
 	assert_false(st.cleared);
 	assert_int_equal(st.reasons, 1u << REASON_REVIEW_MISSING);
 	assert_int_equal(st.valid_until, GATE_NEVER);      /* nothing else lapses by time */
+	assert_int_equal(st.lapse, REASON_CLEARANCE_LAPSED); /* and no gate says one would */
 	f.state = ST_RELEASED;
 	gate_eval(&f, &p, NOW, &st);
 	assert_false(st.cleared);
@@ -410,6 +421,7 @@ static void test_policy_gate_set(void **state)
 	gate_eval(&f, &p, NOW, &st);
 	assert_false(st.cleared);
 	assert_string_equal(find(&st, GATE_EXAM)->code, "gate_unavailable");
+	assert_int_equal(find(&st, GATE_EXAM)->since, 0);   /* unknown: null in the status */
 	assert_int_equal(st.reasons, 1u << REASON_GATE_UNAVAILABLE);
 	assert_true(gate_has_eval(GATE_REVIEW));
 	assert_false(gate_has_eval(GATE_EXAM));
@@ -428,6 +440,13 @@ static void test_reason_table(void **state)
 		assert_string_not_equal(gate_reason_msg_en(r), gate_reason_msg_zh(r));
 	}
 	assert_string_equal(gate_reason_code(REASON_NEED_TO_KNOW), "need_to_know");
+	/* reason 0 is a reason like the others: an unknown person's denial
+	 * says what happened, not "Unknown reason." */
+	assert_string_equal(gate_reason_code(REASON_UNKNOWN_PERSON), "unknown_person");
+	assert_string_equal(gate_reason_msg_en(REASON_UNKNOWN_PERSON), "No such person is on record.");
+	assert_string_equal(gate_reason_msg_zh(REASON_UNKNOWN_PERSON), "无此人员记录。");
+	assert_string_equal(gate_reason_msg_en(REASON__COUNT), "Unknown reason.");
+	assert_string_equal(gate_reason_msg_zh(-1), "未知原因。");
 	assert_string_equal(gate_reason_code(-1), "unknown");
 	assert_string_equal(gate_reason_code(REASON__COUNT), "unknown");
 	assert_int_equal(gate_reason_parse("nope"), -1);

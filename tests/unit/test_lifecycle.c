@@ -76,8 +76,17 @@ static void test_refusal_reasons(void **state)
 				   "a candidate must be reviewed first");
 	assert_int_equal(lifecycle_check(ST_REVIEWING, ST_ACTIVE, &e), BM_ESTATE);
 	assert_non_null(strstr(e.msg, "onboarding"));
-	assert_int_equal(lifecycle_check(ST_ACTIVE, ST_RELEASED, &e), BM_ESTATE);
-	assert_non_null(strstr(e.msg, "carriers returned"));
+	/* Skipping "leaving" is refused with that reason, from either state
+	 * that holds a post and to either later state, not only the general
+	 * "on post can only be suspended" */
+	static const int posted[] = {ST_ACTIVE, ST_SUSPENDED}, later[] = {ST_DECONTAMINATION,
+									 ST_RELEASED};
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++) {
+			assert_int_equal(lifecycle_check(posted[i], later[j], &e), BM_ESTATE);
+			assert_non_null(strstr(e.msg, "must go through leaving first"));
+			assert_non_null(strstr(e.msg, "carriers returned"));
+		}
 	assert_int_equal(lifecycle_check(ST_RELEASED, ST_CANDIDATE, &e), BM_ESTATE);
 	assert_non_null(strstr(e.msg, "closed"));
 	assert_int_equal(lifecycle_check(ST_ACTIVE, ST_ACTIVE, &e), BM_ESTATE);
@@ -138,6 +147,10 @@ static void test_parse(void **state)
 	assert_int_equal(st, ST_DECONTAMINATION);
 	assert_int_equal(state_parse("脱密期满", "state", &st, &e), 0);
 	assert_int_equal(st, ST_RELEASED);
+	assert_int_equal(state_parse("审查未通过", "state", &st, &e), 0);
+	assert_int_equal(st, ST_REJECTED);
+	assert_int_equal(state_parse("暂停涉密", "state", &st, &e), 0);
+	assert_int_equal(st, ST_SUSPENDED);
 	/* 解脱 is relief, not the end of secrecy duties: not a name of released */
 	assert_int_equal(state_parse("已解脱", "state", &st, &e), BM_EINVAL);
 
