@@ -107,6 +107,11 @@ static int64_t review_due(const struct gate_facts *f, const struct policy_catego
 
 	if (c->rereview_days <= 0)
 		return due;
+	/* The store keeps approved_at within years 0..9999, but this is pure
+	 * arithmetic on any input: an instant so late that adding the
+	 * interval would overflow never falls due by policy (saturates). */
+	if (f->review_approved_at > GATE_NEVER - (int64_t)c->rereview_days * BM_DAY)
+		return due;
 	by_policy = f->review_approved_at + (int64_t)c->rereview_days * BM_DAY;
 	return by_policy < due ? by_policy : due;
 }

@@ -196,6 +196,21 @@ static void test_no_interval_never_lapses(void **state)
 	assert_int_equal(st.valid_until, GATE_NEVER);
 }
 
+/* An approval instant so late that adding the interval would overflow
+ * (a hand-edited decided_at): the sum was signed overflow, undefined, and
+ * wrapped to a date long past.  It now never falls due by policy, and the
+ * recorded date still applies. */
+static void test_review_due_approved_at_end_of_time(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	f.review_approved_at = INT64_MAX - BM_DAY;
+	assert_int_equal(gate_review_due(&f, &p), GATE_NEVER);
+	f.review_due = T0 + 400 * BM_DAY;
+	assert_int_equal(gate_review_due(&f, &p), T0 + 400 * BM_DAY);
+}
+
 static void test_review_level_too_low(void **state)
 {
 	(void)state;
@@ -446,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_review_due_recorded_wins),
 		cmocka_unit_test(test_shorter_interval_beats_recorded_date),
 		cmocka_unit_test(test_no_interval_never_lapses),
+		cmocka_unit_test(test_review_due_approved_at_end_of_time),
 		cmocka_unit_test(test_review_level_too_low),
 		cmocka_unit_test(test_suspended),
 		cmocka_unit_test(test_suspended_whatever_the_policy),
