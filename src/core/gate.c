@@ -69,6 +69,9 @@ static const struct reason_def reasons[REASON__COUNT] = {
 	[REASON_NEED_TO_KNOW] = {"need_to_know",
 				 "The person does not hold every compartment of the object.",
 				 "该人员不具备客体全部知悉范围。"},
+	[REASON_RECORD_DAMAGED] = {"record_damaged",
+				   "The person's stored record is damaged; baomi status names the row.",
+				   "该人员的存储记录已损坏，baomi status 可指出损坏的记录。"},
 };
 
 /* Marks r as failed for reason rs since `since`. */
@@ -106,6 +109,11 @@ static int64_t review_due(const struct gate_facts *f, const struct policy_catego
 	int64_t due = f->review_due > 0 ? f->review_due : GATE_NEVER, by_policy;
 
 	if (c->rereview_days <= 0)
+		return due;
+	/* The store keeps approved_at within years 0..9999, but this is pure
+	 * arithmetic on any input: an instant so late that adding the
+	 * interval would overflow never falls due by policy (saturates). */
+	if (f->review_approved_at > GATE_NEVER - (int64_t)c->rereview_days * BM_DAY)
 		return due;
 	by_policy = f->review_approved_at + (int64_t)c->rereview_days * BM_DAY;
 	return by_policy < due ? by_policy : due;
@@ -219,6 +227,11 @@ void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
 	out->lapse = REASON_CLEARANCE_LAPSED;
 	out->next_due = GATE_NEVER;
 	out->level = f->level;
+	if (f->damaged) {
+		out->level = 0;
+		out->reasons = 1u << REASON_RECORD_DAMAGED;
+		return;
+	}
 	if (f->level <= LEVEL_NONE || f->level > LEVEL_MAX) {
 		out->level = 0;
 		out->reasons = 1u << REASON_NO_SECRET_POST;

@@ -37,6 +37,8 @@ enum gate_reason {
 	REASON_CLEARANCE_LAPSED,     /* "clearance_lapsed": now >= valid_until */
 	REASON_LEVEL_TOO_LOW,        /* "level_too_low": object above the person's level */
 	REASON_NEED_TO_KNOW,         /* "need_to_know": object compartment not held */
+	REASON_RECORD_DAMAGED,       /* "record_damaged": the person's stored rows hold a
+				      * value outside the model (edited by hand) */
 	REASON__COUNT
 };
 
@@ -62,6 +64,8 @@ struct gate_facts {
 				      * (gate_review_due) */
 	bool suspended;              /* a suspension is in force (besides the state) */
 	int64_t suspended_since;
+	bool damaged;                /* the rows these facts came from are damaged:
+				      * nothing above is to be believed */
 };
 
 /* The outcome of one gate.  Strings are static (never freed). */
@@ -98,7 +102,8 @@ struct gate_status {
  * person is never cleared, whatever a custom policy lists.  A listed gate without an
  * implementation fails with REASON_GATE_UNAVAILABLE.  Level 0 yields
  * REASON_NO_SECRET_POST and evaluates GATE_NOT_SUSPENDED alone (a denial
- * names a suspension too); a level out of range evaluates no gate. */
+ * names a suspension too); a level out of range evaluates no gate.  Damaged
+ * facts evaluate no gate either: REASON_RECORD_DAMAGED alone, never cleared. */
 void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
 	       struct gate_status *out);
 

@@ -321,3 +321,8 @@ int compartments_include(const char *have, const char *need)
 		rh = step(&have, &h, true);
 	return rh == 0;
 }
+
+bool compartments_valid(const char *s)
+{
+	return s != NULL && compartments_include(s, "") == 1;
+}

@@ -11,6 +11,8 @@
 
 #include "../lib/err.h"
 
+#include <stdbool.h>
+
 enum {
 	LEVEL_NONE = 0,
 	LEVEL_CONFIDENTIAL = 1,
@@ -54,5 +56,8 @@ int compartments_union(const char *a, const char *b, char *out, size_t cap);
  * list that is not normalised (unsorted, malformed) gives false: fail
  * closed.  Merges; never allocates. */
 int compartments_include(const char *have, const char *need);
+/* True when s is a normalised list (what compartments_normalize writes):
+ * the store checks every stored list with it. */
+bool compartments_valid(const char *s);
 
 #endif

@@ -621,7 +621,8 @@ int snapshot_put(struct snapshot *s, const char *ext_id, size_t idlen,
 	if (rc < 0)
 		return rc;
 	struct snap_entry v = *ent;
-	if (v.level == 0)
+	/* a damaged record says so alone: it holds no post we could name */
+	if (v.level == 0 && !(v.reasons & (1u << REASON_RECORD_DAMAGED)))
 		v.reasons |= 1u << REASON_NO_SECRET_POST;
 	struct key k;
 	struct copy c;

@@ -31,7 +31,7 @@ static const struct {
 	{BM_ENOINPUT, 400, "Missing input"},
 	{BM_EIO, 500, "Storage failure"},
 	{BM_ECRYPTO, 500, "Key or data integrity failure"},
-	{BM_ESCHEMA, 500, "Database schema mismatch"},
+	{BM_ESCHEMA, 500, "Database schema mismatch or damaged data"},
 	{BM_ETOOBIG, 413, "Content too large"},
 	{BM_EBUSY, 429, "Try again later"},
 	{BM_EINTERNAL, 500, "Internal error"},

@@ -128,6 +128,7 @@ void svc__gate_facts(const struct facts_rec *r, struct gate_facts *g)
 								: GATE_NEVER;
 	g->suspended = r->suspended_since != 0;
 	g->suspended_since = r->suspended_since;
+	g->damaged = r->damage[0] != '\0';
 }
 
 int svc__facts_keep(void *ctx, const struct facts_rec *r)
@@ -148,10 +149,26 @@ int svc__facts(struct svc *s, const char *ext_id, struct facts_rec *out, struct 
 		return bm_errf(e, rc, "person", "person %.64s not found", ext_id);
 	if (rc)
 		return rc;
+	return svc__facts_of(s, p.id, out, e);
+}
+
+/* The store's row reader guards the values; this says no to their use. */
+_Static_assert(BM_PERSON_STATES == ST__COUNT, "store.h counts the person states");
+
+int svc__facts_of(struct svc *s, int64_t person_id, struct facts_rec *out, struct bm_err *e)
+{
+	int rc;
+
 	memset(out, 0, sizeof *out);
-	rc = ST(s)->facts_scan(s->st, p.id, svc__facts_keep, out, e);
-	return rc == 1 ? 0 : rc ? rc : bm_errf(e, BM_EINTERNAL, "person", "no facts for %s",
-						   ext_id);
+	rc = ST(s)->facts_scan(s->st, person_id, svc__facts_keep, out, e);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return bm_errf(e, BM_EINTERNAL, "person", "no facts for person %lld",
+			       (long long)person_id);
+	if (out->damage[0] != '\0')
+		return bm_errf(e, BM_ESCHEMA, "person", "%s", out->damage);
+	return 0;
 }
 
 /* --------------------------------------------------------------- status */

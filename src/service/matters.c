@@ -158,7 +158,7 @@ static int check_gates(struct svc *s, const struct person_rec *p, struct bm_err 
 	struct gate_facts g;
 	struct gate_status st;
 	bool held = false;
-	int rc = ST(s)->facts_scan(s->st, p->id, svc__facts_keep, &f, e);
+	int rc = svc__facts_of(s, p->id, &f, e);
 	int first;
 
 	if (rc < 0)
@@ -231,7 +231,7 @@ static int lapse_before(struct svc *s, const struct person_rec *p, int64_t *due,
 	struct facts_rec f = {0};
 	struct gate_facts g;
 	int64_t lapse;
-	int rc = ST(s)->facts_scan(s->st, p->id, svc__facts_keep, &f, e);
+	int rc = svc__facts_of(s, p->id, &f, e);
 
 	if (rc < 0)
 		return rc;

@@ -65,15 +65,36 @@ static int64_t review_valid_until(const struct svc *s, const struct review_rec *
 	return r->state == REVIEW_APPROVED ? gate_review_due(&g, &s->policy) : r->valid_until;
 }
 
-json_t *svc__review_json(struct svc *s, const struct review_rec *r, bool detail)
+/* Adds the checklist and the approvals to v; a damaged row among them is
+ * the error (a view that left it out would show a different review). */
+static int review_lists_json(struct svc *s, const struct review_rec *r, json_t *v,
+			     struct bm_err *e)
+{
+	json_t *items = json_array(), *apps = json_array();
+	int rc;
+
+	json_object_set_new(v, "items", items);
+	json_object_set_new(v, "approvals", apps);
+	if ((rc = ST(s)->review_item_list(s->st, r->id, item_json_one, items, e)) < 0)
+		return rc;
+	rc = ST(s)->approval_list(s->st, r->id, approval_json_one, apps, e);
+	return rc < 0 ? rc : 0;
+}
+
+json_t *svc__review_json(struct svc *s, const struct review_rec *r, bool detail,
+			 struct bm_err *e)
 {
 	struct person_rec p;
-	struct bm_err e = BM_ERR_INIT;
-	json_t *v, *items, *apps;
+	json_t *v;
+	int rc = ST(s)->person_get(s->st, r->person_id, NULL, &p, e);
 
-	if (ST(s)->person_get(s->st, r->person_id, NULL, &p, &e)) {
+	/* a review whose person is gone still shows, under the row id */
+	if (rc == BM_ENOTFOUND) {
+		bm_err_clear(e);
 		snprintf(p.ext_id, sizeof p.ext_id, "#%lld", (long long)r->person_id);
 		p.level = 0;
+	} else if (rc) {
+		return NULL;
 	}
 	v = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:I}", "id",
 		      (json_int_t)r->id, "person", p.ext_id, "level", level_name(r->level),
@@ -83,15 +104,10 @@ json_t *svc__review_json(struct svc *s, const struct review_rec *r, bool detail)
 		      svc__time_json(r->decided_at), "valid_until",
 		      svc__time_json(review_valid_until(s, r, p.level)),
 		      "reason", r->reason, "version", (json_int_t)r->version);
-	if (detail) {
-		items = json_array();
-		apps = json_array();
-		ST(s)->review_item_list(s->st, r->id, item_json_one, items, &e);
-		ST(s)->approval_list(s->st, r->id, approval_json_one, apps, &e);
-		json_object_set_new(v, "items", items);
-		json_object_set_new(v, "approvals", apps);
+	if (detail && review_lists_json(s, r, v, e)) {
+		json_decref(v);
+		return NULL;
 	}
-	bm_err_clear(&e);
 	return v;
 }
 
@@ -219,7 +235,7 @@ json_t *svc_review_open(struct svc *s, const struct actor *a, const char *person
 	}
 	if (svc__commit(s, e))
 		return NULL;
-	return svc__review_json(s, &r, true);
+	return svc__review_json(s, &r, true, e);
 }
 
 /* --------------------------------------------------------------- finding */
@@ -313,7 +329,7 @@ json_t *svc_review_finding(struct svc *s, const struct actor *a, int64_t review,
 	}
 	if (svc__commit(s, e))
 		return NULL;
-	return svc__review_json(s, &r, true);
+	return svc__review_json(s, &r, true, e);
 }
 
 /* ---------------------------------------------------------------- decide */
@@ -483,7 +499,7 @@ json_t *svc_review_decide(struct svc *s, const struct actor *a, int64_t review, 
 	}
 	if (svc__commit(s, e))
 		return NULL;
-	return svc__review_json(s, &r, true);
+	return svc__review_json(s, &r, true, e);
 }
 
 /* ------------------------------------------------------------ show, list */
@@ -497,11 +513,12 @@ json_t *svc_review_show(struct svc *s, const struct actor *a, int64_t review,
 	if (svc__allow(a, PERM_REVIEW_READ, e))
 		return NULL;
 	rc = get_review(s, a, review, &r, e);
-	return rc ? NULL : svc__review_json(s, &r, true);
+	return rc ? NULL : svc__review_json(s, &r, true, e);
 }
 
 struct list_ctx {
 	struct svc *s;
+	struct bm_err *e;
 	json_t *arr;
 	struct svc_scope sc;       /* everyone's reviews: an officer's subtree only */
 	int64_t limit, last;
@@ -512,13 +529,16 @@ static int list_one(void *ctx, const struct review_rec *r)
 	struct list_ctx *l = ctx;
 	struct bm_err e = BM_ERR_INIT;
 	struct person_rec p;
+	json_t *v;
 
 	if (!l->sc.all && (ST(l->s)->person_get(l->s->st, r->person_id, NULL, &p, &e) != 0 ||
 			   !svc__scope_has(&l->sc, p.unit_id))) {
 		bm_err_clear(&e);
 		return 0;
 	}
-	json_array_append_new(l->arr, svc__review_json(l->s, r, false));
+	if ((v = svc__review_json(l->s, r, false, l->e)) == NULL)
+		return l->e->code;
+	json_array_append_new(l->arr, v);
 	l->last = r->id;
 	return l->limit > 0 && (int64_t)json_array_size(l->arr) >= l->limit;
 }
@@ -545,7 +565,7 @@ static int list_state(const struct review_query *q, int *state, struct bm_err *e
 json_t *svc_review_list(struct svc *s, const struct actor *a, const struct review_query *q,
 			struct bm_err *e)
 {
-	struct list_ctx l = {s, NULL, {0}, q->limit, 0};
+	struct list_ctx l = {s, e, NULL, {0}, q->limit, 0};
 	struct review_filter f = {.after_id = q->after_id};
 	struct person_rec p = {0};
 
@@ -580,7 +600,7 @@ int svc__review_covers(struct svc *s, int64_t person_id, const char *ext_id, int
 {
 	struct facts_rec f = {0};
 	struct gate_facts g;
-	int rs = -1, rc = ST(s)->facts_scan(s->st, person_id, svc__facts_keep, &f, e);
+	int rs = -1, rc = svc__facts_of(s, person_id, &f, e);
 
 	if (rc < 0)
 		return rc;
@@ -641,7 +661,8 @@ static int due_pick_one(void *ctx, const struct facts_rec *f)
 	struct due_scan *d = ctx;
 	struct gate_facts g;
 
-	if (!state_on_post(f->state) && f->state != ST_ONBOARDING)
+	/* damaged facts open nothing: the status names the damage */
+	if ((!state_on_post(f->state) && f->state != ST_ONBOARDING) || f->damage[0] != '\0')
 		return 0;
 	svc__gate_facts(f, &g);
 	g.review_due = gate_review_due(&g, d->policy);
@@ -682,7 +703,11 @@ static int open_picks(struct svc *s, const struct actor *a, struct due_scan *d, 
 		}
 		if (rc)
 			return rc;
-		json_array_append_new(out, svc__review_json(s, &r, false));
+		json_t *v = svc__review_json(s, &r, false, e);
+
+		if (v == NULL)
+			return e->code;
+		json_array_append_new(out, v);
 	}
 	return 0;
 }

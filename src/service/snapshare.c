@@ -189,6 +189,9 @@ static int put_facts(struct svc *s, struct snapshot *snap, const struct facts_re
 	struct snap_entry ent;
 	int rc;
 
+	/* A damaged ext_id names nobody: that person stays unknown (denied). */
+	if (r->ext_id[0] == '\0')
+		return 0;
 	svc__gate_facts(r, &g);
 	gate_eval(&g, &s->policy, now, &st);
 	if ((rc = snapshot_comp_bits(snap, r->compartments, true, &comp, NULL, e)))

@@ -224,6 +224,10 @@ void svc__gate_facts(const struct facts_rec *r, struct gate_facts *g);
 int svc__facts(struct svc *s, const char *ext_id, struct facts_rec *out, struct bm_err *e);
 /* A facts_scan callback keeping the one row in ctx (a facts_rec). */
 int svc__facts_keep(void *ctx, const struct facts_rec *r);
+/* The facts of person_id into *out; BM_ESCHEMA naming the table, row and
+ * column when the person's rows are damaged (facts_rec.damage), so no use
+ * case acts on a value outside the model. */
+int svc__facts_of(struct svc *s, int64_t person_id, struct facts_rec *out, struct bm_err *e);
 /* An instant as ISO text; 0 and GATE_NEVER are null. */
 json_t *svc__time_json(int64_t t);
 /* True when the actor's account is linked to the person ext_id. */
@@ -264,7 +268,10 @@ int svc__review_covers(struct svc *s, int64_t person_id, const char *ext_id, int
 int svc__review_open_tx(struct svc *s, const struct actor *a, struct person_rec *p,
 			int level, const char *trigger, int64_t due, struct review_rec *out,
 			struct bm_err *e);
-json_t *svc__review_json(struct svc *s, const struct review_rec *r, bool detail);
+/* The one JSON view of review r (with checklist and approvals when detail):
+ * a new reference, or NULL with e set when a row it reads is damaged. */
+json_t *svc__review_json(struct svc *s, const struct review_rec *r, bool detail,
+			 struct bm_err *e);
 
 /* Loads the newest stored policy into s->policy (built-in cn when none). */
 int svc__policy_load_current(struct svc *s, struct bm_err *e);

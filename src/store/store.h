@@ -53,6 +53,10 @@ struct sealed {
 	uint8_t idx[32];           /* blind index, meaningful when len > 0 */
 };
 
+/* How many person states there are (enum person_state, core/lifecycle.h:
+ * the service asserts the two agree); the store refuses others. */
+#define BM_PERSON_STATES 9
+
 struct person_rec {
 	int64_t id;
 	char ext_id[BM_CODE_MAX];
@@ -209,6 +213,9 @@ struct facts_rec {
 	int64_t suspended_since;   /* earliest suspension in force; 0 none */
 	int64_t post_since;        /* earliest open appointment start; 0 none */
 	int64_t state_since;       /* when the person entered `state`; 0 unknown */
+	char damage[BM_REASON_MAX]; /* "" or why the rows are damaged (a value
+				     * outside the model: the facts above are
+				     * not to be used, the person never cleared) */
 };
 
 struct person_filter {

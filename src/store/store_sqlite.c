@@ -10,7 +10,11 @@
  *
  * This file knows records, not rules: it maps SQLite's constraint failures
  * to BM_EEXIST / BM_ENOTFOUND / BM_ECONFLICT with the field named, and must
- * never decide whether a write is allowed.  Records passed to callbacks are
+ * never decide whether a write is allowed.  What it reads it checks against
+ * the record's domain (the row reader: ranges, UTF-8, normal forms, from
+ * core/level.h and core/role.h), so a row edited by hand is an error naming
+ * table, row and column, never a value outside the model (docs/OPERATIONS.md,
+ * "Tampering").  Records passed to callbacks are
  * borrowed: strings copied into the record's arrays live on the caller's
  * stack frame, and char * members (policy json, audit subjects and fields)
  * point into SQLite's column memory, valid only until the callback returns.
@@ -20,7 +24,10 @@
  */
 #include "store.h"
 #include "migrations.h"
+#include "../core/level.h"
+#include "../core/role.h"
 #include "../lib/mem.h"
+#include "../lib/utf8.h"
 
 #include <sqlite3.h>
 
@@ -64,7 +71,10 @@
 	"(SELECT min(since) FROM suspensions s WHERE s.person_id = p.id " \
 	"AND s.lifted_at IS NULL), " \
 	"(SELECT min(start_at) FROM appointments a WHERE a.person_id = p.id " \
-	"AND a.end_at IS NULL), p.state_since " \
+	"AND a.end_at IS NULL), p.state_since, " \
+	"(SELECT CASE WHEN count(o.id) < count(*) THEN -1 ELSE coalesce(max(o.level), 0) END " \
+	"FROM appointments a LEFT JOIN posts o ON o.id = a.post_id " \
+	"WHERE a.person_id = p.id AND a.end_at IS NULL) " \
 	"FROM persons p LEFT JOIN reviews r ON r.id = (SELECT x.id FROM reviews x " \
 	"WHERE x.person_id = p.id AND x.state > 0 ORDER BY x.decided_at DESC, x.id DESC " \
 	"LIMIT 1) "
@@ -449,14 +459,13 @@ static void stamp(int64_t *created, int64_t *updated)
 
 /* --------------------------------------------------------------- columns */
 
-/* Copies a text column into a fixed array, truncating at cap - 1. */
+/* Copies a text column into a fixed array, truncating at cap - 1: only for
+ * the audit trail, whose reader is lenient (see the row reader below). */
 static void col_str(sqlite3_stmt *st, int i, char *dst, size_t cap)
 {
 	const unsigned char *p = sqlite3_column_text(st, i);
-	size_t n = (size_t)sqlite3_column_bytes(st, i);
+	size_t n = p != NULL ? (size_t)sqlite3_column_bytes(st, i) : 0;
 
-	if (p == NULL)
-		n = 0;
 	if (n >= cap)
 		n = cap - 1;
 	if (n > 0)
@@ -490,73 +499,208 @@ static size_t col_blob(sqlite3_stmt *st, int i, uint8_t *dst, size_t cap)
 	return n;
 }
 
-static void fill_unit(sqlite3_stmt *st, struct unit_rec *r)
+/* ------------------------------------------------------------ row reader
+ *
+ * Every record leaves the store through a struct rd, which checks each value
+ * against the record's domain as it copies it out: a row edited by hand (the
+ * sqlite3 shell, with foreign keys or CHECK constraints switched off, or a
+ * STRICT column given a wider integer) becomes an error naming the table,
+ * the row and the column, never a value outside the model.  Text must fit
+ * its field whole (no silent truncation), hold no NUL and be UTF-8; integers
+ * must lie in their column's range (levels, states, findings, instants) and
+ * fit the C type they land in; a compartment list must be in the normal
+ * form core/level.h defines.  The first problem of a row is kept (sticky) and
+ * the rest is still read, so the record is whole; the caller decides: gets
+ * and lists fail with BM_ESCHEMA, the clearance scan marks the facts damaged.
+ * The audit reader stays lenient on purpose: `audit verify` is its checker
+ * and names a damaged event as modified. */
+
+#define TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z: no stored instant is later */
+
+struct rd {
+	sqlite3_stmt *st;
+	const char *table;
+	int64_t row;               /* the row's id, for the message */
+	const char *key;           /* its readable key once read (ext_id, code), or NULL */
+	struct bm_err *e;
+	int rc;
+};
+
+/* Starts reading the current row of st; column idcol holds its id. */
+static struct rd rd_start(sqlite3_stmt *st, const char *table, int idcol, struct bm_err *e)
 {
-	r->id = sqlite3_column_int64(st, 0);
-	col_str(st, 1, r->code, sizeof r->code);
-	col_str(st, 2, r->name, sizeof r->name);
-	r->parent_id = sqlite3_column_int64(st, 3);
+	struct rd d = {st, table, sqlite3_column_int64(st, idcol), NULL, e, 0};
+
+	return d;
+}
+
+/* Records the row's first problem: "damaged database: persons row 4
+ * (E1004): state 99 is out of range 0..8", field "persons.state". */
+static void rd_bad(struct rd *d, const char *col, const char *what)
+{
+	char field[64];
+
+	if (d->rc != 0)
+		return;
+	snprintf(field, sizeof field, "%s.%s", d->table, col);
+	d->rc = bm_errf(d->e, BM_ESCHEMA, field, "damaged database: %s row %lld%s%.64s%s: %s %s",
+			d->table, (long long)d->row, d->key ? " (" : "", d->key ? d->key : "",
+			d->key ? ")" : "", col, what);
+}
+
+/* Copies text column i into dst (cap bytes), refusing what does not fit
+ * whole, a NUL inside it and invalid UTF-8.  A NULL column reads as "". */
+static void rd_text(struct rd *d, int i, const char *col, char *dst, size_t cap)
+{
+	const unsigned char *p = sqlite3_column_text(d->st, i);
+	size_t n = p != NULL ? (size_t)sqlite3_column_bytes(d->st, i) : 0;
+	char what[96];
+
+	dst[0] = '\0';
+	if (n >= cap) {
+		snprintf(what, sizeof what, "is %zu bytes, longer than %zu", n, cap - 1);
+		rd_bad(d, col, what);
+	} else if (n > 0 && memchr(p, '\0', n) != NULL) {
+		rd_bad(d, col, "holds a NUL byte");
+	} else if (!utf8_valid((const char *)p, n, NULL)) {
+		rd_bad(d, col, "is not valid UTF-8");
+	} else if (n > 0) {
+		memcpy(dst, p, n);
+		dst[n] = '\0';
+	}
+}
+
+/* Integer column i when it lies in lo..hi; else lo after recording why. */
+static int64_t rd_int(struct rd *d, int i, const char *col, int64_t lo, int64_t hi)
+{
+	int64_t v = sqlite3_column_int64(d->st, i);
+	char what[96];
+
+	if (v >= lo && v <= hi)
+		return v;
+	snprintf(what, sizeof what, "%lld is out of range %lld..%lld", (long long)v,
+		 (long long)lo, (long long)hi);
+	rd_bad(d, col, what);
+	return lo;
+}
+
+/* An instant (Unix seconds, NULL = 0) in 0..TIME_MAX. */
+static int64_t rd_time(struct rd *d, int i, const char *col)
+{
+	return rd_int(d, i, col, 0, TIME_MAX);
+}
+
+/* A level 0..3 (lo 1 where the schema says so). */
+static int rd_level(struct rd *d, int i, const char *col, int lo)
+{
+	return (int)rd_int(d, i, col, lo, 3);
+}
+
+/* A compartment list, which must be in normal form (sorted, distinct
+ * codes): anything else read as "" after recording why. */
+static void rd_comps(struct rd *d, int i, char *dst, size_t cap)
+{
+	int rc = d->rc;
+
+	rd_text(d, i, "compartments", dst, cap);
+	if (d->rc == rc && !compartments_valid(dst)) {
+		rd_bad(d, "compartments", "is not a sorted list of distinct compartment codes");
+		dst[0] = '\0';
+	}
+}
+
+/* A sealed field: ciphertext of at most BM_SEALED_MAX bytes, blind index of 32. */
+static void rd_sealed(struct rd *d, int i, const char *col, struct sealed *f)
+{
+	int n = sqlite3_column_bytes(d->st, i), m = sqlite3_column_bytes(d->st, i + 1);
+
+	if (n > BM_SEALED_MAX || (n > 0 && m != 32))
+		rd_bad(d, col, "is not a sealed value of the expected size");
+	f->len = col_blob(d->st, i, f->ct, sizeof f->ct);
+	col_blob(d->st, i + 1, f->idx, sizeof f->idx);
+}
+
+static int fill_unit(sqlite3_stmt *st, struct unit_rec *r, struct bm_err *e)
+{
+	struct rd d = rd_start(st, "units", 0, e);
+
+	r->id = d.row;
+	rd_text(&d, 1, "code", r->code, sizeof r->code);
+	d.key = d.rc == 0 ? r->code : NULL;
+	rd_text(&d, 2, "name", r->name, sizeof r->name);
+	r->parent_id = rd_int(&d, 3, "parent_id", 0, INT64_MAX);
 	r->version = sqlite3_column_int64(st, 4);
-	r->created = sqlite3_column_int64(st, 5);
-	r->updated = sqlite3_column_int64(st, 6);
+	r->created = rd_time(&d, 5, "created");
+	r->updated = rd_time(&d, 6, "updated");
+	return d.rc;
 }
 
-static void fill_post(sqlite3_stmt *st, struct post_rec *r)
+static int fill_post(sqlite3_stmt *st, struct post_rec *r, struct bm_err *e)
 {
-	r->id = sqlite3_column_int64(st, 0);
-	col_str(st, 1, r->code, sizeof r->code);
+	struct rd d = rd_start(st, "posts", 0, e);
+
+	r->id = d.row;
+	rd_text(&d, 1, "code", r->code, sizeof r->code);
+	d.key = d.rc == 0 ? r->code : NULL;
 	r->unit_id = sqlite3_column_int64(st, 2);
-	r->level = sqlite3_column_int(st, 3);
-	col_str(st, 4, r->compartments, sizeof r->compartments);
-	col_str(st, 5, r->title, sizeof r->title);
+	r->level = rd_level(&d, 3, "level", 0);
+	rd_comps(&d, 4, r->compartments, sizeof r->compartments);
+	rd_text(&d, 5, "title", r->title, sizeof r->title);
 	r->version = sqlite3_column_int64(st, 6);
-	r->created = sqlite3_column_int64(st, 7);
-	r->updated = sqlite3_column_int64(st, 8);
+	r->created = rd_time(&d, 7, "created");
+	r->updated = rd_time(&d, 8, "updated");
+	return d.rc;
 }
 
-static void fill_sealed(sqlite3_stmt *st, int i, struct sealed *f)
+static int fill_person(sqlite3_stmt *st, struct person_rec *r, struct bm_err *e)
 {
-	f->len = col_blob(st, i, f->ct, sizeof f->ct);
-	col_blob(st, i + 1, f->idx, sizeof f->idx);
-}
+	struct rd d = rd_start(st, "persons", 0, e);
 
-static void fill_person(sqlite3_stmt *st, struct person_rec *r)
-{
-	r->id = sqlite3_column_int64(st, 0);
-	col_str(st, 1, r->ext_id, sizeof r->ext_id);
-	col_str(st, 2, r->name, sizeof r->name);
+	r->id = d.row;
+	rd_text(&d, 1, "ext_id", r->ext_id, sizeof r->ext_id);
+	d.key = d.rc == 0 ? r->ext_id : NULL;
+	rd_text(&d, 2, "name", r->name, sizeof r->name);
 	r->unit_id = sqlite3_column_int64(st, 3);
-	r->state = sqlite3_column_int(st, 4);
-	r->level = sqlite3_column_int(st, 5);
-	col_str(st, 6, r->compartments, sizeof r->compartments);
-	fill_sealed(st, 7, &r->national_id);
-	fill_sealed(st, 9, &r->passport);
+	r->state = (int)rd_int(&d, 4, "state", 0, BM_PERSON_STATES - 1);
+	r->level = rd_level(&d, 5, "level", 0);
+	rd_comps(&d, 6, r->compartments, sizeof r->compartments);
+	rd_sealed(&d, 7, "nid_ct", &r->national_id);
+	rd_sealed(&d, 9, "pp_ct", &r->passport);
 	r->version = sqlite3_column_int64(st, 11);
-	r->created = sqlite3_column_int64(st, 12);
-	r->updated = sqlite3_column_int64(st, 13);
+	r->created = rd_time(&d, 12, "created");
+	r->updated = rd_time(&d, 13, "updated");
+	return d.rc;
 }
 
-static void fill_appt(sqlite3_stmt *st, struct appt_rec *r)
+static int fill_appt(sqlite3_stmt *st, struct appt_rec *r, struct bm_err *e)
 {
-	r->id = sqlite3_column_int64(st, 0);
+	struct rd d = rd_start(st, "appointments", 0, e);
+
+	r->id = d.row;
 	r->person_id = sqlite3_column_int64(st, 1);
 	r->post_id = sqlite3_column_int64(st, 2);
-	r->start = sqlite3_column_int64(st, 3);
-	r->end = sqlite3_column_int64(st, 4);
+	r->start = rd_time(&d, 3, "start_at");
+	r->end = rd_time(&d, 4, "end_at");
 	r->version = sqlite3_column_int64(st, 5);
-	r->created = sqlite3_column_int64(st, 6);
+	r->created = rd_time(&d, 6, "created");
+	return d.rc;
 }
 
-static void fill_policy(sqlite3_stmt *st, struct policy_rec *r)
+/* The policy document is checked by policy_stored_from_json when used. */
+static int fill_policy(sqlite3_stmt *st, struct policy_rec *r, struct bm_err *e)
 {
-	r->version = sqlite3_column_int64(st, 0);
-	col_str(st, 1, r->profile, sizeof r->profile);
-	r->created = sqlite3_column_int64(st, 2);
-	col_str(st, 3, r->actor, sizeof r->actor);
+	struct rd d = rd_start(st, "policies", 0, e);
+
+	r->version = d.row;
+	rd_text(&d, 1, "profile", r->profile, sizeof r->profile);
+	r->created = rd_time(&d, 2, "created");
+	rd_text(&d, 3, "actor", r->actor, sizeof r->actor);
 	r->json = col_borrow(st, 4);
+	return d.rc;
 }
 
-/* The hot path of audit_scan: no allocation, JSON texts borrowed. */
+/* The hot path of audit_scan: no allocation, JSON texts borrowed, and no
+ * check (see above: verify is the audit trail's checker). */
 static void fill_audit(sqlite3_stmt *st, struct audit_rec *r)
 {
 	r->seq = sqlite3_column_int64(st, 0);
@@ -580,8 +724,7 @@ static int walk_units(struct sq *s, sqlite3_stmt *st, store_unit_cb cb, void *ct
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fill_unit(st, &r);
-		if ((rc = cb(ctx, &r)) != 0)
+		if ((rc = fill_unit(st, &r, e)) != 0 || (rc = cb(ctx, &r)) != 0)
 			return rc;
 	}
 	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
@@ -594,8 +737,7 @@ static int walk_posts(struct sq *s, sqlite3_stmt *st, store_post_cb cb, void *ct
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fill_post(st, &r);
-		if ((rc = cb(ctx, &r)) != 0)
+		if ((rc = fill_post(st, &r, e)) != 0 || (rc = cb(ctx, &r)) != 0)
 			return rc;
 	}
 	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
@@ -608,8 +750,7 @@ static int walk_persons(struct sq *s, sqlite3_stmt *st, store_person_cb cb, void
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fill_person(st, &r);
-		if ((rc = cb(ctx, &r)) != 0)
+		if ((rc = fill_person(st, &r, e)) != 0 || (rc = cb(ctx, &r)) != 0)
 			return rc;
 	}
 	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
@@ -622,8 +763,7 @@ static int walk_appts(struct sq *s, sqlite3_stmt *st, store_appt_cb cb, void *ct
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fill_appt(st, &r);
-		if ((rc = cb(ctx, &r)) != 0)
+		if ((rc = fill_appt(st, &r, e)) != 0 || (rc = cb(ctx, &r)) != 0)
 			return rc;
 	}
 	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
@@ -636,8 +776,7 @@ static int walk_policies(struct sq *s, sqlite3_stmt *st, store_policy_cb cb, voi
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fill_policy(st, &r);
-		if ((rc = cb(ctx, &r)) != 0)
+		if ((rc = fill_policy(st, &r, e)) != 0 || (rc = cb(ctx, &r)) != 0)
 			return rc;
 	}
 	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
@@ -1155,8 +1294,8 @@ static int sq_unit_get(struct store *st, int64_t id, const char *code, struct un
 	sqlite3_stmt *q;
 	int rc = get_one(s, which, id, code, &q, e);
 
-	if (rc == 1)
-		fill_unit(q, r);
+	if (rc == 1 && (rc = fill_unit(q, r, e)) == 0)
+		rc = 1;
 	if (q != NULL)
 		stmt_put(s, which, q);
 	if (rc == 0)
@@ -1249,8 +1388,8 @@ static int sq_post_get(struct store *st, int64_t id, const char *code, struct po
 	sqlite3_stmt *q;
 	int rc = get_one(s, which, id, code, &q, e);
 
-	if (rc == 1)
-		fill_post(q, r);
+	if (rc == 1 && (rc = fill_post(q, r, e)) == 0)
+		rc = 1;
 	if (q != NULL)
 		stmt_put(s, which, q);
 	if (rc == 0)
@@ -1340,8 +1479,8 @@ static int sq_person_get(struct store *st, int64_t id, const char *ext_id,
 	sqlite3_stmt *q;
 	int rc = get_one(s, which, id, ext_id, &q, e);
 
-	if (rc == 1)
-		fill_person(q, r);
+	if (rc == 1 && (rc = fill_person(q, r, e)) == 0)
+		rc = 1;
 	if (q != NULL)
 		stmt_put(s, which, q);
 	if (rc == 0)
@@ -1617,9 +1756,14 @@ static int sq_appt_posts(struct store *st, int64_t person_id, store_appt_post_cb
 	if ((rc = walk_start(s, ST_APPT_POSTS_PERSON, person_id, &q, e)) != 0)
 		return rc;
 	while (cbrc == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		fill_appt(q, &r);
-		col_str(q, 7, code, sizeof code);
-		cbrc = cb(ctx, &r, code, sqlite3_column_int(q, 8));
+		struct rd d = rd_start(q, "posts", 2, e);
+		int level;
+
+		if ((cbrc = fill_appt(q, &r, e)) != 0)
+			break;
+		rd_text(&d, 7, "code", code, sizeof code);
+		level = rd_level(&d, 8, "level", 0);
+		cbrc = d.rc ? d.rc : cb(ctx, &r, code, level);
 	}
 	rc = cbrc ? cbrc : rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
 	stmt_put(s, ST_APPT_POSTS_PERSON, q);
@@ -1696,8 +1840,8 @@ static int sq_policy_get(struct store *st, int64_t v, store_policy_cb cb, void *
 		sqlite3_bind_int64(q, 1, v);
 	rc = step_row(s, q, e);
 	if (rc == 1) {
-		fill_policy(q, &r);
-		rc = cb(ctx, &r);
+		if ((rc = fill_policy(q, &r, e)) == 0)
+			rc = cb(ctx, &r);
 	} else if (rc == 0) {
 		rc = v > 0 ? bm_errf(e, BM_ENOTFOUND, "version", "policy version %lld not found",
 				     (long long)v)
@@ -1943,20 +2087,26 @@ static int sq_audit_query(struct store *st, const struct audit_filter *f, store_
 
 /* -------------------------------------------------------------- accounts */
 
-static void fill_account(sqlite3_stmt *st, struct account_rec *r)
+/* Roles must be known bits (core/role.h): a wider value read as a
+ * uint32_t could turn into roles nobody granted. */
+static int fill_account(sqlite3_stmt *st, struct account_rec *r, struct bm_err *e)
 {
-	r->id = sqlite3_column_int64(st, 0);
-	col_str(st, 1, r->name, sizeof r->name);
-	col_str(st, 2, r->pwhash, sizeof r->pwhash);
-	r->roles = (uint32_t)sqlite3_column_int64(st, 3);
-	r->scope_unit = sqlite3_column_int64(st, 4);
-	col_str(st, 5, r->person, sizeof r->person);
-	r->disabled = sqlite3_column_int(st, 6) != 0;
-	r->failures = sqlite3_column_int(st, 7);
-	r->locked_until = sqlite3_column_int64(st, 8);
+	struct rd d = rd_start(st, "accounts", 0, e);
+
+	r->id = d.row;
+	rd_text(&d, 1, "name", r->name, sizeof r->name);
+	d.key = d.rc == 0 ? r->name : NULL;
+	rd_text(&d, 2, "pwhash", r->pwhash, sizeof r->pwhash);
+	r->roles = (uint32_t)rd_int(&d, 3, "roles", 0, ROLE_ALL);
+	r->scope_unit = rd_int(&d, 4, "scope_unit", 0, INT64_MAX);
+	rd_text(&d, 5, "person", r->person, sizeof r->person);
+	r->disabled = sqlite3_column_int64(st, 6) != 0;
+	r->failures = (int)rd_int(&d, 7, "failures", 0, INT32_MAX);
+	r->locked_until = rd_time(&d, 8, "locked_until");
 	r->version = sqlite3_column_int64(st, 9);
-	r->created = sqlite3_column_int64(st, 10);
-	r->must_change = sqlite3_column_int(st, 11) != 0;
+	r->created = rd_time(&d, 10, "created");
+	r->must_change = sqlite3_column_int64(st, 11) != 0;
+	return d.rc;
 }
 
 /* Binds the mutable columns $1..$9 shared by insert and update. */
@@ -2005,8 +2155,8 @@ static int sq_account_get(struct store *st, int64_t id, const char *name, struct
 	sqlite3_stmt *q;
 	int rc = get_one(s, which, id, name, &q, e);
 
-	if (rc == 1)
-		fill_account(q, r);
+	if (rc == 1 && (rc = fill_account(q, r, e)) == 0)
+		rc = 1;
 	if (q != NULL)
 		stmt_put(s, which, q);
 	if (rc == 0)
@@ -2044,8 +2194,7 @@ static int walk_accounts(struct sq *s, sqlite3_stmt *st, store_account_cb cb, vo
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fill_account(st, &r);
-		if ((rc = cb(ctx, &r)) != 0)
+		if ((rc = fill_account(st, &r, e)) != 0 || (rc = cb(ctx, &r)) != 0)
 			return rc;
 	}
 	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
@@ -2186,86 +2335,145 @@ static int sq_session_list(struct store *st, int64_t account_id, store_session_c
 
 /* -------------------------------------------------------------- vetting */
 
-static void fill_review(sqlite3_stmt *st, struct review_rec *r)
+static int fill_review(sqlite3_stmt *st, struct review_rec *r, struct bm_err *e)
 {
-	r->id = sqlite3_column_int64(st, 0);
+	struct rd d = rd_start(st, "reviews", 0, e);
+
+	r->id = d.row;
 	r->person_id = sqlite3_column_int64(st, 1);
-	r->level = sqlite3_column_int(st, 2);
-	col_str(st, 3, r->trigger, sizeof r->trigger);
-	col_str(st, 4, r->opened_by, sizeof r->opened_by);
-	r->opened_at = sqlite3_column_int64(st, 5);
-	r->due_at = sqlite3_column_int64(st, 6);
-	r->state = sqlite3_column_int(st, 7);
-	r->decided_at = sqlite3_column_int64(st, 8);
-	r->valid_until = sqlite3_column_int64(st, 9);
-	col_str(st, 10, r->reason, sizeof r->reason);
+	r->level = rd_level(&d, 2, "level", 1);
+	rd_text(&d, 3, "trigger", r->trigger, sizeof r->trigger);
+	rd_text(&d, 4, "opened_by", r->opened_by, sizeof r->opened_by);
+	r->opened_at = rd_time(&d, 5, "opened_at");
+	r->due_at = rd_time(&d, 6, "due_at");
+	r->state = (int)rd_int(&d, 7, "state", REVIEW_OPEN, REVIEW_REJECTED);
+	r->decided_at = rd_time(&d, 8, "decided_at");
+	r->valid_until = rd_time(&d, 9, "valid_until");
+	rd_text(&d, 10, "reason", r->reason, sizeof r->reason);
 	r->version = sqlite3_column_int64(st, 11);
+	return d.rc;
 }
 
-static void fill_item(sqlite3_stmt *st, struct review_item_rec *r)
+/* The views index tables by item and finding: both must be in range. */
+static int fill_item(sqlite3_stmt *st, struct review_item_rec *r, struct bm_err *e)
 {
-	r->review_id = sqlite3_column_int64(st, 0);
-	r->item = sqlite3_column_int(st, 1);
-	r->finding = sqlite3_column_int(st, 2);
-	col_str(st, 3, r->note, sizeof r->note);
-	col_str(st, 4, r->by, sizeof r->by);
-	r->at = sqlite3_column_int64(st, 5);
+	struct rd d = rd_start(st, "review_items", 0, e);
+
+	r->review_id = d.row;
+	r->item = (int)rd_int(&d, 1, "item", 1, 6);
+	r->finding = (int)rd_int(&d, 2, "finding", 1, 3);
+	rd_text(&d, 3, "note", r->note, sizeof r->note);
+	rd_text(&d, 4, "by", r->by, sizeof r->by);
+	r->at = rd_time(&d, 5, "at");
+	return d.rc;
 }
 
-static void fill_approval(sqlite3_stmt *st, struct approval_rec *r)
+static int fill_approval(sqlite3_stmt *st, struct approval_rec *r, struct bm_err *e)
 {
-	r->review_id = sqlite3_column_int64(st, 0);
-	col_str(st, 1, r->approver, sizeof r->approver);
-	r->at = sqlite3_column_int64(st, 2);
-	r->decision = sqlite3_column_int(st, 3);
-	col_str(st, 4, r->reason, sizeof r->reason);
+	struct rd d = rd_start(st, "review_approvals", 0, e);
+
+	r->review_id = d.row;
+	rd_text(&d, 1, "approver", r->approver, sizeof r->approver);
+	r->at = rd_time(&d, 2, "at");
+	r->decision = (int)rd_int(&d, 3, "decision", 1, 2);
+	rd_text(&d, 4, "reason", r->reason, sizeof r->reason);
+	return d.rc;
 }
 
-static void fill_matter(sqlite3_stmt *st, struct matter_rec *r)
+static int fill_matter(sqlite3_stmt *st, struct matter_rec *r, struct bm_err *e)
 {
-	r->id = sqlite3_column_int64(st, 0);
+	struct rd d = rd_start(st, "matters", 0, e);
+
+	r->id = d.row;
 	r->person_id = sqlite3_column_int64(st, 1);
-	col_str(st, 2, r->type, sizeof r->type);
-	col_str(st, 3, r->filed_by, sizeof r->filed_by);
-	r->filed_at = sqlite3_column_int64(st, 4);
-	col_str(st, 5, r->detail, sizeof r->detail);
-	col_str(st, 6, r->action, sizeof r->action);
+	rd_text(&d, 2, "type", r->type, sizeof r->type);
+	rd_text(&d, 3, "filed_by", r->filed_by, sizeof r->filed_by);
+	r->filed_at = rd_time(&d, 4, "filed_at");
+	rd_text(&d, 5, "detail", r->detail, sizeof r->detail);
+	rd_text(&d, 6, "action", r->action, sizeof r->action);
 	r->review_id = sqlite3_column_int64(st, 7);
+	return d.rc;
 }
 
-static void fill_susp(sqlite3_stmt *st, struct suspension_rec *r)
+static int fill_susp(sqlite3_stmt *st, struct suspension_rec *r, struct bm_err *e)
 {
-	r->id = sqlite3_column_int64(st, 0);
+	struct rd d = rd_start(st, "suspensions", 0, e);
+
+	r->id = d.row;
 	r->person_id = sqlite3_column_int64(st, 1);
-	r->since = sqlite3_column_int64(st, 2);
-	col_str(st, 3, r->by, sizeof r->by);
-	col_str(st, 4, r->reason, sizeof r->reason);
+	r->since = rd_time(&d, 2, "since");
+	rd_text(&d, 3, "by", r->by, sizeof r->by);
+	rd_text(&d, 4, "reason", r->reason, sizeof r->reason);
 	r->matter_id = sqlite3_column_int64(st, 5);
-	r->lifted_at = sqlite3_column_int64(st, 6);
-	col_str(st, 7, r->lifted_by, sizeof r->lifted_by);
-	col_str(st, 8, r->lift_reason, sizeof r->lift_reason);
+	r->lifted_at = rd_time(&d, 6, "lifted_at");
+	rd_text(&d, 7, "lifted_by", r->lifted_by, sizeof r->lifted_by);
+	rd_text(&d, 8, "lift_reason", r->lift_reason, sizeof r->lift_reason);
 	r->version = sqlite3_column_int64(st, 9);
+	return d.rc;
 }
 
-/* The clearance scan's hot path: fixed columns, no allocation. */
-static void fill_facts(sqlite3_stmt *st, struct facts_rec *r)
+/* persons.level is derived: the highest level of the open appointments'
+ * posts.  One edited without the other is damage, not a new category. */
+static void rd_level_mismatch(struct rd *d, int level, int64_t posts)
 {
-	r->person_id = sqlite3_column_int64(st, 0);
-	col_str(st, 1, r->ext_id, sizeof r->ext_id);
-	r->unit_id = sqlite3_column_int64(st, 2);
-	r->state = sqlite3_column_int(st, 3);
-	r->level = sqlite3_column_int(st, 4);
-	col_str(st, 5, r->compartments, sizeof r->compartments);
-	r->review_id = sqlite3_column_int64(st, 6);
-	r->review_state = sqlite3_column_int(st, 7);
-	r->review_level = sqlite3_column_int(st, 8);
-	r->review_decided_at = sqlite3_column_int64(st, 9);
-	r->review_valid_until = sqlite3_column_int64(st, 10);
-	r->suspended_since = sqlite3_column_int64(st, 11);
-	r->post_since = sqlite3_column_int64(st, 12);
-	r->state_since = sqlite3_column_int64(st, 13);
+	char what[96];
+
+	snprintf(what, sizeof what, "%d is not %lld, the highest level of the open posts", level,
+		 (long long)posts);
+	rd_bad(d, "level", what);
 }
 
+/* The review in force joined to a person's facts (columns 6..10), checked
+ * under the review's own row id; p's first problem stays the one kept. */
+static void fill_facts_review(sqlite3_stmt *st, struct rd *p, struct facts_rec *r)
+{
+	struct rd d = rd_start(st, "reviews", 6, p->e);
+
+	d.rc = p->rc;
+	r->review_id = d.row;
+	if (r->review_id == 0)
+		return;
+	r->review_state = (int)rd_int(&d, 7, "state", REVIEW_APPROVED, REVIEW_REJECTED);
+	r->review_level = rd_level(&d, 8, "level", 1);
+	r->review_decided_at = rd_time(&d, 9, "decided_at");
+	r->review_valid_until = rd_time(&d, 10, "valid_until");
+	if (r->review_valid_until != 0 && r->review_valid_until < r->review_decided_at)
+		rd_bad(&d, "valid_until", "is before decided_at");
+	p->rc = d.rc;
+}
+
+/* The clearance scan's hot path: fixed columns, no allocation.  A damaged
+ * row is not an error here: the person's facts carry the problem in
+ * r->damage, so one hand-edited row denies that person (the gates see it)
+ * while everyone else's clearance is still read.  The joined review and the
+ * open appointments' posts are checked as part of the person's facts. */
+static int fill_facts(sqlite3_stmt *st, struct facts_rec *r, struct bm_err *e)
+{
+	struct bm_err de = BM_ERR_INIT;
+	struct rd d = rd_start(st, "persons", 0, &de);
+	int64_t posts;
+
+	(void)e;
+	r->person_id = d.row;
+	rd_text(&d, 1, "ext_id", r->ext_id, sizeof r->ext_id);
+	d.key = d.rc == 0 ? r->ext_id : NULL;
+	r->unit_id = sqlite3_column_int64(st, 2);
+	r->state = (int)rd_int(&d, 3, "state", 0, BM_PERSON_STATES - 1);
+	r->level = rd_level(&d, 4, "level", 0);
+	rd_comps(&d, 5, r->compartments, sizeof r->compartments);
+	r->state_since = rd_time(&d, 13, "state_since");
+	r->suspended_since = rd_time(&d, 11, "suspension since");
+	r->post_since = rd_time(&d, 12, "appointment start_at");
+	posts = sqlite3_column_int64(st, 14);
+	if (posts < 0)
+		rd_bad(&d, "appointments", "hold a post that does not exist");
+	else if (posts != r->level)
+		rd_level_mismatch(&d, r->level, posts);
+	fill_facts_review(st, &d, r);
+	if (d.rc != 0)
+		snprintf(r->damage, sizeof r->damage, "%s", de.msg);
+	return 0;
+}
 /* One list function per record type: cached statement id, bound to key
  * ($1) when the statement takes it, walked to the end. */
 #define VET_LIST(fname, rectype, cbtype, filler)                                       \
@@ -2281,8 +2489,8 @@ static void fill_facts(sqlite3_stmt *st, struct facts_rec *r)
 			sqlite3_bind_int64(q, 1, key);                                  \
 		while (stop == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {             \
 			memset(&r, 0, sizeof r);                                        \
-			filler(q, &r);                                                  \
-			stop = cb(ctx, &r);                                             \
+			if ((stop = filler(q, &r, e)) == 0)                             \
+				stop = cb(ctx, &r);                                     \
 		}                                                                       \
 		if (stop != 0)                                                          \
 			rc = stop;                                                      \
@@ -2343,8 +2551,8 @@ static int sq_review_get(struct store *st, int64_t id, struct review_rec *r, str
 	sqlite3_stmt *q;
 	int rc = get_one(s, ST_REVIEW_GET, id, NULL, &q, e);
 
-	if (rc == 1)
-		fill_review(q, r);
+	if (rc == 1 && (rc = fill_review(q, r, e)) == 0)
+		rc = 1;
 	if (q != NULL)
 		stmt_put(s, ST_REVIEW_GET, q);
 	if (rc == 0)
@@ -2403,8 +2611,8 @@ static int sq_review_find(struct store *st, const struct review_filter *f, store
 	}
 	while (stop == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof r);
-		fill_review(q, &r);
-		stop = cb(ctx, &r);
+		if ((stop = fill_review(q, &r, e)) == 0)
+			stop = cb(ctx, &r);
 	}
 	rc = stop != 0 ? stop : rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
 	stmt_done(s->st[id], q);

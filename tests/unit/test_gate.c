@@ -206,6 +206,38 @@ static void test_no_interval_never_lapses(void **state)
 	assert_int_equal(st.valid_until, GATE_NEVER);
 }
 
+/* An approval instant so late that adding the interval would overflow
+ * (a hand-edited decided_at): the sum was signed overflow, undefined, and
+ * wrapped to a date long past.  It now never falls due by policy, and the
+ * recorded date still applies. */
+static void test_review_due_approved_at_end_of_time(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	f.review_approved_at = INT64_MAX - BM_DAY;
+	assert_int_equal(gate_review_due(&f, &p), GATE_NEVER);
+	f.review_due = T0 + 400 * BM_DAY;
+	assert_int_equal(gate_review_due(&f, &p), T0 + 400 * BM_DAY);
+}
+
+/* Facts from damaged rows evaluate no gate: never cleared, and the one
+ * reason is record_damaged, whatever the other fields claim. */
+static void test_damaged_facts_never_cleared(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+	f.damaged = true;
+	gate_eval(&f, &p, NOW, &st);
+	assert_false(st.cleared);
+	assert_int_equal(st.n, 0);
+	assert_int_equal(st.level, 0);
+	assert_int_equal(st.reasons, 1u << REASON_RECORD_DAMAGED);
+	assert_string_equal(gate_reason_code(REASON_RECORD_DAMAGED), "record_damaged");
+}
+
 static void test_review_level_too_low(void **state)
 {
 	(void)state;
@@ -465,6 +497,8 @@ int main(void)
 		cmocka_unit_test(test_review_due_recorded_wins),
 		cmocka_unit_test(test_shorter_interval_beats_recorded_date),
 		cmocka_unit_test(test_no_interval_never_lapses),
+		cmocka_unit_test(test_review_due_approved_at_end_of_time),
+		cmocka_unit_test(test_damaged_facts_never_cleared),
 		cmocka_unit_test(test_review_level_too_low),
 		cmocka_unit_test(test_suspended),
 		cmocka_unit_test(test_suspended_whatever_the_policy),

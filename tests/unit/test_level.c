@@ -399,6 +399,21 @@ static void test_include_and_union_exhaustive(void **state)
 	}
 }
 
+/* compartments_valid accepts exactly what compartments_normalize writes:
+ * the store refuses any other stored list. */
+static void test_valid_is_normal_form(void **state)
+{
+	(void)state;
+	const char *good[] = {"", "A", "ALPHA,BRAVO", "A-1,B_2,C"};
+	const char *bad[] = {"BRAVO,ALPHA", "ALPHA,ALPHA", "alpha", ",", "A,", ",A", "A,,B",
+			     " A", "{\"a\":1}", "\xff\xfe", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456"};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		assert_true(compartments_valid(good[i]));
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(compartments_valid(bad[i]));
+	assert_false(compartments_valid(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_union_refuses_unnormalised),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_include_and_union_exhaustive),
+		cmocka_unit_test(test_valid_is_normal_form),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
