@@ -66,18 +66,27 @@
 	"lift_reason, version"
 /* The gate facts: the review in force is the latest decided one (the
  * partial index reviews_decided serves the inner lookup). */
-#define FACTS_SQL "SELECT p.id, p.ext_id, p.unit_id, p.state, p.level, p.compartments, " \
+/* The gate facts: the review in force is the latest decided one (the
+ * partial index reviews_decided serves the inner lookup).  The open
+ * appointments give the earliest start and the highest post level (-1 when
+ * one names a post that does not exist): for one person from correlated
+ * subqueries, for the whole scan from one grouped pass over appointments
+ * (a subquery per person cost a third more time at a million persons). */
+#define FACTS_HEAD "SELECT p.id, p.ext_id, p.unit_id, p.state, p.level, p.compartments, " \
 	"r.id, r.state, r.level, r.decided_at, r.valid_until, " \
 	"(SELECT min(since) FROM suspensions s WHERE s.person_id = p.id " \
-	"AND s.lifted_at IS NULL), " \
-	"(SELECT min(start_at) FROM appointments a WHERE a.person_id = p.id " \
-	"AND a.end_at IS NULL), p.state_since, " \
-	"(SELECT CASE WHEN count(o.id) < count(*) THEN -1 ELSE coalesce(max(o.level), 0) END " \
-	"FROM appointments a LEFT JOIN posts o ON o.id = a.post_id " \
-	"WHERE a.person_id = p.id AND a.end_at IS NULL) " \
-	"FROM persons p LEFT JOIN reviews r ON r.id = (SELECT x.id FROM reviews x " \
+	"AND s.lifted_at IS NULL), "
+#define FACTS_REVIEW "FROM persons p LEFT JOIN reviews r ON r.id = (SELECT x.id FROM reviews x " \
 	"WHERE x.person_id = p.id AND x.state > 0 ORDER BY x.decided_at DESC, x.id DESC " \
 	"LIMIT 1) "
+#define FACTS_POSTS(agg) "CASE WHEN count(o.id) < count(*) THEN -1 ELSE coalesce(max(o.level), 0) " \
+	"END " agg " FROM appointments a LEFT JOIN posts o ON o.id = a.post_id WHERE a.end_at IS NULL "
+#define FACTS_ONE_SQL FACTS_HEAD "(SELECT min(start_at) FROM appointments a " \
+	"WHERE a.person_id = p.id AND a.end_at IS NULL), p.state_since, " \
+	"(SELECT " FACTS_POSTS("") "AND a.person_id = p.id) " FACTS_REVIEW "WHERE p.id = $1"
+#define FACTS_ALL_SQL FACTS_HEAD "ap.since, p.state_since, coalesce(ap.lv, 0) " FACTS_REVIEW \
+	"LEFT JOIN (SELECT a.person_id AS pid, min(a.start_at) AS since, " \
+	FACTS_POSTS("AS lv") "GROUP BY a.person_id) ap ON ap.pid = p.id ORDER BY p.id"
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -225,8 +234,8 @@ static const char *const sql_text[ST__COUNT] = {
 		"version = version + 1 WHERE id = $4 AND version = $5",
 	[ST_SUSP_VERSION] = "SELECT version FROM suspensions WHERE id = $1",
 	[ST_SUSP_LIST] = "SELECT " SUSP_COLS " FROM suspensions WHERE person_id = $1 ORDER BY id",
-	[ST_FACTS_ONE] = FACTS_SQL "WHERE p.id = $1",
-	[ST_FACTS_ALL] = FACTS_SQL "ORDER BY p.id",
+	[ST_FACTS_ONE] = FACTS_ONE_SQL,
+	[ST_FACTS_ALL] = FACTS_ALL_SQL,
 	[ST_PERSON_TOTAL] = "SELECT count(*) FROM persons",
 	[ST_READ_BEGIN] = "BEGIN",
 	[ST_READ_PIN] = "SELECT 1 FROM meta LIMIT 1",
