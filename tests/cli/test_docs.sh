@@ -24,3 +24,24 @@ t_docs_readme_example_runs() {
 	done < <(awk '/^## Using it/{u=1} u&&/^```sh/{b=1;next} b&&/^```/{exit} b' "$(docs_root)/README.md")
 	[ "$n" -gt 20 ] || fail "found only $n lines in the README example"
 }
+
+# ARCHITECTURE.md's layers, as the sources include each other: each layer
+# includes only the layers below it (cli, http, service, store, core, lib:
+# `baomi serve` starts the server, so cli may include http, never the
+# reverse), so core cannot grow I/O nor the service print.
+t_docs_layers_point_down() {
+	local src layer above bad
+	src="$(docs_root)/src"
+	for layer in lib core store service; do
+		case $layer in
+		lib) above='core|store|service|http|cli' ;;
+		core) above='store|service|http|cli' ;;
+		store) above='service|http|cli' ;;
+		service) above='http|cli' ;;
+		esac
+		bad=$(grep -lE "#include \"\.\./($above)/" "$src/$layer"/*.[ch] 2>/dev/null)
+		[ -z "$bad" ] || fail "$layer includes a layer above it: $bad"
+	done
+	bad=$(grep -lE '#include "\.\./cli/' "$src/http"/*.[ch] 2>/dev/null)
+	[ -z "$bad" ] || fail "http includes cli: $bad"
+}
