@@ -11,11 +11,11 @@
 // far from UTC, which must change nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BAOMI, call } from './lib.mjs';
+import { BAOMI, call, spawnServer } from './lib.mjs';
 
 const DAY = 86400;
 const STATES = ['candidate', 'reviewing', 'onboarding', 'active', 'suspended', 'leaving',
@@ -157,19 +157,7 @@ function mustBeOpen(T, now) {
 // ---------------------------------------------------------------- the server
 
 async function serve(now, tz) {
-  const proc = spawn(BAOMI, ['serve', '--listen', '127.0.0.1:0', '--threads', '2'],
-    { env: { ...env, BAOMI_NOW: String(now), TZ: tz }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr.on('data', (d) => { err += d; });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
+  const { proc, url } = await spawnServer(['--threads', '2'], { ...env, BAOMI_NOW: String(now), TZ: tz });
   for (let i = 0; i < 200 && (await fetch(url + '/readyz')).status !== 200; i++)
     await new Promise((r) => setTimeout(r, 25));
   const exited = new Promise((resolve) => proc.on('exit', resolve));

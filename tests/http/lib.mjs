@@ -92,15 +92,11 @@ export function checkSpec(method, path, status, ctype, body) {
 
 // Starts baomi serve on a fresh database; returns {url, proc, db, stop, ...}.
 // args: more options for `baomi serve`.
-export async function startServer({ env = {}, demo = false, args = [] } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'baomi-http-'));
-  const db = join(dir, 't.db');
-  writeFileSync(join(dir, 'pw'), Object.entries(PASSWORDS).map(([k, v]) => `${k}:${v}`).join('\n'));
-  const cenv = { ...process.env, BAOMI_DB: db, ...env };
-  execFileSync(BAOMI, ['init', '--passwords', join(dir, 'pw')], { env: cenv, stdio: 'ignore' });
-  if (demo) execFileSync(BAOMI, ['demo', '--persons', '60'], { env: cenv, stdio: 'ignore' });
+// Starts `baomi serve` on a free loopback port with env; resolves once it
+// says where it listens.  err() is its stderr so far.
+export async function spawnServer(args, env) {
   const proc = spawn(BAOMI, ['serve', '--listen', '127.0.0.1:0', ...args], {
-    env: cenv, stdio: ['ignore', 'pipe', 'pipe'],
+    env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
@@ -113,6 +109,17 @@ export async function startServer({ env = {}, demo = false, args = [] } = {}) {
     });
     proc.on('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
   });
+  return { proc, url, err: () => stderr };
+}
+
+export async function startServer({ env = {}, demo = false, args = [] } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'baomi-http-'));
+  const db = join(dir, 't.db');
+  writeFileSync(join(dir, 'pw'), Object.entries(PASSWORDS).map(([k, v]) => `${k}:${v}`).join('\n'));
+  const cenv = { ...process.env, BAOMI_DB: db, ...env };
+  execFileSync(BAOMI, ['init', '--passwords', join(dir, 'pw')], { env: cenv, stdio: 'ignore' });
+  if (demo) execFileSync(BAOMI, ['demo', '--persons', '60'], { env: cenv, stdio: 'ignore' });
+  const { proc, url, err } = await spawnServer(args, cenv);
   const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
   const cli = (...args) => execFileSync(BAOMI, args, { env: cenv, encoding: 'utf8' });
   const stop = async (sig = 'SIGTERM') => {
@@ -121,11 +128,11 @@ export async function startServer({ env = {}, demo = false, args = [] } = {}) {
     // A sanitizer's report (TSan without log_path, ASan, UBSan) is on the
     // server's stderr, which the tests otherwise never show: a test that
     // then fails on exit code 66 should say why.
-    if (/Sanitizer|runtime error:/.test(stderr)) process.stderr.write(`baomi serve stderr:\n${stderr}\n`);
+    if (/Sanitizer|runtime error:/.test(err())) process.stderr.write(`baomi serve stderr:\n${err()}\n`);
     rmSync(dir, { recursive: true, force: true });
     return r;
   };
-  return { url, proc, db, dir, exited, stop, cli, stderr: () => stderr };
+  return { url, proc, db, dir, exited, stop, cli, stderr: err };
 }
 
 // One API call; checks the body against the spec and returns it parsed.
