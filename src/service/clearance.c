@@ -281,6 +281,23 @@ static int reminder_for(const struct policy *p, int64_t left)
 	return best;
 }
 
+/* Keeps one deadline of person (within the window) for the list. */
+static void due_add(struct due_ctx *d, int64_t due, int kind, const char *person)
+{
+	if (due <= 0 || due == GATE_NEVER || due > d->until)
+		return;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 256;
+		d->v = xreallocarray(d->v, d->cap, sizeof *d->v);
+	}
+	d->v[d->n].due = due;
+	d->v[d->n].kind = kind;
+	svc__copy(d->v[d->n++].person, BM_CODE_MAX, person);
+}
+
+/* The deadlines of one person: each gate's; and for a person without a
+ * secret post (no gate of a category runs) the approved review in force,
+ * whose re-review the due run opens all the same (svc_reviews_open_due). */
 static int due_one(void *ctx, const struct facts_rec *f)
 {
 	struct due_ctx *d = ctx;
@@ -292,19 +309,10 @@ static int due_one(void *ctx, const struct facts_rec *f)
 		return 0;
 	svc__gate_facts(f, &g);
 	gate_eval(&g, &d->s->policy, d->now, &st);
-	for (int i = 0; i < st.n; i++) {
-		const struct gate_result *r = &st.r[i];
-
-		if (r->due <= 0 || r->due == GATE_NEVER || r->due > d->until)
-			continue;
-		if (d->n == d->cap) {
-			d->cap = d->cap ? d->cap * 2 : 256;
-			d->v = xreallocarray(d->v, d->cap, sizeof *d->v);
-		}
-		d->v[d->n].due = r->due;
-		d->v[d->n].kind = r->kind;
-		svc__copy(d->v[d->n++].person, BM_CODE_MAX, f->ext_id);
-	}
+	for (int i = 0; i < st.n; i++)
+		due_add(d, st.r[i].due, st.r[i].kind, f->ext_id);
+	if (st.level == LEVEL_NONE && g.review && f->damage[0] == '\0')
+		due_add(d, gate_review_due(&g, &d->s->policy), GATE_REVIEW, f->ext_id);
 	return 0;
 }
 

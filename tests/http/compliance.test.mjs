@@ -124,11 +124,13 @@ function refDue(T, now, within, root) {
   const scope = subtree(T, root), until = now + within, rem = T.policy.reminder_days;
   const items = [];
   for (const p of T.persons) {
-    if (!scope.has(p.unit_id) || p.level === 0 ||
+    // level 0 (no secret post yet) too, at the review's level: the due run
+    // opens their re-review (mustBeOpen), so the list names it
+    if (!scope.has(p.unit_id) ||
         !['active', 'suspended', 'onboarding'].includes(STATES[p.state])) continue;
     const r = inForce(T, p);
     if (!r || r.state !== 1) continue;
-    const due = reviewDue(T, r, p.level);
+    const due = reviewDue(T, r, p.level > 0 ? p.level : r.level);
     if (due === Infinity || due > until) continue;
     const days = Math.ceil((due - now) / DAY);
     const reached = rem.filter((d) => d >= days);

@@ -793,13 +793,12 @@ static json_t *ref_due_items(struct world *w, int scope, int64_t t, int64_t unti
 	int n = 0;
 
 	for (int p = 0; p < w->nper; p++) {
-		int lv = ref_level(w, p);
 		struct mrev *r = ref_in_force(w, p);
 		int64_t due;
 
+		/* level 0 (no secret post) too: its re-review is opened (op_open_due) */
 		if (!on_post_or_onboarding(w->pstate[p]) || (scope >= 0 &&
-		    !in_subtree(w, w->punit[p], scope)) || lv == 0 ||
-		    r == NULL || r->state != 1)
+		    !in_subtree(w, w->punit[p], scope)) || r == NULL || r->state != 1)
 			continue;
 		due = ref_due(w, p, r);
 		if (due == NEVER || due > until)
