@@ -65,8 +65,9 @@ void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MA
  * "cursor" for anything else. */
 int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e);
 /* The same for a position of several parts (the due list's instant, gate
- * and person): at most SVC_CURSOR_POS_MAX bytes, sealed and opened whole. */
-#define SVC_CURSOR_POS_MAX 64
+ * and person): at most SVC_CURSOR_POS_MAX bytes, sealed and opened whole.
+ * The due list's is 8 + 1 + an id of up to BM_CODE_MAX - 1 bytes. */
+#define SVC_CURSOR_POS_MAX (8 + 1 + BM_CODE_MAX - 1)
 #define SVC_CURSOR_LONG_MAX 160    /* base64 of POS_MAX + nonce + tag, and NUL */
 void svc_cursor_make_pos(struct svc *s, char tag, const void *pos, size_t n,
 			 char out[SVC_CURSOR_LONG_MAX]);

@@ -650,6 +650,41 @@ static void test_due_edges(void **state)
 	json_decref(v);
 }
 
+/* The due list pages through persons whose ids are as long as an id may
+ * be (63 bytes): each page's cursor names the last item's position, id
+ * included, and the next page starts right after it.  Such a position did
+ * not fit the cursor (9 + 63 bytes into 64: a stack overflow, and a cursor
+ * its own list then refused). */
+static void test_due_pages_long_ids(void **state)
+{
+	struct fx *f = *state;
+	char ids[3][64], cur[SVC_CURSOR_LONG_MAX];
+	struct due_query q = {.within = 10 * 365 * 86400, .limit = 1};
+	json_t *v;
+
+	for (int i = 0; i < 3; i++) {
+		memset(ids[i], 'X', 63);
+		ids[i][62] = (char)('a' + i);
+		ids[i][63] = '\0';
+		make_active(f, ids[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		v = svc_due(f->s, &local, clock_now(), &q, &f->e);
+		assert_non_null(v);
+		assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
+		assert_string_equal(str(json_array_get(json_object_get(v, "items"), 0), "person"),
+				    ids[i]);
+		if (i < 2) {
+			assert_non_null(str(v, "next_cursor"));
+			snprintf(cur, sizeof cur, "%s", str(v, "next_cursor"));
+			q.cursor = cur;
+		} else {
+			assert_true(json_is_null(json_object_get(v, "next_cursor")));
+		}
+		json_decref(v);
+	}
+}
+
 /* Taking up the post needs a post: an approved person with no appointment
  * stays onboarding instead of becoming "active" (在岗) with nothing held. */
 static void test_activate_needs_a_post(void **state)
@@ -937,6 +972,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_due_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_dates_not_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_pages_long_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_run_uses_newest_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_versions, setup, teardown),
