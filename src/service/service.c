@@ -503,6 +503,21 @@ bool svc_name_is_server(const char *name)
 	return name != NULL && strcasecmp(name, SVC_SYSTEM_ACTOR) == 0;
 }
 
+int svc_actor_name_check(const char *field, const char *name, struct bm_err *e)
+{
+	struct actor a;
+
+	if (name == NULL || name[0] == '\0' || strlen(name) >= sizeof a.name)
+		return bm_errf(e, BM_EUSAGE, field, "%s: a name under %zu bytes", field,
+			       sizeof a.name);
+	if (svc__check_name(field, name, true, e) != 0)
+		return e->code = BM_EUSAGE;   /* the console's usage, the message kept */
+	if (svc_name_is_server(name))
+		return bm_errf(e, BM_EUSAGE, field, "%s: \"%s\" is the name the server acts under",
+			       field, name);
+	return 0;
+}
+
 /* True when a is scoped to a subtree (the local console never is). */
 bool svc__actor_scoped(const struct actor *a)
 {

@@ -44,6 +44,12 @@ struct actor {
  * no account, and no console user acting --as, may take it, or their acts
  * would read as the server's in the audit trail and a review's opener. */
 bool svc_name_is_server(const char *name);
+/* Refuses (BM_EUSAGE naming field) a name an actor may not act under: empty,
+ * 64 bytes or more, not text (svc__check_name's rules: UTF-8, no control
+ * characters, no leading = + - @), or the server's.  The name is written
+ * as a review's opener, an approver, a suspension's author, and read back
+ * by the store's row reader, which refuses anything else. */
+int svc_actor_name_check(const char *field, const char *name, struct bm_err *e);
 
 struct svc_paths {
 	const char *db;            /* database file */
