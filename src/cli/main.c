@@ -99,13 +99,10 @@ static int take_globals(struct cli *c, int argc, char **argv, bool *help, struct
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			*help = true;
 		} else if (strcmp(a, "--as") == 0) {
-			if (i + 1 >= argc || argv[i + 1][0] == '\0' ||
-			    strlen(argv[i + 1]) >= sizeof c->actor.name)
-				return bm_errf(e, BM_EUSAGE, "as", "--as needs a name (under %zu bytes)",
-					       sizeof c->actor.name);
-			if (svc_name_is_server(argv[i + 1]))
-				return bm_errf(e, BM_EUSAGE, "as", "--as: \"%s\" is the name the server "
-					       "acts under", argv[i + 1]);
+			if (i + 1 >= argc)
+				return bm_errf(e, BM_EUSAGE, "as", "--as needs a name");
+			if (svc_actor_name_check("--as", argv[i + 1], e))
+				return e->code;
 			if (c->actor.via[0] == '\0')
 				snprintf(c->actor.via, sizeof c->actor.via, "%s", c->actor.name);
 			snprintf(c->actor.name, sizeof c->actor.name, "%s", argv[++i]);
@@ -127,9 +124,14 @@ static int take_globals(struct cli *c, int argc, char **argv, bool *help, struct
 static void local_actor(struct actor *a)
 {
 	struct passwd *pw = getpwuid(getuid());
+	struct bm_err e = BM_ERR_INIT;
 
 	memset(a, 0, sizeof *a);
 	snprintf(a->name, sizeof a->name, "cli:%.58s", pw ? pw->pw_name : "unknown");
+	/* a login name that is no text, or was cut inside a character */
+	if (svc_actor_name_check("user", a->name, &e) != 0)
+		snprintf(a->name, sizeof a->name, "cli:uid%lu", (unsigned long)getuid());
+	bm_err_clear(&e);
 	a->roles = ACTOR_LOCAL;
 }
 

@@ -329,6 +329,9 @@ static int due_cmp(const void *a, const void *b)
 	return c ? c : x->kind - y->kind;
 }
 
+_Static_assert(8 + 1 + BM_CODE_MAX - 1 <= SVC_CURSOR_POS_MAX,
+	       "a due position (instant, gate, the longest id) fits a cursor");
+
 /* The due list's position after item it: its instant, gate and person,
  * the sort key of due_cmp, as the bytes of a sealed cursor. */
 static size_t due_pos(const struct due_item *it, uint8_t pos[SVC_CURSOR_POS_MAX])

@@ -503,6 +503,21 @@ bool svc_name_is_server(const char *name)
 	return name != NULL && strcasecmp(name, SVC_SYSTEM_ACTOR) == 0;
 }
 
+int svc_actor_name_check(const char *field, const char *name, struct bm_err *e)
+{
+	struct actor a;
+
+	if (name == NULL || name[0] == '\0' || strlen(name) >= sizeof a.name)
+		return bm_errf(e, BM_EUSAGE, field, "%s: a name under %zu bytes", field,
+			       sizeof a.name);
+	if (svc__check_name(field, name, true, e) != 0)
+		return e->code = BM_EUSAGE;   /* the console's usage, the message kept */
+	if (svc_name_is_server(name))
+		return bm_errf(e, BM_EUSAGE, field, "%s: \"%s\" is the name the server acts under",
+			       field, name);
+	return 0;
+}
+
 /* True when a is scoped to a subtree (the local console never is). */
 bool svc__actor_scoped(const struct actor *a)
 {
@@ -607,6 +622,13 @@ void svc__copy(char *dst, size_t cap, const char *v)
 
 #define CURSOR_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
+/* The longest position, sealed (nonce 24 + tag 16) and in base64, fits the
+ * text a caller holds for it. */
+_Static_assert(sodium_base64_ENCODED_LEN(SVC_CURSOR_POS_MAX + 40,
+					 sodium_base64_VARIANT_URLSAFE_NO_PADDING) <=
+		       SVC_CURSOR_LONG_MAX,
+	       "SVC_CURSOR_LONG_MAX holds a sealed SVC_CURSOR_POS_MAX");
+
 /* Seals n bytes of list position under tag (the associated data, so one
  * list's cursor is no other's) into out, base64url of cap bytes at most. */
 static void cursor_seal(struct svc *s, char tag, const uint8_t *pt, size_t n, char *out,
@@ -682,6 +704,8 @@ int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, stru
 void svc_cursor_make_pos(struct svc *s, char tag, const void *pos, size_t n,
 			 char out[SVC_CURSOR_LONG_MAX])
 {
+	if (n > SVC_CURSOR_POS_MAX)
+		abort();        /* a caller's position outgrew its contract */
 	cursor_seal(s, tag, pos, n, out, SVC_CURSOR_LONG_MAX);
 }
 

@@ -44,6 +44,12 @@ struct actor {
  * no account, and no console user acting --as, may take it, or their acts
  * would read as the server's in the audit trail and a review's opener. */
 bool svc_name_is_server(const char *name);
+/* Refuses (BM_EUSAGE naming field) a name an actor may not act under: empty,
+ * 64 bytes or more, not text (svc__check_name's rules: UTF-8, no control
+ * characters, no leading = + - @), or the server's.  The name is written
+ * as a review's opener, an approver, a suspension's author, and read back
+ * by the store's row reader, which refuses anything else. */
+int svc_actor_name_check(const char *field, const char *name, struct bm_err *e);
 
 struct svc_paths {
 	const char *db;            /* database file */
@@ -65,8 +71,9 @@ void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MA
  * "cursor" for anything else. */
 int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e);
 /* The same for a position of several parts (the due list's instant, gate
- * and person): at most SVC_CURSOR_POS_MAX bytes, sealed and opened whole. */
-#define SVC_CURSOR_POS_MAX 64
+ * and person): at most SVC_CURSOR_POS_MAX bytes, sealed and opened whole.
+ * The due list's is 8 + 1 + an id of up to BM_CODE_MAX - 1 bytes. */
+#define SVC_CURSOR_POS_MAX (8 + 1 + BM_CODE_MAX - 1)
 #define SVC_CURSOR_LONG_MAX 160    /* base64 of POS_MAX + nonce + tag, and NUL */
 void svc_cursor_make_pos(struct svc *s, char tag, const void *pos, size_t n,
 			 char out[SVC_CURSOR_LONG_MAX]);

@@ -239,3 +239,22 @@ t_upgrade_from_schema_6_dates_states_from_then_on() {
 	eq "$(json v.cleared)" true
 	eq "$(json 'v.gates.find(g => g.gate === "on_post").since')" 2026-01-02T00:00:00Z
 }
+
+# --as names what is written as a review's opener, a finding's recorder, an
+# approver, a suspension's author: text the store reads back.  A name of
+# invalid UTF-8 or with control characters was written, and every review
+# list after it failed as a "damaged database" (the row reader refuses such
+# text), so it is refused before anything is written.
+t_as_name_is_text() {
+	setup_org || return 1
+	expect 0 person add E1 --name E1 --unit HQ-R || return 1
+	expect 2 --as $'off\xff' review open E1 --level secret || return 1
+	has_err "as"
+	expect 2 --as $'off\tx' review open E1 --level secret || return 1
+	expect 2 --as "=cmd" review open E1 --level secret || return 1
+	expect 0 review list --state all --json || return 1
+	eq "$(json v.length)" 0
+	expect 0 --as "审查员-李" review open E1 --level secret --json || return 1
+	expect 0 review list --json || return 1
+	eq "$(json v[0].opened_by)" "审查员-李"
+}

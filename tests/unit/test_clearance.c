@@ -19,6 +19,8 @@
 
 #include "svc_fixture.h"
 
+#include <sqlite3.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -650,6 +652,146 @@ static void test_due_edges(void **state)
 	json_decref(v);
 }
 
+/* The due list pages through persons whose ids are as long as an id may
+ * be (63 bytes): each page's cursor names the last item's position, id
+ * included, and the next page starts right after it.  Such a position did
+ * not fit the cursor (9 + 63 bytes into 64: a stack overflow, and a cursor
+ * its own list then refused). */
+static void test_due_pages_long_ids(void **state)
+{
+	struct fx *f = *state;
+	char ids[3][64], cur[SVC_CURSOR_LONG_MAX];
+	struct due_query q = {.within = 10 * 365 * 86400, .limit = 1};
+	json_t *v;
+
+	for (int i = 0; i < 3; i++) {
+		memset(ids[i], 'X', 63);
+		ids[i][62] = (char)('a' + i);
+		ids[i][63] = '\0';
+		make_active(f, ids[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		v = svc_due(f->s, &local, clock_now(), &q, &f->e);
+		assert_non_null(v);
+		assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
+		assert_string_equal(str(json_array_get(json_object_get(v, "items"), 0), "person"),
+				    ids[i]);
+		if (i < 2) {
+			assert_non_null(str(v, "next_cursor"));
+			snprintf(cur, sizeof cur, "%s", str(v, "next_cursor"));
+			q.cursor = cur;
+		} else {
+			assert_true(json_is_null(json_object_get(v, "next_cursor")));
+		}
+		json_decref(v);
+	}
+}
+
+struct facts_all {
+	struct facts_rec *v;
+	size_t n, cap;
+};
+
+static int facts_all_one(void *ctx, const struct facts_rec *r)
+{
+	struct facts_all *a = ctx;
+
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 256;
+		a->v = realloc(a->v, a->cap * sizeof *a->v);
+		assert_non_null(a->v);
+	}
+	a->v[a->n++] = *r;
+	return 0;
+}
+
+/* Edits that give the facts variety: ended and extra appointments,
+ * suspensions lifted or not, re-review matters.  Refusals are expected
+ * (the rules decide) and ignored. */
+static void vary_persons(struct svc *s, int n, struct bm_err *e)
+{
+	for (int i = 0; i < n; i++) {
+		char id[16];
+		struct appt_input lv0 = {id, "P-204", NULL, NULL}, lv1 = {id, "P-103", NULL, NULL};
+		struct appt_rec ar;
+		json_t *v;
+
+		snprintf(id, sizeof id, "E%04d", 1001 + i);
+		if (i % 5 == 0)
+			(void)svc_appt_add(s, &local, &lv0, &ar, e);
+		if (i % 3 == 0)
+			(void)svc_appt_add(s, &local, &lv1, &ar, e);
+		if (i % 7 == 0 && svc_appt_add(s, &local, &lv0, &ar, e) == 0)
+			(void)svc_appt_end(s, &local, id, ar.id, NULL, e);
+		if (i % 11 == 0)
+			(void)svc_person_suspend(s, &local, id, "test", e);
+		if (i % 22 == 0)
+			(void)svc_person_reinstate(s, &local, id, "test", e);
+		if (i % 13 == 0 && (v = svc_matter_file(s, &local, id, "foreign_marriage", "x", e)))
+			json_decref(v);
+		bm_err_clear(e);
+	}
+}
+
+/* The clearance scan has two SQL forms: one person's (correlated
+ * subqueries) and everyone's (one grouped pass over the appointments).
+ * Status and activation read the first, the snapshot, due list and report
+ * the second: over a demo organisation with edits and hand-damaged rows,
+ * both must give every person the very same facts. */
+static void test_facts_scan_forms_agree(void **state)
+{
+	struct fx *f = *state;
+	char dir[64], db[128], cmd[160];
+	struct svc_paths p;
+	struct svc *s;
+	struct demo_summary sum;
+	struct facts_all all = {0};
+	sqlite3 *h;
+	int damaged = 0, levels[4] = {0};
+
+	clock_set(0);
+	strcpy(dir, "/tmp/bm_fa_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof db, "%s/d.db", dir);
+	p = (struct svc_paths){db, NULL};
+	assert_int_equal(svc_init(&p, "cn", &local, &f->e), 0);
+	assert_int_equal(svc_open(&p, &s, &f->e), 0);
+	assert_int_equal(svc_demo(s, &local, 7, 400, &sum, &f->e), 0);
+	vary_persons(s, 400, &f->e);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA foreign_keys = OFF;"
+		"UPDATE persons SET level = (level + 1) % 4 WHERE ext_id = 'E1010';"
+		"UPDATE persons SET compartments = 'B,A' WHERE ext_id = 'E1020';"
+		"UPDATE reviews SET valid_until = 1 WHERE id = (SELECT max(id) FROM reviews "
+		"WHERE state = 1);"
+		"DELETE FROM posts WHERE code = 'P-401';", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(ST(s)->facts_scan(s->st, 0, facts_all_one, &all, &f->e), 0);
+	assert_int_equal((int64_t)all.n, 400);
+	for (size_t i = 0; i < all.n; i++) {
+		struct facts_rec one;
+
+		memset(&one, 0, sizeof one);
+		assert_int_equal(ST(s)->facts_scan(s->st, all.v[i].person_id, svc__facts_keep, &one,
+						   &f->e), 1);
+		if (memcmp(&one, &all.v[i], sizeof one) != 0)
+			fail_msg("the two scans disagree on %s: level %d/%d since %lld/%lld "
+				 "damage \"%s\"/\"%s\"", all.v[i].ext_id, one.level, all.v[i].level,
+				 (long long)one.post_since, (long long)all.v[i].post_since,
+				 one.damage, all.v[i].damage);
+		damaged += one.damage[0] != '\0';
+		levels[one.level]++;
+	}
+	/* the world was varied: damage, and persons at every level */
+	assert_true(damaged >= 3);
+	for (int l = 0; l < 4; l++)
+		assert_true(levels[l] > 0);
+	free(all.v);
+	svc_close(s);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Taking up the post needs a post: an approved person with no appointment
  * stays onboarding instead of becoming "active" (在岗) with nothing held. */
 static void test_activate_needs_a_post(void **state)
@@ -937,6 +1079,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_due_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appointment_dates_not_future, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due_pages_long_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_facts_scan_forms_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_run_uses_newest_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_versions, setup, teardown),
