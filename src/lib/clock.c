@@ -36,6 +36,13 @@ static char *put_date(char *out, int64_t t, int *secs);
 static int duration_unit(char c, int64_t *unit);
 
 /* The fixed time if one is set, else the real clock. */
+int64_t clock_add_days(int64_t t, int64_t days)
+{
+	if (t >= CLOCK_MAX || days > (CLOCK_MAX - t) / BM_DAY)
+		return CLOCK_MAX;
+	return t + days * BM_DAY;
+}
+
 int64_t clock_now(void)
 {
 	int64_t t = atomic_load(&fixed_now);

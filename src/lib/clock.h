@@ -15,6 +15,12 @@
 
 int64_t clock_now(void);        /* seconds */
 int64_t clock_now_ms(void);     /* milliseconds */
+/* The last instant a record holds, 9999-12-31T23:59:59Z (the store
+ * refuses a later one as damage). */
+#define CLOCK_MAX INT64_C(253402300799)
+/* t + days, no later than CLOCK_MAX: a re-review date computed near the end
+ * of the calendar stays a date the store can hold. */
+int64_t clock_add_days(int64_t t, int64_t days);
 /* Fixes the clock at t seconds (0 restores the real clock).  Thread-safe. */
 void clock_set(int64_t t);
 /* Reads BAOMI_NOW if set and not empty: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or

@@ -260,7 +260,7 @@ static int rereview_tx(struct svc *s, const struct actor *a, struct person_rec *
 	struct shorten_ctx c = {0};
 	struct review_rec r;
 	char trig[32];
-	int64_t due = clock_now() + (int64_t)days * BM_DAY, deadline = due;
+	int64_t due = clock_add_days(clock_now(), days), deadline = due;
 	int rc;
 
 	if (state_has_left(p->state) || p->state == ST_CANDIDATE || p->state == ST_REJECTED)

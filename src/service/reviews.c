@@ -440,7 +440,7 @@ static int close_review(struct svc *s, const struct actor *a, struct review_rec 
 	r->state = approve ? REVIEW_APPROVED : REVIEW_REJECTED;
 	r->decided_at = clock_now();
 	r->valid_until = approve && c->rereview_days > 0
-		? r->decided_at + (int64_t)c->rereview_days * BM_DAY : 0;
+		? clock_add_days(r->decided_at, c->rereview_days) : 0;
 	svc__copy(r->reason, sizeof r->reason, reason);
 	svc__touch(s, p->id);
 	if ((rc = ST(s)->review_update(s->st, r, e)))

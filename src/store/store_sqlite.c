@@ -25,6 +25,7 @@
 #include "store.h"
 #include "migrations.h"
 #include "../core/level.h"
+#include "../lib/clock.h"
 #include "../core/role.h"
 #include "../lib/mem.h"
 #include "../lib/utf8.h"
@@ -524,7 +525,7 @@ static size_t col_blob(sqlite3_stmt *st, int i, uint8_t *dst, size_t cap)
  * The audit reader stays lenient on purpose: `audit verify` is its checker
  * and names a damaged event as modified. */
 
-#define TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z: no stored instant is later */
+#define TIME_MAX CLOCK_MAX  /* 9999-12-31T23:59:59Z: no stored instant is later */
 
 struct rd {
 	sqlite3_stmt *st;

@@ -258,3 +258,22 @@ t_as_name_is_text() {
 	expect 0 review list --json || return 1
 	eq "$(json v[0].opened_by)" "审查员-李"
 }
+
+# Near the end of the calendar a re-review date is capped at the last instant
+# a record holds (9999-12-31T23:59:59Z): an approval on 9999-01-01 stored
+# decided_at + 5 years, which the store then refused to read back as
+# damage, so the review list and status failed for good.  A matter's
+# re-review deadline is capped the same way.
+t_rereview_dates_stay_in_the_calendar() {
+	setup_org || return 1
+	expect 0 person add E1 --name A --unit HQ-R || return 1
+	BAOMI_NOW=9999-01-01 review_ok E1 secret || return 1
+	BAOMI_NOW=9999-01-01 expect 0 review list E1 --json || return 1
+	eq "$(json 'v[0].valid_until')" "9999-12-31T23:59:59Z"
+	expect 0 appointment add E1 P-100 || return 1
+	BAOMI_NOW=9999-01-02 expect 0 activate E1 || return 1
+	BAOMI_NOW=9999-12-01 expect 0 matter file E1 foreign_marriage --json || return 1
+	BAOMI_NOW=9999-12-01 expect 0 status E1 --json || return 1
+	eq "$(json v.cleared)" true
+	BAOMI_NOW=9999-12-01 expect 0 review list E1 --state all --json || return 1
+}

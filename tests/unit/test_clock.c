@@ -283,6 +283,22 @@ static void test_durations(void **state)
 	dur_bad("99999999999999999999999999d");
 }
 
+/* Days added stop at the last instant a record holds, never past it and
+ * never wrapped, however far the sum would go. */
+static void test_add_days_caps(void **state)
+{
+	(void)state;
+	assert_int_equal(clock_add_days(0, 1), BM_DAY);
+	assert_int_equal(clock_add_days(1000, 0), 1000);
+	assert_int_equal(clock_add_days(CLOCK_MAX - BM_DAY - 1, 1), CLOCK_MAX - 1);
+	assert_int_equal(clock_add_days(CLOCK_MAX - BM_DAY, 1), CLOCK_MAX);
+	assert_int_equal(clock_add_days(CLOCK_MAX - BM_DAY + 1, 1), CLOCK_MAX);
+	assert_int_equal(clock_add_days(253370764800 /* 9999-01-01 */, 1825), CLOCK_MAX);
+	assert_int_equal(clock_add_days(CLOCK_MAX, 0), CLOCK_MAX);
+	assert_int_equal(clock_add_days(0, INT64_MAX), CLOCK_MAX);
+	assert_int_equal(clock_add_days(INT64_MAX, INT64_MAX), CLOCK_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_env_bad),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_add_days_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
