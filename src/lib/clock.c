@@ -35,7 +35,6 @@ static char *put_digits(char *p, int64_t v, int width);
 static char *put_date(char *out, int64_t t, int *secs);
 static int duration_unit(char c, int64_t *unit);
 
-/* The fixed time if one is set, else the real clock. */
 int64_t clock_add_days(int64_t t, int64_t days)
 {
 	if (t >= CLOCK_MAX || days > (CLOCK_MAX - t) / BM_DAY)
@@ -43,6 +42,7 @@ int64_t clock_add_days(int64_t t, int64_t days)
 	return t + days * BM_DAY;
 }
 
+/* The fixed time if one is set, else the real clock. */
 int64_t clock_now(void)
 {
 	int64_t t = atomic_load(&fixed_now);
@@ -68,6 +68,11 @@ int64_t clock_now_ms(void)
 void clock_set(int64_t t)
 {
 	atomic_store(&fixed_now, t);
+}
+
+int64_t clock_fixed(void)
+{
+	return atomic_load(&fixed_now);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)

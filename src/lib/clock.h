@@ -23,6 +23,9 @@ int64_t clock_now_ms(void);     /* milliseconds */
 int64_t clock_add_days(int64_t t, int64_t days);
 /* Fixes the clock at t seconds (0 restores the real clock).  Thread-safe. */
 void clock_set(int64_t t);
+/* The instant clock_set fixed, 0 when the clock is real: what to put back
+ * after moving it for a while. */
+int64_t clock_fixed(void);
 /* Reads BAOMI_NOW if set and not empty: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or
  * decimal Unix seconds, and fixes the clock there.  Unset or empty leaves the
  * clock alone.  BM_EINVAL (field "BAOMI_NOW") when malformed or not after

@@ -191,17 +191,16 @@ static int pick_state(uint32_t *st)
 }
 
 /* Runs fn's work as of `back` seconds ago, so its review has expired by
- * now; the clock is put back afterwards (fixed again when BAOMI_NOW was). */
+ * now; the clock is put back afterwards as it was, fixed or real. */
 static int in_the_past(struct svc *s, const struct actor *a, const char *id,
 		       const struct appt_input *ap, int level, int64_t back, struct bm_err *e)
 {
-	int64_t t0 = clock_now();
-	const char *env = getenv("BAOMI_NOW");
+	int64_t was = clock_fixed();
 	int rc;
 
-	clock_set(t0 - back);
+	clock_set(clock_now() - back);
 	rc = walk_to(s, a, id, ap, level, ST_ACTIVE, e);
-	clock_set(env && *env ? t0 : 0);
+	clock_set(was);
 	return rc;
 }
 

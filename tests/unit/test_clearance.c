@@ -733,6 +733,31 @@ static void vary_persons(struct svc *s, int n, struct bm_err *e)
 	}
 }
 
+/* The demo moves the clock back for the persons whose review it lets
+ * expire; it puts it back as it was.  A clock fixed by the caller (a test,
+ * or BAOMI_NOW read through clock_set) was left real afterwards. */
+static void test_demo_puts_the_clock_back(void **state)
+{
+	struct fx *f = *state;
+	char dir[32], db[64], cmd[96];
+	struct svc_paths p;
+	struct svc *s;
+	struct demo_summary sum;
+
+	strcpy(dir, "/tmp/bm_dc_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof db, "%s/d.db", dir);
+	p = (struct svc_paths){db, NULL};
+	clock_set(1780000000);
+	assert_int_equal(svc_init(&p, "cn", &local, &f->e), 0);
+	assert_int_equal(svc_open(&p, &s, &f->e), 0);
+	assert_int_equal(svc_demo(s, &local, 7, 200, &sum, &f->e), 0);
+	assert_int_equal(clock_fixed(), 1780000000);
+	svc_close(s);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* The clearance scan has two SQL forms: one person's (correlated
  * subqueries) and everyone's (one grouped pass over the appointments).
  * Status and activation read the first, the snapshot, due list and report
@@ -1081,6 +1106,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_due_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_pages_long_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_facts_scan_forms_agree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_demo_puts_the_clock_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due_run_uses_newest_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_versions, setup, teardown),
