@@ -733,29 +733,44 @@ static void vary_persons(struct svc *s, int n, struct bm_err *e)
 	}
 }
 
+/* A demo organisation of n persons in a fresh database under dir (a
+ * mkdtemp template, filled in), its path in db; demo_db_drop removes it. */
+static struct svc *demo_db(struct fx *f, char *dir, char db[128], int n)
+{
+	struct svc_paths p;
+	struct svc *s;
+	struct demo_summary sum;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, 128, "%s/d.db", dir);
+	p = (struct svc_paths){db, NULL};
+	assert_int_equal(svc_init(&p, "cn", &local, &f->e), 0);
+	assert_int_equal(svc_open(&p, &s, &f->e), 0);
+	assert_int_equal(svc_demo(s, &local, 7, n, &sum, &f->e), 0);
+	return s;
+}
+
+static void demo_db_drop(struct svc *s, const char *dir)
+{
+	char cmd[160];
+
+	svc_close(s);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* The demo moves the clock back for the persons whose review it lets
  * expire; it puts it back as it was.  A clock fixed by the caller (a test,
  * or BAOMI_NOW read through clock_set) was left real afterwards. */
 static void test_demo_puts_the_clock_back(void **state)
 {
-	struct fx *f = *state;
-	char dir[32], db[64], cmd[96];
-	struct svc_paths p;
+	char dir[] = "/tmp/bm_dc_XXXXXX", db[128];
 	struct svc *s;
-	struct demo_summary sum;
 
-	strcpy(dir, "/tmp/bm_dc_XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(db, sizeof db, "%s/d.db", dir);
-	p = (struct svc_paths){db, NULL};
 	clock_set(1780000000);
-	assert_int_equal(svc_init(&p, "cn", &local, &f->e), 0);
-	assert_int_equal(svc_open(&p, &s, &f->e), 0);
-	assert_int_equal(svc_demo(s, &local, 7, 200, &sum, &f->e), 0);
+	s = demo_db(*state, dir, db, 200);
 	assert_int_equal(clock_fixed(), 1780000000);
-	svc_close(s);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	demo_db_drop(s, dir);
 }
 
 /* The clearance scan has two SQL forms: one person's (correlated
@@ -766,22 +781,14 @@ static void test_demo_puts_the_clock_back(void **state)
 static void test_facts_scan_forms_agree(void **state)
 {
 	struct fx *f = *state;
-	char dir[64], db[128], cmd[160];
-	struct svc_paths p;
+	char dir[] = "/tmp/bm_fa_XXXXXX", db[128];
 	struct svc *s;
-	struct demo_summary sum;
 	struct facts_all all = {0};
 	sqlite3 *h;
 	int damaged = 0, levels[4] = {0};
 
 	clock_set(0);
-	strcpy(dir, "/tmp/bm_fa_XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(db, sizeof db, "%s/d.db", dir);
-	p = (struct svc_paths){db, NULL};
-	assert_int_equal(svc_init(&p, "cn", &local, &f->e), 0);
-	assert_int_equal(svc_open(&p, &s, &f->e), 0);
-	assert_int_equal(svc_demo(s, &local, 7, 400, &sum, &f->e), 0);
+	s = demo_db(f, dir, db, 400);
 	vary_persons(s, 400, &f->e);
 	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, "PRAGMA foreign_keys = OFF;"
@@ -812,9 +819,7 @@ static void test_facts_scan_forms_agree(void **state)
 	for (int l = 0; l < 4; l++)
 		assert_true(levels[l] > 0);
 	free(all.v);
-	svc_close(s);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	demo_db_drop(s, dir);
 }
 
 /* Taking up the post needs a post: an approved person with no appointment
