@@ -354,10 +354,10 @@ static int due_pos_read(struct svc *s, const char *cursor, struct due_item *at,
 	size_t n = 0;
 
 	memset(at, 0, sizeof *at);
-	if (svc_cursor_read_pos(s, 'd', cursor, pos, sizeof pos, &n, e))
+	/* instant 8, gate 1, then the person id (shorter than at->person) */
+	_Static_assert(SVC_CURSOR_POS_MAX - 9 < sizeof at->person, "a due position's id fits");
+	if (svc_cursor_read_pos(s, 'd', cursor, pos, 9, sizeof pos, &n, e))
 		return e->code;
-	if (n < 9 || n - 9 >= sizeof at->person)
-		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
 	for (int i = 7; i >= 0; i--)
 		due = due << 8 | pos[i];
 	at->due = (int64_t)due;

@@ -643,11 +643,11 @@ static void cursor_seal(struct svc *s, char tag, const uint8_t *pt, size_t n, ch
 	buf_free(&ct);
 }
 
-/* Opens a cursor cursor_seal made for tag into pt (cap bytes; *n set).
- * Anything else, forged, damaged or another list's, is BM_EUSAGE naming
- * "cursor". */
-static int cursor_open(struct svc *s, char tag, const char *text, uint8_t *pt, size_t cap,
-		       size_t *n, struct bm_err *e)
+/* Opens a cursor cursor_seal made for tag into pt: min to cap bytes, *n
+ * set.  Anything else, forged, damaged, cut short or another list's, is
+ * BM_EUSAGE naming "cursor". */
+static int cursor_open(struct svc *s, char tag, const char *text, uint8_t *pt, size_t min,
+		       size_t cap, size_t *n, struct bm_err *e)
 {
 	const char list[2] = {tag, '\0'};
 	unsigned char raw[SVC_CURSOR_LONG_MAX];
@@ -663,7 +663,7 @@ static int cursor_open(struct svc *s, char tag, const char *text, uint8_t *pt, s
 			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0)
 		rc = crypto_open(s->keys, "cursor", list, "", raw, rn, &out, &quiet);
 	bm_err_clear(&quiet);
-	if (rc == 0 && out.len <= cap) {
+	if (rc == 0 && out.len >= min && out.len <= cap) {
 		memcpy(pt, out.p, out.len);
 		*n = out.len;
 	} else {
@@ -691,11 +691,11 @@ int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, stru
 	size_t n = 0;
 
 	*id = 0;
-	if (strlen(text) >= SVC_CURSOR_MAX || cursor_open(s, tag, text, pt, sizeof pt, &n, e))
-		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
+	if (cursor_open(s, tag, text, pt, sizeof pt, sizeof pt, &n, e))
+		return e->code;
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | pt[i];
-	if (n != 8 || v > INT64_MAX)
+	if (v > INT64_MAX)   /* sealed by us, so never; but an id is signed */
 		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
 	*id = (int64_t)v;
 	return 0;
@@ -709,8 +709,8 @@ void svc_cursor_make_pos(struct svc *s, char tag, const void *pos, size_t n,
 	cursor_seal(s, tag, pos, n, out, SVC_CURSOR_LONG_MAX);
 }
 
-int svc_cursor_read_pos(struct svc *s, char tag, const char *text, void *pos, size_t cap,
-			size_t *n, struct bm_err *e)
+int svc_cursor_read_pos(struct svc *s, char tag, const char *text, void *pos, size_t min,
+			size_t cap, size_t *n, struct bm_err *e)
 {
-	return cursor_open(s, tag, text, pos, cap, n, e);
+	return cursor_open(s, tag, text, pos, min, cap, n, e);
 }

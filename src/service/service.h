@@ -77,8 +77,10 @@ int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, stru
 #define SVC_CURSOR_LONG_MAX 160    /* base64 of POS_MAX + nonce + tag, and NUL */
 void svc_cursor_make_pos(struct svc *s, char tag, const void *pos, size_t n,
 			 char out[SVC_CURSOR_LONG_MAX]);
-int svc_cursor_read_pos(struct svc *s, char tag, const char *text, void *pos, size_t cap,
-			size_t *n, struct bm_err *e);
+/* Reads min to cap bytes of position (*n set); BM_EUSAGE naming "cursor"
+ * for anything else. */
+int svc_cursor_read_pos(struct svc *s, char tag, const char *text, void *pos, size_t min,
+			size_t cap, size_t *n, struct bm_err *e);
 
 /* Creates a new database and key file; refuses to overwrite either. */
 int svc_init(const struct svc_paths *p, const char *profile, const struct actor *a,
