@@ -118,12 +118,11 @@ static int reply_ok(struct http_resp *w, int rc, json_t *v)
 	return 0;
 }
 
-/* A problem the error table does not produce (412, 428). */
-static int reply_problem(struct http_resp *w, int status, const char *name, const char *title,
-			 const char *detail)
+/* A problem the error table does not produce (412, 428), with r's id. */
+static int reply_problem(const struct http_req *r, struct http_resp *w, int status,
+			 const char *name, const char *title, const char *detail)
 {
-	http_resp_json(w, status, problem_make(status, name, title, detail));
-	w->ctype = PROBLEM_CTYPE;
+	http_resp_problem(r, w, status, name, title, detail);
 	return 0;
 }
 
@@ -529,23 +528,24 @@ static int if_match(const struct http_req *r, int64_t *v)
 
 /* The answer to an update's If-Match, as if_match read it (m): 1 to go
  * on, else the 428 or 412 already in w (0). */
-static int precondition(struct http_resp *w, int m)
+static int precondition(const struct http_req *r, struct http_resp *w, int m)
 {
 	if (m == -1)
-		return reply_problem(w, 428, "precondition_required", "Precondition required",
+		return reply_problem(r, w, 428, "precondition_required", "Precondition required",
 				     "send If-Match with the ETag of the version you edited");
 	if (m == -2)
-		return reply_problem(w, 412, "precondition_failed", "Precondition failed",
+		return reply_problem(r, w, 412, "precondition_failed", "Precondition failed",
 				     "If-Match is not an ETag of this resource");
 	return 1;
 }
 
 /* An edit's result rc: the service's BM_ECONFLICT (the version If-Match
  * named is no longer the stored one) is 412 with its reason. */
-static int edited(struct http_resp *w, int rc, const struct bm_err *e)
+static int edited(const struct http_req *r, struct http_resp *w, int rc,
+		  const struct bm_err *e)
 {
 	return rc == BM_ECONFLICT
-		? reply_problem(w, 412, "precondition_failed", "Precondition failed", e->msg) : rc;
+		? reply_problem(r, w, 412, "precondition_failed", "Precondition failed", e->msg) : rc;
 }
 
 static int h_person_patch(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -556,7 +556,7 @@ static int h_person_patch(struct http_req *r, struct http_resp *w, struct bm_err
 	struct svc *s;
 	int rc, m = if_match(r, &in.expected_version);
 
-	if ((rc = precondition(w, m)) != 1)
+	if ((rc = precondition(r, w, m)) != 1)
 		return rc;
 	if ((b = http_req_json(r, patch_spec, 2, e)) == NULL || (s = svc_of(r, e)) == NULL) {
 		json_decref(b);
@@ -567,7 +567,7 @@ static int h_person_patch(struct http_req *r, struct http_resp *w, struct bm_err
 	rc = svc_person_update(s, &r->actor, http_req_param(r, "id"), &in, &p, e);
 	json_decref(b);
 	if (rc)
-		return edited(w, rc, e);
+		return edited(r, w, rc, e);
 	return person_reply(s, r, w, 200, p.ext_id, false, e);
 }
 
@@ -711,13 +711,13 @@ static int h_policy_put(struct http_req *r, struct http_resp *w, struct bm_err *
 	int64_t expected = 0, v;
 	int rc, m = if_match(r, &expected);
 
-	if ((rc = precondition(w, m)) != 1)
+	if ((rc = precondition(r, w, m)) != 1)
 		return rc;
 	if ((s = svc_of(r, e)) == NULL)
 		return e->code;
 	rc = svc_policy_load(s, &r->actor, r->body, r->body_len, expected, &v, e);
 	if (rc)
-		return edited(w, rc, e);
+		return edited(r, w, rc, e);
 	atomic_fetch_add(&APP(r)->gen, 1);
 	return policy_reply(s, r, w, e);
 }
@@ -921,10 +921,11 @@ static int h_reviews(struct http_req *r, struct http_resp *w, struct bm_err *e)
 
 /* A review (v stolen) with its version as ETag; a stale If-Match (the
  * service's BM_ECONFLICT) is 412. */
-static int review_reply(struct http_resp *w, json_t *v, struct bm_err *e)
+static int review_reply(const struct http_req *r, struct http_resp *w, json_t *v,
+			struct bm_err *e)
 {
 	if (v == NULL && e->code == BM_ECONFLICT)
-		return edited(w, e->code, e);
+		return edited(r, w, e->code, e);
 	if (v != NULL)
 		etag(w, json_integer_value(json_object_get(v, "version")));
 	return reply(w, 200, v, e);
@@ -939,7 +940,7 @@ static int review_if_match(const struct http_req *r, struct http_resp *w, int64_
 
 	if (m == -1)
 		*expected = 0;
-	return m == -2 ? precondition(w, m) : 1;
+	return m == -2 ? precondition(r, w, m) : 1;
 }
 
 static int h_review(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -949,7 +950,7 @@ static int h_review(struct http_req *r, struct http_resp *w, struct bm_err *e)
 
 	if (id_param(r, "id", &id, e) || (s = svc_of(r, e)) == NULL)
 		return e->code;
-	return review_reply(w, svc_review_show(s, &r->actor, id, e), e);
+	return review_reply(r, w, svc_review_show(s, &r->actor, id, e), e);
 }
 
 static const struct problem_field finding_spec[] = {
@@ -974,7 +975,7 @@ static int h_review_item(struct http_req *r, struct http_resp *w, struct bm_err 
 		v = svc_review_finding(s, &r->actor, id, (int)item, str(b, "finding"),
 				       str(b, "note"), expected, e);
 	json_decref(b);
-	return review_reply(w, v, e);
+	return review_reply(r, w, v, e);
 }
 
 static const struct problem_field verdict_spec[] = {
@@ -993,13 +994,13 @@ static int h_review_decide(struct http_req *r, struct http_resp *w, struct bm_er
 		return e->code;
 	/* A verdict must be on the checklist its reviewer read: a finding
 	 * changed in between (a concern added) would be approved unseen. */
-	if ((rc = precondition(w, if_match(r, &expected))) != 1)
+	if ((rc = precondition(r, w, if_match(r, &expected))) != 1)
 		return rc;
 	if ((b = http_req_json(r, verdict_spec, 2, e)) != NULL && (s = svc_of(r, e)) != NULL)
 		v = svc_review_decide(s, &r->actor, id, json_is_true(json_object_get(b, "approve")),
 				      str(b, "reason"), expected, e);
 	json_decref(b);
-	return review_reply(w, v, e);
+	return review_reply(r, w, v, e);
 }
 
 static const struct problem_field matter_spec[] = {

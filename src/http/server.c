@@ -161,15 +161,21 @@ static void resp_problem(struct ctx *c, const struct bm_err *e)
 		http_resp_header(&c->resp, "Retry-After", "1");
 }
 
+void http_resp_problem(const struct http_req *r, struct http_resp *w, int status,
+		       const char *name, const char *title, const char *detail)
+{
+	json_t *p = problem_make(status, name, title, detail);
+
+	json_object_set_new(p, "request_id", json_string(r->id));
+	http_resp_json(w, status, p);
+	w->ctype = PROBLEM_CTYPE;
+}
+
 /* A problem the framework itself produces (404, 405, 413, ...). */
 static void resp_fw_problem(struct ctx *c, int status, const char *name, const char *title,
 			    const char *detail)
 {
-	json_t *p = problem_make(status, name, title, detail);
-
-	json_object_set_new(p, "request_id", json_string(c->req.id));
-	http_resp_json(&c->resp, status, p);
-	c->resp.ctype = PROBLEM_CTYPE;
+	http_resp_problem(&c->req, &c->resp, status, name, title, detail);
 }
 
 /* ---- requests ---- */

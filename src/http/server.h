@@ -137,5 +137,10 @@ void http_resp_bytes(struct http_resp *w, int status, const char *ctype, const v
 		     size_t len);
 /* Adds a response header (copied); BM_ETOOBIG when full. */
 int http_resp_header(struct http_resp *w, const char *name, const char *value);
+/* Sets a problem+json body that the error table does not produce (404 of
+ * no route, 412, 428, ...): type PROBLEM_TYPE_PREFIX name, and r's
+ * request id, as every problem carries. */
+void http_resp_problem(const struct http_req *r, struct http_resp *w, int status,
+		       const char *name, const char *title, const char *detail);
 
 #endif

@@ -84,6 +84,19 @@ test('PATCH needs If-Match: 428 without, 412 when stale', async () => {
     assert.equal((await call(srv, 'PATCH', '/v1/persons/E1', { token: sec, body: { name: 'x' }, headers: { 'If-Match': bad } })).status, 412, bad);
 });
 
+// Every problem names its request, as X-Request-Id does, so an operator can
+// find it in the log: the 428 and 412 of an edit too, not only the table's.
+test('a 428 or 412 carries the request id like every other problem', async () => {
+  const stale = await call(srv, 'PATCH', '/v1/persons/E1', { token: sec, body: { name: 'x' }, headers: { 'If-Match': 'W/"999"' } });
+  const missing = await call(srv, 'PATCH', '/v1/persons/E1', { token: sec, body: { name: 'x' } });
+  const policy = await call(srv, 'PUT', '/v1/policy', { token: sec, body: {} });
+  for (const [r, status] of [[stale, 412], [missing, 428], [policy, 428]]) {
+    assert.equal(r.status, status, r.text);
+    assert.match(r.headers.get('content-type'), /^application\/problem\+json/);
+    assert.equal(r.json.request_id, r.headers.get('x-request-id'), r.text);
+  }
+});
+
 test('two concurrent If-Match edits: exactly one wins', async () => {
   const g = await call(srv, 'GET', '/v1/persons/E1', { token: sec });
   const etag = g.headers.get('etag');
