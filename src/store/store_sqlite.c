@@ -1442,14 +1442,19 @@ static int bind_person(sqlite3_stmt *q, const struct person_rec *r, struct bm_er
 	return 0;
 }
 
-/* A failed person insert: a national id or passport number already held
- * (named by field, never by whose it is), else db_err's mapping. */
-static int person_dup(struct sq *s, const struct wctx *w, struct bm_err *e)
+/* Runs a person insert or update: a national id or passport number
+ * already held by another person is named by field, never by whose it is
+ * (the unique indexes of schema step 5); else db_err's mapping. */
+static int person_write(struct sq *s, sqlite3_stmt *q, const struct wctx *w,
+			struct bm_err *e)
 {
-	const char *m = sqlite3_errmsg(s->db);
-	const char *field = strstr(m, "persons_nid16") ? "national_id"
-			    : strstr(m, "persons_pp16") ? "passport" : NULL;
+	const char *m, *field;
 
+	if (sqlite3_step(q) == SQLITE_DONE)
+		return 0;
+	m = sqlite3_errmsg(s->db);
+	field = strstr(m, "persons_nid16") ? "national_id"
+		: strstr(m, "persons_pp16") ? "passport" : NULL;
 	if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE && field != NULL)
 		return bm_errf(e, BM_EEXIST, field, "%s: another person already holds this "
 			       "number", field);
@@ -1469,7 +1474,7 @@ static int sq_person_insert(struct store *st, struct person_rec *r, struct bm_er
 	if ((rc = bind_person(q, r, e)) == 0) {
 		sqlite3_bind_int64(q, 11, r->created);
 		sqlite3_bind_int64(q, 12, r->updated);
-		rc = sqlite3_step(q) == SQLITE_DONE ? 0 : person_dup(s, &w, e);
+		rc = person_write(s, q, &w, e);
 	}
 	stmt_put(s, ST_PERSON_INS, q);
 	if (rc == BM_ENOTFOUND)
@@ -1537,7 +1542,7 @@ static int sq_person_update(struct store *st, struct person_rec *r, struct bm_er
 		sqlite3_bind_int64(q, 11, r->updated);
 		sqlite3_bind_int64(q, 12, r->id);
 		sqlite3_bind_int64(q, 13, r->version);
-		rc = step_write(s, q, &w, e);
+		rc = person_write(s, q, &w, e);
 	}
 	stmt_put(s, ST_PERSON_UPD, q);
 	if (rc == BM_ENOTFOUND)

@@ -660,6 +660,15 @@ static void test_person_find_sealed(void **state)
 	make_person(&p, "B", u, 1, 0);
 	fill_sealed(&p.national_id, 3, 48);
 	assert_int_equal(ops->person_insert(f->s, &p, &f->e), 0);
+	/* An update that would give B A's number is refused the same way. */
+	fill_sealed(&p.passport, 2, 48);
+	assert_int_equal(ops->person_update(f->s, &p, &f->e), BM_EEXIST);
+	assert_string_equal(f->e.field, "passport");
+	memset(&p.passport, 0, sizeof p.passport);
+	fill_sealed(&p.national_id, 1, 48);
+	assert_int_equal(ops->person_update(f->s, &p, &f->e), BM_EEXIST);
+	assert_string_equal(f->e.field, "national_id");
+	assert_null(strstr(f->e.msg, "A"));
 	memset(idx, 1, sizeof idx);
 	assert_int_equal(ops->person_find_sealed(f->s, "national_id", idx, person_cb, &r,
 						 &f->e), 0);
