@@ -66,8 +66,6 @@
 #define SUSP_COLS "id, person_id, since, by, reason, matter_id, lifted_at, lifted_by, " \
 	"lift_reason, version"
 /* The gate facts: the review in force is the latest decided one (the
- * partial index reviews_decided serves the inner lookup). */
-/* The gate facts: the review in force is the latest decided one (the
  * partial index reviews_decided serves the inner lookup).  The open
  * appointments give the earliest start and the highest post level (-1 when
  * one names a post that does not exist): for one person from correlated
