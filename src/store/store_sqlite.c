@@ -2228,16 +2228,23 @@ static int sq_account_list(struct store *st, store_account_cb cb, void *ctx, str
 
 /* -------------------------------------------------------------- sessions */
 
-static void fill_session(sqlite3_stmt *st, struct session_rec *r)
+/* Reads a session row, every value checked like any other row's: a time
+ * out of range would overflow the idle and absolute expiry arithmetic. */
+static int fill_session(sqlite3_stmt *st, struct session_rec *r, struct bm_err *e)
 {
-	r->id = sqlite3_column_int64(st, 0);
+	struct rd d = rd_start(st, "sessions", 0, e);
+
+	r->id = d.row;
+	if (sqlite3_column_bytes(st, 1) != (int)sizeof r->token_hash)
+		rd_bad(&d, "token_hash", "is not 32 bytes");
 	col_blob(st, 1, r->token_hash, sizeof r->token_hash);
-	r->account_id = sqlite3_column_int64(st, 2);
-	r->created = sqlite3_column_int64(st, 3);
-	r->last_seen = sqlite3_column_int64(st, 4);
-	r->expires_abs = sqlite3_column_int64(st, 5);
-	col_str(st, 6, r->client, sizeof r->client);
+	r->account_id = rd_int(&d, 2, "account_id", 1, INT64_MAX);
+	r->created = rd_time(&d, 3, "created");
+	r->last_seen = rd_time(&d, 4, "last_seen");
+	r->expires_abs = rd_time(&d, 5, "expires_abs");
+	rd_text(&d, 6, "client", r->client, sizeof r->client);
 	r->revoked = sqlite3_column_int(st, 7) != 0;
+	return d.rc;
 }
 
 static int sq_session_insert(struct store *st, struct session_rec *r, struct bm_err *e)
@@ -2277,8 +2284,8 @@ static int sq_session_get_by_hash(struct store *st, const uint8_t hash[32],
 		return rc;
 	sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
 	rc = step_row(s, q, e);
-	if (rc == 1)
-		fill_session(q, r);
+	if (rc == 1 && (rc = fill_session(q, r, e)) == 0)
+		rc = 1;
 	stmt_put(s, ST_SESSION_BY_HASH, q);
 	if (rc == 0)
 		return bm_errf(e, BM_ENOTFOUND, "token", "no such session");
@@ -2324,8 +2331,7 @@ static int walk_sessions(struct sq *s, sqlite3_stmt *st, store_session_cb cb, vo
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fill_session(st, &r);
-		if ((rc = cb(ctx, &r)) != 0)
+		if ((rc = fill_session(st, &r, e)) != 0 || (rc = cb(ctx, &r)) != 0)
 			return rc;
 	}
 	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);

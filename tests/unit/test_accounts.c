@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 
 #include "core/role.h"
 #include "lib/clock.h"
@@ -288,6 +289,44 @@ static void sessions_expire_when_idle_or_old_and_end_on_logout(void **state)
 	assert_int_equal(svc_logout(f->s, &a, &e), 0);
 	assert_int_equal(svc_session_resolve(f->s, "00", &a, &e), BM_EAUTH);
 	assert_int_equal(svc_session_resolve(f->s, NULL, &a, &e), BM_EAUTH);
+}
+
+/* A session row edited by hand to a time past the calendar (a last use at
+ * INT64_MAX never idles; INT64_MIN overflowed the idle arithmetic) is a
+ * damaged database naming the column, not a session that never ends. */
+static void a_session_row_out_of_range_is_damage(void **state)
+{
+	static const char *const col[] = {"last_seen", "expires_abs", "created"};
+	struct fx *f = *state;
+	struct login_result lr;
+	struct bm_err e = BM_ERR_INIT;
+	struct svc_paths p = {f->db, NULL};
+	struct actor a;
+	char sql[128], field[32];
+
+	for (size_t i = 0; i < sizeof col / sizeof col[0]; i++) {
+		struct svc *fresh = NULL;
+		sqlite3 *db = NULL;
+
+		assert_int_equal(svc_login(f->s, "secadmin", "sec-password-1", "1.2.3.4", &lr, &e),
+				 0);
+		snprintf(sql, sizeof sql, "UPDATE sessions SET %s = %s", col[i],
+			 i == 0 ? "9223372036854775807" : "-9223372036854775808");
+		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		/* a second server: nothing of this session cached */
+		assert_int_equal(svc_open(&p, &fresh, &e), 0);
+		assert_int_equal(svc_session_resolve(fresh, lr.token, &a, &e), BM_ESCHEMA);
+		snprintf(field, sizeof field, "sessions.%s", col[i]);
+		assert_string_equal(e.field, field);
+		assert_non_null(strstr(e.msg, "damaged database: sessions row"));
+		svc_close(fresh);
+		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "DELETE FROM sessions", NULL, NULL, NULL),
+				 SQLITE_OK);
+		sqlite3_close(db);
+	}
 }
 
 static void logout_ends_only_that_session(void **state)
@@ -696,6 +735,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sessions_expire_when_idle_or_old_and_end_on_logout,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(logout_ends_only_that_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_session_row_out_of_range_is_damage, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(disabling_an_account_ends_its_sessions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(password_change_needs_the_old_one, setup, teardown),
