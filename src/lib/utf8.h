@@ -24,6 +24,13 @@ bool utf8_printable(const char *s, size_t n);
  * a required text given as such holds nothing. */
 bool utf8_blank(const char *s, size_t n);
 
+/* Columns a terminal gives s[0..n): two for East Asian wide and fullwidth
+ * characters (Chinese, kana, Hangul, fullwidth forms, emoji), none for
+ * combining marks and zero-width characters (so "Jose" + U+0301 takes the
+ * four columns of its precomposed spelling), one for the rest and for each
+ * byte that is not part of a well-formed character. */
+size_t utf8_width(const char *s, size_t n);
+
 /* Length of the well-formed character at s[0..n) (1 for ASCII), 0 when the
  * bytes there are not one. */
 size_t utf8_seq_len(const char *s, size_t n);
