@@ -219,13 +219,25 @@ size_t utf8_width(const char *s, size_t n)
 	return w;
 }
 
+/* Blank-looking characters that are neither spaces nor zero-width: the
+ * Hangul fillers (U+115F, U+3164, U+FFA0; a name of one of them is the
+ * usual way to look nameless) and the blank Braille pattern U+2800. */
+static const struct range fillers[] = {
+	{0x115F, 0x1160}, {0x2800, 0x2800}, {0x3164, 0x3164}, {0xFFA0, 0xFFA0},
+};
+
 /* True for the code points that show as nothing: spaces of every width
- * (U+3000 is the one a Chinese keyboard types), and the zero-width ones. */
+ * (U+3000 is the one a Chinese keyboard types), the zero-width ones
+ * (joiners, variation selectors, tag characters, the combining grapheme
+ * joiner U+034F) and the fillers. */
 static bool is_space(uint32_t c)
 {
 	return c == ' ' || c == '\t' || c == 0xA0 || c == 0x1680 || c == 0x180E ||
 	       (c >= 0x2000 && c <= 0x200D) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-	       c == 0x205F || c == 0x2060 || c == 0x3000 || c == 0xFEFF;
+	       c == 0x205F || c == 0x3000 || c == 0x034F ||
+	       (c >= 0x2060 && c <= 0x2064) || (c >= 0xFE00 && c <= 0xFE0F) || c == 0xFEFF ||
+	       (c >= 0xE0000 && c <= 0xE007F) || (c >= 0xE0100 && c <= 0xE01EF) ||
+	       in_ranges(fillers, NRANGES(fillers), c);
 }
 
 bool utf8_blank(const char *v, size_t n)

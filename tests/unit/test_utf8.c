@@ -172,6 +172,21 @@ static void test_width(void **state)
 	assert_int_equal(width("a\xE4\xB8"), 3);                      /* cut: one per byte */
 }
 
+/* Names that show as nothing: the Hangul filler (the usual "invisible
+ * name"), the blank Braille pattern, a tag character, a variation
+ * selector, the combining grapheme joiner, the word joiner. */
+static void test_blank_fillers(void **state)
+{
+	(void)state;
+	assert_true(utf8_blank("\xE3\x85\xA4", 3));                /* U+3164 */
+	assert_true(utf8_blank("\xE1\x85\x9F \xEF\xBE\xA0", 7));    /* U+115F, U+FFA0 */
+	assert_true(utf8_blank("\xE2\xA0\x80", 3));                /* U+2800 */
+	assert_true(utf8_blank("\xF3\xA0\x81\x81\xEF\xB8\x8F", 7));  /* tag A, VS16 */
+	assert_true(utf8_blank("\xCD\x8F\xE2\x81\xA0", 5));          /* U+034F, U+2060 */
+	assert_false(utf8_blank("\xE3\x85\xA4\xE6\x9D\x8E", 6));     /* filler then 李 */
+	assert_false(utf8_blank("\xCC\x81", 2));                    /* an accent shows */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_width),
+		cmocka_unit_test(test_blank_fillers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
