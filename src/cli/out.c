@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "../lib/mem.h"
+#include "../lib/utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,51 +17,10 @@ void out_json(json_t *v)
 	json_decref(v);
 }
 
-/* Decodes one UTF-8 sequence (valid input assumed); returns its length. */
-static int decode(const unsigned char *s, unsigned *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xE0) == 0xC0 && s[1]) {
-		*cp = ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
-		return 2;
-	}
-	if ((s[0] & 0xF0) == 0xE0 && s[1] && s[2]) {
-		*cp = ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
-		return 3;
-	}
-	if (s[1] && s[2] && s[3]) {
-		*cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
-		      (s[3] & 0x3Fu);
-		return 4;
-	}
-	*cp = '?';
-	return 1;
-}
-
-static bool wide(unsigned cp)
-{
-	return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
-	       (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-	       (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
-	       (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1FAFF) ||
-	       (cp >= 0x20000 && cp <= 0x3FFFD);
-}
-
+/* Columns s takes in a terminal; the rule is lib/utf8's. */
 int out_width(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	int w = 0;
-
-	while (*p) {
-		unsigned cp;
-
-		p += decode(p, &cp);
-		w += wide(cp) ? 2 : 1;
-	}
-	return w;
+	return (int)utf8_width(s, strlen(s));
 }
 
 /* The text of one cell: strings as is, arrays joined by commas. */

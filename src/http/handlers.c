@@ -175,7 +175,7 @@ static int cursor_parse(struct svc *s, const struct http_req *r, char tag, int64
 
 static const struct problem_field login_spec[] = {
 	{"name", PF_STRING, true, 63, 0},
-	{"password", PF_STRING, true, 127, 0},
+	{"password", PF_STRING, true, SVC_PASSWORD_MAX - 1, 0},
 };
 
 static void set_cookie(struct api *a, struct http_resp *w, const char *token, int64_t max_age)
@@ -275,8 +275,8 @@ static int h_session_revoke(struct http_req *r, struct http_resp *w, struct bm_e
 }
 
 static const struct problem_field passwd_spec[] = {
-	{"old_password", PF_STRING, true, 127, 0},
-	{"new_password", PF_STRING, true, 127, 0},
+	{"old_password", PF_STRING, true, SVC_PASSWORD_MAX - 1, 0},
+	{"new_password", PF_STRING, true, SVC_PASSWORD_MAX - 1, 0},
 };
 
 static int h_password(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -298,7 +298,7 @@ static int h_password(struct http_req *r, struct http_resp *w, struct bm_err *e)
 
 static const struct problem_field unit_spec[] = {
 	{"code", PF_STRING, true, 63, 0},
-	{"name", PF_STRING, true, 255, 0},
+	{"name", PF_STRING, true, BM_NAME_MAX - 1, 0},
 	{"parent", PF_STRING, false, 63, 0},
 };
 
@@ -340,7 +340,7 @@ static const struct problem_field post_spec[] = {
 	{"unit", PF_STRING, true, 63, 0},
 	{"level", PF_STRING, true, 32, 0},
 	{"compartments", PF_STRARRAY, false, 63, 32},
-	{"title", PF_STRING, false, 255, 0},
+	{"title", PF_STRING, false, BM_NAME_MAX - 1, 0},
 };
 
 /* ["A", "B"] -> "A,B" (the service normalises and checks). */
@@ -397,7 +397,7 @@ static int h_post_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
 
 static const struct problem_field person_spec[] = {
 	{"id", PF_STRING, true, 63, 0},
-	{"name", PF_STRING, true, 255, 0},
+	{"name", PF_STRING, true, BM_NAME_MAX - 1, 0},
 	{"unit", PF_STRING, true, 63, 0},
 	{"national_id", PF_STRING, false, 63, 0},
 	{"passport", PF_STRING, false, 63, 0},
@@ -498,7 +498,7 @@ static int h_persons(struct http_req *r, struct http_resp *w, struct bm_err *e)
 }
 
 static const struct problem_field patch_spec[] = {
-	{"name", PF_STRING, false, 255, 0},
+	{"name", PF_STRING, false, BM_NAME_MAX - 1, 0},
 	{"unit", PF_STRING, false, 63, 0},
 };
 
@@ -771,7 +771,7 @@ static int h_audit_verify(struct http_req *r, struct http_resp *w, struct bm_err
 
 static const struct problem_field account_spec[] = {
 	{"name", PF_STRING, true, 63, 0},
-	{"password", PF_STRING, false, 127, 0},
+	{"password", PF_STRING, false, SVC_PASSWORD_MAX - 1, 0},
 	{"roles", PF_STRARRAY, false, 16, 7},
 	{"scope", PF_STRING, false, 63, 0},
 	{"person", PF_STRING, false, 63, 0},
@@ -819,7 +819,7 @@ static int h_account_disable(struct http_req *r, struct http_resp *w, struct bm_
 }
 
 static const struct problem_field reset_spec[] = {
-	{"password", PF_STRING, false, 127, 0},
+	{"password", PF_STRING, false, SVC_PASSWORD_MAX - 1, 0},
 };
 
 /* Sets a given password (204) or makes one up and returns it once (200);
@@ -955,7 +955,7 @@ static int h_review(struct http_req *r, struct http_resp *w, struct bm_err *e)
 
 static const struct problem_field finding_spec[] = {
 	{"finding", PF_STRING, true, 32, 0},
-	{"note", PF_STRING, false, 2000, 0},
+	{"note", PF_STRING, false, BM_REASON_MAX - 1, 0},
 };
 
 static int h_review_item(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -980,7 +980,7 @@ static int h_review_item(struct http_req *r, struct http_resp *w, struct bm_err 
 
 static const struct problem_field verdict_spec[] = {
 	{"approve", PF_BOOLEAN, true, 0, 0},
-	{"reason", PF_STRING, true, 2000, 0},
+	{"reason", PF_STRING, true, BM_REASON_MAX - 1, 0},
 };
 
 static int h_review_decide(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -1006,7 +1006,7 @@ static int h_review_decide(struct http_req *r, struct http_resp *w, struct bm_er
 static const struct problem_field matter_spec[] = {
 	{"person", PF_STRING, true, 63, 0},
 	{"type", PF_STRING, true, 63, 0},
-	{"detail", PF_STRING, false, 2000, 0},
+	{"detail", PF_STRING, false, BM_REASON_MAX - 1, 0},
 };
 
 static int h_matter(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -1029,7 +1029,7 @@ static int h_person_matters(struct http_req *r, struct http_resp *w, struct bm_e
 }
 
 static const struct problem_field reason_spec[] = {
-	{"reason", PF_STRING, true, 2000, 0},
+	{"reason", PF_STRING, true, BM_REASON_MAX - 1, 0},
 };
 
 /* suspend and reinstate share their shape: a reason, 204. */
@@ -1094,7 +1094,7 @@ static int h_me_matters(struct http_req *r, struct http_resp *w, struct bm_err *
 
 static const struct problem_field own_matter_spec[] = {
 	{"type", PF_STRING, true, 63, 0},
-	{"detail", PF_STRING, false, 2000, 0},
+	{"detail", PF_STRING, false, BM_REASON_MAX - 1, 0},
 };
 
 static int h_me_matter(struct http_req *r, struct http_resp *w, struct bm_err *e)

@@ -46,7 +46,7 @@ struct problem_field {
 	const char *name;
 	enum problem_ftype type;
 	bool required;
-	size_t max_len;   /* strings (and each array element): code points; 0 = 1024 */
+	size_t max_len;   /* strings (and each array element): bytes; 0 = 1024 */
 	size_t max_items; /* arrays: 0 = 256 */
 };
 

@@ -20,9 +20,18 @@ size_t utf8_count(const char *s, size_t n);
  * assumed. */
 bool utf8_printable(const char *s, size_t n);
 /* True when valid UTF-8 s[0..n) holds nothing but spaces of any width
- * (U+3000 is the one a Chinese keyboard types) and zero-width characters:
- * a required text given as such holds nothing. */
+ * (U+3000 is the one a Chinese keyboard types), zero-width characters
+ * (joiners, variation selectors, tag characters) and blank fillers
+ * (U+3164 HANGUL FILLER and its kin, U+2800): a required text given as
+ * such holds nothing, however it is spelt. */
 bool utf8_blank(const char *s, size_t n);
+
+/* Columns a terminal gives s[0..n): two for East Asian wide and fullwidth
+ * characters (Chinese, kana, Hangul, fullwidth forms, emoji), none for
+ * combining marks and zero-width characters (so "Jose" + U+0301 takes the
+ * four columns of its precomposed spelling), one for the rest and for each
+ * byte that is not part of a well-formed character. */
+size_t utf8_width(const char *s, size_t n);
 
 /* Length of the well-formed character at s[0..n) (1 for ASCII), 0 when the
  * bytes there are not one. */

@@ -190,13 +190,17 @@ t_import_killed_midway_leaves_nothing() {
 t_import_blank_unicode_names_refused() {
 	setup_org || return 1
 	# An ideographic space (what a Chinese keyboard types), a zero-width
-	# space, a BOM: each is a name that shows as nothing.
-	printf 'id,name,unit\nB1,\xe3\x80\x80,HQ\nB2,\xe2\x80\x8b,HQ\nB3,\xef\xbb\xbf\xe3\x80\x80,HQ\nG1,\xe5\xbc\xa0\xe3\x80\x80\xe4\xbc\x9f,HQ\n' >blank.csv
+	# space, a BOM, the Hangul filler U+3164 (the usual "invisible name"),
+	# a tag character with a variation selector: each is a name that shows
+	# as nothing.
+	printf 'id,name,unit\nB1,\xe3\x80\x80,HQ\nB2,\xe2\x80\x8b,HQ\nB3,\xef\xbb\xbf\xe3\x80\x80,HQ\nG1,\xe5\xbc\xa0\xe3\x80\x80\xe4\xbc\x9f,HQ\nB4,\xe3\x85\xa4,HQ\nB5,\xf3\xa0\x81\x81\xef\xb8\x8f,HQ\n' >blank.csv
 	expect 65 import persons blank.csv || return 1
-	has_err "3 problems"
+	has_err "5 problems"
 	has_err "line 2, column name"
 	has_err "line 3, column name"
 	has_err "line 4, column name"
+	has_err "line 6, column name"
+	has_err "line 7, column name"
 	expect 65 unit add U1 --name "　" || return 1
 	expect 65 post add P-9 --unit HQ --level 1 --title "​" || return 1
 }

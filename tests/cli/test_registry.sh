@@ -264,3 +264,22 @@ t_upgrade_names_records_sharing_a_number() {
 	case "$ERR" in *E3*) fail "names a person who shares nothing: $ERR" ;; esac
 	eq "$(sqlite3 test.db 'PRAGMA user_version')" 4 "the failed step changed the schema"
 }
+
+# The person list lines its columns up by the columns a name takes in a
+# terminal: a name typed decomposed (e + U+0301, as a Mac keyboard sends
+# it), one with a zero-width space, a Chinese one and an emoji one each
+# end where the UNIT column starts, two blanks after the longest name.
+t_person_table_columns_line_up() {
+	setup_org || return 1
+	expect 0 person add E1 --name "$(printf 'Jos\xc3\xa9')" --unit HQ || return 1
+	expect 0 person add E2 --name "$(printf 'Jose\xcc\x81')" --unit HQ || return 1
+	expect 0 person add E3 --name "$(printf 'Jo\xe2\x80\x8bse')" --unit HQ || return 1
+	expect 0 person add E4 --name "张伟" --unit HQ || return 1
+	expect 0 person add E5 --name "$(printf 'W\xf0\x9f\x94\x92n')" --unit HQ || return 1
+	expect 0 person list || return 1
+	# Every row's name cell, from after the id to the unit, is the name
+	# padded to the 4 columns of the widest name and two blanks.
+	local want
+	want=$(printf 'E1  Jos\xc3\xa9  HQ\nE2  Jose\xcc\x81  HQ\nE3  Jo\xe2\x80\x8bse  HQ\nE4  张伟  HQ\nE5  W\xf0\x9f\x94\x92n  HQ')
+	eq "$(printf '%s\n' "$OUT" | grep '^E' | sed 's/  HQ .*/  HQ/')" "$want"
+}

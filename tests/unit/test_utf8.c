@@ -144,6 +144,49 @@ static void test_printable(void **state)
 	assert_false(utf8_blank("\xE3\x80", 2));                   /* cut short */
 }
 
+static size_t width(const char *s)
+{
+	return utf8_width(s, strlen(s));
+}
+
+/* The columns a table pads to: a name typed decomposed (e + U+0301), one
+ * with a zero-width space or a variation selector takes the columns it
+ * shows in, so the next column starts where it does on the other rows. */
+static void test_width(void **state)
+{
+	(void)state;
+	assert_int_equal(width(""), 0);
+	assert_int_equal(width("Jos\xC3\xA9"), 4);                  /* precomposed */
+	assert_int_equal(width("Jose\xCC\x81"), 4);                 /* e + U+0301 */
+	assert_int_equal(width("a\xE2\x80\x8B" "b"), 2);             /* ZWSP */
+	assert_int_equal(width("\xE5\xBC\xA0\xE4\xBC\x9F"), 4);      /* 张伟 */
+	assert_int_equal(width("\xE3\x80\x80"), 2);                  /* U+3000 */
+	assert_int_equal(width("\xEF\xBC\xA5\xEF\xBC\x91"), 4);      /* fullwidth E1 */
+	assert_int_equal(width("\xF0\x9F\x94\x92"), 2);              /* an emoji */
+	assert_int_equal(width("\xE2\x9D\xA4\xEF\xB8\x8F"), 1);      /* U+2764 + VS16 */
+	assert_int_equal(width("\xEA\xB0\x80"), 2);                  /* Hangul syllable */
+	assert_int_equal(width("\xE1\x84\x80\xE1\x85\xA1"), 2);      /* jamo L + V */
+	assert_int_equal(width("\xD7\xA9\xD7\x81"), 1);              /* shin + shin dot */
+	assert_int_equal(width("\xF3\xA0\x81\x81"), 0);              /* a tag character */
+	assert_int_equal(width("\xF0\xA0\x80\x80"), 2);              /* CJK ext. B */
+	assert_int_equal(width("a\xE4\xB8"), 3);                      /* cut: one per byte */
+}
+
+/* Names that show as nothing: the Hangul filler (the usual "invisible
+ * name"), the blank Braille pattern, a tag character, a variation
+ * selector, the combining grapheme joiner, the word joiner. */
+static void test_blank_fillers(void **state)
+{
+	(void)state;
+	assert_true(utf8_blank("\xE3\x85\xA4", 3));                /* U+3164 */
+	assert_true(utf8_blank("\xE1\x85\x9F \xEF\xBE\xA0", 7));    /* U+115F, U+FFA0 */
+	assert_true(utf8_blank("\xE2\xA0\x80", 3));                /* U+2800 */
+	assert_true(utf8_blank("\xF3\xA0\x81\x81\xEF\xB8\x8F", 7));  /* tag A, VS16 */
+	assert_true(utf8_blank("\xCD\x8F\xE2\x81\xA0", 5));          /* U+034F, U+2060 */
+	assert_false(utf8_blank("\xE3\x85\xA4\xE6\x9D\x8E", 6));     /* filler then 李 */
+	assert_false(utf8_blank("\xCC\x81", 2));                    /* an accent shows */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +197,8 @@ int main(void)
 		cmocka_unit_test(test_reports_offset_after_fast_path),
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_printable),
+		cmocka_unit_test(test_width),
+		cmocka_unit_test(test_blank_fillers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
