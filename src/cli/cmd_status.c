@@ -21,30 +21,33 @@ static const char *when(json_t *o, const char *k)
 	return t ? t : "-";
 }
 
-/* The status for a person at a console: the verdict and until when, each
- * gate with until when it holds and its message in English and Chinese,
- * and the next deadline. */
+/* The status for a person at a console: the verdict, the level and until
+ * when, each gate with since and until when it holds and its message in
+ * English and Chinese, and the next deadline: every field --json gives but
+ * the compartments list's format. */
 static void print_status(json_t *v)
 {
 	size_t i;
 	json_t *g, *next = json_object_get(v, "next_due");
 
-	printf("%s  %s (%s)  %s  %s", json_string_value(json_object_get(v, "person")),
+	printf("%s  %s (%s)  %s (%s)  %s", json_string_value(json_object_get(v, "person")),
 	       json_string_value(json_object_get(v, "state")),
 	       json_string_value(json_object_get(v, "state_zh")),
 	       json_string_value(json_object_get(v, "category")),
+	       json_string_value(json_object_get(v, "level")),
 	       json_is_true(json_object_get(v, "cleared")) ? "CLEARED" : "NOT CLEARED");
 	if (json_is_true(json_object_get(v, "cleared")) && json_is_string(json_object_get(v, "valid_until")))
 		printf(" until %s", when(v, "valid_until"));
-	printf("\n  %-14s %-4s %-22s %-21s %s\n", "GATE", "OK", "CODE", "UNTIL", "MESSAGE");
+	printf("\n  %-14s %-4s %-22s %-21s %-21s %s\n", "GATE", "OK", "CODE", "SINCE", "UNTIL",
+	       "MESSAGE");
 	json_array_foreach(json_object_get(v, "gates"), i, g) {
 		json_t *m = json_object_get(g, "message");
 
-		printf("  %-14s %-4s %-22s %-21s %s %s\n",
+		printf("  %-14s %-4s %-22s %-21s %-21s %s %s\n",
 		       json_string_value(json_object_get(g, "gate")),
 		       json_is_true(json_object_get(g, "ok")) ? "ok" : "FAIL",
-		       json_string_value(json_object_get(g, "code")), when(g, "valid_until"),
-		       json_string_value(json_object_get(m, "en")),
+		       json_string_value(json_object_get(g, "code")), when(g, "since"),
+		       when(g, "valid_until"), json_string_value(json_object_get(m, "en")),
 		       json_string_value(json_object_get(m, "zh")));
 	}
 	if (json_is_object(next))
@@ -160,24 +163,57 @@ static int due(struct cli *c, struct bm_err *e)
 	return 0;
 }
 
-/* One line per unit: how many persons, cleared or not, the top reason. */
+/* "  LABEL   k1 n1, k2 n2, ..." for the members of o in their order: the
+ * integer of each, or the count member of each object in an array of
+ * {code, count}. */
+static void count_line(const char *label, json_t *o)
+{
+	const char *k, *sep = "";
+	json_t *x;
+	size_t i;
+
+	printf("  %-9s", label);
+	if (json_is_array(o))
+		json_array_foreach(o, i, x) {
+			printf("%s%s %lld", sep, json_string_value(json_object_get(x, "code")),
+			       (long long)json_integer_value(json_object_get(x, "count")));
+			sep = ", ";
+		}
+	else
+		json_object_foreach(o, k, x) {
+			printf("%s%s %lld", sep, k, (long long)json_integer_value(x));
+			sep = ", ";
+		}
+	printf("\n");
+}
+
+/* Per unit: a line with how many persons, cleared or not and the top
+ * reason, then (indented) its persons by category and state and every
+ * common reason, as --json gives them: the report the issue and the man
+ * page describe, not only its totals. */
 static void compliance_table(json_t *units)
 {
+	const char *cat;
 	size_t i;
-	json_t *u;
+	json_t *u, *states;
 
 	printf("%-10s %8s %8s %12s  %s\n", "UNIT", "PERSONS", "CLEARED", "NOT CLEARED",
 	       "MOST COMMON REASON");
 	json_array_foreach(units, i, u) {
 		json_int_t ok = json_integer_value(json_object_get(u, "cleared"));
 		json_int_t no = json_integer_value(json_object_get(u, "not_cleared"));
-		json_t *top = json_array_get(json_object_get(u, "top_reasons"), 0);
+		json_t *reasons = json_object_get(u, "top_reasons");
+		json_t *top = json_array_get(reasons, 0);
 
 		printf("%-10s %8lld %8lld %12lld  %s (%lld)\n",
 		       json_string_value(json_object_get(u, "unit")), (long long)(ok + no),
 		       (long long)ok, (long long)no,
 		       top ? json_string_value(json_object_get(top, "code")) : "-",
 		       top ? (long long)json_integer_value(json_object_get(top, "count")) : 0LL);
+		json_object_foreach(json_object_get(u, "persons"), cat, states)
+			count_line(cat, states);
+		if (json_array_size(reasons) > 0)
+			count_line("reasons", reasons);
 	}
 }
 

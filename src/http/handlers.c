@@ -1147,6 +1147,29 @@ static int h_decide(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	return reply(w, 200, v, e);
 }
 
+/* The batch body is {"requests": [...]} and nothing else: a member it
+ * does not know is named (field and text), as a single decision names
+ * one, and a missing "requests" is said to be missing. */
+static int batch_body_check(json_t *b, struct bm_err *e)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(b, k, v) {
+		char field[48];
+
+		if (strcmp(k, "requests") == 0)
+			continue;
+		snprintf(field, sizeof field, "%.40s", k);
+		return bm_errf(e, BM_EINVAL, field, "%s: unknown member (the body is "
+			       "{\"requests\": [...]})", field);
+	}
+	if (json_object_get(b, "requests") == NULL)
+		return bm_errf(e, BM_EINVAL, "requests", "requests: required (the body is "
+			       "{\"requests\": [...]})");
+	return 0;
+}
+
 /* The batch's answer is rendered as text by the service (a JSON tree of
  * 10,000 results would dominate the request). */
 static int h_decide_batch(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -1166,9 +1189,7 @@ static int h_decide_batch(struct http_req *r, struct http_resp *w, struct bm_err
 	if (rc == SVC_FAST_DECLINE) {
 		if ((b = problem_parse_object(r->body, r->body_len, e)) == NULL)
 			rc = e->code;
-		else if (json_object_size(b) != 1)
-			rc = bm_errf(e, BM_EINVAL, "requests", "the body is {\"requests\": [...]}");
-		else
+		else if ((rc = batch_body_check(b, e)) == 0)
 			rc = svc_decide_batch_text(s, &r->actor, json_object_get(b, "requests"),
 						   clock_now(), &out, counts, e);
 		json_decref(b);

@@ -277,3 +277,32 @@ t_rereview_dates_stay_in_the_calendar() {
 	eq "$(json v.cleared)" true
 	BAOMI_NOW=9999-12-01 expect 0 review list E1 --state all --json || return 1
 }
+
+# The console's tables carry what issue 4 asks of status and the report,
+# not only --json: the level beside the category, each gate's since, and
+# per unit the persons by category and state and every common reason.
+t_plain_status_and_report_show_every_field() {
+	setup_org || return 1
+	expect 0 person add E1 --name A --unit HQ-R || return 1
+	expect 0 person add E2 --name B --unit HQ-R || return 1
+	BAOMI_NOW=2026-01-01T08:00:00Z review_ok E1 secret || return 1
+	BAOMI_NOW=2026-01-02T09:00:00Z expect 0 appointment add E1 P-100 || return 1
+	BAOMI_NOW=2026-01-02T09:00:00Z expect 0 activate E1 || return 1
+	BAOMI_NOW=2026-02-01 expect 0 status E1 --json || return 1
+	local review_since post_since
+	review_since=$(json 'v.gates.find(g => g.gate === "review").since')
+	post_since=$(json 'v.gates.find(g => g.gate === "on_post").since')
+	BAOMI_NOW=2026-02-01 expect 0 status E1 || return 1
+	has_out "key (secret)"
+	has_out "SINCE"
+	printf '%s\n' "$OUT" | grep -qE "^  review +ok +ok +$review_since +2028-12-31T08:00:00Z " ||
+		fail "the review line lacks since $review_since: $OUT"
+	printf '%s\n' "$OUT" | grep -qE "^  on_post +ok +ok +$post_since +- " ||
+		fail "the on_post line lacks since $post_since: $OUT"
+	BAOMI_NOW=2026-02-01 expect 0 report compliance --unit HQ || return 1
+	printf '%s\n' "$OUT" | grep -qE '^HQ-R +2 +1 +1 +no_secret_post \(1\)$' ||
+		fail "no HQ-R totals line: $OUT"
+	printf '%s\n' "$OUT" | grep -qE '^  none +candidate 1$' || fail "no none x state line: $OUT"
+	printf '%s\n' "$OUT" | grep -qE '^  key +active 1$' || fail "no key x state line: $OUT"
+	printf '%s\n' "$OUT" | grep -qE '^  reasons +no_secret_post 1$' || fail "no reasons line: $OUT"
+}

@@ -297,9 +297,22 @@ async function checkAt(now, { tzCli = 'Pacific/Kiritimati', tzSrv = 'America/St_
       const http = await srv.get('aud2', `/v1/reports/compliance${unit ? `?unit=${unit}` : ''}`);
       assert.equal(http.status, 200, http.text);
       assert.deepEqual(http.json, cli, `HTTP and console report ${unit} at ${iso(now)}`);
-      const rows = baomi(['report', 'compliance', ...(unit ? ['--unit', unit] : [])], at).trim().split('\n').slice(1);
+      // the table: a line per unit with its totals, then indented lines of
+      // its persons by category and state and its reasons, as --json has them
+      const lines = baomi(['report', 'compliance', ...(unit ? ['--unit', unit] : [])], at).trim().split('\n').slice(1);
+      const rows = lines.filter((l) => !l.startsWith(' '));
       assert.deepEqual(rows.map((l) => l.split(/\s+/).slice(0, 4)),
         want.map((u) => [u.unit, String(u.cleared + u.not_cleared), String(u.cleared), String(u.not_cleared)]));
+      const parsed = [];
+      for (const l of lines) {
+        if (!l.startsWith(' ')) { parsed.push({ persons: {}, reasons: [] }); continue; }
+        const [, label, rest] = l.trim().match(/^(\S+)\s+(.*)$/);
+        const pairs = rest.split(', ').map((x) => x.split(' ')).map(([k, n]) => [k, Number(n)]);
+        if (label === 'reasons') parsed.at(-1).reasons = pairs.map(([code, count]) => ({ code, count }));
+        else parsed.at(-1).persons[label] = Object.fromEntries(pairs);
+      }
+      assert.deepEqual(parsed, want.map((u) => ({ persons: u.persons, reasons: u.top_reasons })),
+        `console report table ${unit} at ${iso(now)}`);
     }
     // A scoped reader without a unit gets its subtree; a unit outside it is missing.
     const sub = await srv.get('subsec', '/v1/reports/compliance');

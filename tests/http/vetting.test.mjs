@@ -167,6 +167,32 @@ test('a bad batch element is named in errors[].field; repeated compartments coun
   assert.deepEqual(b.json.results[0].reasons, b.json.results[1].reasons);
 });
 
+// Every error names the member the caller sent: a bad compartment code is
+// object.compartments (the snapshot's own word, "compartments", is no
+// member of a request), and a batch body's unknown member is named, as a
+// single decision's is, instead of blaming "requests".
+test('a bad compartment code or an unknown batch member is named where the caller sent it', async () => {
+  const good = { person: 'E1', action: 'read', object: { level: 'secret' } };
+  for (const code of ['alpha', 'A'.repeat(32), 'Ω']) {
+    const one = await as(sec, 'POST', '/v1/decisions', { ...good, object: { level: 'secret', compartments: ['ALPHA', code] } });
+    assert.equal(one.status, 422, one.text);
+    assert.deepEqual(one.json.errors.map((x) => x.field), ['object.compartments'], one.text);
+    assert.match(one.json.detail, /^object\.compartments\[1\]: /);
+    const b = await as(sec, 'POST', '/v1/decisions/batch', { requests: [good, { ...good, object: { level: 'secret', compartments: [code] } }] });
+    assert.equal(b.status, 422, b.text);
+    assert.deepEqual(b.json.errors.map((x) => x.field), ['requests[1].object.compartments'], b.text);
+  }
+  const extra = await as(sec, 'POST', '/v1/decisions/batch', { requests: [good], verbose: true });
+  assert.equal(extra.status, 422, extra.text);
+  assert.deepEqual(extra.json.errors.map((x) => x.field), ['verbose'], extra.text);
+  const misnamed = await as(sec, 'POST', '/v1/decisions/batch', { decisions: [good] });
+  assert.deepEqual(misnamed.json.errors.map((x) => x.field), ['decisions'], misnamed.text);
+  const empty = await as(sec, 'POST', '/v1/decisions/batch', {});
+  assert.ok(empty.status === 400 || empty.status === 422, empty.text);
+  assert.deepEqual(empty.json.errors.map((x) => x.field), ['requests'], empty.text);
+  assert.match(empty.json.detail, /required/);
+});
+
 test('a batch of 10,000 ordinary requests fits the body limit; past it 413', async () => {
   // 111 bytes a request: 1.1 MB, over the server's general 1 MiB body cap
   const one = { person: 'E100234', action: 'read', object: { level: 'top_secret', compartments: ['ALPHA', 'BRAVO', 'CRYPTO'] } };
