@@ -167,13 +167,19 @@ int svc__decide_check(const char *person, size_t plen, const char *action, size_
 	return 0;
 }
 
-/* Refuses member k of o when it is a string holding a NUL byte, in those
- * words: str_of reads it as missing, and "required" would send the caller
- * looking for a member that is there. */
-static int no_nul(const json_t *o, const char *k, const char *field, struct bm_err *e)
+/* Refuses member k of o when it is there but not a usable string: another
+ * JSON type ("object.level: a string, not a number"), or a string holding
+ * a NUL byte.  str_of reads both as missing, and "required" would send the
+ * caller looking for a member that is there. */
+static int str_member(const json_t *o, const char *k, const char *field, struct bm_err *e)
 {
+	static const char *const type[] = {"an object", "an array", "a string", "a number",
+					   "a number", "true", "false", "null"};
 	const json_t *v = json_object_get(o, k);
 
+	if (v != NULL && !json_is_string(v))
+		return bm_errf(e, BM_EINVAL, field, "%s: a string, not %s", field,
+			       type[json_typeof(v)]);
 	if (json_is_string(v) && str_of(v) == NULL)
 		return bm_errf(e, BM_EINVAL, field, "%s: holds a NUL byte", field);
 	return 0;
@@ -191,18 +197,21 @@ static int parse_req(const struct snapshot *snap, const json_t *req, struct dreq
 
 	if (!json_is_object(req))
 		return bm_errf(e, BM_EUSAGE, NULL, "a decision request is a JSON object");
-	if ((rc = members_only(req, "", top, 3, e)) || (rc = no_nul(req, "person", "person", e)) ||
-	    (rc = no_nul(req, "action", "action", e)))
+	if ((rc = members_only(req, "", top, 3, e)) || (rc = str_member(req, "person", "person", e)) ||
+	    (rc = str_member(req, "action", "action", e)))
 		return rc;
 	d->person = str_of(json_object_get(req, "person"));
 	d->action = str_of(json_object_get(req, "action"));
 	if ((rc = svc__decide_check(d->person, d->person ? strlen(d->person) : 0, d->action,
 				    d->action ? strlen(d->action) : 0, e)))
 		return rc;
-	if (!json_is_object(obj))
+	if (obj != NULL && !json_is_object(obj))
+		return bm_errf(e, BM_EINVAL, "object", "object: an object {level, compartments}, "
+			       "not %s", json_is_array(obj) ? "an array" : "a single value");
+	if (obj == NULL)
 		return bm_errf(e, BM_EINVAL, "object", "object: required ({level, compartments})");
 	if ((rc = members_only(obj, "object.", inner, 2, e)) ||
-	    (rc = no_nul(obj, "level", "object.level", e)))
+	    (rc = str_member(obj, "level", "object.level", e)))
 		return rc;
 	lv = str_of(json_object_get(obj, "level"));
 	if (lv == NULL)

@@ -193,6 +193,29 @@ test('a bad compartment code or an unknown batch member is named where the calle
   assert.match(empty.json.detail, /required/);
 });
 
+test('a member of the wrong JSON type is named as such, not as missing', async () => {
+  const good = { person: 'E1', action: 'read', object: { level: 'secret' } };
+  const cases = [
+    [{ ...good, person: 1001 }, 'person', /^person: a string, not a number/],
+    [{ ...good, action: ['read'] }, 'action', /^action: a string, not an array/],
+    [{ ...good, object: { level: 7 } }, 'object.level', /^object\.level: a string, not a number/],
+    [{ ...good, object: { level: null } }, 'object.level', /^object\.level: a string, not null/],
+    [{ ...good, object: 'secret' }, 'object', /^object: an object \{level, compartments\}, not a single value/],
+    [{ ...good, object: ['secret'] }, 'object', /^object: an object .* not an array/],
+  ];
+  for (const [body, field, detail] of cases) {
+    const one = await as(sec, 'POST', '/v1/decisions', body);
+    assert.equal(one.status, 422, one.text);
+    assert.deepEqual(one.json.errors.map((x) => x.field), [field], one.text);
+    assert.match(one.json.detail, detail);
+    const b = await as(sec, 'POST', '/v1/decisions/batch', { requests: [good, body] });
+    assert.deepEqual(b.json.errors.map((x) => x.field), [`requests[1].${field}`], b.text);
+  }
+  // missing is still "required"
+  const none = await as(sec, 'POST', '/v1/decisions', { person: 'E1', action: 'read', object: {} });
+  assert.match(none.json.detail, /^object\.level: required/);
+});
+
 test('a batch of 10,000 ordinary requests fits the body limit; past it 413', async () => {
   // 111 bytes a request: 1.1 MB, over the server's general 1 MiB body cap
   const one = { person: 'E100234', action: 'read', object: { level: 'top_secret', compartments: ['ALPHA', 'BRAVO', 'CRYPTO'] } };
