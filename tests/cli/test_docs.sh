@@ -85,6 +85,8 @@ t_docs_exit_status_as_documented() {
 	documented 'a required option left out' post add P-9 --unit HQ
 	documented 'a required option left out' review open E1 --level ''
 	documented 'a required option left out' review open E1
+	expect 0 review open E1 --level secret --json || return 1
+	documented 'a required option left out' review finding "$(json v.id)" 3 concern
 	documented 'a refused role grant' role grant auditor officer
 	printf 'id,name,unit\nE9,=x,HQ\n' >bad.csv
 	documented 'a CSV row' import persons bad.csv
@@ -96,4 +98,32 @@ t_docs_exit_status_as_documented() {
 	sqlite3 "$BAOMI_DB" "DROP TRIGGER audit_no_update; UPDATE audit SET fields='{}' WHERE seq=3" ||
 		return 1
 	documented 'a broken audit chain' audit verify
+}
+
+# OPERATIONS.md "Backup and restore" and "Losing the key file", step by step:
+# a copy made with sqlite3 .backup, restored in place of the database with its
+# -wal and -shm removed, verifies with the head noted at backup time, and the
+# head of a later write is no longer in the chain; without the key file the
+# database does not open at all.
+t_docs_backup_restore_as_operations_says() {
+	local head1 head2
+	setup_org || return 1
+	sqlite3 "$BAOMI_DB" ".backup copy.db" || return 1
+	cp "$BAOMI_DB.key" copy.db.key && chmod 600 copy.db.key || return 1
+	expect 0 --db copy.db audit verify || return 1
+	head1=${OUT##* }
+	expect 0 unit add HQ-X --name "Later" --parent HQ || return 1
+	expect 0 audit verify || return 1
+	head2=${OUT##* }
+	[ "$head1" != "$head2" ] || { fail "a write did not move the head"; return 1; }
+	cp copy.db "$BAOMI_DB" && rm -f "$BAOMI_DB-wal" "$BAOMI_DB-shm" || return 1
+	expect 0 audit verify || return 1
+	eq "${OUT##* }" "$head1" "head after the restore"
+	expect 0 --json audit log
+	lacks_out "$head2"
+	expect 1 unit show HQ-X
+	mv "$BAOMI_DB.key" key.away || return 1
+	expect 66 unit list
+	has_err "key file"
+	expect 66 person show E1
 }
