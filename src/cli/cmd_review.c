@@ -42,8 +42,6 @@ static int review_open(struct cli *c, struct bm_err *e)
 
 	if ((rc = args_parse(c, o, &person, 1, 1, e)) || (rc = cli_open(c, e)))
 		return rc;
-	if (level == NULL)
-		return bm_errf(e, BM_EUSAGE, "level", "--level is required");
 	return show(c, svc_review_open(c->svc, &c->actor, person, level, e), e);
 }
 

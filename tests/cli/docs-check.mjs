@@ -80,4 +80,23 @@ const src = ['cli', 'http', 'service', 'store', 'core', 'lib'].flatMap((d) => re
 for (const m of new Set([...src.matchAll(/getenv\("(BAOMI_[A-Z_]+)"\)/g)].map((x) => x[1])))
   if (!section('ENVIRONMENT').includes(`.B ${m}\n`)) problems.push(`${m} is read but not in baomi.1 ENVIRONMENT`);
 
+// The reason codes of docs/ARCHITECTURE.md's table are those of core/gate.c's
+// reason table, in its order (the order a tie of the compliance report takes),
+// and every code the man page and openapi.yaml name is one of them.
+const srcReasons = [...read('src/core/gate.c').matchAll(/\[REASON_[A-Z_]+\] = \{"([a-z_]+)"/g)].map((m) => m[1]);
+const arch = read('docs/ARCHITECTURE.md');
+const table = arch.slice(arch.indexOf('**Reason codes**'));
+const docReasons = [...table.slice(0, table.indexOf('\n\n', table.indexOf('| code |'))).matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
+if (srcReasons.length < 10) problems.push(`found only ${srcReasons.length} reason codes in src/core/gate.c`);
+else if (docReasons.join(' ') !== srcReasons.join(' '))
+  problems.push(`reason codes: gate.c has ${srcReasons.join(' ')}, ARCHITECTURE.md lists ${docReasons.join(' ')}`);
+const tie = (text) => (text.replace(/\s+/g, ' ').match(/a tie in the order (?:of the reason table )?\(([a-z_, ]+)\)/) ?? [])[1];
+for (const [name, text] of [['baomi.1', man], ['openapi.yaml', read('docs/openapi.yaml')]]) {
+  const t = tie(text);
+  if (!t) { problems.push(`${name} does not give the compliance report's tie order`); continue; }
+  const named = t.split(/, */);
+  if (named.join(' ') !== srcReasons.filter((r) => named.includes(r)).join(' ') || named.some((r) => !srcReasons.includes(r)))
+    problems.push(`${name}: tie order ${t} is not the order of gate.c's reasons`);
+}
+
 for (const p of problems) console.log(p);
