@@ -212,6 +212,9 @@ static void compliance_table(json_t *units)
 		       top ? (long long)json_integer_value(json_object_get(top, "count")) : 0LL);
 		json_object_foreach(json_object_get(u, "persons"), cat, states)
 			count_line(cat, states);
+		if (json_integer_value(json_object_get(u, "damaged")) > 0)
+			printf("  %-9s %lld\n", "damaged",
+			       (long long)json_integer_value(json_object_get(u, "damaged")));
 		if (json_array_size(reasons) > 0)
 			count_line("reasons", reasons);
 	}

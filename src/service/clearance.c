@@ -463,6 +463,7 @@ struct unit_tally {
 	int64_t unit_id;
 	char code[BM_CODE_MAX];
 	int64_t by_cat_state[4][ST__COUNT];
+	int64_t damaged;           /* persons whose stored state or level cannot be believed */
 	int64_t cleared, not_cleared;
 	int64_t reasons[REASON__COUNT];
 };
@@ -530,7 +531,12 @@ static int report_one(void *ctx, const struct facts_rec *f)
 	svc__gate_facts(f, &g);
 	gate_eval(&g, &r->s->policy, r->now, &st);
 	t = tally_for(r, f->unit_id);
-	t->by_cat_state[f->level & 3][f->state >= 0 && f->state < ST__COUNT ? f->state : 0]++;
+	/* a damaged row's state and level are not counted as anyone's: it was
+	 * read as a candidate at level 0, which it may not be */
+	if (f->damage[0] != '\0')
+		t->damaged++;
+	else
+		t->by_cat_state[f->level & 3][f->state >= 0 && f->state < ST__COUNT ? f->state : 0]++;
 	if (st.cleared) {
 		t->cleared++;
 		return 0;
@@ -558,9 +564,9 @@ static json_t *top_reasons(const struct unit_tally *t)
 		if (best < 0)
 			break;
 		used[best] = true;
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "code",
-			gate_reason_code(best), "message", gate_reason_msg_en(best), "count",
-			(json_int_t)t->reasons[best]));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I}", "code",
+			gate_reason_code(best), "message", gate_reason_msg_en(best), "message_zh",
+			gate_reason_msg_zh(best), "count", (json_int_t)t->reasons[best]));
 	}
 	return arr;
 }
@@ -581,8 +587,9 @@ static json_t *tally_json(const struct unit_tally *t)
 		else
 			json_decref(states);
 	}
-	return json_pack("{s:s, s:o, s:I, s:I, s:o}", "unit", t->code, "persons", cats,
-			 "cleared", (json_int_t)t->cleared, "not_cleared",
+	return json_pack("{s:s, s:o, s:I, s:I, s:I, s:o}", "unit", t->code, "persons", cats,
+			 "damaged", (json_int_t)t->damaged, "cleared", (json_int_t)t->cleared,
+			 "not_cleared",
 			 (json_int_t)t->not_cleared, "top_reasons", top_reasons(t));
 }
 

@@ -69,6 +69,24 @@ t_tamper_person_state_out_of_range_denies() {
 	others_still_decided
 }
 
+# The compliance report counted a person whose state is out of range as a
+# candidate at their stored level: a damaged row's state and level are not
+# anyone's, so it counts under damaged, not cleared, with record_damaged.
+t_tamper_report_counts_damaged_apart() {
+	tamper_org || return 1
+	tamper "UPDATE persons SET state=99 WHERE ext_id='E1'"
+	expect 0 --json report compliance --unit HQ-R || return 1
+	eq "$(json 'JSON.stringify(v.units.map(u => [u.unit, u.damaged, u.persons, u.not_cleared]))')" \
+		'[["HQ-R",1,{},1]]' "HQ-R: ${OUT:0:400}"
+	eq "$(json 'v.units[0].top_reasons.map(r => r.code + ":" + r.count + ":" + (r.message_zh.length > 0)).join()')" \
+		"record_damaged:1:true" "reasons: ${OUT:0:400}"
+	expect 0 report compliance --unit HQ-R || return 1
+	case "$OUT" in *"  damaged   1"*) ;; *) fail "table names no damaged line: $OUT"; return 1 ;; esac
+	expect 0 --json report compliance --unit HQ-A || return 1
+	eq "$(json 'JSON.stringify([v.units[0].damaged, v.units[0].persons])')" \
+		'[0,{"general":{"active":1}}]' "HQ-A: ${OUT:0:400}"
+}
+
 # A review at level 4 (CHECK switched off) dominated every level: allowed.
 t_tamper_review_level_out_of_range_denies() {
 	tamper_org || return 1

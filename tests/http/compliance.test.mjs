@@ -109,7 +109,7 @@ function refReport(T, now, root) {
     for (const r of rs) t.rs[r] = (t.rs[r] ?? 0) + 1;
   }
   return [...by.values()].sort((a, b) => (a.unit < b.unit ? -1 : 1)).map((t) => ({
-    unit: t.unit, persons: t.persons, cleared: t.cleared, not_cleared: t.not_cleared,
+    unit: t.unit, persons: t.persons, damaged: 0, cleared: t.cleared, not_cleared: t.not_cleared,
     top_reasons: Object.entries(t.rs)
       .sort((a, b) => b[1] - a[1] || REASONS.indexOf(a[0]) - REASONS.indexOf(b[0]))
       .slice(0, 5).map(([code, count]) => ({ code, count })),
