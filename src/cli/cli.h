@@ -79,6 +79,8 @@ void out_record(json_t *obj);
 void out_error(const struct bm_err *e);
 /* Display width of UTF-8 text (East Asian wide characters count 2). */
 int out_width(const char *s);
+/* Prints s padded with spaces to width columns (by display width). */
+void out_padded(const char *s, int width);
 
 extern const struct noun cli_nouns[];
 

@@ -49,11 +49,11 @@ static int log_row(void *ctx, json_t *ev)
 		return 0;
 	}
 	fields = json_dumps(json_object_get(ev, "fields"), JSON_COMPACT);
-	printf("%6lld  %s  %-16s %-20s %s\n",
-	       (long long)json_integer_value(json_object_get(ev, "seq")),
-	       json_string_value(json_object_get(ev, "time")),
-	       json_string_value(json_object_get(ev, "actor")),
-	       json_string_value(json_object_get(ev, "action")), fields ? fields : "");
+	printf("%6lld  %s  ", (long long)json_integer_value(json_object_get(ev, "seq")),
+	       json_string_value(json_object_get(ev, "time")));
+	out_padded(json_string_value(json_object_get(ev, "actor")), 17);
+	printf("%-20s %s\n", json_string_value(json_object_get(ev, "action")),
+	       fields ? fields : "");
 	free(fields);
 	l->first = false;
 	return 0;

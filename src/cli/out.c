@@ -23,6 +23,16 @@ int out_width(const char *s)
 	return (int)utf8_width(s, strlen(s));
 }
 
+/* Prints s and then spaces up to width terminal columns (none when s is
+ * wider): printf's "%-16s" counts bytes, three for each Chinese character
+ * that takes two columns. */
+void out_padded(const char *s, int width)
+{
+	fputs(s, stdout);
+	for (int k = out_width(s); k < width; k++)
+		fputc(' ', stdout);
+}
+
 /* The text of one cell: strings as is, arrays joined by commas. */
 static void cell(json_t *v, char *out, size_t cap)
 {
@@ -50,10 +60,10 @@ static void cell(json_t *v, char *out, size_t cap)
 
 static void pad(const char *s, int width, bool last)
 {
-	fputs(s, stdout);
-	if (!last)
-		for (int k = out_width(s); k < width + 2; k++)
-			fputc(' ', stdout);
+	if (last)
+		fputs(s, stdout);
+	else
+		out_padded(s, width + 2);
 }
 
 void out_table(json_t *rows, const char *const *keys, const char *const *heads, int n)

@@ -135,3 +135,20 @@ t_console_as_name_is_recorded_as_console() {
 	done
 	expect 0 audit verify || return 1
 }
+
+# The log's actor column is padded by display width: printf's %-16s padded
+# "cli:root as 张" by its bytes (3 for a Chinese character of 2 columns), so
+# its action started a column left of an ASCII actor's.
+t_audit_log_columns_line_up_with_chinese_actors() {
+	setup_org || return 1
+	expect 0 --as "张" person add E1 --name "Alice" --unit HQ || return 1
+	expect 0 --as "zw" person add E2 --name "Bob" --unit HQ || return 1
+	expect 0 audit log --action person.add || return 1
+	local a b
+	a=$(printf '%s\n' "$OUT" | grep ' as 张 ')
+	b=$(printf '%s\n' "$OUT" | grep ' as zw ')
+	[ -n "$a" ] && [ -n "$b" ] || { fail "no rows for both actors: $OUT"; return 1; }
+	# the column where person.add starts, in display columns
+	col() { local pre="${1%%person.add*}"; printf '%s' "$pre" | sed 's/张/XX/' | wc -m; }
+	eq "$(col "$a")" "$(col "$b")" "action column: $OUT"
+}
