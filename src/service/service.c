@@ -584,17 +584,41 @@ int svc__check_name(const char *field, const char *v, bool required, struct bm_e
 	return 0;
 }
 
+/* The ASCII character a fullwidth form at *p stands for (U+FF01..U+FF5E,
+ * what a Chinese input method types in its fullwidth mode), a space for the
+ * ideographic space U+3000, advancing *p over the rest of it; else the byte
+ * at *p itself. */
+static unsigned char docnum_char(const char **p)
+{
+	const unsigned char *u = (const unsigned char *)*p;
+
+	if (u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80) {
+		*p += 2;
+		return ' ';
+	}
+	if (u[0] == 0xEF && (u[1] == 0xBC || u[1] == 0xBD) && u[2] >= 0x80 && u[2] <= 0xBF) {
+		unsigned cp = 0xF000u | (unsigned)(u[1] & 0x3F) << 6 | (unsigned)(u[2] & 0x3F);
+
+		if (cp >= 0xFF01 && cp <= 0xFF5E) {
+			*p += 2;
+			return (unsigned char)(cp - 0xFEE0);
+		}
+	}
+	return u[0];
+}
+
 /* Spaces and hyphens only group the characters of a national id or
  * passport number ("110101-19900307-123x"); neither is part of it (an MRZ
- * has neither), so both go and letters are upper-cased: every spelling of
- * one number seals to the same value and the same blind index, and
- * `person find` finds it however it was typed. */
+ * has neither), so both go, letters are upper-cased and fullwidth digits
+ * and letters read as their ASCII selves: every spelling of one number
+ * seals to the same value and the same blind index, and `person find`
+ * finds it however it was typed. */
 int svc__norm_docnum(const char *field, const char *v, char out[64], struct bm_err *e)
 {
 	size_t o = 0;
 
 	for (const char *p = v; *p; p++) {
-		unsigned char c = (unsigned char)*p;
+		unsigned char c = docnum_char(&p);
 
 		if (c == ' ' || c == '-')
 			continue;

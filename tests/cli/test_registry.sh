@@ -191,12 +191,20 @@ t_find_by_document_number_in_any_format() {
 	# digit X in either case: each spelling is the same number.
 	expect 0 person add E1 --name A --unit HQ --national-id "110101-19900307-123x" || return 1
 	expect 0 person add E2 --name B --unit HQ --passport "e 1234-5678" || return 1
-	for v in 11010119900307123X "110101 19900307 123x" 110101-19900307-123X; do
+	# A Chinese input method in its fullwidth mode types ０-９, Ｘ/ｘ, the
+	# fullwidth hyphen and the ideographic space: the same number again.
+	for v in 11010119900307123X "110101 19900307 123x" 110101-19900307-123X \
+		"１１０１０１－１９９００３０７　１２３ｘ" "１１０１０１１９９００３０７１２３Ｘ"; do
 		expect 0 person find --national-id "$v" --json || return 1
 		eq "$(json 'v.map(p=>p.id).join()')" E1 "find --national-id '$v'"
 	done
 	expect 0 person find --passport E12345678 --json || return 1
 	eq "$(json 'v.map(p=>p.id).join()')" E2
+	# the same number typed fullwidth is the same number: a second person is refused
+	expect 1 person add E3 --name C --unit HQ --passport "Ｅ１２３４５６７８" || return 1
+	has_err "another person already holds this number"
+	# other wide characters are still no digits
+	expect 65 person find --national-id "110101一九九〇" || return 1
 	expect 0 person show E1 --reveal --json || return 1
 	eq "$(json v.national_id)" 11010119900307123X
 }
