@@ -39,7 +39,7 @@ static int h_hello(struct http_req *r, struct http_resp *w, struct bm_err *e)
 int main(int argc, char **argv)
 {
 	const struct http_route routes[] = {
-		{"GET", "/v1/hello", h_hello, PERM_SESSION_OWN, 0},
+		{"GET", "/v1/hello", h_hello, PERM_SESSION_OWN, 0, NULL},
 	};
 	struct http_opts o = {.addr = "127.0.0.1", .auth = auth};
 	struct bm_err e = BM_ERR_INIT;

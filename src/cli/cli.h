@@ -23,6 +23,7 @@ struct cli {
 	int argc;                 /* arguments after the verb */
 	char **argv;
 	const char *cmd;          /* "person add", for messages */
+	const char *usage;        /* the verb's usage line, for messages */
 	int status;               /* exit status of a verb that succeeded with a
 				   * "no": decide's deny (CLI_EXIT_DENY) */
 };
@@ -52,15 +53,23 @@ struct opt {
 };
 
 /* Parses c->argv: options from opts, positionals into pos[0..npos); exactly
- * nreq positionals are required.  BM_EUSAGE naming the problem otherwise. */
+ * nreq positionals are required.  BM_EUSAGE naming the problem otherwise:
+ * an unknown option, a value option given twice, a missing or an extra
+ * positional (at most 64 options). */
 int args_parse(struct cli *c, const struct opt *opts, const char **pos, int nreq, int npos,
 	       struct bm_err *e);
-/* Parses a non-negative integer option value. */
+/* Parses a non-negative integer option value (field: its name, no "--"). */
 int args_int(const char *field, const char *v, int64_t *out, struct bm_err *e);
+/* Parses a non-negative integer positional argument; name is the one the
+ * man page and the usage line give it ("REVIEW"), so the error names it. */
+int args_pos_int(const char *name, const char *v, int64_t *out, struct bm_err *e);
 /* Parses an integer option value from lo to hi (0 <= lo <= hi), for a value
  * the command narrows to a smaller type: more is refused, never cut. */
 int args_range(const char *field, const char *v, int64_t lo, int64_t hi, int64_t *out,
 	       struct bm_err *e);
+
+/* Parses a list's --limit: 1 or more (leaving it out lists all). */
+int args_limit(const char *v, int64_t *out, struct bm_err *e);
 
 /* Opens the database named by --db/BAOMI_DB (once). */
 int cli_open(struct cli *c, struct bm_err *e);

@@ -70,7 +70,7 @@ static int audit_log(struct cli *c, struct bm_err *e)
 	int rc;
 
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
-	    (limit && (rc = args_int("limit", limit, &q.limit, e))) || (rc = cli_open(c, e)) ||
+	    (limit && (rc = args_limit(limit, &q.limit, e))) || (rc = cli_open(c, e)) ||
 	    (rc = svc_audit_log(c->svc, &c->actor, &q, log_row, &l, e)))
 		return rc;
 	if (c->json)

@@ -199,7 +199,7 @@ static int person_list(struct cli *c, struct bm_err *e)
 	int rc;
 
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) || (rc = cli_open(c, e)) ||
-	    (limit && (rc = args_int("limit", limit, &q.limit, e))))
+	    (limit && (rc = args_limit(limit, &q.limit, e))))
 		goto out;
 	rc = svc_person_list(c->svc, &c->actor, &q, list_row, &l, e);
 	if (rc == 0 && c->json)
@@ -275,8 +275,9 @@ static int appt_end(struct cli *c, struct bm_err *e)
 	int64_t id;
 	int rc;
 
-	if ((rc = args_parse(c, o, pos, 2, 2, e)) || (rc = args_int("appointment", pos[1], &id, e)) ||
-	    (rc = cli_open(c, e)) || (rc = svc_appt_end(c->svc, &c->actor, pos[0], id, date, e)))
+	if ((rc = args_parse(c, o, pos, 2, 2, e)) ||
+	    (rc = args_pos_int("APPOINTMENT-ID", pos[1], &id, e)) || (rc = cli_open(c, e)) ||
+	    (rc = svc_appt_end(c->svc, &c->actor, pos[0], id, date, e)))
 		return rc;
 	if (!c->json)
 		printf("appointment %lld of %s ended\n", (long long)id, pos[0]);

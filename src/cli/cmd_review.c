@@ -31,7 +31,7 @@ static int show(struct cli *c, json_t *v, struct bm_err *e)
 
 static int review_id(const char *v, int64_t *id, struct bm_err *e)
 {
-	return args_int("review", v, id, e);
+	return args_pos_int("REVIEW", v, id, e);
 }
 
 static int review_open(struct cli *c, struct bm_err *e)
@@ -53,7 +53,7 @@ static int review_finding(struct cli *c, struct bm_err *e)
 	int rc;
 
 	if ((rc = args_parse(c, o, pos, 3, 3, e)) || (rc = review_id(pos[0], &id, e)) ||
-	    (rc = args_int("item", pos[1], &item, e)) || (rc = cli_open(c, e)))
+	    (rc = args_pos_int("ITEM", pos[1], &item, e)) || (rc = cli_open(c, e)))
 		return rc;
 	return show(c, svc_review_finding(c->svc, &c->actor, id, (int)(item > 99 ? 99 : item),
 					  pos[2], note, 0, e), e);
@@ -117,7 +117,7 @@ static int review_list(struct cli *c, struct bm_err *e)
 	int rc;
 
 	if ((rc = args_parse(c, o, &q.person, 0, 1, e)) || (rc = cli_open(c, e)) ||
-	    (limit && (rc = args_int("limit", limit, &q.limit, e))) ||
+	    (limit && (rc = args_limit(limit, &q.limit, e))) ||
 	    (after && (rc = args_int("after", after, &q.after_id, e))))
 		return rc;
 	if ((v = svc_review_list(c->svc, &c->actor, &q, e)) == NULL)

@@ -2,7 +2,7 @@
  * main.c - `baomi <noun> <verb>`: global options, dispatch and help.
  *
  * Global options (--db, --key, --json, --as, --help) may appear anywhere on the
- * line.  The database is BAOMI_DB or ./baomi.db when --db is not given; the
+ * line; --db, --key and --as at most once.  The database is BAOMI_DB or ./baomi.db when --db is not given; the
  * key file is BAOMI_KEY, --key, or the database path plus ".key".  Errors are
  * printed once here and mapped to the documented exit codes by bm_exit_code.
  */
@@ -86,10 +86,37 @@ static const struct verb *find_verb(const struct noun *n, const char *name)
 	return NULL;
 }
 
+/* Records that global option name (bit of seen) was given; a second one
+ * is refused: `--db a ... --db b` settled by the last would act on a
+ * database the caller may not have meant. */
+static int global_once(unsigned *seen, unsigned bit, const char *name, struct bm_err *e)
+{
+	if (*seen & bit)
+		return bm_errf(e, BM_EUSAGE, name, "--%s given twice", name);
+	*seen |= bit;
+	return 0;
+}
+
+/* Takes --db/--key (with "=" or a separate value) at argv[*i]. */
+static int take_path(struct cli *c, int argc, char **argv, int *i, unsigned *seen,
+		     struct bm_err *e)
+{
+	const char *a = argv[*i], *eq = strchr(a, '=');
+	bool db = a[2] == 'd';
+
+	if (global_once(seen, db ? 1u : 2u, db ? "db" : "key", e))
+		return e->code;
+	if (eq == NULL && *i + 1 >= argc)
+		return bm_errf(e, BM_EUSAGE, a + 2, "%s needs a value", a);
+	*(db ? &c->paths.db : &c->paths.keyfile) = eq ? eq + 1 : argv[++*i];
+	return 0;
+}
+
 /* Removes global options from argv; returns the remaining count. */
 static int take_globals(struct cli *c, int argc, char **argv, bool *help, struct bm_err *e)
 {
 	int out = 0;
+	unsigned seen = 0;
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -99,21 +126,18 @@ static int take_globals(struct cli *c, int argc, char **argv, bool *help, struct
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			*help = true;
 		} else if (strcmp(a, "--as") == 0) {
+			if (global_once(&seen, 4u, "as", e))
+				return e->code;
 			if (i + 1 >= argc)
 				return bm_errf(e, BM_EUSAGE, "as", "--as needs a name");
 			if (svc_actor_name_check("--as", argv[i + 1], e))
 				return e->code;
-			if (c->actor.via[0] == '\0')
-				snprintf(c->actor.via, sizeof c->actor.via, "%s", c->actor.name);
+			snprintf(c->actor.via, sizeof c->actor.via, "%s", c->actor.name);
 			snprintf(c->actor.name, sizeof c->actor.name, "%s", argv[++i]);
-		} else if (strcmp(a, "--db") == 0 || strcmp(a, "--key") == 0) {
-			if (i + 1 >= argc)
-				return bm_errf(e, BM_EUSAGE, a + 2, "%s needs a value", a);
-			*(a[2] == 'd' ? &c->paths.db : &c->paths.keyfile) = argv[++i];
-		} else if (strncmp(a, "--db=", 5) == 0) {
-			c->paths.db = a + 5;
-		} else if (strncmp(a, "--key=", 6) == 0) {
-			c->paths.keyfile = a + 6;
+		} else if (strcmp(a, "--db") == 0 || strcmp(a, "--key") == 0 ||
+			   strncmp(a, "--db=", 5) == 0 || strncmp(a, "--key=", 6) == 0) {
+			if (take_path(c, argc, argv, &i, &seen, e))
+				return e->code;
 		} else {
 			argv[out++] = argv[i];
 		}
@@ -175,6 +199,7 @@ static int dispatch(struct cli *c, int argc, char **argv, bool help, struct bm_e
 	}
 	snprintf(cmd, sizeof cmd, "%s%s%s", n->name, v->name[0] ? " " : "", v->name);
 	c->cmd = cmd;
+	c->usage = v->usage;
 	c->argc = argc - (v->name[0] ? 2 : 1);
 	c->argv = argv + (v->name[0] ? 2 : 1);
 	return v->fn(c, e);

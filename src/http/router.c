@@ -92,6 +92,48 @@ static int compile(struct compiled *c, struct bm_err *e)
 	return 0;
 }
 
+/* Walks the space-separated query list of r: the next name after *pos
+ * (its length in *len), or NULL past the last one. */
+static const char *query_next(const struct http_route *r, size_t *pos, size_t *len)
+{
+	const char *q = r->query ? r->query : "";
+
+	*pos += strspn(q + *pos, " ");
+	if (q[*pos] == '\0')
+		return NULL;
+	*len = strcspn(q + *pos, " ");
+	*pos += *len;
+	return q + *pos - *len;
+}
+
+int router_query_index(const struct http_route *route, const char *name, size_t len)
+{
+	size_t pos = 0, n;
+	const char *w;
+
+	for (int i = 0; (w = query_next(route, &pos, &n)) != NULL; i++)
+		if (n == len && memcmp(w, name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* A query list names each parameter once, in the path parameters' syntax,
+ * and at most ROUTER_MAXQUERY of them (the server keeps one bit each). */
+static int query_list_check(const struct http_route *r, struct bm_err *e)
+{
+	size_t pos = 0, n;
+	const char *w;
+	int count = 0;
+
+	while ((w = query_next(r, &pos, &n)) != NULL) {
+		if (!param_name_ok(w, n) || ++count > ROUTER_MAXQUERY ||
+		    router_query_index(r, w, n) != count - 1)
+			return bm_errf(e, BM_EINVAL, "query", "bad query list '%s' of %s %s",
+				       r->query, r->method, r->pattern);
+	}
+	return 0;
+}
+
 struct router *router_new(void)
 {
 	return xcalloc(1, sizeof(struct router));
@@ -111,7 +153,7 @@ int router_add(struct router *rt, const struct http_route *route, struct bm_err 
 
 	if (route->fn == NULL || route->method == NULL || route->pattern == NULL)
 		return bm_errf(e, BM_EINVAL, "route", "route needs a method, pattern and handler");
-	if (compile(&c, e) < 0)
+	if (compile(&c, e) < 0 || query_list_check(route, e) < 0)
 		return BM_EINVAL;
 	for (size_t i = 0; i < rt->n; i++)
 		if (strcmp(rt->routes[i].r.method, route->method) == 0 &&

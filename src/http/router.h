@@ -9,6 +9,13 @@
  * 404, a known path with another method a 405 with the allowed methods.
  * Routes are added before the server starts and never change afterwards, so
  * matching needs no lock.
+ *
+ * A route also lists the query parameters it takes.  The server refuses a
+ * request with any other, with one given twice or with one without a
+ * value, before the handler runs (server.c, query_strict): a misspelt or
+ * misplaced filter (GET /v1/due?unit=HQ) must never be answered as if it
+ * had been applied.  docs/openapi.yaml documents the same lists
+ * (tests/http/docs.test.mjs compares them both ways).
  */
 #ifndef BM_HTTP_ROUTER_H
 #define BM_HTTP_ROUTER_H
@@ -42,11 +49,15 @@ struct http_route {
 	http_handler fn;
 	enum perm perm;      /* ignored for ROUTE_PUBLIC */
 	unsigned flags;
+	const char *query;   /* the query parameters it takes, space-separated
+			      * ("unit limit cursor", static string); NULL:
+			      * none.  At most ROUTER_MAXQUERY names. */
 };
 
 #define ROUTER_MAXPARAMS 8
 #define ROUTER_MAXSEGS 16
 #define ROUTER_MAXPATH 2048
+#define ROUTER_MAXQUERY 16
 
 enum router_result {
 	ROUTER_OK,
@@ -70,9 +81,9 @@ struct router;
 
 struct router *router_new(void);
 void router_free(struct router *rt);
-/* Adds one route (copied; method and pattern strings are borrowed for the
- * router's lifetime).  BM_EINVAL for a malformed pattern, BM_EEXIST for a
- * duplicate method+pattern. */
+/* Adds one route (copied; method, pattern and query strings are borrowed
+ * for the router's lifetime).  BM_EINVAL for a malformed pattern or query
+ * list, BM_EEXIST for a duplicate method+pattern. */
 int router_add(struct router *rt, const struct http_route *route, struct bm_err *e);
 /* Adds n routes, stopping at the first error. */
 int router_add_all(struct router *rt, const struct http_route *routes, size_t n,
@@ -83,6 +94,9 @@ const struct http_route *router_route(const struct router *rt, size_t i);
 /* Matches method and raw path (no query).  HEAD matches GET routes. */
 enum router_result router_match(const struct router *rt, const char *method,
 				const char *path, struct router_match *m);
+/* The position of query parameter name[0..len) in route's list, or -1
+ * when the route does not take it. */
+int router_query_index(const struct http_route *route, const char *name, size_t len);
 /* The decoded value of parameter name, or NULL. */
 const char *router_param(const struct router_match *m, const char *name);
 

@@ -693,6 +693,49 @@ static bool query_ok(struct ctx *c)
 	return ok;
 }
 
+/* The state of one walk over a request's query (query_strict). */
+struct qwalk {
+	const struct http_route *rt;
+	unsigned seen;       /* bit i: the route's i-th parameter was given */
+	struct bm_err *e;    /* the first problem */
+};
+
+/* One query parameter against the route's list: known, once, with a
+ * value.  Stops the walk at the first problem. */
+static enum MHD_Result query_arg_strict(void *cls, enum MHD_ValueKind kind, const char *key,
+					size_t key_size, const char *value, size_t value_size)
+{
+	struct qwalk *q = cls;
+	int i = router_query_index(q->rt, key, key_size);
+
+	(void)kind;
+	if (key_size == 0)
+		bm_errf(q->e, BM_EUSAGE, "query", "the query has a parameter without a name");
+	else if (i < 0)
+		bm_errf(q->e, BM_EUSAGE, key, "%s: not a parameter of %s %s (%s%s)", key,
+			q->rt->method, q->rt->pattern, q->rt->query ? "it takes: " : "it takes none",
+			q->rt->query ? q->rt->query : "");
+	else if (q->seen & (1u << i))
+		bm_errf(q->e, BM_EUSAGE, key, "%s: given more than once", key);
+	else if (value == NULL || value_size == 0)
+		bm_errf(q->e, BM_EUSAGE, key, "%s: no value; give one or leave %s out", key, key);
+	else
+		q->seen |= 1u << i;
+	return q->e->code ? MHD_NO : MHD_YES;
+}
+
+/* The one check of every route's query, before its handler reads it:
+ * handlers look a parameter up by name and would never see a name they
+ * do not know, the second of two values or the difference between an
+ * empty value and none. */
+static int query_strict(struct ctx *c, struct bm_err *e)
+{
+	struct qwalk q = {c->req.match.route, 0, e};
+
+	MHD_get_connection_values_n(c->req.conn_, MHD_GET_ARGUMENT_KIND, query_arg_strict, &q);
+	return e->code;
+}
+
 static void dispatch(struct http_server *s, struct ctx *c)
 {
 	struct bm_err e = BM_ERR_INIT;
@@ -711,6 +754,8 @@ static void dispatch(struct http_server *s, struct ctx *c)
 	c->routed = true;
 	c->route_index = c->req.match.index;
 	rc = authorize(s, c, &e);
+	if (rc == 0)
+		rc = query_strict(c, &e);
 	if (rc == 0)
 		rc = c->req.match.route->fn(&c->req, &c->resp, &e);
 	if (s->o.done != NULL)
@@ -816,10 +861,10 @@ static int h_metrics(struct http_req *r, struct http_resp *w, struct bm_err *e)
 static int add_builtins(struct http_server *s, struct bm_err *e)
 {
 	const struct http_route builtins[] = {
-		{"GET", "/healthz", h_healthz, PERM_METRICS_READ, ROUTE_PUBLIC},
-		{"GET", "/readyz", h_readyz, PERM_METRICS_READ, ROUTE_PUBLIC},
+		{"GET", "/healthz", h_healthz, PERM_METRICS_READ, ROUTE_PUBLIC, NULL},
+		{"GET", "/readyz", h_readyz, PERM_METRICS_READ, ROUTE_PUBLIC, NULL},
 		{"GET", "/metrics", h_metrics, PERM_METRICS_READ,
-		 s->o.metrics_public ? ROUTE_PUBLIC : 0},
+		 s->o.metrics_public ? ROUTE_PUBLIC : 0, NULL},
 	};
 
 	s->builtin_first = router_count(s->router);

@@ -76,6 +76,10 @@ t_docs_exit_status_as_documented() {
 	expect 0 person add E1 --name "王芳" --unit HQ-R || return 1
 	documented 'unknown command' frob
 	documented 'missing argument' unit add
+	documented 'an extra argument' unit show HQ HQ-R
+	documented 'an option given twice' person list --limit 5 --limit 500
+	documented 'a number that is not one or is out of range' review show abc
+	documented 'a number that is not one or is out of range' person list --limit 0
 	documented 'not found' person show NOPE
 	documented 'already present' unit add HQ --name again
 	documented 'a state or permission refusal' activate E1

@@ -32,6 +32,39 @@ test('every route of the server is in docs/openapi.yaml', () => {
   assert.deepEqual(missing, []);
 });
 
+// {"METHOD /path": "the query list"} of the route tables: the last member
+// of each entry, a string of names or NULL (server.c refuses any other).
+function codeQueries() {
+  const src = read('src/http/handlers.c') + read('src/http/server.c');
+  const re = /\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"(\/[^"]*)",[^{}"]*?(?:"([^"]*)"|NULL)\s*\}/g;
+  return Object.fromEntries([...src.matchAll(re)]
+    .map(([, m, p, q]) => [`${m} ${p}`, (q ?? '').split(' ').filter(Boolean).sort()]));
+}
+
+// The same from docs/openapi.yaml: the `in: query` parameters of each
+// operation and of its path item, $refs followed.
+function docQueries(doc) {
+  const deref = (x) => (x.$ref ? x.$ref.slice(2).split('/').reduce((o, k) => o[k], doc) : x);
+  const out = {};
+  for (const [p, item] of Object.entries(doc.paths)) {
+    for (const m of ['get', 'post', 'put', 'patch', 'delete']) {
+      if (!item[m]) continue;
+      out[`${m.toUpperCase()} ${p}`] = [...(item.parameters ?? []), ...(item[m].parameters ?? [])]
+        .map(deref).filter((x) => x.in === 'query').map((x) => x.name).sort();
+    }
+  }
+  return out;
+}
+
+test('each route takes the query parameters docs/openapi.yaml documents, both ways', () => {
+  const code = codeQueries();
+  const doc = docQueries(openapiFromYaml());
+  assert.equal(Object.keys(code).length, codeRoutes().length, 'a route entry the test could not read');
+  for (const r of HIDDEN) delete code[r];
+  assert.deepEqual(code, doc);
+  assert.deepEqual(code['GET /v1/due'], ['cursor', 'limit', 'within']);
+});
+
 // The matrix table of ROLES.md as {permission: [roles]}.
 function rolesMatrix() {
   const lines = read('docs/ROLES.md').split('\n');

@@ -123,16 +123,16 @@ static int h_offload(struct http_req *r, struct http_resp *w, struct bm_err *e)
 }
 
 static const struct http_route test_routes[] = {
-	{"POST", "/t/offload", h_offload, PERM_UNIT_READ, ROUTE_PUBLIC | ROUTE_OFFLOAD},
-	{"GET", "/t/hello", h_hello, PERM_UNIT_READ, ROUTE_PUBLIC},
-	{"GET", "/t/items/{id}", h_item, PERM_PERSON_READ, 0},
-	{"DELETE", "/t/items/{id}", h_item, PERM_PERSON_WRITE, 0},
-	{"POST", "/t/items", h_create, PERM_UNIT_READ, ROUTE_PUBLIC},
-	{"POST", "/t/len", h_len, PERM_UNIT_READ, ROUTE_PUBLIC},
-	{"POST", "/t/slow", h_slow, PERM_UNIT_READ, ROUTE_PUBLIC},
-	{"GET", "/t/fail", h_fail, PERM_UNIT_READ, ROUTE_PUBLIC},
-	{"GET", "/t/busy", h_busy, PERM_UNIT_READ, ROUTE_PUBLIC},
-	{"GET", "/t/invalid", h_conflict, PERM_UNIT_READ, ROUTE_PUBLIC},
+	{"POST", "/t/offload", h_offload, PERM_UNIT_READ, ROUTE_PUBLIC | ROUTE_OFFLOAD, NULL},
+	{"GET", "/t/hello", h_hello, PERM_UNIT_READ, ROUTE_PUBLIC, NULL},
+	{"GET", "/t/items/{id}", h_item, PERM_PERSON_READ, 0, "token page"},
+	{"DELETE", "/t/items/{id}", h_item, PERM_PERSON_WRITE, 0, NULL},
+	{"POST", "/t/items", h_create, PERM_UNIT_READ, ROUTE_PUBLIC, NULL},
+	{"POST", "/t/len", h_len, PERM_UNIT_READ, ROUTE_PUBLIC, NULL},
+	{"POST", "/t/slow", h_slow, PERM_UNIT_READ, ROUTE_PUBLIC, NULL},
+	{"GET", "/t/fail", h_fail, PERM_UNIT_READ, ROUTE_PUBLIC, NULL},
+	{"GET", "/t/busy", h_busy, PERM_UNIT_READ, ROUTE_PUBLIC, NULL},
+	{"GET", "/t/invalid", h_conflict, PERM_UNIT_READ, ROUTE_PUBLIC, NULL},
 };
 
 /* "Authorization: Bearer officer,reviewer" names the roles directly. */
@@ -407,6 +407,53 @@ static void test_path_params(void **state)
 			assert_string_equal(jstr(r.json, "id"), cases[i].id);
 		reply_free(&r);
 	}
+	stop(f);
+}
+
+/* A route takes the query parameters it lists, each once and with a
+ * value; anything else is a 400 naming the parameter, so a misspelt or
+ * misplaced filter is never answered as if it had been applied. */
+static void test_query_strict(void **state)
+{
+	static const struct {
+		const char *path;
+		int status;
+		const char *field;
+	} cases[] = {
+		{"/t/items/1?token=a&page=2", 200, NULL},
+		{"/t/items/1?page=2", 200, NULL},
+		{"/t/items/1?li%6Dit=2", 400, "limit"},   /* decoded before the check */
+		{"/t/items/1?unit=HQ", 400, "unit"},
+		{"/t/items/1?token=a&Token=b", 400, "Token"},
+		{"/t/items/1?page=5&page=500", 400, "page"},
+		{"/t/items/1?page=5&page=5", 400, "page"},
+		{"/t/items/1?page=", 400, "page"},
+		{"/t/items/1?page", 400, "page"},
+		{"/t/items/1?=5", 400, "query"},
+		{"/t/hello?x=1", 400, "x"},              /* a route that takes none */
+	};
+	struct http_opts o = {0};
+	struct fixture *f = start(&o);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct reply r;
+
+		request(f->port, "GET", cases[i].path, "Authorization: Bearer officer\r\n", NULL,
+			&r);
+		if (r.status != cases[i].status)
+			fail_msg("%s: %d", cases[i].path, r.status);
+		if (cases[i].field)
+			assert_string_equal(err_field(&r, 0, "field"), cases[i].field);
+		reply_free(&r);
+	}
+	/* the permission is checked first: no caller learns a route's
+	 * parameters before they may use it */
+	struct reply r;
+
+	request(f->port, "GET", "/t/items/1?unit=HQ", NULL, NULL, &r);
+	assert_int_equal(r.status, 401);
+	reply_free(&r);
 	stop(f);
 }
 
@@ -1035,20 +1082,32 @@ static void test_router_patterns(void **state)
 	struct bm_err e = BM_ERR_INIT;
 	struct router_match *m = malloc(sizeof *m);
 	const struct http_route bad[] = {
-		{"GET", "no-slash", h_dummy, PERM_UNIT_READ, 0},
-		{"GET", "/a//b", h_dummy, PERM_UNIT_READ, 0},
-		{"GET", "/a/{}", h_dummy, PERM_UNIT_READ, 0},
-		{"GET", "/a/{Bad}", h_dummy, PERM_UNIT_READ, 0},
-		{"GET", "/a/{x", h_dummy, PERM_UNIT_READ, 0},
-		{"GET", "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17", h_dummy, PERM_UNIT_READ, 0},
+		{"GET", "no-slash", h_dummy, PERM_UNIT_READ, 0, NULL},
+		{"GET", "/a//b", h_dummy, PERM_UNIT_READ, 0, NULL},
+		{"GET", "/a/{}", h_dummy, PERM_UNIT_READ, 0, NULL},
+		{"GET", "/a/{Bad}", h_dummy, PERM_UNIT_READ, 0, NULL},
+		{"GET", "/a/{x", h_dummy, PERM_UNIT_READ, 0, NULL},
+		{"GET", "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17", h_dummy, PERM_UNIT_READ, 0, NULL},
 	};
 	const struct http_route ok = {"GET", "/v1/units/{unit}/posts/{post}", h_dummy,
-				      PERM_POST_READ, 0};
+				      PERM_POST_READ, 0, " limit  cursor "};
+	const struct http_route badq[] = {
+		{"GET", "/q1", h_dummy, PERM_UNIT_READ, 0, "limit limit"},
+		{"GET", "/q2", h_dummy, PERM_UNIT_READ, 0, "Limit"},
+		{"GET", "/q3", h_dummy, PERM_UNIT_READ, 0, "a,b"},
+		{"GET", "/q4", h_dummy, PERM_UNIT_READ, 0, "a b c d e f g h i j k l m n o p q"},
+	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(router_add(rt, &bad[i], &e), BM_EINVAL);
+	for (size_t i = 0; i < sizeof badq / sizeof badq[0]; i++)
+		assert_int_equal(router_add(rt, &badq[i], &e), BM_EINVAL);
 	assert_int_equal(router_add(rt, &ok, &e), 0);
+	assert_int_equal(router_query_index(&ok, "cursor", 6), 1);
+	assert_int_equal(router_query_index(&ok, "limi", 4), -1);
+	assert_int_equal(router_query_index(&ok, "", 0), -1);
+	assert_int_equal(router_query_index(&bad[0], "limit", 5), -1);
 	assert_int_equal(router_add(rt, &ok, &e), BM_EEXIST);
 	assert_int_equal(router_match(rt, "GET", "/v1/units/u1/posts/p%202", m), ROUTER_OK);
 	assert_string_equal(router_param(m, "unit"), "u1");
@@ -1070,6 +1129,7 @@ int main(void)
 		cmocka_unit_test(test_hello_and_headers),
 		cmocka_unit_test(test_404_405),
 		cmocka_unit_test(test_path_params),
+		cmocka_unit_test(test_query_strict),
 		cmocka_unit_test(test_auth_and_permissions),
 		cmocka_unit_test(test_body_cap_content_length),
 		cmocka_unit_test(test_body_cap_chunked),

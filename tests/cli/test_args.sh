@@ -1,0 +1,71 @@
+# Positional arguments and options as the console reads them: a bad
+# positional is named as the man page names it (REVIEW, not a --review
+# option that does not exist), a missing one shows the usage line, a value
+# option given twice is refused rather than settled by the last, and a
+# list's --limit 0 is refused rather than read as "all".
+
+t_args_positionals_named_as_in_the_man_page() {
+	setup_org || return 1
+	local cmd
+	for cmd in "review show abc:REVIEW" "review show -5:REVIEW" "review approve x --reason r:REVIEW" \
+		"review show 99999999999999999999:REVIEW" "review finding 1 x clear:ITEM" \
+		"appointment end E1 abc:APPOINTMENT-ID"; do
+		# shellcheck disable=SC2086
+		expect 2 ${cmd%%:*} || return 1
+		has_err "${cmd##*:}: \""
+		printf '%s' "$ERR" | grep -q -- "--review\|--item\|--appointment" &&
+			fail "$cmd names an option that does not exist: $ERR"
+	done
+	has_err "is not an integer from 0 to 9223372036854775807"
+	expect 1 review show 9223372036854775807 || return 1
+	has_err "not found"
+}
+
+t_args_missing_and_extra_positionals() {
+	setup_org || return 1
+	expect 2 review finding 1 || return 1
+	has_err "baomi review finding REVIEW ITEM clear|concern|disqualifying"
+	expect 2 status || return 1
+	has_err "baomi status PERSON"
+	expect 2 review show 1 2 || return 1
+	has_err 'unexpected argument "2"'
+	expect 2 unit show HQ HQ-R || return 1
+}
+
+t_args_an_option_given_twice_is_refused() {
+	setup_org || return 1
+	expect 2 person list --limit 5 --limit 500 || return 1
+	has_err "--limit given twice"
+	expect 2 person list --unit=HQ --unit HQ-R || return 1
+	has_err "--unit given twice"
+	expect 2 unit add X --name A --name B || return 1
+	expect 1 unit show X || return 1
+	expect 2 --db a.db --db=b.db unit list || return 1
+	has_err "--db given twice"
+	expect 2 --as alice unit list --as bob || return 1
+	has_err "--as given twice"
+	expect 2 unit list --key k1 --key k2 || return 1
+	# a flag twice is the same flag
+	expect 0 --json unit list --json || return 1
+	eq "$(json v.length)" 3
+}
+
+t_args_limit_zero_is_refused_not_all() {
+	setup_org || return 1
+	expect 0 person add E1 --name One --unit HQ || return 1
+	expect 0 person add E2 --name Two --unit HQ || return 1
+	local cmd
+	for cmd in "person list" "audit log" "review list"; do
+		# shellcheck disable=SC2086
+		expect 2 $cmd --limit 0 || return 1
+		has_err '--limit: "0" is not an integer from 1'
+		# shellcheck disable=SC2086
+		expect 2 $cmd --limit -1 || return 1
+		# shellcheck disable=SC2086
+		expect 2 $cmd --limit 99999999999999999999 || return 1
+	done
+	expect 0 person list --limit 1 --json || return 1
+	eq "$(json v.length)" 1
+	expect 0 person list --json || return 1
+	eq "$(json v.length)" 2
+}
