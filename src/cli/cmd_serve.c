@@ -24,6 +24,7 @@
 
 #define DRAIN_MS 10000
 #define MAINT_MAX_S (366 * 86400)
+#define SERVE_THREADS_MAX 64   /* the most threads serve starts; more is refused */
 
 /* Splits "127.0.0.1:8080" or "[::1]:8080" into addr and port. */
 static int parse_listen(const char *v, char *addr, size_t cap, uint16_t *port,
@@ -91,6 +92,9 @@ static int serve(struct cli *c, struct bm_err *e)
 	    (rc = args_int("threads", threads, &nthreads, e)) ||
 	    (rc = args_int("maintenance-interval", interval, &ao.maintenance_interval_s, e)))
 		return rc;
+	if (nthreads < 0 || nthreads > SERVE_THREADS_MAX)
+		return bm_errf(e, BM_EUSAGE, "threads", "--threads: 0 (one per core) to %d",
+			       SERVE_THREADS_MAX);
 	if (ao.maintenance_interval_s < 1 || ao.maintenance_interval_s > MAINT_MAX_S)
 		return bm_errf(e, BM_EUSAGE, "maintenance-interval",
 			       "--maintenance-interval: seconds from 1 to %d", MAINT_MAX_S);
@@ -101,7 +105,7 @@ static int serve(struct cli *c, struct bm_err *e)
 	if ((rc = api_new(&ao, &api, e)))
 		return rc;
 	ho.addr = addr;
-	ho.threads = (unsigned)(nthreads > 64 ? 64 : nthreads);
+	ho.threads = (unsigned)nthreads;
 	api_server_opts(api, &ho);
 	http_signals_block();
 	if ((rc = http_server_start(&ho, &srv, e))) {

@@ -69,3 +69,16 @@ t_args_limit_zero_is_refused_not_all() {
 	expect 0 person list --json || return 1
 	eq "$(json v.length)" 2
 }
+
+# serve --threads 65 served with 64 and said nothing; a number outside
+# 0..64 is refused before anything starts.
+t_args_serve_threads_out_of_range_refused() {
+	setup_org || return 1
+	local n
+	for n in 65 1000000; do
+		expect 2 serve --listen 127.0.0.1:0 --threads "$n" || return 1
+		has_err "--threads: 0 (one per core) to 64"
+	done
+	expect 2 serve --listen 127.0.0.1:0 --threads -1 || return 1
+	has_err "--threads"
+}
