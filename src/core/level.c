@@ -113,6 +113,16 @@ static bool code_char(char c)
 	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
+bool compartment_code_ok(const char *c, size_t len)
+{
+	if (len < 1 || len > COMP_MAXLEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!code_char(c[i]))
+			return false;
+	return true;
+}
+
 /* Reads the next code of a normalised list at *p into *out.  Returns 1 for
  * a code, 0 at the end, -1 when the list is malformed (empty or long code,
  * bad character). */

@@ -56,6 +56,9 @@ int compartments_union(const char *a, const char *b, char *out, size_t cap);
  * list that is not normalised (unsorted, malformed) gives false: fail
  * closed.  Merges; never allocates. */
 int compartments_include(const char *have, const char *need);
+/* True when c (len bytes) is one compartment code as stored: 1..31 of
+ * A-Z, 0-9, _ and - (what the snapshot and decision requests take). */
+bool compartment_code_ok(const char *c, size_t len);
 /* True when s is a normalised list (what compartments_normalize writes):
  * the store checks every stored list with it. */
 bool compartments_valid(const char *s);

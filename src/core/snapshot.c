@@ -695,17 +695,6 @@ static int comp_add(struct snapshot *s, const char *code, size_t len)
 	return n;
 }
 
-static bool code_ok(const char *c, size_t len)
-{
-	if (len < 1 || len > 31)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((c[i] >= 'A' && c[i] <= 'Z') || (c[i] >= '0' && c[i] <= '9') ||
-		      c[i] == '_' || c[i] == '-'))
-			return false;
-	return true;
-}
-
 /* Reads the next code of a comma list at *p: 1 with the code (spaces
  * trimmed), 0 at the end, BM_EINVAL for a malformed code. */
 static int comp_next(const char **p, const char **code, size_t *len, struct bm_err *e)
@@ -720,7 +709,7 @@ static int comp_next(const char **p, const char **code, size_t *len, struct bm_e
 		c++, l--;
 	while (l && c[l - 1] == ' ')
 		l--;
-	if (!code_ok(c, l) || (end && !end[1]))
+	if (!compartment_code_ok(c, l) || (end && !end[1]))
 		return bm_errf(e, BM_EINVAL, "compartments",
 			       "bad compartment code \"%.*s\" (A-Z, 0-9, _ or -, 1..31)",
 			       (int)(n > 40 ? 40 : n), *p);

@@ -85,21 +85,6 @@ static bool comps_has(const char *list, size_t n, const char *code, size_t l)
 	return false;
 }
 
-/* True when c (l bytes) is a compartment code as the snapshot reads one
- * (1..31 of A-Z, 0-9, _ and -).  Checked here, per element, so that a bad
- * code is blamed on object.compartments[i], the member the caller sent;
- * the snapshot's own refusal names a "compartments" no request holds. */
-static bool comp_code_ok(const char *c, size_t l)
-{
-	if (l == 0 || l > 31)
-		return false;
-	for (size_t i = 0; i < l; i++)
-		if (!((c[i] >= 'A' && c[i] <= 'Z') || (c[i] >= '0' && c[i] <= '9') ||
-		      c[i] == '_' || c[i] == '-'))
-			return false;
-	return true;
-}
-
 /* Joins a JSON array of compartment codes into "A,B" for the snapshot.
  * Each element is one code: a comma or blank in it is refused, not read
  * as a list.  A code named twice counts once (the object needs a set), so
@@ -124,7 +109,10 @@ static int comps_list(const json_t *arr, char *out, size_t cap, struct bm_err *e
 		if (json_is_string(v) && c == NULL)
 			return bm_errf(e, BM_EINVAL, "object.compartments",
 				       "object.compartments[%zu]: holds a NUL byte", i);
-		if (c == NULL || !comp_code_ok(c, l))
+		/* checked here, per element, so a bad code is blamed on the
+		 * member the caller sent; the snapshot's own refusal names a
+		 * "compartments" no request holds */
+		if (c == NULL || !compartment_code_ok(c, l))
 			return bm_errf(e, BM_EINVAL, "object.compartments",
 				       "object.compartments[%zu]: a code of 1 to 31 characters, "
 				       "A-Z, 0-9, _ or -", i);
