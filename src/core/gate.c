@@ -135,7 +135,10 @@ static void eval_review(const struct gate_facts *f, const struct policy_category
 			int64_t now, struct gate_result *r)
 {
 	if (!f->review) {
-		fail(r, REASON_REVIEW_MISSING, 0);
+		/* missing since the review in force was rejected; never approved
+		 * nor rejected: since the record began */
+		fail(r, REASON_REVIEW_MISSING,
+		     f->review_rejected_at ? f->review_rejected_at : f->created);
 		return;
 	}
 	r->due = review_due(f, c);
@@ -147,7 +150,17 @@ static void eval_review(const struct gate_facts *f, const struct policy_category
 		pass(r, f->review_approved_at, r->due);
 }
 
-/* Not suspended: neither in the suspended state nor under a suspension. */
+/* The later of two instants, 0 (unknown) when either is. */
+static int64_t later_known(int64_t a, int64_t b)
+{
+	if (a == 0 || b == 0)
+		return 0;
+	return a > b ? a : b;
+}
+
+/* Not suspended: neither in the suspended state nor under a suspension.
+ * Holding since the last suspension was lifted (a reinstatement), else
+ * since the record began: a person never suspended never was. */
 static void eval_not_suspended(const struct gate_facts *f, const struct policy_category *c,
 			       int64_t now, struct gate_result *r)
 {
@@ -158,12 +171,15 @@ static void eval_not_suspended(const struct gate_facts *f, const struct policy_c
 	else if (f->state == ST_SUSPENDED)
 		fail(r, REASON_SUSPENDED, f->state_since);
 	else
-		pass(r, 0, GATE_NEVER);
+		pass(r, f->lifted_at ? f->lifted_at : f->created, GATE_NEVER);
 }
 
 /* On post: active or suspended (a suspended person still holds the post;
  * not_suspended is what fails).  Onboarding, leaving and later states hold
- * none, since they were entered; a held post, since its appointment began.  An appointment with an end date stops holding at that instant. */
+ * none, since they were entered.  A held post holds since the later of its
+ * appointment's start (a date, often backdated) and taking up the post
+ * (activation; a reinstatement does not restart it): unknown when either
+ * is.  An appointment with an end date stops holding at that instant. */
 static void eval_on_post(const struct gate_facts *f, const struct policy_category *c,
 			 int64_t now, struct gate_result *r)
 {
@@ -180,7 +196,13 @@ static void eval_on_post(const struct gate_facts *f, const struct policy_categor
 			return;
 		}
 	}
-	pass(r, f->post_since, f->post_until > 0 ? f->post_until : GATE_NEVER);
+	pass(r, later_known(f->post_since, f->on_post_since),
+	     f->post_until > 0 ? f->post_until : GATE_NEVER);
+}
+
+int64_t gate_no_post_since(const struct gate_facts *f)
+{
+	return f->secret_post_ended ? f->secret_post_ended : f->created;
 }
 
 /* The table row for kind, or NULL when the kind has no evaluator. */

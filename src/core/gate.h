@@ -64,6 +64,14 @@ struct gate_facts {
 				      * (gate_review_due) */
 	bool suspended;              /* a suspension is in force (besides the state) */
 	int64_t suspended_since;
+	/* Status only (the snapshot and decisions never read these): */
+	int64_t created;             /* when the person's record began */
+	int64_t on_post_since;       /* when the person took up a state holding a
+				      * post (active, suspended); 0 unknown */
+	int64_t lifted_at;           /* the latest lifting of a suspension; 0 none */
+	int64_t review_rejected_at;  /* the review in force was rejected then; 0 none */
+	int64_t secret_post_ended;   /* level 0: the latest end of an appointment to
+				      * a secret post; 0 none */
 	bool damaged;                /* the rows these facts came from are damaged:
 				      * nothing above is to be believed */
 };
@@ -75,7 +83,10 @@ struct gate_result {
 	int reason;                  /* enum gate_reason when !ok, else -1 */
 	const char *code;            /* reason code, or "ok" */
 	const char *msg_en, *msg_zh;
-	int64_t since;               /* when this outcome began; 0 unknown */
+	int64_t since;               /* when this outcome (ok, or this code) began,
+				      * as the records in force show it: the latest
+				      * start of the facts it rests on (ARCHITECTURE.md
+				      * "Since and valid_until"); 0 unknown */
 	int64_t valid_until;         /* ok: the instant it stops holding (GATE_NEVER
 				      * when time alone never lapses it); !ok: 0 */
 	int64_t due;                 /* the deadline this gate tracks (re-review due),
@@ -114,6 +125,11 @@ void gate_eval(const struct gate_facts *f, const struct policy *p, int64_t now,
  * nothing makes it fall due.  The appointment check and the due list use
  * it, so they agree with the gate. */
 int64_t gate_review_due(const struct gate_facts *f, const struct policy *p);
+
+/* Since when a person of level 0 has held no secret post: the latest end
+ * of an appointment to one, else the start of the record (status names it
+ * for the pseudo-gate secret_post). */
+int64_t gate_no_post_since(const struct gate_facts *f);
 
 /* True when gate kind g has an evaluator here (policy validation may use it). */
 bool gate_has_eval(int g);

@@ -128,6 +128,12 @@ void svc__gate_facts(const struct facts_rec *r, struct gate_facts *g)
 								: GATE_NEVER;
 	g->suspended = r->suspended_since != 0;
 	g->suspended_since = r->suspended_since;
+	g->created = r->created;
+	g->on_post_since = r->on_post_since;
+	g->lifted_at = r->last_lifted;
+	g->review_rejected_at = r->review_id != 0 && r->review_state == REVIEW_REJECTED
+		? r->review_decided_at : 0;
+	g->secret_post_ended = r->secret_post_ended;
 	g->damaged = r->damage[0] != '\0';
 }
 
@@ -154,6 +160,7 @@ int svc__facts(struct svc *s, const char *ext_id, struct facts_rec *out, struct 
 
 /* The store's row reader guards the values; this says no to their use. */
 _Static_assert(BM_PERSON_STATES == ST__COUNT, "store.h counts the person states");
+_Static_assert(ST_ACTIVE == 3 && ST_SUSPENDED == 4, "BM_ON_POST_STATES_SQL says (3, 4)");
 
 int svc__facts_of(struct svc *s, int64_t person_id, struct facts_rec *out, struct bm_err *e)
 {
@@ -204,11 +211,12 @@ static json_t *status_json(struct svc *s, const struct facts_rec *f, int64_t now
 	for (int i = 0; i < st.n; i++)
 		json_array_append_new(gates, gate_json(&st.r[i]));
 	if (st.reasons & (1u << REASON_NO_SECRET_POST))
-		json_array_append_new(gates, json_pack("{s:s, s:b, s:s, s:{s:s, s:s}, s:n, s:n, s:n}",
+		json_array_append_new(gates, json_pack("{s:s, s:b, s:s, s:{s:s, s:s}, s:o, s:n, s:n}",
 			"gate", "secret_post", "ok", 0, "code",
 			gate_reason_code(REASON_NO_SECRET_POST), "message", "en",
 			gate_reason_msg_en(REASON_NO_SECRET_POST), "zh",
-			gate_reason_msg_zh(REASON_NO_SECRET_POST), "since", "valid_until", "due"));
+			gate_reason_msg_zh(REASON_NO_SECRET_POST), "since",
+			svc__time_json(gate_no_post_since(&g)), "valid_until", "due"));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:o, s:o, s:o}",
 			 "person", f->ext_id, "unit", svc__unit_code(s, f->unit_id, unit), "state",
 			 state_name(f->state), "state_zh", state_name_zh(f->state), "category",

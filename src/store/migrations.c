@@ -232,6 +232,17 @@ static const char *const steps[] = {
 	 * Persons whose state was set before this step keep NULL: unknown,
 	 * reported as such, never guessed from an unrelated edit time. */
 	"ALTER TABLE persons ADD COLUMN state_since INTEGER;\n",
+
+	/* 8: when a person last took up a state that holds a post (active or
+	 * suspended: a suspension keeps the post), so that on_post says since
+	 * when the gate has held: activation, not a reinstatement, and not
+	 * the appointment's date when it was taken up later.  NULL in any
+	 * other state.  Filled where the records say it: an active person
+	 * never suspended entered active at state_since; the rest unknown. */
+	"ALTER TABLE persons ADD COLUMN on_post_since INTEGER;\n"
+	"UPDATE persons SET on_post_since = state_since WHERE state = 3;\n"
+	"UPDATE persons SET on_post_since = NULL WHERE id IN "
+	"(SELECT person_id FROM suspensions);\n",
 };
 
 /* The count of steps is the schema version a fully migrated database has. */

@@ -56,6 +56,9 @@ struct sealed {
 /* How many person states there are (enum person_state, core/lifecycle.h:
  * the service asserts the two agree); the store refuses others. */
 #define BM_PERSON_STATES 9
+/* The states that hold a post (state_on_post, core/lifecycle.h; asserted
+ * there too), as SQL: persons.on_post_since is kept by the store. */
+#define BM_ON_POST_STATES_SQL "(3, 4)"
 
 struct person_rec {
 	int64_t id;
@@ -213,6 +216,12 @@ struct facts_rec {
 	int64_t suspended_since;   /* earliest suspension in force; 0 none */
 	int64_t post_since;        /* earliest open appointment start; 0 none */
 	int64_t state_since;       /* when the person entered `state`; 0 unknown */
+	int64_t on_post_since;     /* when they last took up a state holding a post
+				    * (active, suspended); 0 other states or unknown */
+	int64_t created;           /* when the person's record began */
+	int64_t last_lifted;       /* latest lifting of a suspension; 0 none */
+	int64_t secret_post_ended; /* level 0 only: the latest end of an appointment
+				    * to a post of level > 0; 0 none */
 	char damage[BM_REASON_MAX]; /* "" or why the rows are damaged (a value
 				     * outside the model: the facts above are
 				     * not to be used, the person never cleared) */

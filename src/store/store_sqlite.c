@@ -80,10 +80,20 @@
 	"LIMIT 1) "
 #define FACTS_POSTS(agg) "CASE WHEN count(o.id) < count(*) THEN -1 ELSE coalesce(max(o.level), 0) " \
 	"END " agg " FROM appointments a LEFT JOIN posts o ON o.id = a.post_id WHERE a.end_at IS NULL "
+/* The instants status names as since (columns 15..18): the record's start,
+ * taking up the post, the latest lifting of a suspension (an index seek on
+ * suspensions_person) and, for a person without a secret post only, the
+ * latest end of one (appointments_person). */
+#define FACTS_SINCE ", p.created, p.on_post_since, (SELECT max(lifted_at) FROM suspensions s " \
+	"WHERE s.person_id = p.id), CASE WHEN p.level = 0 THEN (SELECT max(e.end_at) " \
+	"FROM appointments e JOIN posts eo ON eo.id = e.post_id WHERE e.person_id = p.id " \
+	"AND eo.level > 0) END "
 #define FACTS_ONE_SQL FACTS_HEAD "(SELECT min(start_at) FROM appointments a " \
 	"WHERE a.person_id = p.id AND a.end_at IS NULL), p.state_since, " \
-	"(SELECT " FACTS_POSTS("") "AND a.person_id = p.id) " FACTS_REVIEW "WHERE p.id = $1"
-#define FACTS_ALL_SQL FACTS_HEAD "ap.since, p.state_since, coalesce(ap.lv, 0) " FACTS_REVIEW \
+	"(SELECT " FACTS_POSTS("") "AND a.person_id = p.id) " FACTS_SINCE FACTS_REVIEW \
+	"WHERE p.id = $1"
+#define FACTS_ALL_SQL FACTS_HEAD "ap.since, p.state_since, coalesce(ap.lv, 0) " FACTS_SINCE \
+	FACTS_REVIEW \
 	"LEFT JOIN (SELECT a.person_id AS pid, min(a.start_at) AS since, " \
 	FACTS_POSTS("AS lv") "GROUP BY a.person_id) ap ON ap.pid = p.id ORDER BY p.id"
 
@@ -140,14 +150,18 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_POST_LIST_UNIT] = "SELECT " POST_COLS " FROM posts WHERE unit_id = $1 ORDER BY id",
 	[ST_POST_EXISTS] = "SELECT 1 FROM posts WHERE id = $1",
 	[ST_PERSON_INS] = "INSERT INTO persons(ext_id, name, unit_id, state, level, compartments, "
-		"nid_ct, nid_idx, pp_ct, pp_idx, version, created, updated, state_since) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $11)",
+		"nid_ct, nid_idx, pp_ct, pp_idx, version, created, updated, state_since, on_post_since) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $11, "
+		"CASE WHEN $4 IN " BM_ON_POST_STATES_SQL " THEN $11 END)",
 	[ST_PERSON_BY_ID] = "SELECT " PERSON_COLS " FROM persons WHERE id = $1",
 	[ST_PERSON_BY_EXT] = "SELECT " PERSON_COLS " FROM persons WHERE ext_id = $1",
 	[ST_PERSON_UPD] = "UPDATE persons SET ext_id = $1, name = $2, unit_id = $3, state = $4, "
 		"level = $5, compartments = $6, nid_ct = $7, nid_idx = $8, pp_ct = $9, "
 		"pp_idx = $10, updated = $11, version = version + 1, "
-		"state_since = CASE WHEN state = $4 THEN state_since ELSE $11 END "
+		"state_since = CASE WHEN state = $4 THEN state_since ELSE $11 END, "
+		/* active <-> suspended keeps the post: only taking one up moves it */
+		"on_post_since = CASE WHEN $4 NOT IN " BM_ON_POST_STATES_SQL " THEN NULL "
+		"WHEN state IN " BM_ON_POST_STATES_SQL " THEN on_post_since ELSE $11 END "
 		"WHERE id = $12 AND version = $13",
 	[ST_PERSON_VERSION] = "SELECT version FROM persons WHERE id = $1",
 	[ST_PERSON_BY_NID] = "SELECT " PERSON_COLS " FROM persons WHERE nid_idx IS NOT NULL "
@@ -2483,6 +2497,10 @@ static int fill_facts(sqlite3_stmt *st, struct facts_rec *r, struct bm_err *e)
 	r->state_since = rd_time(&d, 13, "state_since");
 	r->suspended_since = rd_time(&d, 11, "suspension since");
 	r->post_since = rd_time(&d, 12, "appointment start_at");
+	r->created = rd_time(&d, 15, "created");
+	r->on_post_since = rd_time(&d, 16, "on_post_since");
+	r->last_lifted = rd_time(&d, 17, "suspension lifted_at");
+	r->secret_post_ended = rd_time(&d, 18, "appointment end_at");
 	posts = sqlite3_column_int64(st, 14);
 	if (posts < 0)
 		rd_bad(&d, "appointments", "hold a post that does not exist");

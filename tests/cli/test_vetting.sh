@@ -223,10 +223,10 @@ t_upgrade_from_schema_6_dates_states_from_then_on() {
 	setup_org || return 1
 	expect 0 person add E1 --name A --unit HQ-R || return 1
 	BAOMI_NOW=2026-01-01 review_ok E1 secret || return 1
-	sqlite3 test.db "ALTER TABLE persons DROP COLUMN state_since; PRAGMA user_version = 6;" ||
-		return 1
+	sqlite3 test.db "ALTER TABLE persons DROP COLUMN on_post_since;
+		ALTER TABLE persons DROP COLUMN state_since; PRAGMA user_version = 6;" || return 1
 	BAOMI_NOW=2026-01-02 expect 0 appointment add E1 P-100 || return 1
-	eq "$(sqlite3 test.db 'PRAGMA user_version')" 7
+	eq "$(sqlite3 test.db 'PRAGMA user_version')" 8
 	BAOMI_NOW=2026-02-01 expect 0 status E1 --json || return 1
 	eq "$(json v.state)" onboarding
 	eq "$(json 'v.gates.find(g => g.gate === "on_post").code')" not_on_post
@@ -237,7 +237,91 @@ t_upgrade_from_schema_6_dates_states_from_then_on() {
 	eq "$(sqlite3 test.db "SELECT state_since FROM persons WHERE ext_id = 'E1'")" 1770163200
 	BAOMI_NOW=2026-02-05 expect 0 status E1 --json || return 1
 	eq "$(json v.cleared)" true
-	eq "$(json 'v.gates.find(g => g.gate === "on_post").since')" 2026-01-02T00:00:00Z
+	# on post since taken up (after the upgrade), not since the appointment's
+	# date, and the reinstatement did not restart it
+	eq "$(json 'v.gates.find(g => g.gate === "on_post").since')" 2026-02-02T00:00:00Z
+	eq "$(json 'v.gates.find(g => g.gate === "not_suspended").since')" 2026-02-04T00:00:00Z
+}
+
+# A database of schema 7 (before persons.on_post_since) upgrades: an active
+# person never suspended took up the post when they entered active (their
+# state_since), so on_post says so; a person whose state went through a
+# suspension took it up at an instant the rows do not keep: unknown (null).
+t_upgrade_from_schema_7_dates_taking_up_the_post() {
+	command -v sqlite3 >/dev/null || return 0
+	setup_org || return 1
+	local p
+	for p in E1 E2; do
+		expect 0 person add $p --name A --unit HQ-R || return 1
+		BAOMI_NOW=2026-01-01 review_ok $p secret || return 1
+		BAOMI_NOW=2026-01-02 expect 0 appointment add $p P-100 || return 1
+		BAOMI_NOW=2026-01-05T10:00:00Z expect 0 activate $p || return 1
+	done
+	BAOMI_NOW=2026-01-06 expect 0 suspend E2 --reason inquiry || return 1
+	BAOMI_NOW=2026-01-07 expect 0 reinstate E2 --reason closed || return 1
+	sqlite3 test.db "ALTER TABLE persons DROP COLUMN on_post_since; PRAGMA user_version = 7;" ||
+		return 1
+	BAOMI_NOW=2026-02-01 expect 0 status E1 --json || return 1
+	eq "$(sqlite3 test.db 'PRAGMA user_version')" 8
+	eq "$(json 'v.gates.find(g => g.gate === "on_post").since')" 2026-01-05T10:00:00Z
+	BAOMI_NOW=2026-02-01 expect 0 status E2 --json || return 1
+	eq "$(json 'v.gates.find(g => g.gate === "on_post").since')" null
+	eq "$(json 'v.gates.find(g => g.gate === "not_suspended").since')" 2026-01-07T00:00:00Z
+}
+
+# Each gate's since is when its outcome began, as an officer reads it
+# (ARCHITECTURE.md "Since and valid_until", baomi(1) status): the review
+# since its final approval (the second approver's, for core), on_post since
+# the post was taken up (not the appointment's midnight), not_suspended
+# since the record began and then since the reinstatement; a failing
+# review since the rejection, secret_post since the last secret post ended.
+t_status_since_is_when_each_outcome_began() {
+	setup_org || return 1
+	BAOMI_NOW=2026-03-01T08:00:00Z expect 0 person add E1 --name A --unit HQ-R || return 1
+	BAOMI_NOW=2026-03-01T08:00:00Z expect 0 person add E2 --name B --unit HQ-R || return 1
+	expect 0 review open E1 --level top_secret --json || return 1
+	local rid
+	rid=$(json v.id)
+	for i in 1 2 3 4 5 6; do
+		expect 0 review finding "$rid" "$i" clear || return 1
+	done
+	BAOMI_NOW=2026-03-02T09:00:00Z expect 0 --as rev-a review approve "$rid" --reason ok ||
+		return 1
+	BAOMI_NOW=2026-03-03T11:00:00Z expect 0 --as rev-b review approve "$rid" --reason concur ||
+		return 1
+	BAOMI_NOW=2026-03-04T09:30:00Z expect 0 appointment add E1 P-200 || return 1
+	BAOMI_NOW=2026-03-04T14:15:00Z expect 0 activate E1 || return 1
+	BAOMI_NOW=2026-03-05 expect 0 status E1 --json || return 1
+	eq "$(json v.cleared)" true
+	eq "$(json 'v.gates.map(g => g.gate + "=" + g.since).join(" ")')" \
+		"review=2026-03-03T11:00:00Z not_suspended=2026-03-01T08:00:00Z on_post=2026-03-04T14:15:00Z"
+	eq "$(json 'v.gates.find(g => g.gate === "review").valid_until')" "$(json v.valid_until)"
+	BAOMI_NOW=2026-04-01T10:00:00Z expect 0 suspend E1 --reason inquiry || return 1
+	BAOMI_NOW=2026-04-02T16:00:00Z expect 0 reinstate E1 --reason closed || return 1
+	BAOMI_NOW=2026-04-03 expect 0 status E1 --json || return 1
+	eq "$(json 'v.gates.map(g => g.gate + "=" + g.since).join(" ")')" \
+		"review=2026-03-03T11:00:00Z not_suspended=2026-04-02T16:00:00Z on_post=2026-03-04T14:15:00Z"
+	# the text form names them too
+	BAOMI_NOW=2026-04-03 expect 0 status E1 || return 1
+	has_out "2026-04-02T16:00:00Z"
+	# a re-review rejected: the review is missing since the rejection
+	expect 0 review open E1 --level top_secret --json || return 1
+	rid=$(json v.id)
+	BAOMI_NOW=2026-04-05T12:00:00Z expect 0 --as rev-a review reject "$rid" --reason no ||
+		return 1
+	BAOMI_NOW=2026-04-06 expect 0 status E1 --json || return 1
+	eq "$(json 'v.gates.map(g => g.gate + "=" + g.code + "@" + g.since).join(" ")')" \
+		"review=review_missing@2026-04-05T12:00:00Z not_suspended=ok@2026-04-02T16:00:00Z on_post=ok@2026-03-04T14:15:00Z"
+	eq "$(json v.valid_until)" null
+	# no secret post: since the record began (or the last one ended)
+	expect 0 review open E2 --level secret --json || return 1
+	rid=$(json v.id)
+	BAOMI_NOW=2026-03-06T12:00:00Z expect 0 --as rev-a review reject "$rid" --reason no ||
+		return 1
+	BAOMI_NOW=2026-03-07 expect 0 status E2 --json || return 1
+	eq "$(json 'v.gates.map(g => g.gate + "=" + g.code + "@" + g.since).join(" ")')" \
+		"not_suspended=ok@2026-03-01T08:00:00Z secret_post=no_secret_post@2026-03-01T08:00:00Z"
+	eq "$(json v.valid_until)" null
 }
 
 # --as names what is written as a review's opener, a finding's recorder, an

@@ -677,3 +677,50 @@ test('a re-review falling due is opened by the server and listed by GET /v1/revi
     assert.deepEqual(await s2.stop(), { code: 0, sig: null });
   }
 });
+
+// Each gate's since is when its outcome began (ARCHITECTURE.md "Since and
+// valid_until"): the review's final approval, on_post since the post was
+// taken up (activation, not the appointment's midnight before it) and not
+// restarted by a reinstatement, not_suspended since the person's record
+// began and then since the reinstatement.  The acceptance review read
+// not_suspended "since null" and on_post dated at midnight.
+test('clearance: each gate says since when its outcome began', async () => {
+  const secs = () => Math.floor(Date.now() / 1000);
+  const at = (s) => (s === null ? null : Date.parse(s) / 1000);
+  const gates = async () => {
+    const c = await as(sec, 'GET', '/v1/persons/ES1/clearance');
+    assert.equal(c.status, 200, c.text);
+    return [c.json, Object.fromEntries(c.json.gates.map((g) => [g.gate, g]))];
+  };
+  const made0 = secs();
+  assert.equal((await as(sec, 'POST', '/v1/persons', { id: 'ES1', name: 'Person ES1', unit: 'HQ-R' })).status, 201);
+  const made1 = secs();
+  let [, g] = await gates();
+  assert.equal(g.secret_post.code, 'no_secret_post');
+  assert.ok(at(g.secret_post.since) >= made0 && at(g.secret_post.since) <= made1, g.secret_post.since);
+  const rv = await approvedReview('ES1', 'secret');
+  assert.equal((await as(sec, 'POST', '/v1/appointments', { person: 'ES1', post: 'P-100' })).status, 201);
+  const act0 = secs();
+  assert.equal((await as(sec, 'POST', '/v1/persons/ES1/activate')).status, 204);
+  const act1 = secs();
+  let c;
+  [c, g] = await gates();
+  assert.equal(c.cleared, true);
+  assert.equal(g.review.since, rv.decided_at);
+  assert.equal(g.review.valid_until, c.valid_until);
+  assert.ok(at(g.on_post.since) >= act0 && at(g.on_post.since) <= act1, g.on_post.since);
+  assert.ok(at(g.not_suspended.since) >= made0 && at(g.not_suspended.since) <= made1, g.not_suspended.since);
+  assert.equal(g.not_suspended.valid_until, null);
+  const taken = g.on_post.since;
+  assert.equal((await as(sec, 'POST', '/v1/persons/ES1/suspend', { reason: 'inquiry' })).status, 204);
+  [c, g] = await gates();
+  assert.equal(g.not_suspended.code, 'suspended');
+  assert.equal(c.valid_until, null);
+  const back0 = secs();
+  assert.equal((await as(sec, 'POST', '/v1/persons/ES1/reinstate', { reason: 'closed' })).status, 204);
+  const back1 = secs();
+  [c, g] = await gates();
+  assert.equal(c.cleared, true);
+  assert.ok(at(g.not_suspended.since) >= back0 && at(g.not_suspended.since) <= back1, g.not_suspended.since);
+  assert.equal(g.on_post.since, taken);
+});

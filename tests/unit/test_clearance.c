@@ -272,12 +272,20 @@ static void test_gates_say_since_when(void **state)
 	assert_int_equal(svc_person_suspend(f->s, &local, "E8", " ", &f->e), BM_EINVAL);
 	assert_int_equal(gate_since(f, "E8", "on_post"), T0 + 40);
 	clock_set(T0 + 60);
+	assert_int_equal(gate_since(f, "E8", "not_suspended"), T0 + 10); /* record's start */
 	assert_int_equal(svc_person_activate(f->s, &local, "E8", &f->e), 0);
-	assert_int_equal(gate_since(f, "E8", "on_post"), ar.start);      /* the post's start */
+	/* held since taken up, not since the appointment's midnight before it */
+	assert_true(ar.start < T0 + 60);
+	assert_int_equal(gate_since(f, "E8", "on_post"), T0 + 60);
+	assert_int_equal(gate_since(f, "E8", "review"), T0 + 40);        /* the approval */
 	clock_set(T0 + 70);
 	assert_int_equal(svc_person_suspend(f->s, &local, "E8", "inquiry", &f->e), 0);
 	assert_int_equal(gate_since(f, "E8", "not_suspended"), T0 + 70);
-	assert_int_equal(gate_since(f, "E8", "on_post"), ar.start);
+	assert_int_equal(gate_since(f, "E8", "on_post"), T0 + 60);
+	clock_set(T0 + 90);   /* a reinstatement restarts not_suspended, not on_post */
+	assert_int_equal(svc_person_reinstate(f->s, &local, "E8", "cleared", &f->e), 0);
+	assert_int_equal(gate_since(f, "E8", "not_suspended"), T0 + 90);
+	assert_int_equal(gate_since(f, "E8", "on_post"), T0 + 60);
 }
 
 /* A review below the level of the posts a person holds covers none of

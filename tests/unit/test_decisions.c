@@ -4,7 +4,8 @@
  * DESIGN.md and reading the database with its own SQLite connection, must
  * agree with the snapshot after random sequences of operations, asked at
  * random instants (at least 20,000 comparisons, objects of every level and
- * compartment set among them).
+ * compartment set among them), and with the clearance status on since when
+ * each gate has had its outcome.
  */
 #include "service/service.h"
 #include "core/role.h"
@@ -807,6 +808,110 @@ static void ref_eval(sqlite3 *db, int64_t pid, int64_t t, const int rereview[4],
 		strcat(r->why, "review_expired,");
 }
 
+/* ----------------------------------------------- since, second opinion */
+
+/* A time of the audit trail (ms) about person `id`, in seconds: max over
+ * the person.state events the condition (on from/to) selects; dflt none. */
+static int64_t ref_state_event(sqlite3 *db, const char *id, const char *cond, int64_t dflt)
+{
+	char sql[512];
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+
+	snprintf(sql, sizeof sql, "SELECT max(a.time_ms) / 1000 FROM audit a JOIN audit_subjects s "
+		 "ON s.seq = a.seq WHERE s.subject = $1 AND a.action = 'person.state' AND %s",
+		 cond);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+#define REF_ON_POST "('active', 'suspended')"
+
+/* Since when gate `gate` of person pid (id) has had outcome `code` at t,
+ * recomputed from other records than the store's facts: state changes
+ * from the audit trail, review times from the approvals, suspensions and
+ * appointments from their rows (ARCHITECTURE.md, "Since and
+ * valid_until").  0: unknown. */
+static int64_t ref_since(sqlite3 *db, int64_t pid, const char *id, const char *gate,
+			 const char *code)
+{
+	int64_t created = q1(db, "SELECT created FROM persons WHERE id = $1", pid, 0);
+	int64_t in_force = q1(db, "SELECT min(since) FROM suspensions WHERE person_id = $1 "
+			      "AND lifted_at IS NULL", pid, 0);
+	int64_t last, a, b;
+
+	if (strcmp(gate, "secret_post") == 0) {
+		a = q1(db, "SELECT max(a.end_at) FROM appointments a JOIN posts p ON p.id = "
+		       "a.post_id WHERE a.person_id = $1 AND p.level > 0", pid, 0);
+		return a ? a : created;
+	}
+	if (strcmp(gate, "not_suspended") == 0) {
+		if (strcmp(code, "suspended") == 0)   /* the state alone: since entered */
+			return in_force ? in_force
+					: ref_state_event(db, id, "a.fields ->> 'to' = 'suspended'",
+							  created);
+		a = q1(db, "SELECT max(lifted_at) FROM suspensions WHERE person_id = $1", pid, 0);
+		return a ? a : created;
+	}
+	if (strcmp(gate, "on_post") == 0) {
+		if (strcmp(code, "not_on_post") == 0)   /* the latest change of state */
+			return ref_state_event(db, id, "1", created);
+		a = ref_state_event(db, id, "a.fields ->> 'to' IN " REF_ON_POST " AND "
+				    "a.fields ->> 'from' NOT IN " REF_ON_POST, 0);
+		b = q1(db, "SELECT min(start_at) FROM appointments WHERE person_id = $1 AND "
+		       "end_at IS NULL", pid, 0);
+		return a > b ? a : b;
+	}
+	/* review: the latest decided one, dated by its last verdict */
+	last = q1(db, "SELECT id FROM reviews WHERE person_id = $1 AND state > 0 ORDER BY "
+		  "decided_at DESC, id DESC LIMIT 1", pid, 0);
+	if (last == 0)
+		return created;
+	if (strcmp(code, "review_expired") == 0)
+		return q1(db, "SELECT valid_until FROM reviews WHERE id = $1", last, 0);
+	return q1(db, "SELECT max(at) FROM review_approvals WHERE review_id = $1", last, 0);
+}
+
+/* The status of person pid at t names, for every gate, the since the
+ * reference recomputes; the overall valid_until is the review's date when
+ * cleared (the only gate that lapses by time here), else null. */
+static void check_status_since(struct fx *f, sqlite3 *db, int64_t pid, const char *id,
+			       int64_t t, const struct ref *r)
+{
+	json_t *v = svc_clearance(f->s, &local, id, t, &f->e), *g;
+	const char *vu;
+	size_t i;
+
+	assert_non_null(v);
+	json_array_foreach(json_object_get(v, "gates"), i, g) {
+		const char *name = json_string_value(json_object_get(g, "gate"));
+		const char *code = json_string_value(json_object_get(g, "code"));
+		const char *since = json_string_value(json_object_get(g, "since"));
+		int64_t got = 0, want = ref_since(db, pid, id, name, code);
+
+		if (since)
+			assert_int_equal(clock_parse(since, "since", &got, &f->e), 0);
+		if (got != want)
+			fail_msg("%s at %lld: %s %s since %lld, reference %lld", id, (long long)t,
+				 name, code, (long long)got, (long long)want);
+	}
+	vu = json_string_value(json_object_get(v, "valid_until"));
+	if (r->cleared) {
+		int64_t until = 0;
+
+		assert_non_null(vu);
+		assert_int_equal(clock_parse(vu, "valid_until", &until, &f->e), 0);
+		assert_int_equal(until, r->valid_until);
+	} else {
+		assert_null(vu);
+	}
+	json_decref(v);
+}
+
 static void random_op(struct fx *f, uint32_t *seed, int i)
 {
 	char id[8];
@@ -952,6 +1057,7 @@ static void test_second_opinion(void **state)
 					 round, id, (long long)t, a, r.cleared, r.level);
 			if (r.level > 0)
 				assert_int_equal(decide(f, id, lv[r.level], "", t, NULL, 0), r.cleared);
+			check_status_since(f, db, i + 1, id, t, &r);
 			allowed += a + any_object(f, db, i + 1, id, now, rereview, &oseed);
 			cases += 2 + (r.level > 0);
 		}

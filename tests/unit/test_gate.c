@@ -41,7 +41,9 @@ static struct gate_facts good_facts(void)
 	memset(&f, 0, sizeof f);
 	f.state = ST_ACTIVE;
 	f.state_since = T0 + 2 * BM_DAY;
+	f.on_post_since = T0 + 2 * BM_DAY;  /* activated a day after the post began */
 	f.post_since = T0 + BM_DAY;
+	f.created = T0 - 30 * BM_DAY;
 	f.level = 3;
 	f.review = true;
 	f.review_level = 3;
@@ -81,7 +83,10 @@ static void test_all_gates_hold(void **state)
 	const struct gate_result *rv = find(&st, GATE_REVIEW);
 	assert_non_null(rv);
 	assert_int_equal(rv->since, T0);
-	assert_int_equal(find(&st, GATE_ON_POST)->since, T0 + BM_DAY);
+	/* on post since taken up (after the appointment's date); never
+	 * suspended: since the record began */
+	assert_int_equal(find(&st, GATE_ON_POST)->since, T0 + 2 * BM_DAY);
+	assert_int_equal(find(&st, GATE_NOT_SUSPENDED)->since, T0 - 30 * BM_DAY);
 	assert_int_equal(find(&st, GATE_NOT_SUSPENDED)->valid_until, GATE_NEVER);
 }
 
@@ -345,7 +350,7 @@ static void test_since_dates_each_outcome(void **state)
 	struct gate_status st;
 
 	gate_eval(&f, &p, NOW, &st);
-	assert_int_equal(find(&st, GATE_ON_POST)->since, T0 + BM_DAY);
+	assert_int_equal(find(&st, GATE_ON_POST)->since, T0 + 2 * BM_DAY);
 	f.state = ST_LEAVING;
 	f.state_since = NOW - 3;
 	f.post_since = 0;
@@ -357,11 +362,50 @@ static void test_since_dates_each_outcome(void **state)
 	f.state_since = NOW - 7;
 	gate_eval(&f, &p, NOW, &st);
 	assert_int_equal(find(&st, GATE_NOT_SUSPENDED)->since, NOW - 7);
-	assert_int_equal(find(&st, GATE_ON_POST)->since, T0 + BM_DAY);
+	assert_int_equal(find(&st, GATE_ON_POST)->since, T0 + 2 * BM_DAY);
 	f.state = ST_ONBOARDING;
 	f.state_since = 0;                 /* entered before the date was kept */
 	gate_eval(&f, &p, NOW, &st);
 	assert_int_equal(find(&st, GATE_ON_POST)->since, 0);
+}
+
+/* Each since is when the outcome began to hold, as the records show it:
+ * the later start of the facts it rests on.  The acceptance review read
+ * not_suspended "since null" after a reinstatement and on_post "since
+ * midnight" of a post taken up hours later. */
+static void test_since_is_when_the_outcome_began(void **state)
+{
+	(void)state;
+	struct policy p = test_policy(STD_GATES);
+	struct gate_facts f = good_facts();
+	struct gate_status st;
+
+	f.lifted_at = NOW - 5;             /* reinstated */
+	f.on_post_since = T0 - 4 * BM_DAY; /* taken up long before this post */
+	gate_eval(&f, &p, NOW, &st);
+	assert_int_equal(find(&st, GATE_NOT_SUSPENDED)->since, NOW - 5);
+	assert_int_equal(find(&st, GATE_ON_POST)->since, T0 + BM_DAY);   /* the post's start */
+	f.on_post_since = 0;               /* taken up before the date was kept */
+	gate_eval(&f, &p, NOW, &st);
+	assert_true(find(&st, GATE_ON_POST)->ok);
+	assert_int_equal(find(&st, GATE_ON_POST)->since, 0);
+	/* no review ever decided: missing since the record began; the review
+	 * in force rejected: since the rejection */
+	f = good_facts();
+	f.review = false;
+	f.review_approved_at = 0;
+	gate_eval(&f, &p, NOW, &st);
+	assert_int_equal(find(&st, GATE_REVIEW)->since, T0 - 30 * BM_DAY);
+	f.review_rejected_at = NOW - 9;
+	gate_eval(&f, &p, NOW, &st);
+	assert_int_equal(find(&st, GATE_REVIEW)->since, NOW - 9);
+	assert_int_equal(find(&st, GATE_REVIEW)->valid_until, 0);
+	/* no secret post: since the last one ended, else the record's start */
+	f = good_facts();
+	f.level = 0;
+	assert_int_equal(gate_no_post_since(&f), T0 - 30 * BM_DAY);
+	f.secret_post_ended = NOW - 2;
+	assert_int_equal(gate_no_post_since(&f), NOW - 2);
 }
 
 static void test_level_zero_never_cleared(void **state)
@@ -505,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_not_on_post_states),
 		cmocka_unit_test(test_appointment_end_lapses),
 		cmocka_unit_test(test_since_dates_each_outcome),
+		cmocka_unit_test(test_since_is_when_the_outcome_began),
 		cmocka_unit_test(test_level_zero_never_cleared),
 		cmocka_unit_test(test_level_zero_suspended_named),
 		cmocka_unit_test(test_every_failure_listed),
