@@ -72,30 +72,34 @@
  * subqueries, for the whole scan from one grouped pass over appointments
  * (a subquery per person cost a third more time at a million persons). */
 #define FACTS_HEAD "SELECT p.id, p.ext_id, p.unit_id, p.state, p.level, p.compartments, " \
-	"r.id, r.state, r.level, r.decided_at, r.valid_until, " \
-	"(SELECT min(since) FROM suspensions s WHERE s.person_id = p.id " \
-	"AND s.lifted_at IS NULL), "
+	"r.id, r.state, r.level, r.decided_at, r.valid_until, "
 #define FACTS_REVIEW "FROM persons p LEFT JOIN reviews r ON r.id = (SELECT x.id FROM reviews x " \
 	"WHERE x.person_id = p.id AND x.state > 0 ORDER BY x.decided_at DESC, x.id DESC " \
 	"LIMIT 1) "
 #define FACTS_POSTS(agg) "CASE WHEN count(o.id) < count(*) THEN -1 ELSE coalesce(max(o.level), 0) " \
 	"END " agg " FROM appointments a LEFT JOIN posts o ON o.id = a.post_id WHERE a.end_at IS NULL "
 /* The instants status names as since (columns 15..18): the record's start,
- * taking up the post, the latest lifting of a suspension (an index seek on
- * suspensions_person) and, for a person without a secret post only, the
- * latest end of one (appointments_person). */
-#define FACTS_SINCE ", p.created, p.on_post_since, (SELECT max(lifted_at) FROM suspensions s " \
-	"WHERE s.person_id = p.id), CASE WHEN p.level = 0 THEN (SELECT max(e.end_at) " \
-	"FROM appointments e JOIN posts eo ON eo.id = e.post_id WHERE e.person_id = p.id " \
-	"AND eo.level > 0) END "
-#define FACTS_ONE_SQL FACTS_HEAD "(SELECT min(start_at) FROM appointments a " \
+ * taking up the post, the latest lifting of a suspension (lifted: per form)
+ * and, for a person without a secret post only, the latest end of one
+ * (appointments_person). */
+#define FACTS_SINCE(lifted) ", p.created, p.on_post_since, " lifted ", CASE WHEN p.level = 0 " \
+	"THEN (SELECT max(e.end_at) FROM appointments e JOIN posts eo ON eo.id = e.post_id " \
+	"WHERE e.person_id = p.id AND eo.level > 0) END "
+#define FACTS_ONE_SQL FACTS_HEAD "(SELECT min(since) FROM suspensions s WHERE " \
+	"s.person_id = p.id AND s.lifted_at IS NULL), (SELECT min(start_at) FROM appointments a " \
 	"WHERE a.person_id = p.id AND a.end_at IS NULL), p.state_since, " \
-	"(SELECT " FACTS_POSTS("") "AND a.person_id = p.id) " FACTS_SINCE FACTS_REVIEW \
-	"WHERE p.id = $1"
-#define FACTS_ALL_SQL FACTS_HEAD "ap.since, p.state_since, coalesce(ap.lv, 0) " FACTS_SINCE \
-	FACTS_REVIEW \
+	"(SELECT " FACTS_POSTS("") "AND a.person_id = p.id) " \
+	FACTS_SINCE("(SELECT max(lifted_at) FROM suspensions s WHERE s.person_id = p.id)") \
+	FACTS_REVIEW "WHERE p.id = $1"
+/* The whole scan reads the suspensions in one grouped pass too: the
+ * suspension in force (the earliest unlifted) and the latest lifting. */
+#define FACTS_ALL_SQL FACTS_HEAD "sp.since, ap.since, p.state_since, coalesce(ap.lv, 0) " \
+	FACTS_SINCE("sp.lifted") FACTS_REVIEW \
 	"LEFT JOIN (SELECT a.person_id AS pid, min(a.start_at) AS since, " \
-	FACTS_POSTS("AS lv") "GROUP BY a.person_id) ap ON ap.pid = p.id ORDER BY p.id"
+	FACTS_POSTS("AS lv") "GROUP BY a.person_id) ap ON ap.pid = p.id " \
+	"LEFT JOIN (SELECT person_id AS pid, min(since) FILTER (WHERE lifted_at IS NULL) AS since, " \
+	"max(lifted_at) AS lifted FROM suspensions GROUP BY person_id) sp ON sp.pid = p.id " \
+	"ORDER BY p.id"
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
