@@ -793,7 +793,7 @@ static void test_facts_scan_forms_agree(void **state)
 	struct svc *s;
 	struct facts_all all = {0};
 	sqlite3 *h;
-	int damaged = 0, levels[4] = {0};
+	int damaged = 0, levels[4] = {0}, suspended = 0, lifted = 0;
 
 	clock_set(0);
 	s = demo_db(f, dir, db, 400);
@@ -820,10 +820,14 @@ static void test_facts_scan_forms_agree(void **state)
 				 (long long)one.post_since, (long long)all.v[i].post_since,
 				 one.damage, all.v[i].damage);
 		damaged += one.damage[0] != '\0';
+		suspended += one.suspended_since != 0;
+		lifted += one.last_lifted != 0;
 		levels[one.level]++;
 	}
-	/* the world was varied: damage, and persons at every level */
+	/* the world was varied: damage, suspensions in force and lifted (each
+	 * form reads them its own way), and persons at every level */
 	assert_true(damaged >= 3);
+	assert_true(suspended >= 3 && lifted >= 3);
 	for (int l = 0; l < 4; l++)
 		assert_true(levels[l] > 0);
 	free(all.v);
