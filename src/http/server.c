@@ -667,48 +667,33 @@ static void route_failed(struct ctx *c, enum router_result rr)
 	}
 }
 
-/* One query name and value as libmicrohttpd decoded them.  A NUL would
- * cut a value short for every C reader (?person=E1%00x read as E1), so
- * the query is held to the path's rule: valid UTF-8, no control. */
-static enum MHD_Result query_arg_ok(void *cls, enum MHD_ValueKind kind, const char *key,
-				    size_t key_size, const char *value, size_t value_size)
-{
-	bool *ok = cls;
-
-	(void)kind;
-	if (!utf8_valid(key, key_size, NULL) || !utf8_printable(key, key_size) ||
-	    (value != NULL && (!utf8_valid(value, value_size, NULL) ||
-			       !utf8_printable(value, value_size)))) {
-		*ok = false;
-		return MHD_NO;
-	}
-	return MHD_YES;
-}
-
-static bool query_ok(struct ctx *c)
-{
-	bool ok = true;
-
-	MHD_get_connection_values_n(c->req.conn_, MHD_GET_ARGUMENT_KIND, query_arg_ok, &ok);
-	return ok;
-}
-
-/* The state of one walk over a request's query (query_strict). */
+/* The state of the one walk over a request's query (query_walk). */
 struct qwalk {
 	const struct http_route *rt;
+	bool encoding_ok;    /* every name and value valid UTF-8, no control */
 	unsigned seen;       /* bit i: the route's i-th parameter was given */
-	struct bm_err *e;    /* the first problem */
+	struct bm_err *e;    /* the first problem against the route's list */
 };
 
-/* One query parameter against the route's list: known, once, with a
- * value.  Stops the walk at the first problem. */
-static enum MHD_Result query_arg_strict(void *cls, enum MHD_ValueKind kind, const char *key,
-					size_t key_size, const char *value, size_t value_size)
+/* One query parameter as libmicrohttpd decoded it.  A NUL would cut a
+ * value short for every C reader (?person=E1%00x read as E1), so names and
+ * values are held to the path's rule (valid UTF-8, no control); then the
+ * route's list: known, once, with a value (its first problem is kept). */
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				 size_t key_size, const char *value, size_t value_size)
 {
 	struct qwalk *q = cls;
 	int i = router_query_index(q->rt, key, key_size);
 
 	(void)kind;
+	if (!utf8_valid(key, key_size, NULL) || !utf8_printable(key, key_size) ||
+	    (value != NULL && (!utf8_valid(value, value_size, NULL) ||
+			       !utf8_printable(value, value_size)))) {
+		q->encoding_ok = false;
+		return MHD_NO;
+	}
+	if (q->e->code != 0)
+		return MHD_YES;
 	if (key_size == 0)
 		bm_errf(q->e, BM_EUSAGE, "query", "the query has a parameter without a name");
 	else if (i < 0)
@@ -721,41 +706,48 @@ static enum MHD_Result query_arg_strict(void *cls, enum MHD_ValueKind kind, cons
 		bm_errf(q->e, BM_EUSAGE, key, "%s: no value; give one or leave %s out", key, key);
 	else
 		q->seen |= 1u << i;
-	return q->e->code ? MHD_NO : MHD_YES;
+	return MHD_YES;
 }
 
-/* The one check of every route's query, before its handler reads it:
- * handlers look a parameter up by name and would never see a name they
- * do not know, the second of two values or the difference between an
- * empty value and none. */
-static int query_strict(struct ctx *c, struct bm_err *e)
+/* The one walk over a routed request's query: false when its encoding is
+ * bad (a 400 before anything else).  A parameter the route does not take,
+ * or takes once, goes into e, answered only after authorization, so a
+ * caller without access learns nothing of the route's parameters.
+ * Handlers look a parameter up by name and would never see a name they
+ * do not know, the second of two values or an empty value from none. */
+static bool query_walk(struct ctx *c, struct bm_err *e)
 {
-	struct qwalk q = {c->req.match.route, 0, e};
+	struct qwalk q = {c->req.match.route, true, 0, e};
 
-	MHD_get_connection_values_n(c->req.conn_, MHD_GET_ARGUMENT_KIND, query_arg_strict, &q);
-	return e->code;
+	MHD_get_connection_values_n(c->req.conn_, MHD_GET_ARGUMENT_KIND, query_arg, &q);
+	return q.encoding_ok;
 }
 
 static void dispatch(struct http_server *s, struct ctx *c)
 {
-	struct bm_err e = BM_ERR_INIT;
+	struct bm_err e = BM_ERR_INIT, qe = BM_ERR_INIT;
 	enum router_result rr;
 	int rc;
 
 	c->req.body = buf_cstr(&c->body);
 	c->req.body_len = c->body.len;
 	rr = c->rr;   /* matched in begin (route_early) */
-	if (rr == ROUTER_OK && !query_ok(c))
+	if (rr == ROUTER_OK && !query_walk(c, &qe))
 		rr = ROUTER_BADPATH;
 	if (rr != ROUTER_OK) {
+		bm_err_clear(&qe);
 		route_failed(c, rr);
 		return;
 	}
 	c->routed = true;
 	c->route_index = c->req.match.index;
 	rc = authorize(s, c, &e);
-	if (rc == 0)
-		rc = query_strict(c, &e);
+	if (rc == 0 && qe.code != 0) {
+		bm_err_clear(&e);
+		e = qe;              /* e takes over what qe owned */
+		qe = (struct bm_err)BM_ERR_INIT;
+		rc = e.code;
+	}
 	if (rc == 0)
 		rc = c->req.match.route->fn(&c->req, &c->resp, &e);
 	if (s->o.done != NULL)
@@ -772,6 +764,7 @@ static void dispatch(struct http_server *s, struct ctx *c)
 		if (e.code == BM_EAUTH)
 			http_resp_header(&c->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	}
+	bm_err_clear(&qe);
 	bm_err_clear(&e);
 }
 
