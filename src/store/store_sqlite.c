@@ -596,6 +596,14 @@ static void rd_text(struct rd *d, int i, const char *col, char *dst, size_t cap)
 	}
 }
 
+/* Reads the row's readable key (ext_id, code, name) from text column i,
+ * and names the row by it in any later problem ("persons row 4 (E1004)"). */
+static void rd_key(struct rd *d, int i, const char *col, char *dst, size_t cap)
+{
+	rd_text(d, i, col, dst, cap);
+	d->key = d->rc == 0 ? dst : NULL;
+}
+
 /* Integer column i when it lies in lo..hi; else lo after recording why. */
 static int64_t rd_int(struct rd *d, int i, const char *col, int64_t lo, int64_t hi)
 {
@@ -651,8 +659,7 @@ static int fill_unit(sqlite3_stmt *st, struct unit_rec *r, struct bm_err *e)
 	struct rd d = rd_start(st, "units", 0, e);
 
 	r->id = d.row;
-	rd_text(&d, 1, "code", r->code, sizeof r->code);
-	d.key = d.rc == 0 ? r->code : NULL;
+	rd_key(&d, 1, "code", r->code, sizeof r->code);
 	rd_text(&d, 2, "name", r->name, sizeof r->name);
 	r->parent_id = rd_int(&d, 3, "parent_id", 0, INT64_MAX);
 	r->version = sqlite3_column_int64(st, 4);
@@ -666,8 +673,7 @@ static int fill_post(sqlite3_stmt *st, struct post_rec *r, struct bm_err *e)
 	struct rd d = rd_start(st, "posts", 0, e);
 
 	r->id = d.row;
-	rd_text(&d, 1, "code", r->code, sizeof r->code);
-	d.key = d.rc == 0 ? r->code : NULL;
+	rd_key(&d, 1, "code", r->code, sizeof r->code);
 	r->unit_id = sqlite3_column_int64(st, 2);
 	r->level = rd_level(&d, 3, "level", 0);
 	rd_comps(&d, 4, r->compartments, sizeof r->compartments);
@@ -683,8 +689,7 @@ static int fill_person(sqlite3_stmt *st, struct person_rec *r, struct bm_err *e)
 	struct rd d = rd_start(st, "persons", 0, e);
 
 	r->id = d.row;
-	rd_text(&d, 1, "ext_id", r->ext_id, sizeof r->ext_id);
-	d.key = d.rc == 0 ? r->ext_id : NULL;
+	rd_key(&d, 1, "ext_id", r->ext_id, sizeof r->ext_id);
 	rd_text(&d, 2, "name", r->name, sizeof r->name);
 	r->unit_id = sqlite3_column_int64(st, 3);
 	r->state = (int)rd_int(&d, 4, "state", 0, BM_PERSON_STATES - 1);
@@ -2125,8 +2130,7 @@ static int fill_account(sqlite3_stmt *st, struct account_rec *r, struct bm_err *
 	struct rd d = rd_start(st, "accounts", 0, e);
 
 	r->id = d.row;
-	rd_text(&d, 1, "name", r->name, sizeof r->name);
-	d.key = d.rc == 0 ? r->name : NULL;
+	rd_key(&d, 1, "name", r->name, sizeof r->name);
 	rd_text(&d, 2, "pwhash", r->pwhash, sizeof r->pwhash);
 	r->roles = (uint32_t)rd_int(&d, 3, "roles", 0, ROLE_ALL);
 	r->scope_unit = rd_int(&d, 4, "scope_unit", 0, INT64_MAX);
@@ -2492,8 +2496,7 @@ static int fill_facts(sqlite3_stmt *st, struct facts_rec *r, struct bm_err *e)
 
 	(void)e;
 	r->person_id = d.row;
-	rd_text(&d, 1, "ext_id", r->ext_id, sizeof r->ext_id);
-	d.key = d.rc == 0 ? r->ext_id : NULL;
+	rd_key(&d, 1, "ext_id", r->ext_id, sizeof r->ext_id);
 	r->unit_id = sqlite3_column_int64(st, 2);
 	r->state = (int)rd_int(&d, 3, "state", 0, BM_PERSON_STATES - 1);
 	r->level = rd_level(&d, 4, "level", 0);
