@@ -269,6 +269,19 @@ t_upgrade_from_schema_7_dates_taking_up_the_post() {
 	eq "$(json 'v.gates.find(g => g.gate === "not_suspended").since')" 2026-01-07T00:00:00Z
 }
 
+# rejected_then_since PERSON LEVEL AT DAY WANT: a review of PERSON opened
+# and rejected by rev-a at AT; the status on DAY names each gate as
+# gate=code@since (WANT) and no overall valid_until.
+rejected_then_since() {
+	local rid
+	expect 0 review open "$1" --level "$2" --json || return 1
+	rid=$(json v.id)
+	BAOMI_NOW=$3 expect 0 --as rev-a review reject "$rid" --reason no || return 1
+	BAOMI_NOW=$4 expect 0 status "$1" --json || return 1
+	eq "$(json 'v.gates.map(g => g.gate + "=" + g.code + "@" + g.since).join(" ")')" "$5"
+	eq "$(json v.valid_until)" null
+}
+
 # Each gate's since is when its outcome began, as an officer reads it
 # (ARCHITECTURE.md "Since and valid_until", baomi(1) status): the review
 # since its final approval (the second approver's, for core), on_post since
@@ -305,23 +318,12 @@ t_status_since_is_when_each_outcome_began() {
 	BAOMI_NOW=2026-04-03 expect 0 status E1 || return 1
 	has_out "2026-04-02T16:00:00Z"
 	# a re-review rejected: the review is missing since the rejection
-	expect 0 review open E1 --level top_secret --json || return 1
-	rid=$(json v.id)
-	BAOMI_NOW=2026-04-05T12:00:00Z expect 0 --as rev-a review reject "$rid" --reason no ||
+	rejected_then_since E1 top_secret 2026-04-05T12:00:00Z 2026-04-06 \
+		"review=review_missing@2026-04-05T12:00:00Z not_suspended=ok@2026-04-02T16:00:00Z on_post=ok@2026-03-04T14:15:00Z" ||
 		return 1
-	BAOMI_NOW=2026-04-06 expect 0 status E1 --json || return 1
-	eq "$(json 'v.gates.map(g => g.gate + "=" + g.code + "@" + g.since).join(" ")')" \
-		"review=review_missing@2026-04-05T12:00:00Z not_suspended=ok@2026-04-02T16:00:00Z on_post=ok@2026-03-04T14:15:00Z"
-	eq "$(json v.valid_until)" null
 	# no secret post: since the record began (or the last one ended)
-	expect 0 review open E2 --level secret --json || return 1
-	rid=$(json v.id)
-	BAOMI_NOW=2026-03-06T12:00:00Z expect 0 --as rev-a review reject "$rid" --reason no ||
-		return 1
-	BAOMI_NOW=2026-03-07 expect 0 status E2 --json || return 1
-	eq "$(json 'v.gates.map(g => g.gate + "=" + g.code + "@" + g.since).join(" ")')" \
+	rejected_then_since E2 secret 2026-03-06T12:00:00Z 2026-03-07 \
 		"not_suspended=ok@2026-03-01T08:00:00Z secret_post=no_secret_post@2026-03-01T08:00:00Z"
-	eq "$(json v.valid_until)" null
 }
 
 # --as names what is written as a review's opener, a finding's recorder, an

@@ -374,40 +374,52 @@ static void test_404_405(void **state)
 	stop(f);
 }
 
-static void test_path_params(void **state)
+/* A GET as the officer and what its answer must be: the status, and the
+ * "id" member of a 200 or the first error's field of a problem. */
+struct get_case {
+	const char *path;
+	int status;
+	const char *id, *field;
+};
+
+static void officer_gets(const struct get_case *c, size_t n)
 {
-	static const struct {
-		const char *path;
-		int status;
-		const char *id;
-	} cases[] = {
-		{"/t/items/42", 200, "42"},
-		{"/t/items/a%2Fb", 200, "a/b"},
-		{"/t/items/%E4%BA%BA", 200, "\xE4\xBA\xBA"},
-		{"/t/items/%ZZ", 400, NULL},
-		{"/t/items/%4", 400, NULL},
-		{"/t/items/%00", 400, NULL},
-		{"/t/items/%0A", 400, NULL},
-		{"/t/items/%C0%AF", 400, NULL},       /* overlong '/' */
-		{"/t/items/%ED%A0%80", 400, NULL},    /* surrogate */
-		{"/t/items/%FF", 400, NULL},
-		{"/t/items/", 404, NULL},
-	};
 	struct http_opts o = {0};
 	struct fixture *f = start(&o);
 
-	(void)state;
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct reply r;
 
-		request(f->port, "GET", cases[i].path, "Authorization: Bearer officer\r\n", NULL,
-			&r);
-		assert_int_equal(r.status, cases[i].status);
-		if (cases[i].id)
-			assert_string_equal(jstr(r.json, "id"), cases[i].id);
+		request(f->port, "GET", c[i].path, "Authorization: Bearer officer\r\n", NULL, &r);
+		if (r.status != c[i].status)
+			fail_msg("%s: %d, expected %d", c[i].path, r.status, c[i].status);
+		if (c[i].id)
+			assert_string_equal(jstr(r.json, "id"), c[i].id);
+		if (c[i].field)
+			assert_string_equal(err_field(&r, 0, "field"), c[i].field);
 		reply_free(&r);
 	}
 	stop(f);
+}
+
+static void test_path_params(void **state)
+{
+	static const struct get_case cases[] = {
+		{"/t/items/42", 200, "42", NULL},
+		{"/t/items/a%2Fb", 200, "a/b", NULL},
+		{"/t/items/%E4%BA%BA", 200, "\xE4\xBA\xBA", NULL},
+		{"/t/items/%ZZ", 400, NULL, NULL},
+		{"/t/items/%4", 400, NULL, NULL},
+		{"/t/items/%00", 400, NULL, NULL},
+		{"/t/items/%0A", 400, NULL, NULL},
+		{"/t/items/%C0%AF", 400, NULL, NULL},       /* overlong '/' */
+		{"/t/items/%ED%A0%80", 400, NULL, NULL},    /* surrogate */
+		{"/t/items/%FF", 400, NULL, NULL},
+		{"/t/items/", 404, NULL, NULL},
+	};
+
+	(void)state;
+	officer_gets(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* A route takes the query parameters it lists, each once and with a
@@ -415,44 +427,41 @@ static void test_path_params(void **state)
  * misplaced filter is never answered as if it had been applied. */
 static void test_query_strict(void **state)
 {
-	static const struct {
-		const char *path;
-		int status;
-		const char *field;
-	} cases[] = {
-		{"/t/items/1?token=a&page=2", 200, NULL},
-		{"/t/items/1?page=2", 200, NULL},
-		{"/t/items/1?li%6Dit=2", 400, "limit"},   /* decoded before the check */
-		{"/t/items/1?unit=HQ", 400, "unit"},
-		{"/t/items/1?token=a&Token=b", 400, "Token"},
-		{"/t/items/1?page=5&page=500", 400, "page"},
-		{"/t/items/1?page=5&page=5", 400, "page"},
-		{"/t/items/1?page=", 400, "page"},
-		{"/t/items/1?page", 400, "page"},
-		{"/t/items/1?=5", 400, "query"},
-		{"/t/hello?x=1", 400, "x"},              /* a route that takes none */
+	static const struct get_case cases[] = {
+		{"/t/items/1?token=a&page=2", 200, "1", NULL},
+		{"/t/items/1?page=2", 200, "1", NULL},
+		{"/t/items/1?li%6Dit=2", 400, NULL, "limit"},   /* decoded before the check */
+		{"/t/items/1?unit=HQ", 400, NULL, "unit"},
+		{"/t/items/1?token=a&Token=b", 400, NULL, "Token"},
+		{"/t/items/1?page=5&page=500", 400, NULL, "page"},
+		{"/t/items/1?page=5&page=5", 400, NULL, "page"},
+		{"/t/items/1?page=", 400, NULL, "page"},
+		{"/t/items/1?page", 400, NULL, "page"},
+		{"/t/items/1?=5", 400, NULL, "query"},
+		{"/t/hello?x=1", 400, NULL, "x"},              /* a route that takes none */
 	};
 	struct http_opts o = {0};
-	struct fixture *f = start(&o);
-
-	(void)state;
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct reply r;
-
-		request(f->port, "GET", cases[i].path, "Authorization: Bearer officer\r\n", NULL,
-			&r);
-		if (r.status != cases[i].status)
-			fail_msg("%s: %d", cases[i].path, r.status);
-		if (cases[i].field)
-			assert_string_equal(err_field(&r, 0, "field"), cases[i].field);
-		reply_free(&r);
-	}
-	/* the permission is checked first: no caller learns a route's
-	 * parameters before they may use it */
+	struct fixture *f;
 	struct reply r;
 
+	(void)state;
+	officer_gets(cases, sizeof cases / sizeof cases[0]);
+	/* the permission is checked first: no caller learns a route's
+	 * parameters before they may use it; a query that is no text (a NUL,
+	 * a control) is a bad request before anything else, one walk telling
+	 * both (server.c query_walk) */
+	f = start(&o);
 	request(f->port, "GET", "/t/items/1?unit=HQ", NULL, NULL, &r);
 	assert_int_equal(r.status, 401);
+	reply_free(&r);
+	request(f->port, "GET", "/t/items/1?unit=HQ&page=%00", NULL, NULL, &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(jstr(r.json, "type"), "urn:baomi:problem:bad_path");
+	reply_free(&r);
+	request(f->port, "GET", "/t/items/1?page=2&page=%01", "Authorization: Bearer officer\r\n",
+		NULL, &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(jstr(r.json, "type"), "urn:baomi:problem:bad_path");
 	reply_free(&r);
 	stop(f);
 }
