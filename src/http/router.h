@@ -12,7 +12,7 @@
  *
  * A route also lists the query parameters it takes.  The server refuses a
  * request with any other, with one given twice or with one without a
- * value, before the handler runs (server.c, query_strict): a misspelt or
+ * value, before the handler runs (server.c, query_walk): a misspelt or
  * misplaced filter (GET /v1/due?unit=HQ) must never be answered as if it
  * had been applied.  docs/openapi.yaml documents the same lists
  * (tests/http/docs.test.mjs compares them both ways).
