@@ -817,9 +817,15 @@ static HOT void decide_copy(const struct copy *c, bool found, const struct snap_
 	uint64_t missing = 0;
 	for (int i = 0; i < SNAP_COMP_WORDS; i++)
 		missing |= obj->comp.w[i] & ~c->comp[i];
-	uint32_t r = c->reasons | (uint32_t)(now >= c->valid_until) << lapse |
-		     (uint32_t)(level < obj->level) << REASON_LEVEL_TOO_LOW |
-		     (uint32_t)((missing | (uint64_t)obj->comp_unknown) != 0) << REASON_NEED_TO_KNOW;
+	/* A damaged record's level and compartments cannot be believed, so
+	 * nothing measured against them is a reason: record_damaged says it
+	 * alone.  A mask, not a branch, on the hot path. */
+	uint32_t believed = ((c->reasons >> REASON_RECORD_DAMAGED) & 1u) - 1u;
+	uint32_t measured = (uint32_t)(now >= c->valid_until) << lapse |
+			    (uint32_t)(level < obj->level) << REASON_LEVEL_TOO_LOW |
+			    (uint32_t)((missing | (uint64_t)obj->comp_unknown) != 0)
+				    << REASON_NEED_TO_KNOW;
+	uint32_t r = c->reasons | (measured & believed);
 	*out = (struct decision){.allow = r == 0, .reasons = r, .level = level,
 				 .valid_until = c->valid_until};
 }

@@ -104,7 +104,7 @@ t_tamper_level_without_its_post_denies() {
 	tamper_org || return 1
 	tamper "UPDATE persons SET level=3 WHERE ext_id='E2'"
 	expect 3 decide E2 read top_secret --json || return 1
-	eq "$(json 'v.reasons.map(r => r.code).join()')" "level_too_low,record_damaged"
+	eq "$(json 'v.reasons.map(r => r.code).join()')" "record_damaged"
 	expect 1 status E2 || return 1
 	has_err "persons row 2 (E2): level 3 is not 1, the highest level of the open posts"
 	tamper "PRAGMA foreign_keys=OFF; DELETE FROM posts WHERE code='P-100'"

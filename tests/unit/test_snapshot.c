@@ -209,6 +209,33 @@ static void test_every_reason_listed(void **state)
 	snapshot_free(s);
 }
 
+/* A damaged record's level, compartments and dates cannot be believed:
+ * its denial names record_damaged alone, on the single and batch paths,
+ * whatever the stored fields would have added. */
+static void test_damaged_record_says_so_alone(void **state)
+{
+	(void)state;
+	struct snapshot *s = snapshot_new(0);
+	struct snap_entry v = {.level = 0, .valid_until = NOW - 1,
+			       .reasons = BIT(REASON_RECORD_DAMAGED)};
+	struct bm_err e = BM_ERR_INIT;
+	assert_int_equal(snapshot_put(s, "E1", 2, &v, &e), 0);
+	put_cleared(s, "E2", 1, "");
+	struct snap_object o = object(s, 3, "ALPHA");
+	struct decision d = decide(s, "E1", &o, NOW);
+	assert_false(d.allow);
+	assert_int_equal(d.reasons, BIT(REASON_RECORD_DAMAGED));
+	/* the neighbour's reasons are still every one that fails */
+	d = decide(s, "E2", &o, NOW);
+	assert_int_equal(d.reasons, BIT(REASON_LEVEL_TOO_LOW) | BIT(REASON_NEED_TO_KNOW));
+	struct snap_query q[2] = {{"E1", 2, &o}, {"E2", 2, &o}};
+	struct decision many[2];
+	snapshot_decide_many(s, q, 2, NOW, many);
+	assert_int_equal(many[0].reasons, BIT(REASON_RECORD_DAMAGED));
+	assert_int_equal(many[1].reasons, BIT(REASON_LEVEL_TOO_LOW) | BIT(REASON_NEED_TO_KNOW));
+	snapshot_free(s);
+}
+
 static void test_entry_from_gate_status(void **state)
 {
 	(void)state;
@@ -999,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_person),
 		cmocka_unit_test(test_lapse_at_valid_until),
 		cmocka_unit_test(test_every_reason_listed),
+		cmocka_unit_test(test_damaged_record_says_so_alone),
 		cmocka_unit_test(test_entry_from_gate_status),
 		cmocka_unit_test(test_put_rejects_bad_input),
 		cmocka_unit_test(test_comp_lists),
