@@ -486,6 +486,7 @@ struct pipe {
 	int io_rc;
 };
 
+/* The ring slot the producer fills next, once the consumer has freed one. */
 static struct pbatch *pipe_slot_for_put(struct pipe *pp)
 {
 	pthread_mutex_lock(&pp->mu);
@@ -495,14 +496,7 @@ static struct pbatch *pipe_slot_for_put(struct pipe *pp)
 	return &pp->ring[pp->put % PIPE_SLOTS];
 }
 
-static void pipe_publish(struct pipe *pp)
-{
-	pthread_mutex_lock(&pp->mu);
-	pp->put++;
-	pthread_cond_broadcast(&pp->changed);
-	pthread_mutex_unlock(&pp->mu);
-}
-
+/* The ring slot the consumer reads next, once the producer has published it. */
 static struct pbatch *pipe_slot_for_take(struct pipe *pp)
 {
 	pthread_mutex_lock(&pp->mu);
@@ -512,10 +506,12 @@ static struct pbatch *pipe_slot_for_take(struct pipe *pp)
 	return &pp->ring[pp->take % PIPE_SLOTS];
 }
 
-static void pipe_release(struct pipe *pp)
+/* Moves one side's counter (&pp->put: a slot published; &pp->take: a slot
+ * released) and wakes the other side. */
+static void pipe_advance(struct pipe *pp, size_t *counter)
 {
 	pthread_mutex_lock(&pp->mu);
-	pp->take++;
+	(*counter)++;
 	pthread_cond_broadcast(&pp->changed);
 	pthread_mutex_unlock(&pp->mu);
 }
@@ -540,7 +536,7 @@ static bool produce_record(struct pipe *pp, const struct csv_record *rec, bool *
 		return true;
 	(*b)->rows[(*b)->n++].line = rec->line;
 	if ((*b)->n == PIPE_BATCH) {
-		pipe_publish(pp);
+		pipe_advance(pp, &pp->put);
 		*b = pipe_slot_for_put(pp);
 		(*b)->n = 0;
 		(*b)->last = false;
@@ -578,7 +574,7 @@ static void *produce(void *arg)
 	pp->io_rc = rc == BM_EIO ? BM_EIO : 0;
 	csv_close(cr);
 	b->last = true;
-	pipe_publish(pp);
+	pipe_advance(pp, &pp->put);
 	return NULL;
 }
 
@@ -643,7 +639,7 @@ static int walk_persons(struct imp *im, FILE *in, void (*progress)(void *, uint6
 		for (size_t i = 0; i < b->n; i++)
 			insert_person(im, b->rows[i].line, &b->rows[i].p);
 		last = b->last;
-		pipe_release(&pp);
+		pipe_advance(&pp, &pp.take);
 	}
 	pthread_join(th, NULL);
 	im->sha = pp.prod.sha;
