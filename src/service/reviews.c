@@ -656,17 +656,31 @@ static int open_one(void *ctx, const struct review_rec *r)
 	return 0;
 }
 
-static int due_pick_one(void *ctx, const struct facts_rec *f)
+/* Whether f is due a re-review within d's horizon, and at which level and
+ * date (*out); an open review is not looked at here. */
+static bool due_pick_of(const struct due_scan *d, const struct facts_rec *f,
+			struct due_pick *out)
 {
-	struct due_scan *d = ctx;
 	struct gate_facts g;
 
 	/* damaged facts open nothing: the status names the damage */
 	if ((!state_on_post(f->state) && f->state != ST_ONBOARDING) || f->damage[0] != '\0')
-		return 0;
+		return false;
 	svc__gate_facts(f, &g);
 	g.review_due = gate_review_due(&g, d->policy);
-	if (!g.review || g.review_due == GATE_NEVER || g.review_due > d->horizon ||
+	if (!g.review || g.review_due == GATE_NEVER || g.review_due > d->horizon)
+		return false;
+	*out = (struct due_pick){f->person_id,
+		f->level > g.review_level ? f->level : g.review_level, g.review_due};
+	return true;
+}
+
+static int due_pick_one(void *ctx, const struct facts_rec *f)
+{
+	struct due_scan *d = ctx;
+	struct due_pick pk;
+
+	if (!due_pick_of(d, f, &pk) ||
 	    (d->nopen > 0 &&
 	     bsearch(&f->person_id, d->open, d->nopen, sizeof *d->open, cmp_id)))
 		return 0;
@@ -676,8 +690,24 @@ static int due_pick_one(void *ctx, const struct facts_rec *f)
 		if (d->v == NULL)
 			abort();
 	}
-	d->v[d->n++] = (struct due_pick){f->person_id,
-		f->level > g.review_level ? f->level : g.review_level, g.review_due};
+	d->v[d->n++] = pk;
+	return 0;
+}
+
+/* The scan ran before the write lock: another process or thread may since
+ * have renewed the person's review (an officer's re-review, approved), moved
+ * them off post or appointed them higher.  So each pick is made again from
+ * the facts read under the lock; *pk gets the level and date they give,
+ * and false means there is nothing to open. */
+static int due_pick_again(struct svc *s, const struct due_scan *d, struct due_pick *pk,
+			  bool *due, struct bm_err *e)
+{
+	struct facts_rec f = {0};
+	int rc = ST(s)->facts_scan(s->st, pk->person_id, svc__facts_keep, &f, e);
+
+	if (rc < 0)
+		return rc;
+	*due = rc > 0 && due_pick_of(d, &f, pk);
 	return 0;
 }
 
@@ -686,16 +716,17 @@ static int open_picks(struct svc *s, const struct actor *a, struct due_scan *d, 
 {
 	struct person_rec p;
 	struct review_rec r;
+	bool due;
 	int rc;
 
 	for (size_t i = 0; i < d->n; i++) {
+		if ((rc = due_pick_again(s, d, &d->v[i], &due, e)))
+			return rc;
+		if (!due)
+			continue;
 		if ((rc = ST(s)->person_get(s->st, d->v[i].person_id, NULL, &p, e)))
 			return rc;
-		/* The scan ran before the write lock: another process may have
-		 * opened this review, or moved the person, since.  Either way
-		 * there is nothing to open (refused before any write). */
-		if (!state_on_post(p.state) && p.state != ST_ONBOARDING)
-			continue;
+		/* one opened meanwhile serves (refused before any write) */
 		rc = svc__review_open_tx(s, a, &p, d->v[i].level, "rereview", d->v[i].due, &r, e);
 		if (rc == BM_EEXIST) {
 			bm_err_clear(e);

@@ -311,6 +311,7 @@ const struct policy *svc_policy(const struct svc *s)
 int svc_request_begin(struct svc *s, struct bm_err *e)
 {
 	s->in_request = true;
+	s->req_auth = false;
 	return ST(s)->read_begin(s->st, e);
 }
 
@@ -325,6 +326,7 @@ void svc_request_end(struct svc *s)
 {
 	ST(s)->read_end(s->st);
 	s->in_request = false;
+	s->req_auth = false;
 	svc__touch_flush(s);
 }
 
@@ -355,6 +357,8 @@ int svc__begin(struct svc *s, struct bm_err *e)
 		return rc;
 	if ((rc = ST(s)->policy_head(s->st, &head, e)) == 0 && head != s->policy_version)
 		rc = svc__policy_load_current(s, e);
+	if (rc == 0)
+		rc = svc__auth_recheck(s, e);
 	if (rc)
 		svc__rollback(s);
 	return rc;

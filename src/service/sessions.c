@@ -545,9 +545,70 @@ int svc_session_resolve(struct svc *s, const char *token, struct actor *out, str
 	sodium_memzero(raw, sizeof raw);
 	if ((rc = ST(s)->counter_get(s->st, AUTH_GEN, &gen, e)))
 		return rc;
-	if (cache_hit(s, h, gen, now, out))
+	if (!cache_hit(s, h, gen, now, out) && (rc = resolve_stored(s, h, gen, now, out, e)))
+		return rc;
+	if (s->in_request) {
+		s->req_auth = true;
+		s->req_gen = gen;
+		memcpy(s->req_hash, h, sizeof s->req_hash);
+		s->req_actor = *out;
+	}
+	return 0;
+}
+
+/* What the request may no longer do as `was`, now that its account reads
+ * r: NULL when nothing was taken away (a role granted meanwhile takes
+ * nothing). */
+static const char *actor_narrowed(const struct actor *was, const struct account_rec *r)
+{
+	struct actor now;
+
+	actor_of(r, &now);
+	if ((was->roles & ~now.roles) != 0)
+		return "lost a role";
+	if (was->scope_unit != now.scope_unit)
+		return "had its scope changed";
+	if (strcmp(was->person, now.person) != 0)
+		return "had its person link changed";
+	if (now.must_change && !was->must_change)
+		return "had its password reset";
+	return NULL;
+}
+
+/* The request's authorization was read before the write lock, from the
+ * session cache or a read snapshot: a revocation, a disabled account or an
+ * ended session committed in between would otherwise be followed, in the
+ * audit trail, by a write its rights no longer allowed (a reviewer
+ * deciding after losing the role).  The auth generation tells cheaply
+ * whether anything of the kind was committed since; only then are the
+ * session and account read again, here, under the lock. */
+int svc__auth_recheck(struct svc *s, struct bm_err *e)
+{
+	struct session_rec ss;
+	struct account_rec r;
+	const char *why;
+	int64_t gen;
+	int rc;
+
+	if (!s->req_auth)
 		return 0;
-	return resolve_stored(s, h, gen, now, out, e);
+	if ((rc = ST(s)->counter_get(s->st, AUTH_GEN, &gen, e)) || gen == s->req_gen)
+		return rc;
+	rc = ST(s)->session_get_by_hash(s->st, s->req_hash, &ss, e);
+	if (rc == 0 && ss.revoked)
+		rc = BM_ENOTFOUND;
+	if (rc == 0)
+		rc = ST(s)->account_get(s->st, ss.account_id, NULL, &r, e);
+	if (rc == BM_ENOTFOUND || (rc == 0 && account_barred(&r) != NULL))
+		return bm_errf(e, BM_EAUTH, NULL, "the session ended while the request ran; "
+			       "nothing was done");
+	if (rc)
+		return rc;
+	if ((why = actor_narrowed(&s->req_actor, &r)) != NULL)
+		return bm_errf(e, BM_EPERM, NULL, "account %s %s while the request ran; nothing "
+			       "was done", s->req_actor.name, why);
+	s->req_gen = gen;
+	return 0;
 }
 
 int svc_logout(struct svc *s, const struct actor *a, struct bm_err *e)

@@ -53,6 +53,14 @@ struct svc {
 	bool in_request;
 	int64_t touch_id, touch_at;  /* deferred session touch; id 0 = none */
 	uint64_t db_tag;             /* tells databases apart in the session cache */
+	/* The session this request was authorized by (svc_session_resolve
+	 * inside a request), checked again under the write lock by
+	 * svc__begin: a revocation committed while the request ran must not
+	 * be followed by a write the revoked rights allowed. */
+	bool req_auth;
+	int64_t req_gen;             /* the auth generation it was resolved at */
+	uint8_t req_hash[32];        /* its token's hash */
+	struct actor req_actor;      /* the actor the request acts as */
 };
 
 struct svc_scope;
@@ -250,6 +258,12 @@ int svc__check_text(const char *field, const char *v, bool required, struct bm_e
  * changed.  It bumps the stored auth generation, so every process's session
  * cache re-reads such sessions from the store. */
 int svc__auth_changed(struct svc *s, struct bm_err *e);
+/* Under the write lock of a transaction svc__begin just opened: refuses
+ * it when the session the request was authorized by has ended since, or
+ * its account lost a role, its scope or its person link (BM_EAUTH or
+ * BM_EPERM, nothing written).  0 outside a request, and when nothing
+ * that can change a session was committed since (one counter read). */
+int svc__auth_recheck(struct svc *s, struct bm_err *e);
 /* Writes a session touch deferred during a request (after its reads). */
 void svc__touch_flush(struct svc *s);
 

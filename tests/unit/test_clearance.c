@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #define T0 1767225600  /* 2026-01-01 */
@@ -1104,6 +1105,64 @@ static void test_nobody_opens_their_own_review(void **state)
 	json_decref(v);
 }
 
+struct due_run {
+	struct fx *f;
+	json_t *out;
+};
+
+static void *due_run_thread(void *arg)
+{
+	struct due_run *d = arg;
+
+	d->out = svc_reviews_open_due(d->f->s, NULL, clock_now(), &d->f->e);
+	return NULL;
+}
+
+/* The due run scans before it takes the write lock.  An officer's
+ * re-review of the same person, opened and approved by another process
+ * while the run waited for that lock, renews the clearance: the run must
+ * open nothing for them (it opened a second re-review, due on the date the
+ * approval had just moved, for a person whose review was current). */
+static void test_due_run_after_a_renewal_opens_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct svc_paths p = {f->db, NULL};
+	struct due_run d = {f, NULL};
+	struct review_query q = {.person = "E9", .state = "open"};
+	struct bm_err oe = BM_ERR_INIT;
+	struct svc *other;
+	pthread_t th;
+	json_t *v;
+	int64_t rid;
+
+	make_active(f, "E9");
+	clock_set(T0 + (3 * 365 - 80) * 86400);     /* due within the 90-day reminder */
+	assert_int_equal(svc_open(&p, &other, &oe), 0);
+	assert_int_equal(svc__outer_begin(other, &oe), 0);   /* holds the write lock */
+	assert_int_equal(pthread_create(&th, NULL, due_run_thread, &d), 0);
+	usleep(300 * 1000);                                 /* the run has scanned, waits */
+	v = svc_review_open(other, &local, "E9", "secret", &oe);
+	assert_non_null(v);
+	rid = json_integer_value(json_object_get(v, "id"));
+	json_decref(v);
+	for (int i = 1; i <= 6; i++) {
+		assert_non_null(v = svc_review_finding(other, &local, rid, i, "clear", NULL, 0, &oe));
+		json_decref(v);
+	}
+	assert_non_null(v = svc_review_decide(other, &rev1, rid, true, "renewed", 0, &oe));
+	json_decref(v);
+	assert_int_equal(svc__outer_end(other, true, &oe), 0);
+	pthread_join(th, NULL);
+	svc_close(other);
+	assert_non_null(d.out);
+	assert_int_equal(json_array_size(d.out), 0);
+	json_decref(d.out);
+	v = svc_review_list(f->s, &local, &q, &f->e);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(v), 0);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1142,6 +1201,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_review_view_shows_the_date_in_force, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_matter_deadline_not_past_the_lapse, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_due_run_after_a_renewal_opens_nothing, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
