@@ -79,13 +79,17 @@ static int account_list(struct cli *c, struct bm_err *e)
 	static const char *const keys[] = {"name", "roles", "scope_unit", "disabled",
 					   "locked_until"};
 	static const char *const heads[] = {"NAME", "ROLES", "SCOPE", "DISABLED", "LOCKED UNTIL"};
+	const char *limit = NULL;
+	const struct opt o[] = {{"limit", &limit, NULL}, {0}};
+	struct svc_page pg = {0};
 	json_t *v, *row;
 	size_t i;
 	int rc;
 
-	if ((rc = args_parse(c, NULL, NULL, 0, 0, e)) || (rc = cli_open(c, e)))
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
+	    (limit && (rc = args_limit(limit, &pg.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
-	if ((v = svc_account_list(c->svc, &c->actor, e)) == NULL)
+	if ((v = svc_account_list(c->svc, &c->actor, &pg, e)) == NULL)
 		return e->code;
 	if (c->json) {
 		out_json(v);
@@ -170,7 +174,7 @@ static int role_revoke(struct cli *c, struct bm_err *e)
 const struct verb cmd_account_verbs[] = {
 	{"add", "NAME [--roles R1,R2] [--scope UNIT] [--person ID] [--password-file F]",
 	 "create a login account (password from F, or made up and shown once)", account_add},
-	{"list", "", "list accounts", account_list},
+	{"list", "[--limit N]", "list accounts", account_list},
 	{"disable", "NAME", "disable an account and end its sessions", account_disable},
 	{"passwd", "NAME [--password-file F]", "set an account's password", account_passwd},
 	{0}};

@@ -105,7 +105,7 @@ static int policy_versions(struct cli *c, struct bm_err *e)
 
 	if ((rc = args_parse(c, NULL, NULL, 0, 0, e)) || (rc = cli_open(c, e)))
 		return rc;
-	v = svc_policy_versions(c->svc, &c->actor, e);
+	v = svc_policy_versions(c->svc, &c->actor, NULL, e);
 	return out_list(c, v, ver_keys, ver_heads, 4, e);
 }
 

@@ -28,12 +28,16 @@ static const char *const unit_heads[] = {"CODE", "NAME", "PARENT"};
 
 static int unit_list(struct cli *c, struct bm_err *e)
 {
+	const char *limit = NULL;
+	const struct opt o[] = {{"limit", &limit, NULL}, {0}};
+	struct svc_page pg = {0};
 	json_t *v;
 	int rc;
 
-	if ((rc = args_parse(c, NULL, NULL, 0, 0, e)) || (rc = cli_open(c, e)))
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
+	    (limit && (rc = args_limit(limit, &pg.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
-	v = svc_unit_list(c->svc, &c->actor, e);
+	v = svc_unit_list(c->svc, &c->actor, &pg, e);
 	return out_list(c, v, unit_keys, unit_heads, 3, e);
 }
 
@@ -66,7 +70,7 @@ static int unit_show(struct cli *c, struct bm_err *e)
 
 const struct verb cmd_unit_verbs[] = {
 	{"add", "CODE --name NAME [--parent CODE]", "add a unit to the organisation tree", unit_add},
-	{"list", "", "list every unit", unit_list},
+	{"list", "[--limit N]", "list the units (an officer: the subtree)", unit_list},
 	{"show", "CODE", "show one unit", unit_show},
 	{0},
 };
@@ -95,14 +99,16 @@ static const char *const post_heads[] = {"CODE", "UNIT", "LEVEL", "COMPARTMENTS"
 
 static int post_list(struct cli *c, struct bm_err *e)
 {
-	const char *unit = NULL;
-	const struct opt o[] = {{"unit", &unit, NULL}, {0}};
+	const char *unit = NULL, *limit = NULL;
+	const struct opt o[] = {{"unit", &unit, NULL}, {"limit", &limit, NULL}, {0}};
+	struct svc_page pg = {0};
 	json_t *v;
 	int rc;
 
-	if ((rc = args_parse(c, o, NULL, 0, 0, e)) || (rc = cli_open(c, e)))
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
+	    (limit && (rc = args_limit(limit, &pg.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
-	v = svc_post_list(c->svc, &c->actor, unit, e);
+	v = svc_post_list(c->svc, &c->actor, unit, &pg, e);
 	return out_list(c, v, post_keys, post_heads, 5, e);
 }
 
@@ -114,7 +120,7 @@ static int post_show(struct cli *c, struct bm_err *e)
 const struct verb cmd_post_verbs[] = {
 	{"add", "CODE --unit UNIT --level LEVEL [--compartments A,B] [--title TEXT]",
 	 "add a post; LEVEL by name (secret, 机密, S) or number 0-3", post_add},
-	{"list", "[--unit UNIT]", "list posts", post_list},
+	{"list", "[--unit UNIT] [--limit N]", "list posts", post_list},
 	{"show", "CODE", "show one post", post_show},
 	{0},
 };

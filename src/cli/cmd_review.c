@@ -168,7 +168,7 @@ static int matter_list(struct cli *c, struct bm_err *e)
 
 	if ((rc = args_parse(c, NULL, &person, 1, 1, e)) || (rc = cli_open(c, e)))
 		return rc;
-	list = svc_matter_list(c->svc, &c->actor, person, e);
+	list = svc_matter_list(c->svc, &c->actor, person, NULL, e);
 	return show(c, list ? json_pack("{s:o}", "matters", list) : NULL, e);
 }
 

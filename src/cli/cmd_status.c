@@ -135,15 +135,16 @@ static const char *const due_heads[] = {"PERSON", "GATE", "DUE", "DAYS", "REMIND
 
 static int due(struct cli *c, struct bm_err *e)
 {
-	const char *within = "90d";
-	const struct opt o[] = {{"within", &within, NULL}, {0}};
+	const char *within = "90d", *limit = NULL;
+	const struct opt o[] = {{"within", &within, NULL}, {"limit", &limit, NULL}, {0}};
 	int64_t now = clock_now();
-	struct due_query q = {0};  /* the console lists everything on one page */
+	struct due_query q = {0};  /* without --limit, everything on one page */
 	json_t *opened, *v;
 	int rc;
 
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
-	    (rc = clock_parse_duration(within, "within", &q.within, e)) || (rc = cli_open(c, e)))
+	    (rc = clock_parse_duration(within, "within", &q.within, e)) ||
+	    (limit && (rc = args_limit(limit, &q.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
 	if ((opened = svc_reviews_open_due(c->svc, &c->actor, now, e)) == NULL)
 		return e->code;
@@ -248,7 +249,8 @@ const struct verb cmd_decide_verbs[] = {
 	 "may PERSON access an object of LEVEL now? every reason when not", decide},
 	{0}};
 const struct verb cmd_due_verbs[] = {
-	{"", "[--within 90d]", "open re-reviews that fell due; list what comes due", due}, {0}};
+	{"", "[--within 90d] [--limit N]", "open re-reviews that fell due; list what comes due",
+	 due}, {0}};
 const struct verb cmd_report_verbs[] = {
 	{"compliance", "[--unit UNIT]", "per unit: category x state, cleared, top reasons",
 	 report_compliance},

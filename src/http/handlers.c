@@ -101,13 +101,6 @@ static int reply(struct http_resp *w, int status, json_t *v, struct bm_err *e)
 	return 0;
 }
 
-/* Renders {"items": arr} (arr stolen), or the service's error when arr is
- * NULL: "{s:o*}" would quietly answer 200 with an empty object. */
-static int reply_items(struct http_resp *w, json_t *arr, struct bm_err *e)
-{
-	return reply(w, 200, arr ? json_pack("{s:o}", "items", arr) : NULL, e);
-}
-
 static int reply_ok(struct http_resp *w, int rc, json_t *v)
 {
 	if (rc != 0) {
@@ -169,6 +162,34 @@ static int cursor_parse(struct svc *s, const struct http_req *r, char tag, int64
 
 	*id = 0;
 	return v ? svc_cursor_read(s, tag, v, id, e) : 0;
+}
+
+/* limit= and cursor= of list tag: the page to ask the service for.  Each
+ * list has its own tag, so one list's cursor is refused by another. */
+static int page_parse(struct http_req *r, char tag, struct svc_page *pg, struct svc **s,
+		      struct bm_err *e)
+{
+	int rc;
+
+	memset(pg, 0, sizeof *pg);
+	if ((rc = parse_limit(r, &pg->limit, e)))
+		return rc;
+	if ((*s = svc_of(r, e)) == NULL)
+		return e->code;
+	return cursor_parse(*s, r, tag, &pg->after_id, e);
+}
+
+/* {"items": items, "next_cursor"} (items stolen; NULL is the service's
+ * error): a full page may have a next one, so it carries a cursor after
+ * its last id, sealed so the id stays unread. */
+static int reply_page(struct http_resp *w, struct svc *s, char tag, json_t *items,
+		      const struct svc_page *pg, struct bm_err *e)
+{
+	bool full = items != NULL && (int64_t)json_array_size(items) == pg->limit;
+
+	return reply(w, 200, items ? json_pack("{s:o, s:o}", "items", items, "next_cursor",
+					       full ? cursor_make(s, tag, pg->last_id)
+						    : json_null()) : NULL, e);
 }
 
 /* ---- sessions ---- */
@@ -251,14 +272,16 @@ static int h_session(struct http_req *r, struct http_resp *w, struct bm_err *e)
 static int h_sessions(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	const char *all = http_req_query(r, "all");
-	struct svc *s = svc_of(r, e);
+	struct svc_page pg;
+	struct svc *s;
+	int rc;
 
 	if (all != NULL && strcmp(all, "true") != 0 && strcmp(all, "false") != 0)
 		return bm_errf(e, BM_EUSAGE, "all", "all: true or false");
-	if (s == NULL)
-		return e->code;
-	return reply_items(w, svc_session_list(s, &r->actor, all && strcmp(all, "true") == 0, e),
-			   e);
+	if ((rc = page_parse(r, 's', &pg, &s, e)))
+		return rc;
+	return reply_page(w, s, 's', svc_session_list(s, &r->actor, all && strcmp(all, "true") == 0,
+						      &pg, e), &pg, e);
 }
 
 static int h_session_revoke(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -304,9 +327,11 @@ static const struct problem_field unit_spec[] = {
 
 static int h_units(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct svc *s = svc_of(r, e);
+	struct svc_page pg;
+	struct svc *s;
+	int rc = page_parse(r, 'u', &pg, &s, e);
 
-	return reply_items(w, s ? svc_unit_list(s, &r->actor, e) : NULL, e);
+	return rc ? rc : reply_page(w, s, 'u', svc_unit_list(s, &r->actor, &pg, e), &pg, e);
 }
 
 static int h_unit(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -357,10 +382,13 @@ static char *join(json_t *arr)
 
 static int h_posts(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct svc *s = svc_of(r, e);
+	struct svc_page pg;
+	struct svc *s;
+	int rc = page_parse(r, 'o', &pg, &s, e);
 
-	return reply_items(w, s ? svc_post_list(s, &r->actor, http_req_query(r, "unit"), e) : NULL,
-			   e);
+	return rc ? rc : reply_page(w, s, 'o', svc_post_list(s, &r->actor,
+							     http_req_query(r, "unit"), &pg, e),
+				    &pg, e);
 }
 
 static int h_post(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -724,9 +752,11 @@ static int h_policy_put(struct http_req *r, struct http_resp *w, struct bm_err *
 
 static int h_policy_versions(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct svc *s = svc_of(r, e);
+	struct svc_page pg;
+	struct svc *s;
+	int rc = page_parse(r, 'v', &pg, &s, e);
 
-	return reply_items(w, s ? svc_policy_versions(s, &r->actor, e) : NULL, e);
+	return rc ? rc : reply_page(w, s, 'v', svc_policy_versions(s, &r->actor, &pg, e), &pg, e);
 }
 
 static int h_audit(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -779,9 +809,11 @@ static const struct problem_field account_spec[] = {
 
 static int h_accounts(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct svc *s = svc_of(r, e);
+	struct svc_page pg;
+	struct svc *s;
+	int rc = page_parse(r, 'c', &pg, &s, e);
 
-	return reply_items(w, s ? svc_account_list(s, &r->actor, e) : NULL, e);
+	return rc ? rc : reply_page(w, s, 'c', svc_account_list(s, &r->actor, &pg, e), &pg, e);
 }
 
 static int h_account_add(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -1022,10 +1054,13 @@ static int h_matter(struct http_req *r, struct http_resp *w, struct bm_err *e)
 
 static int h_person_matters(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct svc *s = svc_of(r, e);
+	struct svc_page pg;
+	struct svc *s;
+	int rc = page_parse(r, 'm', &pg, &s, e);
 
-	return reply_items(w, s ? svc_matter_list(s, &r->actor, http_req_param(r, "id"), e)
-				: NULL, e);
+	return rc ? rc : reply_page(w, s, 'm', svc_matter_list(s, &r->actor,
+							       http_req_param(r, "id"), &pg, e),
+				    &pg, e);
 }
 
 static const struct problem_field reason_spec[] = {
@@ -1087,9 +1122,11 @@ static int h_me_clearance(struct http_req *r, struct http_resp *w, struct bm_err
 
 static int h_me_matters(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct svc *s = svc_of(r, e);
+	struct svc_page pg;
+	struct svc *s;
+	int rc = page_parse(r, 'M', &pg, &s, e);
 
-	return reply_items(w, s ? svc_me_matters(s, &r->actor, e) : NULL, e);
+	return rc ? rc : reply_page(w, s, 'M', svc_me_matters(s, &r->actor, &pg, e), &pg, e);
 }
 
 static const struct problem_field own_matter_spec[] = {
@@ -1290,14 +1327,14 @@ static const struct http_route routes[] = {
 	{"GET", "/v1/openapi.json", h_openapi, PERM_SESSION_OWN, ROUTE_PUBLIC, NULL},
 	{"POST", "/v1/logout", h_logout, PERM_SESSION_OWN, W, NULL},
 	{"GET", "/v1/session", h_session, PERM_SESSION_OWN, 0, NULL},
-	{"GET", "/v1/sessions", h_sessions, PERM_SESSION_OWN, 0, "all"},
+	{"GET", "/v1/sessions", h_sessions, PERM_SESSION_OWN, 0, "all limit cursor"},
 	{"DELETE", "/v1/sessions/{id}", h_session_revoke, PERM_SESSION_OWN, W, NULL},
 	{"POST", "/v1/password", h_password, PERM_SESSION_OWN, W | ROUTE_OFFLOAD, NULL},
 	{"GET", "/v1/permissions", h_permissions, PERM_SESSION_OWN, 0, NULL},
-	{"GET", "/v1/units", h_units, PERM_UNIT_READ, 0, NULL},
+	{"GET", "/v1/units", h_units, PERM_UNIT_READ, 0, "limit cursor"},
 	{"POST", "/v1/units", h_unit_add, PERM_UNIT_WRITE, W, NULL},
 	{"GET", "/v1/units/{code}", h_unit, PERM_UNIT_READ, 0, NULL},
-	{"GET", "/v1/posts", h_posts, PERM_POST_READ, 0, "unit"},
+	{"GET", "/v1/posts", h_posts, PERM_POST_READ, 0, "unit limit cursor"},
 	{"POST", "/v1/posts", h_post_add, PERM_POST_WRITE, W, NULL},
 	{"GET", "/v1/posts/{code}", h_post, PERM_POST_READ, 0, NULL},
 	{"GET", "/v1/persons", h_persons, PERM_PERSON_READ, 0,
@@ -1312,11 +1349,11 @@ static const struct http_route routes[] = {
 	{"GET", "/v1/exports/{kind}", h_export, PERM_EXPORT, 0, NULL},
 	{"GET", "/v1/policy", h_policy, PERM_POLICY_READ, 0, NULL},
 	{"PUT", "/v1/policy", h_policy_put, PERM_POLICY_WRITE, W, NULL},
-	{"GET", "/v1/policy/versions", h_policy_versions, PERM_POLICY_READ, 0, NULL},
+	{"GET", "/v1/policy/versions", h_policy_versions, PERM_POLICY_READ, 0, "limit cursor"},
 	{"GET", "/v1/audit", h_audit, PERM_AUDIT_READ, 0,
 	 "since actor subject action limit cursor"},
 	{"POST", "/v1/audit/verify", h_audit_verify, PERM_AUDIT_VERIFY, W, NULL},
-	{"GET", "/v1/accounts", h_accounts, PERM_ACCOUNT_ADMIN, 0, NULL},
+	{"GET", "/v1/accounts", h_accounts, PERM_ACCOUNT_ADMIN, 0, "limit cursor"},
 	{"POST", "/v1/accounts", h_account_add, PERM_ACCOUNT_ADMIN, W | ROUTE_OFFLOAD, NULL},
 	{"POST", "/v1/accounts/{name}/disable", h_account_disable, PERM_ACCOUNT_ADMIN, W, NULL},
 	{"POST", "/v1/accounts/{name}/password", h_account_password, PERM_ACCOUNT_ADMIN,
@@ -1329,7 +1366,8 @@ static const struct http_route routes[] = {
 	{"PUT", "/v1/reviews/{id}/items/{item}", h_review_item, PERM_REVIEW_READ, W, NULL},
 	{"POST", "/v1/reviews/{id}/decision", h_review_decide, PERM_REVIEW_DECIDE, W, NULL},
 	{"POST", "/v1/matters", h_matter, PERM_MATTER_FILE_ANY, W, NULL},
-	{"GET", "/v1/persons/{id}/matters", h_person_matters, PERM_MATTER_READ, 0, NULL},
+	{"GET", "/v1/persons/{id}/matters", h_person_matters, PERM_MATTER_READ, 0,
+	 "limit cursor"},
 	{"POST", "/v1/persons/{id}/suspend", h_suspend, PERM_SUSPEND, W, NULL},
 	{"POST", "/v1/persons/{id}/reinstate", h_reinstate, PERM_SUSPEND, W, NULL},
 	{"POST", "/v1/persons/{id}/activate", h_activate, PERM_PERSON_WRITE, W, NULL},
@@ -1339,7 +1377,7 @@ static const struct http_route routes[] = {
 	{"GET", "/v1/due", h_due, PERM_DUE_READ, 0, "within limit cursor"},
 	{"GET", "/v1/me", h_me, PERM_PERSON_SELF_READ, 0, NULL},
 	{"GET", "/v1/me/clearance", h_me_clearance, PERM_CLEARANCE_SELF_READ, 0, NULL},
-	{"GET", "/v1/me/matters", h_me_matters, PERM_PERSON_SELF_READ, 0, NULL},
+	{"GET", "/v1/me/matters", h_me_matters, PERM_PERSON_SELF_READ, 0, "limit cursor"},
 	{"POST", "/v1/me/matters", h_me_matter, PERM_MATTER_FILE_OWN, W, NULL},
 	{"GET", "/v1/reports/compliance", h_compliance, PERM_REPORT_READ, 0, "unit"},
 };

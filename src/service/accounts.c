@@ -176,29 +176,35 @@ static json_t *account_json(struct svc *s, const struct account_rec *r)
 			 (json_int_t)r->version, "created", iso_or_null(r->created));
 }
 
+struct alist {
+	struct svc *s;
+	struct svc_page *pg;
+	json_t *arr;
+};
+
 static int list_one(void *ctx, const struct account_rec *r)
 {
-	void **c = ctx;
+	struct alist *l = ctx;
 
-	json_array_append_new(c[1], account_json(c[0], r));
+	json_array_append_new(l->arr, account_json(l->s, r));
+	svc__page_saw(l->pg, r->id);
 	return 0;
 }
 
-json_t *svc_account_list(struct svc *s, const struct actor *a, struct bm_err *e)
+json_t *svc_account_list(struct svc *s, const struct actor *a, struct svc_page *pg,
+			 struct bm_err *e)
 {
-	json_t *arr;
-	void *ctx[2];
+	struct alist l = {s, pg, NULL};
+	struct store_page sp;
 
 	if (svc__allow(a, PERM_ACCOUNT_ADMIN, e))
 		return NULL;
-	arr = json_array();
-	ctx[0] = s;
-	ctx[1] = arr;
-	if (ST(s)->account_list(s->st, list_one, ctx, e)) {
-		json_decref(arr);
+	l.arr = json_array();
+	if (ST(s)->account_page(s->st, svc__page(pg, &sp), list_one, &l, e)) {
+		json_decref(l.arr);
 		return NULL;
 	}
-	return arr;
+	return l.arr;
 }
 
 /* Reads an account by name, naming the field in a not-found error. */

@@ -360,6 +360,7 @@ json_t *svc_matter_file(struct svc *s, const struct actor *a, const char *person
 struct mlist {
 	const char *ext_id;
 	json_t *arr;
+	struct svc_page *pg;
 };
 
 static int matter_one(void *ctx, const struct matter_rec *m)
@@ -367,14 +368,17 @@ static int matter_one(void *ctx, const struct matter_rec *m)
 	struct mlist *l = ctx;
 
 	json_array_append_new(l->arr, matter_json(m, l->ext_id));
+	svc__page_saw(l->pg, m->id);
 	return 0;
 }
 
-static json_t *matters_of(struct svc *s, const struct person_rec *p, struct bm_err *e)
+static json_t *matters_of(struct svc *s, const struct person_rec *p, struct svc_page *pg,
+			  struct bm_err *e)
 {
-	struct mlist l = {p->ext_id, json_array()};
+	struct mlist l = {p->ext_id, json_array(), pg};
+	struct store_page sp;
 
-	if (ST(s)->matter_list(s->st, p->id, matter_one, &l, e)) {
+	if (ST(s)->matter_page(s->st, p->id, svc__page(pg, &sp), matter_one, &l, e)) {
 		json_decref(l.arr);
 		return NULL;
 	}
@@ -382,13 +386,13 @@ static json_t *matters_of(struct svc *s, const struct person_rec *p, struct bm_e
 }
 
 json_t *svc_matter_list(struct svc *s, const struct actor *a, const char *person,
-			struct bm_err *e)
+			struct svc_page *pg, struct bm_err *e)
 {
 	struct person_rec p;
 
 	if (svc__allow(a, PERM_MATTER_READ, e) || get_person(s, a, person, &p, e))
 		return NULL;
-	return matters_of(s, &p, e);
+	return matters_of(s, &p, pg, e);
 }
 
 /* ---------------------------------------------------------- self-service */
@@ -403,11 +407,12 @@ json_t *svc_me_matter_file(struct svc *s, const struct actor *a, const char *typ
 	return svc_matter_file(s, a, p.ext_id, type, detail, e);
 }
 
-json_t *svc_me_matters(struct svc *s, const struct actor *a, struct bm_err *e)
+json_t *svc_me_matters(struct svc *s, const struct actor *a, struct svc_page *pg,
+		       struct bm_err *e)
 {
 	struct person_rec p;
 
 	if (svc__allow(a, PERM_PERSON_SELF_READ, e) || svc__self(s, a, &p, e))
 		return NULL;
-	return matters_of(s, &p, e);
+	return matters_of(s, &p, pg, e);
 }

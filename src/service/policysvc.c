@@ -131,27 +131,36 @@ out:
 	return rc;
 }
 
+struct vlist {
+	json_t *arr;
+	struct svc_page *pg;
+};
+
 static int version_row(void *ctx, const struct policy_rec *r)
 {
+	struct vlist *l = ctx;
 	char when[21];
 
 	clock_fmt_iso(r->created, when);
-	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s}", "version",
-					     (json_int_t)r->version, "profile", r->profile,
-					     "created", when, "actor", r->actor));
+	json_array_append_new(l->arr, json_pack("{s:I, s:s, s:s, s:s}", "version",
+						(json_int_t)r->version, "profile", r->profile,
+						"created", when, "actor", r->actor));
+	svc__page_saw(l->pg, r->version);
 	return 0;
 }
 
-json_t *svc_policy_versions(struct svc *s, const struct actor *a, struct bm_err *e)
+json_t *svc_policy_versions(struct svc *s, const struct actor *a, struct svc_page *pg,
+			    struct bm_err *e)
 {
-	json_t *arr;
+	struct vlist l = {NULL, pg};
+	struct store_page sp;
 
 	if (svc__allow(a, PERM_POLICY_READ, e))
 		return NULL;
-	arr = json_array();
-	if (ST(s)->policy_list(s->st, version_row, arr, e)) {
-		json_decref(arr);
+	l.arr = json_array();
+	if (ST(s)->policy_page(s->st, svc__page(pg, &sp), version_row, &l, e)) {
+		json_decref(l.arr);
 		return NULL;
 	}
-	return arr;
+	return l.arr;
 }

@@ -703,6 +703,21 @@ static int cursor_open(struct svc *s, char tag, const char *text, uint8_t *pt, s
 	return 0;
 }
 
+const struct store_page *svc__page(struct svc_page *pg, struct store_page *sp)
+{
+	if (pg == NULL)
+		return NULL;
+	pg->last_id = 0;
+	*sp = (struct store_page){pg->after_id, pg->limit};
+	return sp;
+}
+
+void svc__page_saw(struct svc_page *pg, int64_t id)
+{
+	if (pg != NULL)
+		pg->last_id = id;
+}
+
 void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MAX])
 {
 	uint8_t pt[8];

@@ -82,6 +82,16 @@ void svc_cursor_make_pos(struct svc *s, char tag, const void *pos, size_t n,
 int svc_cursor_read_pos(struct svc *s, char tag, const char *text, void *pos, size_t min,
 			size_t cap, size_t *n, struct bm_err *e);
 
+/* One page of a list, walked by id (keyset) so writes between pages
+ * neither repeat nor skip a row: the items after after_id (0: from the
+ * start; the session list, newest first, starts below it), at most limit
+ * (0: all).  last_id is set to the id of the last item listed (0: none),
+ * the next page's after_id.  A NULL page is the whole list. */
+struct svc_page {
+	int64_t after_id, limit;
+	int64_t last_id;           /* out */
+};
+
 /* Creates a new database and key file; refuses to overwrite either. */
 int svc_init(const struct svc_paths *p, const char *profile, const struct actor *a,
 	     struct bm_err *e);
@@ -129,7 +139,9 @@ int svc_unit_add(struct svc *s, const struct actor *a, const struct unit_input *
 		 struct unit_rec *out, struct bm_err *e);
 /* Returns a new reference: the JSON view of unit code. */
 json_t *svc_unit_show(struct svc *s, const struct actor *a, const char *code, struct bm_err *e);
-json_t *svc_unit_list(struct svc *s, const struct actor *a, struct bm_err *e);
+/* The units the actor may see (an officer: the scope subtree), a page. */
+json_t *svc_unit_list(struct svc *s, const struct actor *a, struct svc_page *pg,
+		      struct bm_err *e);
 
 /* ---- posts ---- */
 struct post_input {
@@ -138,7 +150,9 @@ struct post_input {
 int svc_post_add(struct svc *s, const struct actor *a, const struct post_input *in,
 		 struct post_rec *out, struct bm_err *e);
 json_t *svc_post_show(struct svc *s, const struct actor *a, const char *code, struct bm_err *e);
-json_t *svc_post_list(struct svc *s, const struct actor *a, const char *unit, struct bm_err *e);
+/* Posts of unit (NULL: of every unit the actor may see), a page. */
+json_t *svc_post_list(struct svc *s, const struct actor *a, const char *unit,
+		      struct svc_page *pg, struct bm_err *e);
 
 /* ---- persons ---- */
 struct person_input {
@@ -211,7 +225,9 @@ json_t *svc_policy_show(struct svc *s, const struct actor *a, struct bm_err *e);
  * been stored since (0: replace whatever is current, the console's way). */
 int svc_policy_load(struct svc *s, const struct actor *a, const char *text, size_t len,
 		    int64_t expected, int64_t *version, struct bm_err *e);
-json_t *svc_policy_versions(struct svc *s, const struct actor *a, struct bm_err *e);
+/* Stored policies by version (the page's ids are versions). */
+json_t *svc_policy_versions(struct svc *s, const struct actor *a, struct svc_page *pg,
+			    struct bm_err *e);
 
 /* ---- audit ---- */
 struct audit_verdict {
@@ -242,7 +258,8 @@ struct account_input {
 int svc_account_add(struct svc *s, const struct actor *a, const struct account_input *in,
 		    struct bm_err *e);
 /* The JSON view of every account (never a password hash); new reference. */
-json_t *svc_account_list(struct svc *s, const struct actor *a, struct bm_err *e);
+json_t *svc_account_list(struct svc *s, const struct actor *a, struct svc_page *pg,
+			 struct bm_err *e);
 json_t *svc_account_show(struct svc *s, const struct actor *a, const char *name,
 			 struct bm_err *e);
 /* Disables an account and revokes its sessions. */
@@ -296,7 +313,8 @@ void svc_session_csrf(const char *token, char out[65]);
 int svc_logout(struct svc *s, const struct actor *a, struct bm_err *e);
 /* Sessions: the actor's own (session.own) or, with all, everyone's
  * (session.all).  New reference. */
-json_t *svc_session_list(struct svc *s, const struct actor *a, bool all, struct bm_err *e);
+json_t *svc_session_list(struct svc *s, const struct actor *a, bool all, struct svc_page *pg,
+			 struct bm_err *e);
 /* Revokes one session: one's own, or any with session.all; another's
  * session answers like one that does not exist. */
 int svc_session_revoke(struct svc *s, const struct actor *a, int64_t id, struct bm_err *e);
@@ -315,7 +333,8 @@ json_t *svc_me_clearance(struct svc *s, const struct actor *a, int64_t now, stru
 json_t *svc_me_matter_file(struct svc *s, const struct actor *a, const char *type,
 			   const char *detail, struct bm_err *e);
 /* Own matters, oldest first (person.self_read). */
-json_t *svc_me_matters(struct svc *s, const struct actor *a, struct bm_err *e);
+json_t *svc_me_matters(struct svc *s, const struct actor *a, struct svc_page *pg,
+		       struct bm_err *e);
 
 /* ---- demo ---- */
 struct demo_summary {
@@ -372,7 +391,7 @@ json_t *svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now,
 json_t *svc_matter_file(struct svc *s, const struct actor *a, const char *person,
 			const char *type, const char *detail, struct bm_err *e);
 json_t *svc_matter_list(struct svc *s, const struct actor *a, const char *person,
-			struct bm_err *e);
+			struct svc_page *pg, struct bm_err *e);
 int svc_person_suspend(struct svc *s, const struct actor *a, const char *person,
 		       const char *reason, struct bm_err *e);
 int svc_person_reinstate(struct svc *s, const struct actor *a, const char *person,

@@ -647,6 +647,7 @@ struct slist {
 	json_t *arr;
 	int64_t want;              /* revoke: the id looked for */
 	bool found;
+	struct svc_page *pg;       /* list: the page walked */
 };
 
 static int session_one(void *ctx, const struct session_rec *r)
@@ -668,17 +669,21 @@ static int session_one(void *ctx, const struct session_rec *r)
 		(json_int_t)r->id, "account", acc.name, "created", iso_or_null(r->created),
 		"last_seen", iso_or_null(r->last_seen), "expires", iso_or_null(r->expires_abs),
 		"client", r->client, "active", active, "current", r->id == l->a->session_id));
+	svc__page_saw(l->pg, r->id);
 	return 0;
 }
 
-json_t *svc_session_list(struct svc *s, const struct actor *a, bool all, struct bm_err *e)
+json_t *svc_session_list(struct svc *s, const struct actor *a, bool all, struct svc_page *pg,
+			 struct bm_err *e)
 {
-	struct slist l = {s, a, NULL, 0, false};
+	struct slist l = {s, a, NULL, 0, false, pg};
+	struct store_page sp;
 
 	if (svc__allow(a, all ? PERM_SESSION_ALL : PERM_SESSION_OWN, e))
 		return NULL;
 	l.arr = json_array();
-	if (ST(s)->session_list(s->st, all ? 0 : a->account_id, session_one, &l, e)) {
+	if (ST(s)->session_page(s->st, all ? 0 : a->account_id, svc__page(pg, &sp), session_one,
+				&l, e)) {
 		json_decref(l.arr);
 		return NULL;
 	}
@@ -687,7 +692,7 @@ json_t *svc_session_list(struct svc *s, const struct actor *a, bool all, struct 
 
 int svc_session_revoke(struct svc *s, const struct actor *a, int64_t id, struct bm_err *e)
 {
-	struct slist l = {s, a, NULL, id, false};
+	struct slist l = {s, a, NULL, id, false, NULL};
 	bool all = svc__allow(a, PERM_SESSION_ALL, e) == 0;
 	int rc;
 

@@ -171,6 +171,10 @@ int svc__login_failed(struct svc *s, const char *name, int64_t id, const char *c
 		      const char *why, bool *locked, struct bm_err *e);
 /* Checks a new password's length and text. */
 int svc__pw_check(const char *field, const char *pw, struct bm_err *e);
+/* The store's view of page pg in sp (NULL: the whole list), last_id
+ * cleared; svc__page_saw records each item's id as the page's last. */
+const struct store_page *svc__page(struct svc_page *pg, struct store_page *sp);
+void svc__page_saw(struct svc_page *pg, int64_t id);
 /* 0 when the actor may see unit_id (unscoped, or inside its subtree);
  * BM_ENOTFOUND naming field with msg otherwise, like a missing record. */
 int svc__scope_check(struct svc *s, const struct actor *a, int64_t unit_id, const char *field,

@@ -181,36 +181,47 @@ json_t *svc_unit_show(struct svc *s, const struct actor *a, const char *code, st
 	return unit_view(s, &u, parent_visible);
 }
 
-/* A list walk limited to what the actor may see. */
+/* A page of a list the store has already limited to what the actor may
+ * see (root: the officer's scope unit, 0 unscoped). */
 struct scoped_list {
 	struct svc *s;
-	struct svc_scope sc;
+	int64_t root;
+	struct svc_page *pg;
 	json_t *arr;
 };
 
+/* Inside the subtree every unit's parent is visible but the root's. */
 static int unit_collect(void *ctx, const struct unit_rec *u)
 {
 	struct scoped_list *l = ctx;
 
-	if (svc__scope_has(&l->sc, u->id))
-		json_array_append_new(l->arr, unit_view(l->s, u, u->parent_id == 0 ||
-							   svc__scope_has(&l->sc, u->parent_id)));
+	json_array_append_new(l->arr, unit_view(l->s, u, u->parent_id == 0 || l->root == 0 ||
+							    u->id != l->root));
+	svc__page_saw(l->pg, u->id);
 	return 0;
 }
 
-json_t *svc_unit_list(struct svc *s, const struct actor *a, struct bm_err *e)
+/* Finishes a list walk: the array, or NULL after the walk's error rc. */
+static json_t *scoped_done(struct scoped_list *l, int rc)
 {
-	struct scoped_list l = {.s = s};
+	if (rc != 0) {
+		json_decref(l->arr);
+		return NULL;
+	}
+	return l->arr;
+}
 
-	if (svc__allow(a, PERM_UNIT_READ, e) || svc__scope_load(s, a, &l.sc, e))
+json_t *svc_unit_list(struct svc *s, const struct actor *a, struct svc_page *pg,
+		      struct bm_err *e)
+{
+	struct scoped_list l = {s, svc__actor_scoped(a) ? a->scope_unit : 0, pg, NULL};
+	struct store_page sp;
+
+	if (svc__allow(a, PERM_UNIT_READ, e))
 		return NULL;
 	l.arr = json_array();
-	if (ST(s)->unit_list(s->st, unit_collect, &l, e)) {
-		json_decref(l.arr);
-		l.arr = NULL;
-	}
-	svc__scope_free(&l.sc);
-	return l.arr;
+	return scoped_done(&l, ST(s)->unit_page(s->st, l.root, svc__page(pg, &sp), unit_collect,
+						&l, e));
 }
 
 int svc__post_add_tx(struct svc *s, const struct post_input *in, struct post_rec *out,
@@ -284,25 +295,24 @@ static int post_collect(void *ctx, const struct post_rec *p)
 {
 	struct scoped_list *l = ctx;
 
-	if (svc__scope_has(&l->sc, p->unit_id))
-		json_array_append_new(l->arr, svc__post_json(l->s, p));
+	json_array_append_new(l->arr, svc__post_json(l->s, p));
+	svc__page_saw(l->pg, p->id);
 	return 0;
 }
 
-json_t *svc_post_list(struct svc *s, const struct actor *a, const char *unit, struct bm_err *e)
+/* A unit the actor may see holds only posts they may see, so with one
+ * the officer's subtree needs no second filter. */
+json_t *svc_post_list(struct svc *s, const struct actor *a, const char *unit,
+		      struct svc_page *pg, struct bm_err *e)
 {
-	struct scoped_list l = {.s = s};
+	struct scoped_list l = {s, svc__actor_scoped(a) ? a->scope_unit : 0, pg, NULL};
 	struct unit_rec u = {0};
+	struct store_page sp;
 
 	if (svc__allow(a, PERM_POST_READ, e) ||
-	    (unit != NULL && svc__unit_visible(s, a, "unit", unit, &u, e)) ||
-	    svc__scope_load(s, a, &l.sc, e))
+	    (unit != NULL && svc__unit_visible(s, a, "unit", unit, &u, e)))
 		return NULL;
 	l.arr = json_array();
-	if (ST(s)->post_list(s->st, u.id, post_collect, &l, e)) {
-		json_decref(l.arr);
-		l.arr = NULL;
-	}
-	svc__scope_free(&l.sc);
-	return l.arr;
+	return scoped_done(&l, ST(s)->post_page(s->st, u.id, l.root, svc__page(pg, &sp),
+						post_collect, &l, e));
 }

@@ -244,6 +244,14 @@ struct audit_filter {
 	int64_t limit;
 };
 
+/* One page of a list walked by id (keyset): the rows after after_id (0:
+ * from the start; a list walked newest first starts below it), at most
+ * limit of them (0: all).  A NULL page is the whole list. */
+struct store_page {
+	int64_t after_id;
+	int64_t limit;
+};
+
 struct store;
 
 typedef int (*store_unit_cb)(void *ctx, const struct unit_rec *r);
@@ -296,6 +304,11 @@ struct store_ops {
 	int (*unit_get)(struct store *s, int64_t id, const char *code, struct unit_rec *r,
 			struct bm_err *e);   /* by id when code is NULL */
 	int (*unit_list)(struct store *s, store_unit_cb cb, void *ctx, struct bm_err *e);
+	/* A page of units by id: root's subtree (root included), or all when
+	 * root is 0.  The subtree is chosen in the query, so a page is never
+	 * short of rows an officer may see, nor holds one outside. */
+	int (*unit_page)(struct store *s, int64_t root, const struct store_page *pg,
+			 store_unit_cb cb, void *ctx, struct bm_err *e);
 	/* True (1) when unit is root or inside root's subtree, 0 when not. */
 	int (*unit_within)(struct store *s, int64_t unit, int64_t root, struct bm_err *e);
 
@@ -304,6 +317,11 @@ struct store_ops {
 			struct bm_err *e);
 	int (*post_list)(struct store *s, int64_t unit_id, store_post_cb cb, void *ctx,
 			 struct bm_err *e);  /* unit_id 0 = all */
+	/* A page of posts by id: unit_id's own, else those of root's subtree,
+	 * else (both 0) all. */
+	int (*post_page)(struct store *s, int64_t unit_id, int64_t root,
+			 const struct store_page *pg, store_post_cb cb, void *ctx,
+			 struct bm_err *e);
 
 	int (*person_insert)(struct store *s, struct person_rec *r, struct bm_err *e);
 	int (*person_get)(struct store *s, int64_t id, const char *ext_id, struct person_rec *r,
@@ -332,6 +350,9 @@ struct store_ops {
 	int (*policy_get)(struct store *s, int64_t v, store_policy_cb cb, void *ctx,
 			  struct bm_err *e);
 	int (*policy_list)(struct store *s, store_policy_cb cb, void *ctx, struct bm_err *e);
+	/* A page of policies by version (after_id: the version after which). */
+	int (*policy_page)(struct store *s, const struct store_page *pg, store_policy_cb cb,
+			   void *ctx, struct bm_err *e);
 	/* The newest policy's version, 0 when none: one indexed read, so a
 	 * write transaction can tell cheaply whether its policy is current. */
 	int (*policy_head)(struct store *s, int64_t *version, struct bm_err *e);
@@ -352,6 +373,8 @@ struct store_ops {
 			   struct bm_err *e);   /* by id when name is NULL */
 	int (*account_update)(struct store *s, struct account_rec *r, struct bm_err *e);
 	int (*account_list)(struct store *s, store_account_cb cb, void *ctx, struct bm_err *e);
+	int (*account_page)(struct store *s, const struct store_page *pg, store_account_cb cb,
+			    void *ctx, struct bm_err *e);
 
 	/* Sessions: looked up by token hash (BM_ENOTFOUND); touch sets
 	 * last_seen; revoke marks session id revoked, or with id 0 every
@@ -364,6 +387,9 @@ struct store_ops {
 	int (*session_revoke)(struct store *s, int64_t id, int64_t account_id, struct bm_err *e);
 	int (*session_list)(struct store *s, int64_t account_id, store_session_cb cb, void *ctx,
 			    struct bm_err *e);
+	/* The same a page at a time, newest first: ids below pg->after_id. */
+	int (*session_page)(struct store *s, int64_t account_id, const struct store_page *pg,
+			    store_session_cb cb, void *ctx, struct bm_err *e);
 
 	/* ---- vetting (schema step 3) ---- */
 	int (*review_insert)(struct store *s, struct review_rec *r, struct bm_err *e);
@@ -385,6 +411,8 @@ struct store_ops {
 	int (*matter_insert)(struct store *s, struct matter_rec *r, struct bm_err *e);
 	int (*matter_list)(struct store *s, int64_t person_id, store_matter_cb cb, void *ctx,
 			   struct bm_err *e);
+	int (*matter_page)(struct store *s, int64_t person_id, const struct store_page *pg,
+			   store_matter_cb cb, void *ctx, struct bm_err *e);
 	int (*suspension_insert)(struct store *s, struct suspension_rec *r, struct bm_err *e);
 	int (*suspension_update)(struct store *s, struct suspension_rec *r, struct bm_err *e);
 	int (*suspension_list)(struct store *s, int64_t person_id, store_susp_cb cb, void *ctx,

@@ -101,12 +101,18 @@
 	"max(lifted_at) AS lifted FROM suspensions GROUP BY person_id) sp ON sp.pid = p.id " \
 	"ORDER BY p.id"
 
+/* " IN (...)": unit p and every unit below it.  UNION (not UNION ALL)
+ * ends a walk of a hand-made cycle. */
+#define IN_SUBTREE(p) " IN (WITH RECURSIVE sub(id) AS (SELECT " p " UNION SELECT u.id " \
+	"FROM units u JOIN sub ON u.parent_id = sub.id) SELECT id FROM sub)"
+
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_META_GET, ST_META_SET,
-	ST_UNIT_INS, ST_UNIT_BY_ID, ST_UNIT_BY_CODE, ST_UNIT_LIST, ST_UNIT_WITHIN,
+	ST_UNIT_INS, ST_UNIT_BY_ID, ST_UNIT_BY_CODE, ST_UNIT_LIST, ST_UNIT_LIST_SUB, ST_UNIT_WITHIN,
 	ST_UNIT_EXISTS,
 	ST_POST_INS, ST_POST_BY_ID, ST_POST_BY_CODE, ST_POST_LIST, ST_POST_LIST_UNIT,
+	ST_POST_LIST_SUB,
 	ST_POST_EXISTS,
 	ST_PERSON_INS, ST_PERSON_BY_ID, ST_PERSON_BY_EXT, ST_PERSON_UPD,
 	ST_PERSON_VERSION, ST_PERSON_BY_NID, ST_PERSON_BY_PP, ST_PERSON_COUNTS,
@@ -138,7 +144,12 @@ static const char *const sql_text[ST__COUNT] = {
 		"VALUES ($1, $2, $3, 1, $4, $5)",
 	[ST_UNIT_BY_ID] = "SELECT " UNIT_COLS " FROM units WHERE id = $1",
 	[ST_UNIT_BY_CODE] = "SELECT " UNIT_COLS " FROM units WHERE code = $1",
-	[ST_UNIT_LIST] = "SELECT " UNIT_COLS " FROM units ORDER BY id",
+	/* The lists are walked a page at a time by id (keyset, never OFFSET):
+	 * $1 the id the page starts after, then the list's key if any, then
+	 * the limit (-1: none); page_start binds them in that order. */
+	[ST_UNIT_LIST] = "SELECT " UNIT_COLS " FROM units WHERE id > $1 ORDER BY id LIMIT $2",
+	[ST_UNIT_LIST_SUB] = "SELECT " UNIT_COLS " FROM units WHERE id > $1 AND id"
+		IN_SUBTREE("$2") " ORDER BY id LIMIT $3",
 	/* Walks up from $1; the depth bound guards against a hand-made cycle. */
 	[ST_UNIT_WITHIN] = "WITH RECURSIVE up(id, parent, depth) AS ("
 		"SELECT id, parent_id, 0 FROM units WHERE id = $1 "
@@ -150,8 +161,11 @@ static const char *const sql_text[ST__COUNT] = {
 		"created, updated) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)",
 	[ST_POST_BY_ID] = "SELECT " POST_COLS " FROM posts WHERE id = $1",
 	[ST_POST_BY_CODE] = "SELECT " POST_COLS " FROM posts WHERE code = $1",
-	[ST_POST_LIST] = "SELECT " POST_COLS " FROM posts ORDER BY id",
-	[ST_POST_LIST_UNIT] = "SELECT " POST_COLS " FROM posts WHERE unit_id = $1 ORDER BY id",
+	[ST_POST_LIST] = "SELECT " POST_COLS " FROM posts WHERE id > $1 ORDER BY id LIMIT $2",
+	[ST_POST_LIST_UNIT] = "SELECT " POST_COLS " FROM posts WHERE id > $1 AND unit_id = $2 "
+		"ORDER BY id LIMIT $3",
+	[ST_POST_LIST_SUB] = "SELECT " POST_COLS " FROM posts WHERE id > $1 AND unit_id"
+		IN_SUBTREE("$2") " ORDER BY id LIMIT $3",
 	[ST_POST_EXISTS] = "SELECT 1 FROM posts WHERE id = $1",
 	[ST_PERSON_INS] = "INSERT INTO persons(ext_id, name, unit_id, state, level, compartments, "
 		"nid_ct, nid_idx, pp_ct, pp_idx, version, created, updated, state_since, on_post_since) "
@@ -191,7 +205,8 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_POLICY_NEXT] = "SELECT coalesce(max(version), 0) + 1 FROM policies",
 	[ST_POLICY_NEWEST] = "SELECT " POLICY_COLS " FROM policies ORDER BY version DESC LIMIT 1",
 	[ST_POLICY_GET] = "SELECT " POLICY_COLS " FROM policies WHERE version = $1",
-	[ST_POLICY_LIST] = "SELECT " POLICY_COLS " FROM policies ORDER BY version",
+	[ST_POLICY_LIST] = "SELECT " POLICY_COLS " FROM policies WHERE version > $1 "
+		"ORDER BY version LIMIT $2",
 	[ST_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
 	[ST_AUDIT_INS] = "INSERT INTO audit(" AUDIT_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 	/* Scalars only: a nested array or object is not a subject id. */
@@ -209,16 +224,19 @@ static const char *const sql_text[ST__COUNT] = {
 		"scope_unit = $4, person = $5, disabled = $6, failures = $7, locked_until = $8, "
 		"must_change = $9, version = version + 1 WHERE id = $10 AND version = $11",
 	[ST_ACCOUNT_VERSION] = "SELECT version FROM accounts WHERE id = $1",
-	[ST_ACCOUNT_LIST] = "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY id",
+	[ST_ACCOUNT_LIST] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE id > $1 ORDER BY id "
+		"LIMIT $2",
 	[ST_SESSION_INS] = "INSERT INTO sessions(token_hash, account_id, created, last_seen, "
 		"expires_abs, client, revoked) VALUES ($1, $2, $3, $4, $5, $6, 0)",
 	[ST_SESSION_BY_HASH] = "SELECT " SESSION_COLS " FROM sessions WHERE token_hash = $1",
 	[ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = $1 WHERE id = $2",
 	[ST_SESSION_REVOKE] = "UPDATE sessions SET revoked = 1 WHERE id = $1",
 	[ST_SESSION_REVOKE_ALL] = "UPDATE sessions SET revoked = 1 WHERE account_id = $1",
-	[ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions ORDER BY id DESC",
+	/* newest first: a page starts below its cursor */
+	[ST_SESSION_LIST] = "SELECT " SESSION_COLS " FROM sessions WHERE id < $1 "
+		"ORDER BY id DESC LIMIT $2",
 	[ST_SESSION_LIST_ACCOUNT] = "SELECT " SESSION_COLS " FROM sessions "
-		"WHERE account_id = $1 ORDER BY id DESC",
+		"WHERE id < $1 AND account_id = $2 ORDER BY id DESC LIMIT $3",
 	[ST_REVIEW_INS] = "INSERT INTO reviews(person_id, level, trigger, opened_by, opened_at, "
 		"due_at, state, decided_at, valid_until, reason, version) "
 		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)",
@@ -244,7 +262,8 @@ static const char *const sql_text[ST__COUNT] = {
 		"ORDER BY at, approver",
 	[ST_MATTER_INS] = "INSERT INTO matters(person_id, type, filed_by, filed_at, detail, action, "
 		"review_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-	[ST_MATTER_LIST] = "SELECT " MATTER_COLS " FROM matters WHERE person_id = $1 ORDER BY id",
+	[ST_MATTER_LIST] = "SELECT " MATTER_COLS " FROM matters WHERE id > $1 AND person_id = $2 "
+		"ORDER BY id LIMIT $3",
 	[ST_SUSP_INS] = "INSERT INTO suspensions(person_id, since, by, reason, matter_id, version) "
 		"VALUES ($1, $2, $3, $4, $5, 1)",
 	[ST_SUSP_UPD] = "UPDATE suspensions SET lifted_at = $1, lifted_by = $2, lift_reason = $3, "
@@ -838,6 +857,25 @@ static int walk_start(struct sq *s, enum stmt_id id, int64_t v, sqlite3_stmt **q
 	return rc;
 }
 
+/* Gets cached statement id bound for one page (see ST_UNIT_LIST): $1 the
+ * id to start after (a list walked newest first starts below it, at the
+ * newest when it is 0), key as $2 when the statement takes one, then the
+ * limit.  pg NULL is the whole list. */
+static int page_start(struct sq *s, enum stmt_id id, const struct store_page *pg, bool desc,
+		      int64_t key, sqlite3_stmt **q, struct bm_err *e)
+{
+	int64_t after = pg ? pg->after_id : 0, limit = pg && pg->limit > 0 ? pg->limit : -1;
+	int rc = stmt_get(s, id, q, e), n = 1;
+
+	if (rc != 0)
+		return rc;
+	sqlite3_bind_int64(*q, n++, desc && after == 0 ? INT64_MAX : after);
+	if (sqlite3_bind_parameter_count(*q) == 3)
+		sqlite3_bind_int64(*q, n++, key);
+	sqlite3_bind_int64(*q, n, limit);
+	return 0;
+}
+
 /* ---------------------------------------------------------- open / close */
 
 static bool is_memory(const char *path)
@@ -1334,18 +1372,24 @@ static int sq_unit_get(struct store *st, int64_t id, const char *code, struct un
 	return rc < 0 ? rc : 0;
 }
 
-static int sq_unit_list(struct store *st, store_unit_cb cb, void *ctx, struct bm_err *e)
+static int sq_unit_page(struct store *st, int64_t root, const struct store_page *pg,
+			store_unit_cb cb, void *ctx, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
-	enum stmt_id id = ST_UNIT_LIST;
+	enum stmt_id id = root ? ST_UNIT_LIST_SUB : ST_UNIT_LIST;
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = walk_start(s, id, 0, &q, e)) != 0)
+	if ((rc = page_start(s, id, pg, false, root, &q, e)) != 0)
 		return rc;
 	rc = walk_units(s, q, cb, ctx, e);
 	stmt_put(s, id, q);
 	return rc;
+}
+
+static int sq_unit_list(struct store *st, store_unit_cb cb, void *ctx, struct bm_err *e)
+{
+	return sq_unit_page(st, 0, NULL, cb, ctx, e);
 }
 
 static int sq_unit_within(struct store *st, int64_t unit, int64_t root, struct bm_err *e)
@@ -1428,19 +1472,26 @@ static int sq_post_get(struct store *st, int64_t id, const char *code, struct po
 	return rc < 0 ? rc : 0;
 }
 
-static int sq_post_list(struct store *st, int64_t unit_id, store_post_cb cb, void *ctx,
+static int sq_post_page(struct store *st, int64_t unit_id, int64_t root,
+			const struct store_page *pg, store_post_cb cb, void *ctx,
 			struct bm_err *e)
 {
 	struct sq *s = SQ(st);
-	enum stmt_id id = unit_id ? ST_POST_LIST_UNIT : ST_POST_LIST;
+	enum stmt_id id = unit_id ? ST_POST_LIST_UNIT : root ? ST_POST_LIST_SUB : ST_POST_LIST;
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = walk_start(s, id, unit_id, &q, e)) != 0)
+	if ((rc = page_start(s, id, pg, false, unit_id ? unit_id : root, &q, e)) != 0)
 		return rc;
 	rc = walk_posts(s, q, cb, ctx, e);
 	stmt_put(s, id, q);
 	return rc;
+}
+
+static int sq_post_list(struct store *st, int64_t unit_id, store_post_cb cb, void *ctx,
+			struct bm_err *e)
+{
+	return sq_post_page(st, unit_id, 0, NULL, cb, ctx, e);
 }
 
 /* --------------------------------------------------------------- persons */
@@ -1596,10 +1647,9 @@ static void pl_build(unsigned mask, struct buf *b, struct pl_plan *p)
 	if (b != NULL)
 		buf_puts(b, "SELECT " PERSON_COLS " FROM persons WHERE id > $1");
 	if (mask & PL_UNIT) {
-		p->unit = add_param(b, &n, " AND unit_id IN (WITH RECURSIVE sub(id) AS (SELECT ");
+		p->unit = ++n;
 		if (b != NULL)
-			buf_puts(b, " UNION SELECT u.id FROM units u JOIN sub "
-				 "ON u.parent_id = sub.id) SELECT id FROM sub)");
+			buf_printf(b, " AND unit_id" IN_SUBTREE("$%d"), n);
 	}
 	if (mask & PL_LEVEL)
 		p->level = add_param(b, &n, " AND level = ");
@@ -1887,18 +1937,24 @@ static int sq_policy_get(struct store *st, int64_t v, store_policy_cb cb, void *
 	return rc;
 }
 
-static int sq_policy_list(struct store *st, store_policy_cb cb, void *ctx, struct bm_err *e)
+static int sq_policy_page(struct store *st, const struct store_page *pg, store_policy_cb cb,
+			  void *ctx, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
 	enum stmt_id id = ST_POLICY_LIST;
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = walk_start(s, id, 0, &q, e)) != 0)
+	if ((rc = page_start(s, id, pg, false, 0, &q, e)) != 0)
 		return rc;
 	rc = walk_policies(s, q, cb, ctx, e);
 	stmt_put(s, id, q);
 	return rc;
+}
+
+static int sq_policy_list(struct store *st, store_policy_cb cb, void *ctx, struct bm_err *e)
+{
+	return sq_policy_page(st, NULL, cb, ctx, e);
 }
 
 /* ----------------------------------------------------------------- audit */
@@ -2235,17 +2291,23 @@ static int walk_accounts(struct sq *s, sqlite3_stmt *st, store_account_cb cb, vo
 	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
 }
 
-static int sq_account_list(struct store *st, store_account_cb cb, void *ctx, struct bm_err *e)
+static int sq_account_page(struct store *st, const struct store_page *pg,
+			   store_account_cb cb, void *ctx, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = walk_start(s, ST_ACCOUNT_LIST, 0, &q, e)) != 0)
+	if ((rc = page_start(s, ST_ACCOUNT_LIST, pg, false, 0, &q, e)) != 0)
 		return rc;
 	rc = walk_accounts(s, q, cb, ctx, e);
 	stmt_put(s, ST_ACCOUNT_LIST, q);
 	return rc;
+}
+
+static int sq_account_list(struct store *st, store_account_cb cb, void *ctx, struct bm_err *e)
+{
+	return sq_account_page(st, NULL, cb, ctx, e);
 }
 
 /* -------------------------------------------------------------- sessions */
@@ -2359,19 +2421,25 @@ static int walk_sessions(struct sq *s, sqlite3_stmt *st, store_session_cb cb, vo
 	return rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
 }
 
-static int sq_session_list(struct store *st, int64_t account_id, store_session_cb cb,
-			   void *ctx, struct bm_err *e)
+static int sq_session_page(struct store *st, int64_t account_id, const struct store_page *pg,
+			   store_session_cb cb, void *ctx, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
 	enum stmt_id id = account_id ? ST_SESSION_LIST_ACCOUNT : ST_SESSION_LIST;
 	sqlite3_stmt *q;
 	int rc;
 
-	if ((rc = walk_start(s, id, account_id, &q, e)) != 0)
+	if ((rc = page_start(s, id, pg, true, account_id, &q, e)) != 0)
 		return rc;
 	rc = walk_sessions(s, q, cb, ctx, e);
 	stmt_put(s, id, q);
 	return rc;
+}
+
+static int sq_session_list(struct store *st, int64_t account_id, store_session_cb cb,
+			   void *ctx, struct bm_err *e)
+{
+	return sq_session_page(st, account_id, NULL, cb, ctx, e);
 }
 
 /* -------------------------------------------------------------- vetting */
@@ -2546,7 +2614,6 @@ static int fill_facts(sqlite3_stmt *st, struct facts_rec *r, struct bm_err *e)
 
 VET_LIST(list_items, review_item_rec, store_item_cb, fill_item)
 VET_LIST(list_approvals, approval_rec, store_approval_cb, fill_approval)
-VET_LIST(list_matters, matter_rec, store_matter_cb, fill_matter)
 VET_LIST(list_susps, suspension_rec, store_susp_cb, fill_susp)
 VET_LIST(list_facts, facts_rec, store_facts_cb, fill_facts)
 
@@ -2731,10 +2798,30 @@ static int sq_matter_insert(struct store *st, struct matter_rec *r, struct bm_er
 	return rc;
 }
 
+static int sq_matter_page(struct store *st, int64_t person_id, const struct store_page *pg,
+			  store_matter_cb cb, void *ctx, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	struct matter_rec r;
+	sqlite3_stmt *q;
+	int rc, stop = 0;
+
+	if ((rc = page_start(s, ST_MATTER_LIST, pg, false, person_id, &q, e)) != 0)
+		return rc;
+	while (stop == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof r);
+		if ((stop = fill_matter(q, &r, e)) == 0)
+			stop = cb(ctx, &r);
+	}
+	rc = stop != 0 ? stop : rc == SQLITE_DONE ? 0 : db_err(s, NULL, e);
+	stmt_put(s, ST_MATTER_LIST, q);
+	return rc;
+}
+
 static int sq_matter_list(struct store *st, int64_t person_id, store_matter_cb cb, void *ctx,
 			  struct bm_err *e)
 {
-	return list_matters(SQ(st), ST_MATTER_LIST, person_id, cb, ctx, e);
+	return sq_matter_page(st, person_id, NULL, cb, ctx, e);
 }
 
 static int sq_suspension_insert(struct store *st, struct suspension_rec *r, struct bm_err *e)
@@ -2866,10 +2953,12 @@ const struct store_ops store_sqlite_ops = {
 	.unit_insert = sq_unit_insert,
 	.unit_get = sq_unit_get,
 	.unit_list = sq_unit_list,
+	.unit_page = sq_unit_page,
 	.unit_within = sq_unit_within,
 	.post_insert = sq_post_insert,
 	.post_get = sq_post_get,
 	.post_list = sq_post_list,
+	.post_page = sq_post_page,
 	.person_insert = sq_person_insert,
 	.person_get = sq_person_get,
 	.person_update = sq_person_update,
@@ -2883,6 +2972,7 @@ const struct store_ops store_sqlite_ops = {
 	.policy_insert = sq_policy_insert,
 	.policy_get = sq_policy_get,
 	.policy_list = sq_policy_list,
+	.policy_page = sq_policy_page,
 	.policy_head = sq_policy_head,
 	.audit_head = sq_audit_head,
 	.audit_insert = sq_audit_insert,
@@ -2892,11 +2982,13 @@ const struct store_ops store_sqlite_ops = {
 	.account_get = sq_account_get,
 	.account_update = sq_account_update,
 	.account_list = sq_account_list,
+	.account_page = sq_account_page,
 	.session_insert = sq_session_insert,
 	.session_get_by_hash = sq_session_get_by_hash,
 	.session_touch = sq_session_touch,
 	.session_revoke = sq_session_revoke,
 	.session_list = sq_session_list,
+	.session_page = sq_session_page,
 	.review_insert = sq_review_insert,
 	.review_get = sq_review_get,
 	.review_update = sq_review_update,
@@ -2907,6 +2999,7 @@ const struct store_ops store_sqlite_ops = {
 	.approval_list = sq_approval_list,
 	.matter_insert = sq_matter_insert,
 	.matter_list = sq_matter_list,
+	.matter_page = sq_matter_page,
 	.suspension_insert = sq_suspension_insert,
 	.suspension_update = sq_suspension_update,
 	.suspension_list = sq_suspension_list,

@@ -82,3 +82,37 @@ t_args_serve_threads_out_of_range_refused() {
 	expect 2 serve --listen 127.0.0.1:0 --threads -1 || return 1
 	has_err "--threads"
 }
+
+# unit list, post list, account list and due take --limit as person list
+# does: the list's first N in its order, --limit 0 refused; without it the
+# list is whole.
+t_args_every_list_takes_limit() {
+	setup_org || return 1
+	local cmd whole
+	for p in E1 E2; do
+		expect 0 person add "$p" --name "$p" --unit HQ-R || return 1
+		BAOMI_NOW=2026-01-01 review_ok "$p" secret || return 1
+		expect 0 appointment add "$p" P-100 || return 1
+		expect 0 activate "$p" || return 1
+	done
+	for cmd in "unit list" "post list" "post list --unit HQ-R" "account list" "due --within 10y"; do
+		# shellcheck disable=SC2086
+		expect 0 $cmd --json || return 1
+		whole=$OUT
+		case $cmd in due*) OUT=$(OUT=$whole json v.items) ;; esac
+		[ "$(json v.length)" -ge 2 ] || fail "$cmd lists fewer than 2: $OUT"
+		# shellcheck disable=SC2086
+		expect 0 $cmd --limit 1 --json || return 1
+		case $cmd in due*) OUT=$(json v.items); whole=$(OUT=$whole json v.items) ;; esac
+		eq "$(json v.length)" 1 "$cmd --limit 1"
+		eq "$(json 'v[0]')" "$(OUT=$whole json 'v[0]')" "$cmd --limit 1 keeps the first"
+		# shellcheck disable=SC2086
+		expect 2 $cmd --limit 0 || return 1
+		has_err '--limit: "0" is not an integer from 1'
+		# shellcheck disable=SC2086
+		expect 2 $cmd --limit 1 --limit 2 || return 1
+		has_err "--limit given twice"
+	done
+	expect 0 unit list --limit 2 || return 1
+	has_out "HQ-R"; lacks_out "HQ-A"
+}

@@ -193,7 +193,7 @@ static void sysadmin_creates_accounts_but_cannot_grant_roles(void **state)
 	login_as(f, "olga", "olga-password", &off);
 	assert_int_equal(off.roles, ROLE_OFFICER);
 	assert_true(off.scope_unit != 0);
-	assert_null(svc_account_list(f->s, &sec, &e));
+	assert_null(svc_account_list(f->s, &sec, NULL, &e));
 	assert_int_equal(e.code, BM_EPERM);
 }
 
@@ -472,13 +472,13 @@ static void scoped_officer_sees_units_and_posts_of_its_subtree(void **state)
 	assert_int_equal(svc_post_add(f->s, &f->local, &(struct post_input){"PB", "B", "none",
 				NULL, NULL}, &po, &e), 0);
 	make_account(f, "olga", "officer", "A", NULL, &off);
-	v = svc_unit_list(f->s, &off, &e);
+	v = svc_unit_list(f->s, &off, NULL, &e);
 	assert_int_equal(count_codes(v, "A1"), 2);        /* A and A1 */
 	json_decref(v);
-	v = svc_post_list(f->s, &off, NULL, &e);
+	v = svc_post_list(f->s, &off, NULL, NULL, &e);
 	assert_int_equal(count_codes(v, "PA"), 1);
 	json_decref(v);
-	v = svc_unit_list(f->s, &f->local, &e);
+	v = svc_unit_list(f->s, &f->local, NULL, &e);
 	assert_int_equal(count_codes(v, "B"), 4);
 	json_decref(v);
 	assert_null(svc_unit_show(f->s, &off, "B", &e));
@@ -487,12 +487,72 @@ static void scoped_officer_sees_units_and_posts_of_its_subtree(void **state)
 	assert_string_equal(e.msg + strlen("unit B"), e2.msg + strlen("unit BZ"));
 	assert_null(svc_post_show(f->s, &off, "PB", &e));
 	assert_int_equal(e.code, BM_ENOTFOUND);
-	assert_null(svc_post_list(f->s, &off, "B", &e));
+	assert_null(svc_post_list(f->s, &off, "B", NULL, &e));
 	assert_int_equal(e.code, BM_ENOTFOUND);
 	assert_null(svc_post_show(f->s, &off, "", &e));
 	assert_int_equal(e.code, BM_ENOTFOUND);
 	bm_err_clear(&e);
 	bm_err_clear(&e2);
+}
+
+/* Walks a list one item a page (list: svc_unit_list or svc_post_list's
+ * adapter below) and joins the codes; every page but the last is full. */
+static void walk_pages(struct fx *f, const struct actor *a, bool posts, char *out, size_t cap)
+{
+	struct svc_page pg = {.limit = 1};
+	struct bm_err e = BM_ERR_INIT;
+	json_t *v;
+
+	out[0] = '\0';
+	for (int n = 0; n < 20; n++) {
+		v = posts ? svc_post_list(f->s, a, NULL, &pg, &e) : svc_unit_list(f->s, a, &pg, &e);
+		assert_non_null(v);
+		if (json_array_size(v) == 0) {
+			json_decref(v);
+			return;
+		}
+		assert_int_equal(json_array_size(v), 1);
+		snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? "," : "",
+			 json_string_value(json_object_get(json_array_get(v, 0), "code")));
+		if (!posts && strcmp(out, "A") == 0)   /* the scope root's parent stays hidden */
+			assert_true(json_is_null(json_object_get(json_array_get(v, 0), "parent")));
+		json_decref(v);
+		assert_true(pg.last_id > pg.after_id);
+		pg.after_id = pg.last_id;
+	}
+	fail_msg("the walk did not end");
+}
+
+/* Paged one at a time, with the tree's units and posts interleaved in id
+ * order, an officer's pages are each full of their subtree and never show
+ * (or count) a row outside it; the local console walks everything. */
+static void scoped_officer_pages_units_and_posts_within_the_subtree(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	struct post_rec po;
+	struct actor off;
+	char got[256];
+	static const char *const units[][2] = {{"A1", "A"}, {"B1", "B"}, {"A2", "A1"},
+					       {"B2", "B1"}};
+	static const char *const posts[][2] = {{"PB", "B"}, {"PA2", "A2"}, {"PB1", "B1"},
+					       {"PA", "A"}};
+
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(svc_unit_add(f->s, &f->local, &(struct unit_input){units[i][0],
+					      units[i][0], units[i][1]}, &(struct unit_rec){0}, &e), 0);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(svc_post_add(f->s, &f->local, &(struct post_input){posts[i][0],
+					      posts[i][1], "none", NULL, NULL}, &po, &e), 0);
+	make_account(f, "olga", "officer", "A", NULL, &off);
+	walk_pages(f, &off, false, got, sizeof got);
+	assert_string_equal(got, "A,A1,A2");
+	walk_pages(f, &off, true, got, sizeof got);
+	assert_string_equal(got, "PA2,PA");
+	walk_pages(f, &f->local, false, got, sizeof got);
+	assert_string_equal(got, "HQ,A,B,A1,B1,A2,B2");
+	walk_pages(f, &f->local, true, got, sizeof got);
+	assert_string_equal(got, "PB,PA2,PB1,PA");
 }
 
 /* Imports text as kind; returns the code, e keeps the report. */
@@ -577,7 +637,7 @@ static void self_service_follows_the_link_not_the_name(void **state)
 	v = svc_me_clearance(f->s, &me, T0, &e);
 	assert_string_equal(json_string_value(json_object_get(v, "person")), "E7");
 	json_decref(v);
-	v = svc_me_matters(f->s, &me, &e);
+	v = svc_me_matters(f->s, &me, NULL, &e);
 	assert_int_equal(json_array_size(v), 0);
 	json_decref(v);
 	bm_err_clear(&e);
@@ -720,6 +780,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(three_officer_separation_refuses_grants_with_reason,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(sysadmin_creates_accounts_but_cannot_grant_roles,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(scoped_officer_pages_units_and_posts_within_the_subtree,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(scoped_officer_sees_units_and_posts_of_its_subtree,
 						setup, teardown),

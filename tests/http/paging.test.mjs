@@ -1,0 +1,151 @@
+// The lists that used to answer whole (units, posts, accounts, sessions,
+// a person's matters, one's own matters, policy versions) answer a page at
+// a time: limit and a sealed cursor of each list's own, keyset by id, so a
+// walk of every page is the whole list once and in order, writes between
+// pages neither repeat nor skip a row, and an officer's pages hold the
+// subtree only.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, call, login, account, scopedOrg } from './lib.mjs';
+
+let srv, sys, sec, self;
+const as = (who, method, path, body, headers) => call(srv, method, path, { token: who.token, body, headers });
+
+// Each list: where it is, who reads it, the member that names an item, and
+// a write that adds one more item (made between the pages of a walk).
+let n = 0;
+const lists = {
+  units: { path: '/v1/units', who: () => sec, key: 'code',
+    add: async () => as(sec, 'POST', '/v1/units', { code: `U${++n}`, name: 'U', parent: n % 2 ? 'A' : 'B' }) },
+  posts: { path: '/v1/posts', who: () => sec, key: 'code',
+    add: async () => as(sec, 'POST', '/v1/posts', { code: `P${++n}`, unit: n % 2 ? 'A1' : 'B', level: 'none' }) },
+  accounts: { path: '/v1/accounts', who: () => sys, key: 'name',
+    add: async () => as(sys, 'POST', '/v1/accounts', { name: `acct${++n}`, password: 'acct-password-1' }) },
+  sessions: { path: '/v1/sessions?all=true', who: () => sys, key: 'id',
+    add: async () => login(srv, 'auditor') },
+  matters: { path: '/v1/persons/EA/matters', who: () => sec, key: 'id',
+    add: async () => as(sec, 'POST', '/v1/matters', { person: 'EA', type: 'other', detail: `m${++n}` }) },
+  mine: { path: '/v1/me/matters', who: () => self, key: 'id',
+    add: async () => as(self, 'POST', '/v1/me/matters', { type: 'other', detail: `own ${++n}` }) },
+  policies: { path: '/v1/policy/versions', who: () => sec, key: 'version',
+    add: async () => {
+      const cur = await as(sec, 'GET', '/v1/policy');
+      return as(sec, 'PUT', '/v1/policy', { ...cur.json, audit_denials: !cur.json.audit_denials },
+        { 'If-Match': cur.headers.get('etag') });
+    } },
+};
+const q = (path, more) => `${path}${path.includes('?') ? '&' : '?'}${more}`;
+
+// Walks every page of a list `limit` at a time, calling between() after
+// each page but the last; returns the items and the pages' sizes.
+async function walk(who, path, limit, between = async () => {}) {
+  const items = [], sizes = [];
+  let cursor = null;
+  for (let pages = 0; pages < 500; pages++) {
+    const r = await as(who, 'GET', q(path, `limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`));
+    assert.equal(r.status, 200, `${path}: ${r.text}`);
+    assert.ok(r.json.items.length <= limit, `${path}: a page holds at most limit`);
+    if (r.json.items.length < limit) assert.equal(r.json.next_cursor, null, `${path}: a short page is the last`);
+    items.push(...r.json.items);
+    sizes.push(r.json.items.length);
+    cursor = r.json.next_cursor;
+    if (cursor === null) return { items, sizes };
+    await between();
+  }
+  assert.fail(`${path}: the walk did not end`);
+}
+
+before(async () => {
+  srv = await startServer();
+  sys = await login(srv, 'sysadmin');
+  sec = await login(srv, 'secadmin');
+  await scopedOrg(srv, sec);
+  self = await account(srv, { sys, sec }, 'selfie', 'person', { person: 'EB' });
+  // a few of each, so a walk two at a time takes several pages
+  for (const l of Object.values(lists))
+    for (let i = 0; i < 5; i++) assert.ok([200, 201].includes((await l.add()).status ?? 200));
+});
+after(async () => { assert.deepEqual(await srv.stop(), { code: 0, sig: null }); });
+
+test('every page of each list, walked two at a time, is the whole list once and in order', async () => {
+  for (const [name, l] of Object.entries(lists)) {
+    const whole = await as(l.who(), 'GET', q(l.path, 'limit=1000'));
+    assert.equal(whole.status, 200, `${name}: ${whole.text}`);
+    assert.equal(whole.json.next_cursor, null, `${name}: the whole list fits one page of 1000`);
+    assert.ok(whole.json.items.length >= 5, `${name}: ${whole.text}`);
+    const { items, sizes } = await walk(l.who(), l.path, 2);
+    assert.deepEqual(items, whole.json.items, `${name}: the pages are the list`);
+    assert.ok(sizes.length >= 3, `${name}: several pages`);
+    const keys = items.map((x) => x[l.key]);
+    if (typeof keys[0] === 'number') {
+      const sorted = [...keys].sort((a, b) => (name === 'sessions' ? b - a : a - b));
+      assert.deepEqual(keys, sorted, `${name}: in its documented order`);
+    }
+  }
+});
+
+test('writes between pages neither repeat nor skip a row that was there before', async () => {
+  for (const [name, l] of Object.entries(lists)) {
+    const before = (await as(l.who(), 'GET', q(l.path, 'limit=1000'))).json.items.map((x) => x[l.key]);
+    const { items } = await walk(l.who(), l.path, 2, async () => {
+      const r = await l.add();
+      assert.ok(r.status === undefined || [200, 201].includes(r.status), `${name}: ${r.text}`);
+    });
+    const keys = items.map((x) => x[l.key]);
+    assert.equal(new Set(keys).size, keys.length, `${name}: no item twice`);
+    assert.deepEqual(keys.filter((k) => before.includes(k)), before, `${name}: every earlier item once, in order`);
+  }
+});
+
+test('without limit a page holds 50, and next_cursor asks for the rest', async () => {
+  for (let i = 0; i < 50; i++) assert.equal((await lists.units.add()).status, 201);
+  const all = (await as(sec, 'GET', '/v1/units?limit=1000')).json.items;
+  assert.ok(all.length > 50);
+  const first = await as(sec, 'GET', '/v1/units');
+  assert.equal(first.json.items.length, 50);
+  assert.notEqual(first.json.next_cursor, null);
+  const rest = await as(sec, 'GET', `/v1/units?limit=1000&cursor=${first.json.next_cursor}`);
+  assert.deepEqual([...first.json.items, ...rest.json.items], all);
+});
+
+test('a bad limit, another list\'s cursor or a bent one is a 400 naming the parameter', async () => {
+  const cursors = {};
+  for (const [name, l] of Object.entries(lists)) {
+    const r = await as(l.who(), 'GET', q(l.path, 'limit=1'));
+    assert.notEqual(r.json.next_cursor, null, `${name}: ${r.text}`);
+    cursors[name] = r.json.next_cursor;
+    assert.equal((await as(l.who(), 'GET', q(l.path, `limit=1&cursor=${cursors[name]}`))).status, 200);
+  }
+  cursors.persons = (await as(sec, 'GET', '/v1/persons?limit=1')).json.next_cursor;
+  for (const [name, l] of Object.entries(lists)) {
+    const c = cursors[name];
+    const bent = c.slice(0, 10) + (c[10] === 'A' ? 'B' : 'A') + c.slice(11);
+    const bad = [['limit=0', 'limit'], ['limit=-1', 'limit'], ['limit=10001', 'limit'], ['limit=abc', 'limit'],
+      ['limit=1001', 'limit'], [`cursor=${bent}`, 'cursor'], ['cursor=abc', 'cursor'],
+      ...Object.entries(cursors).filter(([other]) => other !== name).map(([, oc]) => [`cursor=${oc}`, 'cursor'])];
+    for (const [query, field] of bad) {
+      const r = await as(l.who(), 'GET', q(l.path, query));
+      assert.equal(r.status, 400, `${name} ${query.slice(0, 20)}: ${r.status} ${r.text}`);
+      assert.ok(JSON.stringify(r.json).includes(`"${field}"`), `${name} ${query.slice(0, 20)} names ${field}: ${r.text}`);
+    }
+  }
+});
+
+test('an officer paging units and posts sees only the subtree, every page full of it', async () => {
+  const off = await account(srv, { sys, sec }, 'olga', 'officer', { scope: 'A' });
+  const units = await walk(off, '/v1/units', 1);
+  const unitCodes = units.items.map((u) => u.code);
+  const expectUnits = ['A', 'A1', ...(await as(sec, 'GET', '/v1/units?limit=1000')).json.items
+    .filter((u) => u.parent === 'A' && u.code !== 'A1').map((u) => u.code)];
+  assert.deepEqual([...unitCodes].sort(), [...expectUnits].sort());
+  assert.ok(units.sizes.slice(0, -1).every((s) => s === 1), 'no page is short of the subtree');
+  assert.equal(units.items.find((u) => u.code === 'A').parent, null, 'the scope root\'s parent stays hidden');
+  const posts = await walk(off, '/v1/posts', 1);
+  const every = (await as(sec, 'GET', '/v1/posts?limit=1000')).json.items;
+  assert.deepEqual(posts.items.map((p) => p.code), every.filter((p) => p.unit === 'A1').map((p) => p.code));
+  assert.ok(posts.sizes.slice(0, -1).every((s) => s === 1));
+  assert.ok(posts.items.length >= 3 && every.length > posts.items.length);
+  const inA1 = await walk(off, '/v1/posts?unit=A1', 2);
+  assert.deepEqual(inA1.items, posts.items);
+  assert.equal((await as(off, 'GET', '/v1/posts?unit=B&limit=1')).status, 404);
+});
