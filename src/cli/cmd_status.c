@@ -157,9 +157,14 @@ static int due(struct cli *c, struct bm_err *e)
 		out_json(v);
 		return 0;
 	}
-	printf("%zu re-review(s) opened now; %zu open review(s)\n", json_array_size(opened),
-	       json_array_size(json_object_get(v, "open_reviews")));
+	/* a cut list says so: the first N of the open reviews are not all of them */
+	printf("%zu re-review(s) opened now; %zu open review(s)%s\n", json_array_size(opened),
+	       json_array_size(json_object_get(v, "open_reviews")),
+	       json_is_null(json_object_get(v, "open_reviews_next_cursor"))
+		       ? "" : " shown, more in baomi review list");
 	out_table(json_object_get(v, "items"), due_keys, due_heads, 5);
+	if (!json_is_null(json_object_get(v, "next_cursor")))
+		printf("more items fall due within %s than --limit %s shows\n", within, limit);
 	json_decref(v);
 	return 0;
 }

@@ -408,25 +408,29 @@ static json_t *due_page_json(const struct due_ctx *d, const struct due_query *q,
 }
 
 /* The first page's open reviews (review.read's to see; a trainer gets
- * none), up to the limit, with the review list's cursor for the rest. */
+ * none), up to the limit, with the review list's cursor for the rest: one
+ * more is read than shown, so the cursor is there only when more exist. */
 static int due_open_reviews(struct svc *s, const struct actor *a, const struct due_query *q,
 			    json_t *out, struct bm_err *e)
 {
-	int64_t last = 0;
-	struct review_query open = {.limit = q->limit, .last_id = &last};
+	struct review_query open = {.limit = q->limit > 0 && q->limit < INT64_MAX ? q->limit + 1
+										  : q->limit};
 	json_t *v = svc__allow(a, PERM_REVIEW_READ, NULL) ? json_array()
 							   : svc_review_list(s, a, &open, e);
+	json_t *next = json_null();
 	char c[SVC_CURSOR_MAX];
 
 	if (v == NULL)
 		return e->code;
-	json_object_set_new(out, "open_reviews", v);
-	if (q->limit > 0 && (int64_t)json_array_size(v) == q->limit) {
-		svc_cursor_make(s, 'r', last, c);
-		json_object_set_new(out, "open_reviews_next_cursor", json_string(c));
-	} else {
-		json_object_set_new(out, "open_reviews_next_cursor", json_null());
+	if (q->limit > 0 && (int64_t)json_array_size(v) > q->limit) {
+		json_array_remove(v, (size_t)q->limit);
+		svc_cursor_make(s, 'r', json_integer_value(json_object_get(
+						json_array_get(v, (size_t)q->limit - 1), "id")), c);
+		json_decref(next);
+		next = json_string(c);
 	}
+	json_object_set_new(out, "open_reviews", v);
+	json_object_set_new(out, "open_reviews_next_cursor", next);
 	return 0;
 }
 

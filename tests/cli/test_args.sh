@@ -116,3 +116,25 @@ t_args_every_list_takes_limit() {
 	expect 0 unit list --limit 2 || return 1
 	has_out "HQ-R"; lacks_out "HQ-A"
 }
+
+# A cut due list says so, and only when it is cut: the items and the open
+# reviews are each read one past the page.
+t_args_due_limit_says_when_cut() {
+	setup_org || return 1
+	for p in E1 E2; do
+		expect 0 person add "$p" --name "$p" --unit HQ-R || return 1
+		BAOMI_NOW=2026-01-01 review_ok "$p" secret || return 1
+		expect 0 appointment add "$p" P-100 || return 1
+		expect 0 activate "$p" || return 1
+		expect 0 review open "$p" --level secret || return 1
+	done
+	expect 0 due --within 10y --json || return 1
+	eq "$(json v.items.length)/$(json v.open_reviews.length)" "2/2" "the whole due list"
+	expect 0 due --within 10y --limit 1 || return 1
+	has_out "1 open review(s) shown, more in baomi review list"
+	has_out "more items fall due within 10y than --limit 1 shows"
+	expect 0 due --within 10y --limit 2 || return 1
+	has_out "; 2 open review(s)"
+	lacks_out "shown, more"
+	lacks_out "more items fall due"
+}

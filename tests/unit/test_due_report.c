@@ -1059,6 +1059,9 @@ static void due_open_rest(struct world *w, const struct actor *a, json_t *all, i
 
 		if (more == NULL)
 			WFAIL(w, "review list after the due list refused: %s", w->f->e.msg);
+		/* a cursor promises more: the due list reads one past its page */
+		if (*cur != '\0' && json_array_size(more) == 0)
+			WFAIL(w, "open_reviews_next_cursor with no open review after it");
 		json_array_extend(open, more);
 		cur = json_array_size(more) == (size_t)limit ? "" : NULL;
 		q.after_id = last;
