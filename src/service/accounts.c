@@ -153,16 +153,6 @@ static json_t *roles_json(uint32_t roles)
 	return arr;
 }
 
-static json_t *iso_or_null(int64_t t)
-{
-	char b[21];
-
-	if (t == 0)
-		return json_null();
-	clock_fmt_iso(t, b);
-	return json_string(b);
-}
-
 static json_t *account_json(struct svc *s, const struct account_rec *r)
 {
 	char code[BM_CODE_MAX];
@@ -172,8 +162,8 @@ static json_t *account_json(struct svc *s, const struct account_rec *r)
 	return json_pack("{s:s, s:o, s:s?, s:s?, s:b, s:o, s:I, s:o}", "name", r->name, "roles",
 			 roles_json(r->roles), "scope_unit", scope, "person",
 			 r->person[0] ? r->person : NULL, "disabled", r->disabled, "locked_until",
-			 iso_or_null(r->locked_until > now ? r->locked_until : 0), "version",
-			 (json_int_t)r->version, "created", iso_or_null(r->created));
+			 svc__time_json(r->locked_until > now ? r->locked_until : 0), "version",
+			 (json_int_t)r->version, "created", svc__time_json(r->created));
 }
 
 struct alist {

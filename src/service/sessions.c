@@ -631,16 +631,6 @@ int svc_logout(struct svc *s, const struct actor *a, struct bm_err *e)
 	return svc__commit(s, e);
 }
 
-static json_t *iso_or_null(int64_t t)
-{
-	char b[21];
-
-	if (t == 0)
-		return json_null();
-	clock_fmt_iso(t, b);
-	return json_string(b);
-}
-
 struct slist {
 	struct svc *s;
 	const struct actor *a;
@@ -666,8 +656,8 @@ static int session_one(void *ctx, const struct session_rec *r)
 		svc__copy(acc.name, sizeof acc.name, "?");
 	bm_err_clear(&e);
 	json_array_append_new(l->arr, json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:b, s:b}", "id",
-		(json_int_t)r->id, "account", acc.name, "created", iso_or_null(r->created),
-		"last_seen", iso_or_null(r->last_seen), "expires", iso_or_null(r->expires_abs),
+		(json_int_t)r->id, "account", acc.name, "created", svc__time_json(r->created),
+		"last_seen", svc__time_json(r->last_seen), "expires", svc__time_json(r->expires_abs),
 		"client", r->client, "active", active, "current", r->id == l->a->session_id));
 	svc__page_saw(l->pg, r->id);
 	return 0;

@@ -13,16 +13,6 @@
 
 #include <string.h>
 
-static json_t *iso(int64_t t)
-{
-	char b[21];
-
-	if (t == 0)
-		return json_null();
-	clock_fmt_iso(t, b);
-	return json_string(b);
-}
-
 const char *svc__unit_code(struct svc *s, int64_t id, char out[BM_CODE_MAX])
 {
 	struct unit_rec u;
@@ -63,8 +53,8 @@ json_t *svc__unit_json(struct svc *s, const struct unit_rec *u)
 
 	return json_pack("{s:s, s:s, s:o, s:I, s:o, s:o}", "code", u->code, "name", u->name,
 			 "parent", pc[0] ? json_string(pc) : json_null(), "version",
-			 (json_int_t)u->version, "created", iso(u->created), "updated",
-			 iso(u->updated));
+			 (json_int_t)u->version, "created", svc__time_json(u->created), "updated",
+			 svc__time_json(u->updated));
 }
 
 json_t *svc__post_json(struct svc *s, const struct post_rec *p)
@@ -76,7 +66,7 @@ json_t *svc__post_json(struct svc *s, const struct post_rec *p)
 			 level_name(p->level), "level_zh", level_name_zh(p->level), "level_number",
 			 p->level, "compartments", svc__compartments_json(p->compartments),
 			 "title", p->title, "version", (json_int_t)p->version, "created",
-			 iso(p->created));
+			 svc__time_json(p->created));
 }
 
 /* "110101199003071234" -> "**************1234" (at most 63 characters). */
