@@ -70,7 +70,7 @@ static int unit_show(struct cli *c, struct bm_err *e)
 
 const struct verb cmd_unit_verbs[] = {
 	{"add", "CODE --name NAME [--parent CODE]", "add a unit to the organisation tree", unit_add},
-	{"list", "[--limit N]", "list the units (an officer: the subtree)", unit_list},
+	{"list", "[--limit N]", "list every unit", unit_list},
 	{"show", "CODE", "show one unit", unit_show},
 	{0},
 };

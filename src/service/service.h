@@ -257,7 +257,8 @@ struct account_input {
 /* Creates an account (account.admin; roles also need role.grant). */
 int svc_account_add(struct svc *s, const struct actor *a, const struct account_input *in,
 		    struct bm_err *e);
-/* The JSON view of every account (never a password hash); new reference. */
+/* The JSON view of the accounts, a page of them by id (NULL: every one;
+ * never a password hash); new reference. */
 json_t *svc_account_list(struct svc *s, const struct actor *a, struct svc_page *pg,
 			 struct bm_err *e);
 json_t *svc_account_show(struct svc *s, const struct actor *a, const char *name,
@@ -311,8 +312,9 @@ int svc_session_resolve(struct svc *s, const char *token, struct actor *out, str
 void svc_session_csrf(const char *token, char out[65]);
 /* Ends the actor's own session (audited as logout). */
 int svc_logout(struct svc *s, const struct actor *a, struct bm_err *e);
-/* Sessions: the actor's own (session.own) or, with all, everyone's
- * (session.all).  New reference. */
+/* Sessions, newest first: the actor's own (session.own) or, with all,
+ * everyone's (session.all); a page of them below pg->after_id (NULL:
+ * all).  New reference. */
 json_t *svc_session_list(struct svc *s, const struct actor *a, bool all, struct svc_page *pg,
 			 struct bm_err *e);
 /* Revokes one session: one's own, or any with session.all; another's

@@ -291,3 +291,16 @@ t_person_table_columns_line_up() {
 	want=$(printf 'E1  Jos\xc3\xa9  HQ\nE2  Jose\xcc\x81  HQ\nE3  Jo\xe2\x80\x8bse  HQ\nE4  张伟  HQ\nE5  W\xf0\x9f\x94\x92n  HQ')
 	eq "$(printf '%s\n' "$OUT" | grep '^E' | sed 's/  HQ .*/  HQ/')" "$want"
 }
+
+# The console is the local user whatever --as names (an officer's account
+# too): unit list is every unit, and its help says so rather than promise
+# an officer's subtree, which only the HTTP API's sessions have.
+t_registry_console_unit_list_is_every_unit() {
+	setup_org || return 1
+	expect 0 account add olga --roles officer --scope HQ-R || return 1
+	expect 0 --as olga unit list || return 1
+	has_out "HQ-A"
+	expect 0 unit --help || return 1
+	has_out "list every unit"
+	lacks_out "officer"
+}
