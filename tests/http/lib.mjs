@@ -117,9 +117,16 @@ export async function startServer({ env = {}, demo = false, args = [] } = {}) {
   const db = join(dir, 't.db');
   writeFileSync(join(dir, 'pw'), Object.entries(PASSWORDS).map(([k, v]) => `${k}:${v}`).join('\n'));
   const cenv = { ...process.env, BAOMI_DB: db, ...env };
-  execFileSync(BAOMI, ['init', '--passwords', join(dir, 'pw')], { env: cenv, stdio: 'ignore' });
-  if (demo) execFileSync(BAOMI, ['demo', '--persons', '60'], { env: cenv, stdio: 'ignore' });
-  const { proc, url, err } = await spawnServer(args, cenv);
+  let spawned;
+  try {
+    execFileSync(BAOMI, ['init', '--passwords', join(dir, 'pw')], { env: cenv, stdio: 'ignore' });
+    if (demo) execFileSync(BAOMI, ['demo', '--persons', '60'], { env: cenv, stdio: 'ignore' });
+    spawned = await spawnServer(args, cenv);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true }); // a server that never started leaves nothing
+    throw err;
+  }
+  const { proc, url, err } = spawned;
   const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
   const cli = (...args) => execFileSync(BAOMI, args, { env: cenv, encoding: 'utf8' });
   const stop = async (sig = 'SIGTERM') => {
