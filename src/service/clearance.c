@@ -261,8 +261,12 @@ struct due_ctx {
 	int64_t now, until;
 	struct due_item *v;
 	size_t n, cap;
+	const struct due_item *after; /* the cursor's position: only items after it */
+	size_t keep;               /* 0: every item; else the keep soonest, a max-heap */
 	struct svc_scope sc;       /* an officer sees its subtree only */
 };
+
+static int due_cmp(const void *a, const void *b);
 
 /* Days left until a deadline `left` seconds away, a part day counted as a
  * whole one: 0 or less exactly when the deadline is reached (overdue), and
@@ -289,18 +293,55 @@ static int reminder_for(const struct policy *p, int64_t left)
 	return best;
 }
 
-/* Keeps one deadline of person (within the window) for the list. */
+/* Restores the max-heap d->v[0..n) (latest item on top) after the item
+ * at i moved down (up: false) or was appended (up: true). */
+static void due_heap_fix(struct due_ctx *d, size_t i, bool up)
+{
+	struct due_item *v = d->v, t;
+
+	for (;;) {
+		size_t j = i, l = 2 * i + 1;
+
+		if (up && i > 0 && due_cmp(&v[(i - 1) / 2], &v[i]) < 0)
+			j = (i - 1) / 2;
+		if (!up && l < d->n && due_cmp(&v[l], &v[j]) > 0)
+			j = l;
+		if (!up && l + 1 < d->n && due_cmp(&v[l + 1], &v[j]) > 0)
+			j = l + 1;
+		if (j == i)
+			return;
+		t = v[i], v[i] = v[j], v[j] = t;
+		i = j;
+	}
+}
+
+/* Keeps one deadline of person (within the window, after the cursor) for
+ * the list.  A page needs only the keep soonest of them: once keep are
+ * held, a later one is dropped and a sooner one replaces the latest held,
+ * so a page of 50 at a million persons holds 51 items, not a million. */
 static void due_add(struct due_ctx *d, int64_t due, int kind, const char *person)
 {
+	struct due_item it = {.due = due, .kind = kind};
+
 	if (due <= 0 || due == GATE_NEVER || due > d->until)
 		return;
+	svc__copy(it.person, BM_CODE_MAX, person);
+	if (d->after != NULL && due_cmp(&it, d->after) <= 0)
+		return;
+	if (d->keep > 0 && d->n == d->keep) {
+		if (due_cmp(&it, &d->v[0]) < 0) {
+			d->v[0] = it;
+			due_heap_fix(d, 0, false);
+		}
+		return;
+	}
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 256;
 		d->v = xreallocarray(d->v, d->cap, sizeof *d->v);
 	}
-	d->v[d->n].due = due;
-	d->v[d->n].kind = kind;
-	svc__copy(d->v[d->n++].person, BM_CODE_MAX, person);
+	d->v[d->n++] = it;
+	if (d->keep > 0)
+		due_heap_fix(d, d->n - 1, true);
 }
 
 /* The deadlines of one person: each gate's; and for a person without a
@@ -450,8 +491,12 @@ json_t *svc_due(struct svc *s, const struct actor *a, int64_t now, const struct 
 		goto out;
 	}
 	if (svc__allow(a, PERM_DUE_READ, e) ||
-	    (q->cursor && due_pos_read(s, q->cursor, &after, e)) ||
-	    svc__scope_load(s, a, &d.sc, e) || ST(s)->facts_scan(s->st, 0, due_one, &d, e))
+	    (q->cursor && due_pos_read(s, q->cursor, &after, e)))
+		goto out;
+	/* one past the page tells whether another follows */
+	d.after = q->cursor ? &after : NULL;
+	d.keep = q->limit > 0 && q->limit < INT64_MAX ? (size_t)q->limit + 1 : 0;
+	if (svc__scope_load(s, a, &d.sc, e) || ST(s)->facts_scan(s->st, 0, due_one, &d, e))
 		goto out;
 	if (d.n > 1)
 		qsort(d.v, d.n, sizeof *d.v, due_cmp);
