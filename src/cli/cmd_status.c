@@ -140,17 +140,18 @@ static int due(struct cli *c, struct bm_err *e)
 	int64_t now = clock_now();
 	struct due_query q = {0};  /* without --limit, everything on one page */
 	json_t *opened, *v;
+	int64_t n;
 	int rc;
 
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
 	    (rc = clock_parse_duration(within, "within", &q.within, e)) ||
 	    (limit && (rc = args_limit(limit, &q.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
-	if ((opened = svc_reviews_open_due(c->svc, &c->actor, now, e)) == NULL)
-		return e->code;
-	if ((v = svc_due(c->svc, &c->actor, now, &q, e)) == NULL) {
+	opened = json_array();
+	if ((rc = svc_reviews_open_due(c->svc, &c->actor, now, opened, &n, e)) ||
+	    (v = svc_due(c->svc, &c->actor, now, &q, e)) == NULL) {
 		json_decref(opened);
-		return e->code;
+		return rc ? rc : e->code;
 	}
 	json_object_set_new(v, "opened", opened);
 	if (c->json) {
@@ -158,7 +159,7 @@ static int due(struct cli *c, struct bm_err *e)
 		return 0;
 	}
 	/* a cut list says so: the first N of the open reviews are not all of them */
-	printf("%zu re-review(s) opened now; %zu open review(s)%s\n", json_array_size(opened),
+	printf("%lld re-review(s) opened now; %zu open review(s)%s\n", (long long)n,
 	       json_array_size(json_object_get(v, "open_reviews")),
 	       json_is_null(json_object_get(v, "open_reviews_next_cursor"))
 		       ? "" : " shown, more in baomi review list");

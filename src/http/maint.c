@@ -67,13 +67,12 @@ static bool sync_step(struct maint *m)
 static void due_step(struct maint *m)
 {
 	struct bm_err e = BM_ERR_INIT;
-	json_t *v = svc_reviews_open_due(m->svc, NULL, clock_now(), &e);
+	int64_t n;
 
-	if (v == NULL)
+	if (svc_reviews_open_due(m->svc, NULL, clock_now(), NULL, &n, &e) != 0)
 		log_event("maintenance_error", "detail", json_string(e.msg));
-	else if (json_array_size(v) > 0)
-		log_event("reviews_opened", "count", json_integer((json_int_t)json_array_size(v)));
-	json_decref(v);
+	else if (n > 0)
+		log_event("reviews_opened", "count", json_integer((json_int_t)n));
 	bm_err_clear(&e);
 }
 

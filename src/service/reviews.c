@@ -712,7 +712,7 @@ static int due_pick_again(struct svc *s, const struct due_scan *d, struct due_pi
 }
 
 static int open_picks(struct svc *s, const struct actor *a, struct due_scan *d, json_t *out,
-		      struct bm_err *e)
+		      int64_t *count, struct bm_err *e)
 {
 	struct person_rec p;
 	struct review_rec r;
@@ -734,11 +734,11 @@ static int open_picks(struct svc *s, const struct actor *a, struct due_scan *d, 
 		}
 		if (rc)
 			return rc;
-		json_t *v = svc__review_json(s, &r, false, e);
-
-		if (v == NULL)
-			return e->code;
-		json_array_append_new(out, v);
+		(*count)++;
+		if (out != NULL)
+			json_array_append_new(out, json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
+				(json_int_t)r.id, "person", p.ext_id, "level", level_name(r.level),
+				"trigger", "rereview", "due_at", svc__time_json(r.due_at)));
 	}
 	return 0;
 }
@@ -761,40 +761,39 @@ static int due_scan_run(struct svc *s, struct due_scan *d, struct bm_err *e)
 	return ST(s)->facts_scan(s->st, 0, due_pick_one, d, e) ? -1 : 0;
 }
 
-json_t *svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now,
-			     struct bm_err *e)
+int svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now, json_t *opened,
+			 int64_t *count, struct bm_err *e)
 {
 	static const struct actor sys = {.name = SVC_SYSTEM_ACTOR, .roles = ACTOR_LOCAL};
 	struct due_scan d = {.now = now};
-	json_t *out = NULL;
 	int64_t version;
+	int rc;
 
+	*count = 0;
 	if (a == NULL)
 		a = &sys;
-	if (svc__allow(a, PERM_REVIEW_OPEN, e))
-		return NULL;
+	if ((rc = svc__allow(a, PERM_REVIEW_OPEN, e)))
+		return rc;
 	/* The scan runs outside the write lock so that writers do not wait on
 	 * it.  When the transaction brings a newer policy, whose horizon and
 	 * re-review dates the scan must use, it is redone under the lock
 	 * (rare: a policy load raced the run). */
 	version = s->policy_version;
-	if (due_scan_run(s, &d, e) || svc__begin(s, e))
+	if ((rc = due_scan_run(s, &d, e)) || (rc = svc__begin(s, e)))
 		goto out;
-	if (s->policy_version != version && due_scan_run(s, &d, e)) {
+	if ((s->policy_version != version && (rc = due_scan_run(s, &d, e))) ||
+	    (rc = open_picks(s, a, &d, opened, count, e))) {
 		svc__rollback(s);
 		goto out;
 	}
-	out = json_array();
-	if (open_picks(s, a, &d, out, e)) {
-		svc__rollback(s);
-		json_decref(out);
-		out = NULL;
-	} else if (svc__commit(s, e)) {
-		json_decref(out);
-		out = NULL;
-	}
+	rc = svc__commit(s, e);
 out:
+	if (rc) {
+		*count = 0;
+		if (opened != NULL)
+			json_array_clear(opened);
+	}
 	free(d.open);
 	free(d.v);
-	return out;
+	return rc == 0 ? 0 : e->code ? e->code : BM_EINTERNAL;
 }

@@ -382,10 +382,13 @@ struct review_query {
 json_t *svc_review_list(struct svc *s, const struct actor *a, const struct review_query *q,
 			struct bm_err *e);
 /* Opens a re-review for every on-post person whose review falls due within
- * the policy's first reminder offset of now and who has none open; returns
- * the array of reviews opened (actor "system" when a is NULL). */
-json_t *svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now,
-			     struct bm_err *e);
+ * the policy's first reminder offset of now and who has none open, in one
+ * transaction (actor "system" when a is NULL); *count is how many.  opened,
+ * when not NULL, gets {id, person, level, trigger, due_at} of each; the
+ * server's due job passes NULL, since a mass fall-due at a million persons
+ * is hundreds of thousands of them.  On an error nothing was opened. */
+int svc_reviews_open_due(struct svc *s, const struct actor *a, int64_t now, json_t *opened,
+			 int64_t *count, struct bm_err *e);
 
 /* ---- vetting: matters, suspension, activation (matters.c) ---- */
 /* Files a matter of a policy type about person (the person themselves or
