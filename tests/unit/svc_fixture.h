@@ -77,4 +77,21 @@ static inline int64_t fx_review_clear(struct fx *f, const char *id, const char *
 	return rid;
 }
 
+/* svc_reviews_open_due's list of what it opened (NULL on an error); the
+ * count it gives must be the list's length. */
+static inline json_t *fx_open_due(struct svc *s, const struct actor *a, int64_t now,
+				  struct bm_err *e)
+{
+	json_t *v = json_array();
+	int64_t n = -1;
+
+	if (svc_reviews_open_due(s, a, now, v, &n, e) != 0) {
+		assert_int_equal(n, 0);
+		json_decref(v);
+		return NULL;
+	}
+	assert_int_equal(n, (int64_t)json_array_size(v));
+	return v;
+}
+
 #endif

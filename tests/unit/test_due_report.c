@@ -579,29 +579,13 @@ static void op_leave(struct world *w, int p)
 	svc__person_set_state(w->f->s, &local, w->ext[p], to, "leaves", &w->f->e);
 }
 
-/* svc_reviews_open_due's list of what it opened (NULL on an error); the
- * count it gives must be the list's length. */
-static json_t *open_due(struct svc *s, const struct actor *a, int64_t now, struct bm_err *e)
-{
-	json_t *v = json_array();
-	int64_t n = -1;
-
-	if (svc_reviews_open_due(s, a, now, v, &n, e) != 0) {
-		assert_int_equal(n, 0);
-		json_decref(v);
-		return NULL;
-	}
-	assert_int_equal(n, (int64_t)json_array_size(v));
-	return v;
-}
-
 /* svc_reviews_open_due: a re-review for every person on post or onboarding
  * whose approved review in force falls due within the largest reminder
  * offset and who has none open, at the higher of their level and the
  * review's, due when the review is.  Checked against what was opened. */
 static void op_open_due(struct world *w)
 {
-	json_t *got = open_due(w->f->s, &local, w->now, &w->f->e);
+	json_t *got = fx_open_due(w->f->s, &local, w->now, &w->f->e);
 	int64_t horizon = w->now + (int64_t)(w->pol.nrem ? w->pol.rem[0] : 0) * DAY;
 	size_t n = 0;
 
