@@ -349,8 +349,8 @@ struct store_ops {
 	/* The newest policy (BM_ENOTFOUND when none), or version v when v > 0. */
 	int (*policy_get)(struct store *s, int64_t v, store_policy_cb cb, void *ctx,
 			  struct bm_err *e);
-	int (*policy_list)(struct store *s, store_policy_cb cb, void *ctx, struct bm_err *e);
-	/* A page of policies by version (after_id: the version after which). */
+	/* A page of policies by version (after_id: the version after which; pg
+	 * NULL: every one). */
 	int (*policy_page)(struct store *s, const struct store_page *pg, store_policy_cb cb,
 			   void *ctx, struct bm_err *e);
 	/* The newest policy's version, 0 when none: one indexed read, so a
@@ -409,8 +409,7 @@ struct store_ops {
 	int (*approval_list)(struct store *s, int64_t review_id, store_approval_cb cb, void *ctx,
 			     struct bm_err *e);
 	int (*matter_insert)(struct store *s, struct matter_rec *r, struct bm_err *e);
-	int (*matter_list)(struct store *s, int64_t person_id, store_matter_cb cb, void *ctx,
-			   struct bm_err *e);
+	/* A page of person_id's matters by id (pg NULL: every one). */
 	int (*matter_page)(struct store *s, int64_t person_id, const struct store_page *pg,
 			   store_matter_cb cb, void *ctx, struct bm_err *e);
 	int (*suspension_insert)(struct store *s, struct suspension_rec *r, struct bm_err *e);

@@ -1952,11 +1952,6 @@ static int sq_policy_page(struct store *st, const struct store_page *pg, store_p
 	return rc;
 }
 
-static int sq_policy_list(struct store *st, store_policy_cb cb, void *ctx, struct bm_err *e)
-{
-	return sq_policy_page(st, NULL, cb, ctx, e);
-}
-
 /* ----------------------------------------------------------------- audit */
 
 static int sq_audit_head(struct store *st, int64_t *seq, uint8_t hash[32], struct bm_err *e)
@@ -2818,12 +2813,6 @@ static int sq_matter_page(struct store *st, int64_t person_id, const struct stor
 	return rc;
 }
 
-static int sq_matter_list(struct store *st, int64_t person_id, store_matter_cb cb, void *ctx,
-			  struct bm_err *e)
-{
-	return sq_matter_page(st, person_id, NULL, cb, ctx, e);
-}
-
 static int sq_suspension_insert(struct store *st, struct suspension_rec *r, struct bm_err *e)
 {
 	struct sq *s = SQ(st);
@@ -2971,7 +2960,6 @@ const struct store_ops store_sqlite_ops = {
 	.appt_posts = sq_appt_posts,
 	.policy_insert = sq_policy_insert,
 	.policy_get = sq_policy_get,
-	.policy_list = sq_policy_list,
 	.policy_page = sq_policy_page,
 	.policy_head = sq_policy_head,
 	.audit_head = sq_audit_head,
@@ -2998,7 +2986,6 @@ const struct store_ops store_sqlite_ops = {
 	.approval_insert = sq_approval_insert,
 	.approval_list = sq_approval_list,
 	.matter_insert = sq_matter_insert,
-	.matter_list = sq_matter_list,
 	.matter_page = sq_matter_page,
 	.suspension_insert = sq_suspension_insert,
 	.suspension_update = sq_suspension_update,

@@ -813,9 +813,17 @@ static void test_policies(void **state)
 	assert_string_equal(got.json, "{\"v\":1}");
 	assert_int_equal(ops->policy_get(f->s, 3, pol_cb, &got, &f->e), BM_ENOTFOUND);
 	got.n = 0;
-	assert_int_equal(ops->policy_list(f->s, pol_cb, &got, &f->e), 0);
+	assert_int_equal(ops->policy_page(f->s, NULL, pol_cb, &got, &f->e), 0);
 	assert_int_equal(got.n, 2);
 	assert_int_equal(got.v, 2);
+	/* a page: after version 1, one at most */
+	got.n = 0;
+	assert_int_equal(ops->policy_page(f->s, &(struct store_page){1, 1}, pol_cb, &got, &f->e), 0);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.v, 2);
+	got.n = 0;
+	assert_int_equal(ops->policy_page(f->s, &(struct store_page){2, 1}, pol_cb, &got, &f->e), 0);
+	assert_int_equal(got.n, 0);
 	r.json = NULL;
 	r.version = 0;
 	assert_int_equal(ops->policy_insert(f->s, &r, &f->e), BM_EINVAL);
@@ -1188,8 +1196,12 @@ static void test_vetting_items_approvals_matters(void **state)
 	m.person_id = 999;
 	assert_int_equal(ops->matter_insert(f->s, &m, &f->e), BM_ENOTFOUND);
 	n = 0;
-	assert_int_equal(ops->matter_list(f->s, pid, count_matter, &n, &f->e), 0);
+	assert_int_equal(ops->matter_page(f->s, pid, NULL, count_matter, &n, &f->e), 0);
 	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(ops->matter_page(f->s, pid, &(struct store_page){m.id, 0}, count_matter,
+					  &n, &f->e), 0);
+	assert_int_equal(n, 0);     /* nothing after the only one */
 	assert_int_equal(ops->review_get(f->s, 12345, &r, &f->e), BM_ENOTFOUND);
 }
 
