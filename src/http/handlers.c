@@ -1321,7 +1321,9 @@ static int h_test_clock(struct http_req *r, struct http_resp *w, struct bm_err *
 #define W ROUTE_CSRF
 /* Each route with the query parameters it takes (the last member): the
  * server refuses any other, so a list here and the route's parameters in
- * docs/openapi.yaml must agree (tests/http/docs.test.mjs). */
+ * docs/openapi.yaml must agree (tests/http/docs.test.mjs).  Writes run on
+ * the server's work lane, off the workers that answer decisions, unless
+ * ROUTE_INLINE; so do the reads that scan the organisation (ROUTE_SLOW). */
 static const struct http_route routes[] = {
 	{"POST", "/v1/login", h_login, PERM_SESSION_OWN, ROUTE_PUBLIC | ROUTE_OFFLOAD, NULL},
 	{"GET", "/v1/openapi.json", h_openapi, PERM_SESSION_OWN, ROUTE_PUBLIC, NULL},
@@ -1346,7 +1348,7 @@ static const struct http_route routes[] = {
 	{"POST", "/v1/persons/{id}/appointments/{appointment}/end", h_appt_end,
 	 PERM_APPOINTMENT_WRITE, W, NULL},
 	{"POST", "/v1/imports/{kind}", h_import, PERM_IMPORT, W, NULL},
-	{"GET", "/v1/exports/{kind}", h_export, PERM_EXPORT, 0, NULL},
+	{"GET", "/v1/exports/{kind}", h_export, PERM_EXPORT, ROUTE_SLOW, NULL},
 	{"GET", "/v1/policy", h_policy, PERM_POLICY_READ, 0, NULL},
 	{"PUT", "/v1/policy", h_policy_put, PERM_POLICY_WRITE, W, NULL},
 	{"GET", "/v1/policy/versions", h_policy_versions, PERM_POLICY_READ, 0, "limit cursor"},
@@ -1372,14 +1374,16 @@ static const struct http_route routes[] = {
 	{"POST", "/v1/persons/{id}/reinstate", h_reinstate, PERM_SUSPEND, W, NULL},
 	{"POST", "/v1/persons/{id}/activate", h_activate, PERM_PERSON_WRITE, W, NULL},
 	{"GET", "/v1/persons/{id}/clearance", h_clearance, PERM_CLEARANCE_READ, 0, NULL},
-	{"POST", "/v1/decisions", h_decide, PERM_DECIDE, W, NULL},
-	{"POST", "/v1/decisions/batch", h_decide_batch, PERM_DECIDE, W | ROUTE_BIG_BODY, NULL},
-	{"GET", "/v1/due", h_due, PERM_DUE_READ, 0, "within limit cursor"},
+	{"POST", "/v1/decisions", h_decide, PERM_DECIDE, W | ROUTE_INLINE, NULL},
+	{"POST", "/v1/decisions/batch", h_decide_batch, PERM_DECIDE,
+	 W | ROUTE_BIG_BODY | ROUTE_INLINE, NULL},
+	{"GET", "/v1/due", h_due, PERM_DUE_READ, ROUTE_SLOW, "within limit cursor"},
 	{"GET", "/v1/me", h_me, PERM_PERSON_SELF_READ, 0, NULL},
 	{"GET", "/v1/me/clearance", h_me_clearance, PERM_CLEARANCE_SELF_READ, 0, NULL},
 	{"GET", "/v1/me/matters", h_me_matters, PERM_PERSON_SELF_READ, 0, "limit cursor"},
 	{"POST", "/v1/me/matters", h_me_matter, PERM_MATTER_FILE_OWN, W, NULL},
-	{"GET", "/v1/reports/compliance", h_compliance, PERM_REPORT_READ, 0, "unit"},
+	{"GET", "/v1/reports/compliance", h_compliance, PERM_REPORT_READ, ROUTE_SLOW,
+	 "unit"},
 };
 static const struct http_route test_clock_route = {
 	"POST", "/v1/test/clock", h_test_clock, PERM_SESSION_OWN, ROUTE_PUBLIC, NULL};

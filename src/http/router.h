@@ -39,8 +39,16 @@ enum {
 	ROUTE_BIG_BODY = 1u << 2, /* body up to http_opts.big_body_cap, not
 				   * body_cap (a batch of 10,000 decisions) */
 	ROUTE_OFFLOAD = 1u << 3, /* the handler may wait (password hashing):
-				  * it runs on an offload thread with the
+				  * it runs on the password lane with the
 				  * connection suspended, never on a worker */
+	ROUTE_SLOW = 1u << 4,    /* a read that may take seconds (a scan of
+				  * the organisation): it runs on the work
+				  * lane.  Every write does unless
+				  * ROUTE_INLINE: it may wait for the
+				  * database's write lock */
+	ROUTE_INLINE = 1u << 5,  /* a write that never waits for the write
+				  * lock (a decision): it runs on the worker
+				  * that read it */
 };
 
 struct http_route {

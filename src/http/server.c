@@ -36,25 +36,35 @@
 #define DISCARD_MAX (4 * 1024 * 1024)
 /* How long the server must be idle, while draining, before it stops. */
 #define DRAIN_GRACE_US (100 * 1000)
-#define MAX_OFFLOAD 16
-/* How long the stop waits, after the offload threads end, for the answers
+#define MAX_LANE_THREADS 16
+/* How long the stop waits, after the lane threads end, for the answers
  * they gave to be written. */
 #define FINAL_DRAIN_MS 1000
 
 struct ctx;
+struct http_server;
 
-/* Handlers that may wait (ROUTE_OFFLOAD: a login waits for a password
- * hashing slot) run here, with their connection suspended, so that a
- * burst of them never holds the workers every other request needs. */
-struct offload {
+/* Handlers that may hold their thread for long run on a lane, with their
+ * connection suspended, so that a burst of them never holds the workers
+ * every other request needs (a decision above all): the password lane
+ * (ROUTE_OFFLOAD: a login waits for a password hashing slot) and the work
+ * lane (ROUTE_SLOW and, unless ROUTE_INLINE, every write: a scan of the
+ * organisation, or a wait for the database's write lock).  Each lane has
+ * its own threads and bounded queue, so a burst of logins never delays an
+ * officer's write and a long report never delays a login. */
+struct lane {
+	struct http_server *s;
+	const char *busy;            /* the 503 detail when the queue is full */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct ctx *head, *tail;     /* queued, oldest first */
-	unsigned queued;
+	unsigned queued, cap;
 	bool stop;
 	unsigned n;
-	pthread_t th[MAX_OFFLOAD];
+	pthread_t th[MAX_LANE_THREADS];
 };
+
+enum { LANE_PASSWORD, LANE_WORK, NLANES };
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -68,7 +78,7 @@ struct http_server {
 	atomic_uint_fast64_t seq;
 	uint32_t id_prefix;
 	struct alog *log;               /* access and error lines, batched */
-	struct offload off;
+	struct lane lanes[NLANES];
 };
 
 /* Per-request state; req comes first so handlers see only it. */
@@ -84,7 +94,7 @@ struct ctx {
 	size_t bytes;
 	bool started, too_big, routed;
 	atomic_int offloaded;        /* OFF_NONE, OFF_QUEUED, OFF_DONE */
-	struct ctx *next;            /* in the offload queue */
+	struct ctx *next;            /* in a lane's queue */
 	char path[];
 };
 
@@ -451,120 +461,161 @@ static enum MHD_Result collect(struct ctx *c, const char *data, size_t *size)
 	return MHD_YES;
 }
 
-/* ---- offload ---- */
+/* ---- lanes ---- */
 
-/* The answer to a request that waited for an offload thread while the
- * server stopped: refused, nothing done, so the client may try again. */
-static void offload_refuse(struct ctx *c)
+/* The answer to a request that waited on a lane while the server stopped:
+ * refused, nothing done, so the client may try again. */
+static void lane_refuse(struct ctx *c)
 {
 	resp_fw_problem(c, 503, "stopping", "Service unavailable",
 			"the server is stopping; try again");
 }
 
-/* The answer when the offload queue is full: a suspended connection is
- * not closed by the idle timeout, so an unbounded queue of logins would
- * hold every connection the server has while they are hashed. */
-static void offload_busy(struct ctx *c)
+/* The answer when a lane's queue is full: a suspended connection is not
+ * closed by the idle timeout, so an unbounded queue would hold every
+ * connection the server has while the lane works through it. */
+static void lane_busy(struct ctx *c, const struct lane *l)
 {
-	resp_fw_problem(c, 503, "busy", "Service unavailable",
-			"too many password checks are waiting; try again in a second");
+	resp_fw_problem(c, 503, "busy", "Service unavailable", l->busy);
 	http_resp_header(&c->resp, "Retry-After", "1");
+}
+
+/* The lane a routed request runs on, or NULL for the worker that read it:
+ * the route's flag, else every write but a ROUTE_INLINE one (a write may
+ * wait seconds for the database's write lock held by an import or the due
+ * run), so a route nobody thought about cannot hold a worker. */
+static struct lane *lane_of(struct http_server *s, const struct ctx *c)
+{
+	const struct http_route *r;
+
+	if (c->rr != ROUTER_OK)
+		return NULL;
+	r = c->req.match.route;
+	if (r->flags & ROUTE_OFFLOAD)
+		return &s->lanes[LANE_PASSWORD];
+	if ((r->flags & ROUTE_SLOW) ||
+	    (!(r->flags & ROUTE_INLINE) && strcmp(r->method, "GET") != 0))
+		return &s->lanes[LANE_WORK];
+	return NULL;
 }
 
 enum { PUSHED, PUSH_STOPPING, PUSH_FULL };
 
-/* Suspends the connection and queues c for an offload thread, unless the
- * threads are stopping (nothing may be queued that no thread will take, or
- * the connection would stay suspended when libmicrohttpd stops, which it
- * does not survive) or the queue is full; the caller answers those. */
-static int offload_push(struct http_server *s, struct ctx *c, struct MHD_Connection *conn)
+/* Suspends the connection and queues c on lane l, unless its threads are
+ * stopping (nothing may be queued that no thread will take, or the
+ * connection would stay suspended when libmicrohttpd stops, which it does
+ * not survive) or its queue is full; the caller answers those. */
+static int lane_push(struct lane *l, struct ctx *c, struct MHD_Connection *conn)
 {
-	struct offload *o = &s->off;
+	pthread_mutex_lock(&l->mu);
+	if (l->stop || l->queued >= l->cap) {
+		int why = l->stop ? PUSH_STOPPING : PUSH_FULL;
 
-	pthread_mutex_lock(&o->mu);
-	if (o->stop || o->queued >= s->o.offload_queue) {
-		int why = o->stop ? PUSH_STOPPING : PUSH_FULL;
-
-		pthread_mutex_unlock(&o->mu);
+		pthread_mutex_unlock(&l->mu);
 		return why;
 	}
-	o->queued++;
+	l->queued++;
 	atomic_store_explicit(&c->offloaded, OFF_QUEUED, memory_order_relaxed);
 	MHD_suspend_connection(conn);
 	c->next = NULL;
-	if (o->tail)
-		o->tail->next = c;
+	if (l->tail)
+		l->tail->next = c;
 	else
-		o->head = c;
-	o->tail = c;
-	pthread_cond_signal(&o->cv);
-	pthread_mutex_unlock(&o->mu);
+		l->head = c;
+	l->tail = c;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
 	return PUSHED;
 }
 
 /* Runs queued handlers until asked to stop with the queue empty; once
  * stopping, what is still queued is refused rather than run, so that a
- * long queue of password hashes cannot hold the stop past its drain.
- * After the resume, c belongs to libmicrohttpd again and is not touched. */
-static void *offload_main(void *arg)
+ * long queue (of password hashes, of writes waiting for the lock) cannot
+ * hold the stop past its drain.  After the resume, c belongs to
+ * libmicrohttpd again and is not touched. */
+static void *lane_main(void *arg)
 {
-	struct http_server *s = arg;
-	struct offload *o = &s->off;
+	struct lane *l = arg;
 	struct ctx *c;
 	bool stopping;
 
 	for (;;) {
-		pthread_mutex_lock(&o->mu);
-		while (o->head == NULL && !o->stop)
-			pthread_cond_wait(&o->cv, &o->mu);
-		c = o->head;
-		if (c != NULL && (o->head = c->next) == NULL)
-			o->tail = NULL;
+		pthread_mutex_lock(&l->mu);
+		while (l->head == NULL && !l->stop)
+			pthread_cond_wait(&l->cv, &l->mu);
+		c = l->head;
+		if (c != NULL && (l->head = c->next) == NULL)
+			l->tail = NULL;
 		if (c != NULL)
-			o->queued--;
-		stopping = o->stop;
-		pthread_mutex_unlock(&o->mu);
+			l->queued--;
+		stopping = l->stop;
+		pthread_mutex_unlock(&l->mu);
 		if (c == NULL)
 			return NULL;
 		if (stopping)
-			offload_refuse(c);
+			lane_refuse(c);
 		else
-			dispatch(s, c);
+			dispatch(l->s, c);
 		atomic_store_explicit(&c->offloaded, OFF_DONE, memory_order_release);
 		MHD_resume_connection(c->req.conn_);
 	}
 }
 
-/* Starts the offload threads; false when none could start (the server
- * then does not start: its password routes could never be answered). */
-static bool offload_start(struct http_server *s)
+/* Starts a lane's threads; false when none could start (the server then
+ * does not start: the lane's routes could never be answered). */
+static bool lane_start(struct http_server *s, struct lane *l, unsigned threads, unsigned cap,
+		       const char *busy)
 {
-	struct offload *o = &s->off;
-	unsigned want = s->o.offload_threads;
-
-	pthread_mutex_init(&o->mu, NULL);
-	pthread_cond_init(&o->cv, NULL);
-	for (o->n = 0; o->n < want && o->n < MAX_OFFLOAD; o->n++)
-		if (pthread_create(&o->th[o->n], NULL, offload_main, s) != 0)
+	l->s = s;
+	l->cap = cap;
+	l->busy = busy;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	for (l->n = 0; l->n < threads && l->n < MAX_LANE_THREADS; l->n++)
+		if (pthread_create(&l->th[l->n], NULL, lane_main, l) != 0)
 			break;
-	return o->n > 0;
+	return l->n > 0;
 }
 
-/* Lets the threads finish the handlers they are running and refuse what
- * is still queued (their connections resume), then joins them:
- * libmicrohttpd must not be stopped with a connection still suspended. */
-static void offload_stop(struct http_server *s)
+/* Lets every lane's threads finish the handlers they are running and
+ * refuse what is still queued (their connections resume), then joins
+ * them: libmicrohttpd must not be stopped with a connection suspended.
+ * A lane that never started (l->s NULL) is skipped. */
+static void lanes_stop(struct http_server *s)
 {
-	struct offload *o = &s->off;
+	for (int i = 0; i < NLANES; i++) {
+		struct lane *l = &s->lanes[i];
 
-	pthread_mutex_lock(&o->mu);
-	o->stop = true;
-	pthread_cond_broadcast(&o->cv);
-	pthread_mutex_unlock(&o->mu);
-	for (unsigned i = 0; i < o->n; i++)
-		pthread_join(o->th[i], NULL);
-	pthread_mutex_destroy(&o->mu);
-	pthread_cond_destroy(&o->cv);
+		if (l->s == NULL)
+			continue;
+		pthread_mutex_lock(&l->mu);
+		l->stop = true;
+		pthread_cond_broadcast(&l->cv);
+		pthread_mutex_unlock(&l->mu);
+	}
+	for (int i = 0; i < NLANES; i++) {
+		struct lane *l = &s->lanes[i];
+
+		if (l->s == NULL)
+			continue;
+		for (unsigned j = 0; j < l->n; j++)
+			pthread_join(l->th[j], NULL);
+		pthread_mutex_destroy(&l->mu);
+		pthread_cond_destroy(&l->cv);
+		l->s = NULL;
+	}
+}
+
+/* Starts both lanes, or none. */
+static bool lanes_start(struct http_server *s)
+{
+	if (lane_start(s, &s->lanes[LANE_PASSWORD], s->o.offload_threads, s->o.offload_queue,
+		       "too many password checks are waiting; try again in a second") &&
+	    lane_start(s, &s->lanes[LANE_WORK], s->o.work_threads, s->o.work_queue,
+		       "too many writes and reports are waiting; try again in a second"))
+		return true;
+	lanes_stop(s);
+	return false;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -573,6 +624,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	struct http_server *s = cls;
 	struct ctx *c = *con_cls;
+	struct lane *l;
 
 	(void)version;
 	if (c == NULL) /* no URI callback ran; cannot happen with our options */
@@ -590,15 +642,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (c->too_big) {
 		resp_fw_problem(c, 413, "too_big", "Content too large",
 				"the request body exceeds the server's limit");
-	} else if (c->rr == ROUTER_OK && (c->req.match.route->flags & ROUTE_OFFLOAD)) {
-		int pushed = offload_push(s, c, conn);
+	} else if ((l = lane_of(s, c)) != NULL) {
+		int pushed = lane_push(l, c, conn);
 
 		if (pushed == PUSHED)
 			return MHD_YES;
 		if (pushed == PUSH_FULL)
-			offload_busy(c);
+			lane_busy(c, l);
 		else
-			offload_refuse(c);
+			lane_refuse(c);
 	} else {
 		dispatch(s, c);
 	}
@@ -888,6 +940,10 @@ static void defaults(struct http_opts *o)
 		o->offload_threads = 2;
 	if (o->offload_queue == 0)
 		o->offload_queue = 64;
+	if (o->work_threads == 0)
+		o->work_threads = 4;
+	if (o->work_queue == 0)
+		o->work_queue = 256;
 	if (o->log_fd == 0)
 		o->log_fd = STDERR_FILENO;
 }
@@ -986,16 +1042,15 @@ int http_server_start(const struct http_opts *o, struct http_server **out, struc
 	s->id_prefix = randombytes_random();
 	s->metrics = make_metrics(s->router);
 	s->log = alog_open(s->o.log_fd);
-	if (!offload_start(s)) {
-		offload_stop(s);
-		bm_errf(e, BM_EINTERNAL, NULL, "cannot start the offload threads");
+	if (!lanes_start(s)) {
+		bm_errf(e, BM_EINTERNAL, NULL, "cannot start the lane threads");
 		goto fail;
 	}
 	s->d = start_mhd(s, &ss, v6);
 	if (s->d == NULL) {
 		bm_errf(e, BM_EIO, "listen", "cannot listen on %s port %u (in use, or not "
 			"permitted)", s->o.addr, (unsigned)s->o.port);
-		offload_stop(s);
+		lanes_stop(s);
 		goto fail;
 	}
 	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -1064,8 +1119,8 @@ unsigned http_server_stop(struct http_server *s, unsigned drain_ms)
 
 	atomic_store(&s->draining, true);
 	left = drain(s, drain_ms);
-	offload_stop(s);
-	/* answers the offload threads gave after the drain (a refusal, or a
+	lanes_stop(s);
+	/* answers the lane threads gave after the drain (a refusal, or a
 	 * handler that was running) still have to be written */
 	if (atomic_load(&s->inflight) > 0)
 		drain(s, FINAL_DRAIN_MS);

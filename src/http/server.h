@@ -88,6 +88,8 @@ struct http_opts {
 	unsigned offload_threads; /* run ROUTE_OFFLOAD handlers; 0 = 2 */
 	unsigned offload_queue;  /* ROUTE_OFFLOAD requests waiting, at most; past it
 				  * 503 with Retry-After at once; 0 = 64 */
+	unsigned work_threads;   /* run ROUTE_SLOW handlers and writes; 0 = 4 */
+	unsigned work_queue;     /* those waiting, at most; then 503; 0 = 256 */
 	bool metrics_public;     /* /metrics without authentication */
 	bool no_access_log;
 	int log_fd;              /* access log, written in batches (alog.h); 0 = stderr */

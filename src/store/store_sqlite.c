@@ -2390,9 +2390,19 @@ static int update2(struct sq *s, enum stmt_id id, int64_t a, int64_t b, int nb,
 	return rc;
 }
 
+/* A touch never waits for the write lock: an import or the due run may
+ * hold it for seconds, and the request being answered (a decision) must
+ * not wait with it.  A touch missed as busy costs its session a minute of
+ * recorded idle time at most (sessions.c). */
 static int sq_session_touch(struct store *st, int64_t id, int64_t last_seen, struct bm_err *e)
 {
-	return update2(SQ(st), ST_SESSION_TOUCH, last_seen, id, 2, e);
+	struct sq *s = SQ(st);
+	int rc;
+
+	sqlite3_busy_timeout(s->db, 0);
+	rc = update2(s, ST_SESSION_TOUCH, last_seen, id, 2, e);
+	sqlite3_busy_timeout(s->db, BUSY_MS);
+	return rc;
 }
 
 static int sq_session_revoke(struct store *st, int64_t id, int64_t account_id,

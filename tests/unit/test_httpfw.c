@@ -122,7 +122,33 @@ static int h_offload(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	return 0;
 }
 
+/* A handler that holds its thread until the test opens the gate: a
+ * report scanning the organisation, a write waiting for the lock. */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static bool gate_open;
+static int gate_inside;
+
+static int h_gate(struct http_req *r, struct http_resp *w, struct bm_err *e)
+{
+	(void)r;
+	(void)e;
+	pthread_mutex_lock(&gate_mu);
+	gate_inside++;
+	pthread_cond_broadcast(&gate_cv);
+	while (!gate_open)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	gate_inside--;
+	pthread_mutex_unlock(&gate_mu);
+	atomic_fetch_add(&writes, 1);
+	http_resp_json(w, 201, json_pack("{s:b}", "written", 1));
+	return 0;
+}
+
 static const struct http_route test_routes[] = {
+	{"GET", "/t/scan", h_gate, PERM_UNIT_READ, ROUTE_PUBLIC | ROUTE_SLOW, NULL},
+	{"POST", "/t/wait", h_gate, PERM_UNIT_READ, ROUTE_PUBLIC, NULL},
+	{"POST", "/t/decide", h_hello, PERM_UNIT_READ, ROUTE_PUBLIC | ROUTE_INLINE, NULL},
 	{"POST", "/t/offload", h_offload, PERM_UNIT_READ, ROUTE_PUBLIC | ROUTE_OFFLOAD, NULL},
 	{"GET", "/t/hello", h_hello, PERM_UNIT_READ, ROUTE_PUBLIC, NULL},
 	{"GET", "/t/items/{id}", h_item, PERM_PERSON_READ, 0, "token page"},
@@ -1033,6 +1059,85 @@ static void test_offload_queue_is_bounded(void **state)
 	stop(f);
 }
 
+/* A client of the gate: a report (GET /t/scan) or a write (POST /t/wait). */
+struct gater {
+	uint16_t port;
+	bool scan;
+	int status;
+};
+
+static void *gate_once(void *arg)
+{
+	struct gater *g = arg;
+	struct reply r;
+
+	request(g->port, g->scan ? "GET" : "POST", g->scan ? "/t/scan" : "/t/wait", NULL,
+		g->scan ? NULL : "{}", &r);
+	g->status = r.status;
+	reply_free(&r);
+	return NULL;
+}
+
+/* Waits (up to 5 s) until n handlers are inside the gate; returns how many. */
+static int gate_wait(int n)
+{
+	struct timespec until;
+	int got;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&gate_mu);
+	while (gate_inside < n && pthread_cond_timedwait(&gate_cv, &gate_mu, &until) == 0)
+		;
+	got = gate_inside;
+	pthread_mutex_unlock(&gate_mu);
+	return got;
+}
+
+static void gate_set(bool open)
+{
+	pthread_mutex_lock(&gate_mu);
+	gate_open = open;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+}
+
+/* Reports that scan the organisation (ROUTE_SLOW) and writes waiting for
+ * the database's write lock (every write not ROUTE_INLINE) hold their
+ * thread for seconds.  Twice as many of them as there are workers all
+ * run at once, on the work lane, while a read and an inline write (a
+ * decision) are still answered by the workers; each is answered when the
+ * gate opens. */
+static void test_slow_routes_leave_the_workers_free(void **state)
+{
+	struct http_opts o = {.threads = 2, .work_threads = 4};
+	struct fixture *f = start(&o);
+	struct gater g[4];
+	pthread_t th[4];
+	struct reply r;
+
+	(void)state;
+	gate_set(false);
+	for (int i = 0; i < 4; i++) {
+		g[i] = (struct gater){f->port, i % 2 == 0, 0};
+		pthread_create(&th[i], NULL, gate_once, &g[i]);
+	}
+	assert_int_equal(gate_wait(4), 4);
+	request(f->port, "GET", "/t/hello", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	request(f->port, "POST", "/t/decide", NULL, "{}", &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	assert_int_equal(gate_wait(4), 4); /* nobody left the gate meanwhile */
+	gate_set(true);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(g[i].status, 201);
+	}
+	stop(f);
+}
+
 /* An offloaded request on a keep-alive connection, pipelined between two
  * others: each gets its own answer, in order, on the same connection. */
 static void test_offload_keepalive_pipelined(void **state)
@@ -1152,6 +1257,7 @@ int main(void)
 		cmocka_unit_test(test_connection_timeout_and_per_ip_limit),
 		cmocka_unit_test(test_graceful_stop),
 		cmocka_unit_test(test_stop_with_a_full_offload_queue),
+		cmocka_unit_test(test_slow_routes_leave_the_workers_free),
 		cmocka_unit_test(test_offload_keepalive_pipelined),
 		cmocka_unit_test(test_offload_queue_is_bounded),
 		cmocka_unit_test(test_start_errors),
