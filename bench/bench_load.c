@@ -92,10 +92,15 @@ static void fill(const char *path, long n)
 			step(db, apt);
 		}
 		if (on || rand() % 2) {
+			long long decided = NOW - rand() % (400 * 86400);
+			long long until = NOW + 86400LL * (rand() % 900) - 30 * 86400;
+
+			/* a review valid until before it was decided is damage
+			 * (clearance.c); the fixture holds none by accident */
 			sqlite3_bind_int64(rev, 1, i);
 			sqlite3_bind_int(rev, 2, level);
-			sqlite3_bind_int64(rev, 3, NOW - rand() % (400 * 86400));
-			sqlite3_bind_int64(rev, 4, NOW + 86400 * (rand() % 900) - 30 * 86400);
+			sqlite3_bind_int64(rev, 3, decided);
+			sqlite3_bind_int64(rev, 4, until < decided ? decided : until);
 			step(db, rev);
 		}
 		if (rand() % 100 == 0) {
