@@ -105,7 +105,8 @@ static int decide(struct cli *c, struct bm_err *e)
 	json_t *req, *v;
 	int rc;
 
-	if ((rc = args_parse(c, o, pos, 3, 3, e)) || (rc = cli_open(c, e)))
+	if ((rc = args_parse(c, o, pos, 3, 3, e)) || (rc = cli_open(c, e)) ||
+	    (rc = svc_snapshot_partial(c->svc, e)))
 		return rc;
 	req = json_pack("{s:s, s:s, s:{s:s, s:o}}", "person", pos[0], "action", pos[1], "object",
 			"level", pos[2], "compartments", comp_array(comps));

@@ -317,8 +317,11 @@ json_t *svc_decide(struct svc *s, const struct actor *a, const json_t *req, int6
 	struct dreq d;
 	uint64_t gen;
 
-	if (svc__decide_allow(a, e) || svc__snap(s, &snap, e) ||
-	    parse_req(snap, req, &d, e))
+	/* a partial snapshot learns the person's compartments before the
+	 * object's are read against them */
+	if (svc__decide_allow(a, e) ||
+	    svc__snap_want(s, json_string_value(json_object_get(req, "person")), e) ||
+	    svc__snap(s, &snap, e) || parse_req(snap, req, &d, e))
 		return NULL;
 	gen = svc__snap_gen(s);
 	if (decide_all(s, snap, a, &d, 1, now, &out, e))

@@ -431,6 +431,12 @@ bool svc_snapshare_ready(const struct svc_snapshare *sh);
 /* Loads s's snapshot (its share's) from the store unless already loaded.
  * Other threads needing it meanwhile wait for this load. */
 int svc_snapshot_load(struct svc *s, struct bm_err *e);
+/* For a one-shot console decision: s's own snapshot starts empty and holds
+ * only the persons asked about, each read from the store as a full load
+ * would read them, so the answer is the one a loaded snapshot gives
+ * without reading a million persons to give it.  Nothing when s is
+ * attached to a share or its snapshot is loaded already. */
+int svc_snapshot_partial(struct svc *s, struct bm_err *e);
 /* Re-reads every entry of s's snapshot from the store, in place (readers
  * go on meanwhile): another process committed writes it has not seen. */
 int svc_snapshot_refresh(struct svc *s, struct bm_err *e);

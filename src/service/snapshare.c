@@ -69,6 +69,7 @@ struct svc_snapshare {
 	struct seq_range pend[PEND_MAX];  /* reflected ranges above seq + 1 */
 	int npend;
 	int64_t suspect;                  /* the gap the last sync saw; 0 = none */
+	bool partial;                     /* holds only the persons asked about */
 };
 
 struct put_ctx {
@@ -354,6 +355,52 @@ int svc_snapshot_refresh(struct svc *s, struct bm_err *e)
 	else if ((rc = svc__policy_load_current(s, e)) == 0 &&
 		 (rc = policy_align(s, sh, &newer, e)) == 0)
 		rc = refresh_locked(s, sh, e);
+	pthread_mutex_unlock(&sh->mu);
+	return rc;
+}
+
+int svc_snapshot_partial(struct svc *s, struct bm_err *e)
+{
+	struct svc_snapshare *sh = share_of(s);
+	uint8_t hash[32];
+	int64_t head;
+	int rc = 0;
+
+	if (!s->share_own || svc_snapshare_ready(sh))
+		return 0;
+	pthread_mutex_lock(&sh->mu);
+	if ((rc = svc__policy_load_current(s, e)) == 0 &&
+	    (rc = ST(s)->audit_head(s->st, &head, hash, e)) == 0) {
+		sh->policy_version = s->policy_version;
+		sh->partial = true;
+		seq_reset(sh, head);
+		atomic_store_explicit(&sh->snap, snapshot_new(0), memory_order_release);
+		atomic_fetch_add(&sh->gen, 1);
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return rc;
+}
+
+int svc__snap_want(struct svc *s, const char *ext_id, struct bm_err *e)
+{
+	struct svc_snapshare *sh = s->share;
+	struct bm_err ne = BM_ERR_INIT;
+	int64_t id;
+	int rc;
+
+	if (sh == NULL || !sh->partial || ext_id == NULL || svc__check_code("person", ext_id, &ne)) {
+		bm_err_clear(&ne);
+		return 0;
+	}
+	rc = ST(s)->person_row(s->st, ext_id, &id, e);
+	if (rc == BM_ENOTFOUND) {
+		bm_err_clear(e);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&sh->mu);
+	rc = snap_read(s, atomic_load(&sh->snap), id, e);
 	pthread_mutex_unlock(&sh->mu);
 	return rc;
 }

@@ -224,6 +224,10 @@ void svc__touch_all(struct svc *s);
 int svc__snap_flush(struct svc *s, struct bm_err *e);
 /* The snapshot (borrowed; any thread may read it), loaded on first use. */
 int svc__snap(struct svc *s, struct snapshot **out, struct bm_err *e);
+/* In a partial snapshot (svc_snapshot_partial), puts ext_id's facts
+ * before it is asked about; nothing for an unknown or malformed id, or
+ * when the snapshot is a whole one. */
+int svc__snap_want(struct svc *s, const char *ext_id, struct bm_err *e);
 /* The share's generation: changes only after a committed write. */
 uint64_t svc__snap_gen(const struct svc *s);
 /* Frees s's own share, or detaches from a shared one (svc_close). */

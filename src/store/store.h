@@ -421,6 +421,8 @@ struct store_ops {
 	int (*facts_scan)(struct store *s, int64_t person_id, store_facts_cb cb, void *ctx,
 			  struct bm_err *e);
 	int (*person_total)(struct store *s, int64_t *n, struct bm_err *e);
+	/* The row id of ext_id, read without checking the row (BM_ENOTFOUND). */
+	int (*person_row)(struct store *s, const char *ext_id, int64_t *id, struct bm_err *e);
 
 	/* A read transaction: every read until read_end sees one snapshot and
 	 * the locks are taken once.  begin ends it first (a write always

@@ -128,7 +128,7 @@ enum stmt_id {
 	ST_REVIEW_FIND_OPEN, ST_REVIEW_FIND_ANY,
 	ST_ITEM_SET, ST_ITEM_LIST, ST_APPROVAL_INS, ST_APPROVAL_LIST,
 	ST_MATTER_INS, ST_MATTER_LIST, ST_SUSP_INS, ST_SUSP_UPD, ST_SUSP_VERSION, ST_SUSP_LIST,
-	ST_FACTS_ONE, ST_FACTS_ALL, ST_PERSON_TOTAL,
+	ST_FACTS_ONE, ST_FACTS_ALL, ST_PERSON_TOTAL, ST_PERSON_ROW,
 	ST_READ_BEGIN, ST_READ_PIN, ST_COUNTER_GET, ST_COUNTER_BUMP,
 	ST__COUNT
 };
@@ -273,6 +273,7 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_FACTS_ONE] = FACTS_ONE_SQL,
 	[ST_FACTS_ALL] = FACTS_ALL_SQL,
 	[ST_PERSON_TOTAL] = "SELECT count(*) FROM persons",
+	[ST_PERSON_ROW] = "SELECT id FROM persons WHERE ext_id = $1",
 	[ST_READ_BEGIN] = "BEGIN",
 	[ST_READ_PIN] = "SELECT 1 FROM meta LIMIT 1",
 	[ST_COUNTER_GET] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = $1",
@@ -2938,6 +2939,27 @@ static int sq_person_total(struct store *st, int64_t *n, struct bm_err *e)
 	return rc < 0 ? rc : 0;
 }
 
+/* The row id of ext_id, whatever the rest of its row holds (a damaged
+ * row is still that person: the facts scan carries the damage). */
+static int sq_person_row(struct store *st, const char *ext_id, int64_t *id, struct bm_err *e)
+{
+	struct sq *s = SQ(st);
+	sqlite3_stmt *q;
+	int rc;
+
+	*id = 0;
+	if ((rc = stmt_get(s, ST_PERSON_ROW, &q, e)) != 0)
+		return rc;
+	sqlite3_bind_text(q, 1, ext_id, -1, SQLITE_STATIC);
+	rc = step_row(s, q, e);
+	if (rc == 1)
+		*id = sqlite3_column_int64(q, 0);
+	stmt_put(s, ST_PERSON_ROW, q);
+	if (rc == 0)
+		return bm_errf(e, BM_ENOTFOUND, "ext_id", "person %.64s not found", ext_id);
+	return rc < 0 ? rc : 0;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -3002,6 +3024,7 @@ const struct store_ops store_sqlite_ops = {
 	.suspension_list = sq_suspension_list,
 	.facts_scan = sq_facts_scan,
 	.person_total = sq_person_total,
+	.person_row = sq_person_row,
 	.read_begin = sq_read_begin,
 	.read_end = sq_read_end,
 	.read_pin = sq_read_pin,

@@ -61,6 +61,25 @@ static json_t *req(const char *person, const char *level, const char *comps)
 			 "level", level, "compartments", c);
 }
 
+/* When set, every decide() is also asked of this context, whose snapshot
+ * is partial (svc_snapshot_partial, as the console's), and must get the
+ * same answer as the loaded one. */
+static struct svc *partial_svc;
+
+static void same_in_partial(struct fx *f, const json_t *r, int64_t now, const json_t *v)
+{
+	json_t *w = svc_decide(partial_svc, &local, r, now, &f->e);
+
+	assert_non_null(w);
+	if (json_is_true(json_object_get(v, "allow")) != json_is_true(json_object_get(w, "allow")) ||
+	    !json_equal(json_object_get(v, "reasons"), json_object_get(w, "reasons"))) {
+		char *a = json_dumps(v, JSON_COMPACT), *b = json_dumps(w, JSON_COMPACT);
+
+		fail_msg("%s: loaded %s, partial %s", json_dumps(r, JSON_COMPACT), a, b);
+	}
+	json_decref(w);
+}
+
 /* Decides and returns allow; *codes gets the reason codes joined by ','. */
 static bool decide(struct fx *f, const char *person, const char *level, const char *comps,
 		   int64_t now, char *codes, size_t cap)
@@ -70,8 +89,10 @@ static bool decide(struct fx *f, const char *person, const char *level, const ch
 	bool allow;
 
 	v = svc_decide(f->s, &local, r, now, &f->e);
-	json_decref(r);
 	assert_non_null(v);
+	if (partial_svc != NULL)
+		same_in_partial(f, r, now, v);
+	json_decref(r);
 	allow = json_is_true(json_object_get(v, "allow"));
 	if (codes) {
 		codes[0] = '\0';
@@ -1022,6 +1043,59 @@ static void test_same_person_check_fails_closed(void **state)
 	json_decref(v);
 }
 
+/* The reason codes ps gives for person and object, joined by ','. */
+static const char *partial_codes(struct fx *f, struct svc *ps, const char *person,
+				 const char *level, const char *comps, char *codes, size_t cap)
+{
+	json_t *r = req(person, level, comps), *v = svc_decide(ps, &local, r, T0, &f->e), *x;
+	size_t i;
+
+	json_decref(r);
+	assert_non_null(v);
+	snprintf(codes, cap, "%s:", json_is_true(json_object_get(v, "allow")) ? "allow" : "deny");
+	json_array_foreach(json_object_get(v, "reasons"), i, x) {
+		strncat(codes, json_string_value(json_object_get(x, "code")), cap - strlen(codes) - 2);
+		strcat(codes, ",");
+	}
+	json_decref(v);
+	return codes;
+}
+
+/* The console's decision reads only the person asked about, at the moment
+ * it is asked, and answers as a loaded snapshot would: the person's
+ * compartments known before the object's are read (the first question is
+ * about a compartment nobody was asked about yet), an unknown person, a
+ * change committed by another context since, a hand-damaged row. */
+static void test_partial_snapshot_for_the_console(void **state)
+{
+	struct fx *f = *state;
+	struct svc *ps;
+	char codes[256];
+	sqlite3 *db;
+
+	full_active(f, "E1", "secret", "P2");
+	full_active(f, "E2", "top_secret", "P3");
+	assert_int_equal(svc_open(&(struct svc_paths){f->db, NULL}, &ps, &f->e), 0);
+	assert_int_equal(svc_snapshot_partial(ps, &f->e), 0);
+	assert_string_equal(partial_codes(f, ps, "E2", "top_secret", "CRYPTO", codes, 256),
+			    "allow:");
+	assert_string_equal(partial_codes(f, ps, "E1", "secret", "ALPHA", codes, 256), "allow:");
+	assert_string_equal(partial_codes(f, ps, "E1", "secret", "CRYPTO", codes, 256),
+			    "deny:need_to_know,");
+	assert_string_equal(partial_codes(f, ps, "GHOST", "secret", "", codes, 256),
+			    "deny:unknown_person,");
+	assert_int_equal(svc_person_suspend(f->s, &local, "E1", "inquiry", &f->e), 0);
+	assert_string_equal(partial_codes(f, ps, "E1", "confidential", "", codes, 256),
+			    "deny:suspended,");
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE persons SET level = 1 WHERE ext_id = 'E2'", NULL,
+				      NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_string_equal(partial_codes(f, ps, "E2", "confidential", "", codes, 256),
+			    "deny:record_damaged,");
+	svc_close(ps);
+}
+
 static void test_second_opinion(void **state)
 {
 	struct fx *f = *state;
@@ -1038,6 +1112,9 @@ static void test_second_opinion(void **state)
 		snprintf(id, sizeof id, "E%d", i);
 		add_person(f, id);
 	}
+	/* the console's partial snapshot answers each case too (decide()) */
+	assert_int_equal(svc_open(&(struct svc_paths){f->db, NULL}, &partial_svc, &f->e), 0);
+	assert_int_equal(svc_snapshot_partial(partial_svc, &f->e), 0);
 	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	for (int round = 0; cases < 20000; round++) {
 		now += rand_r(&seed) % (60 * DAY);
@@ -1063,6 +1140,8 @@ static void test_second_opinion(void **state)
 		}
 	}
 	sqlite3_close(db);
+	svc_close(partial_svc);
+	partial_svc = NULL;
 	if (allowed <= 100)
 		fail_msg("only %lld of %lld allowed", (long long)allowed, (long long)cases);
 }
@@ -1084,6 +1163,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scoped_actor_asks_no_decisions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_same_person_check_fails_closed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_partial_snapshot_for_the_console, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_second_opinion, setup, teardown),
 	};
