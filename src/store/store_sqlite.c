@@ -2881,21 +2881,31 @@ static int sq_facts_scan(struct store *st, int64_t person_id, store_facts_cb cb,
 			  e);
 }
 
-/* A named counter kept in meta (0 while never bumped). */
-static int sq_counter_get(struct store *st, const char *name, int64_t *out, struct bm_err *e)
+/* The first column of a one-row query, its $1 bound to text when given:
+ * 1 with *out set, 0 when there is no row (*out 0), <0 on error. */
+static int query_int(struct sq *s, enum stmt_id id, const char *text, int64_t *out,
+		     struct bm_err *e)
 {
-	struct sq *s = SQ(st);
 	sqlite3_stmt *q;
 	int rc;
 
 	*out = 0;
-	if ((rc = stmt_get(s, ST_COUNTER_GET, &q, e)) != 0)
+	if ((rc = stmt_get(s, id, &q, e)) != 0)
 		return rc;
-	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (text != NULL)
+		sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
 	rc = step_row(s, q, e);
 	if (rc == 1)
 		*out = sqlite3_column_int64(q, 0);
-	stmt_put(s, ST_COUNTER_GET, q);
+	stmt_put(s, id, q);
+	return rc;
+}
+
+/* A named counter kept in meta (0 while never bumped). */
+static int sq_counter_get(struct store *st, const char *name, int64_t *out, struct bm_err *e)
+{
+	int rc = query_int(SQ(st), ST_COUNTER_GET, name, out, e);
+
 	return rc < 0 ? rc : 0;
 }
 
@@ -2925,17 +2935,8 @@ static int sq_data_version(struct store *st, int64_t *out, struct bm_err *e)
 
 static int sq_person_total(struct store *st, int64_t *n, struct bm_err *e)
 {
-	struct sq *s = SQ(st);
-	sqlite3_stmt *q;
-	int rc;
+	int rc = query_int(SQ(st), ST_PERSON_TOTAL, NULL, n, e);
 
-	*n = 0;
-	if ((rc = stmt_get(s, ST_PERSON_TOTAL, &q, e)) != 0)
-		return rc;
-	rc = step_row(s, q, e);
-	if (rc == 1)
-		*n = sqlite3_column_int64(q, 0);
-	stmt_put(s, ST_PERSON_TOTAL, q);
 	return rc < 0 ? rc : 0;
 }
 
@@ -2943,18 +2944,8 @@ static int sq_person_total(struct store *st, int64_t *n, struct bm_err *e)
  * row is still that person: the facts scan carries the damage). */
 static int sq_person_row(struct store *st, const char *ext_id, int64_t *id, struct bm_err *e)
 {
-	struct sq *s = SQ(st);
-	sqlite3_stmt *q;
-	int rc;
+	int rc = query_int(SQ(st), ST_PERSON_ROW, ext_id, id, e);
 
-	*id = 0;
-	if ((rc = stmt_get(s, ST_PERSON_ROW, &q, e)) != 0)
-		return rc;
-	sqlite3_bind_text(q, 1, ext_id, -1, SQLITE_STATIC);
-	rc = step_row(s, q, e);
-	if (rc == 1)
-		*id = sqlite3_column_int64(q, 0);
-	stmt_put(s, ST_PERSON_ROW, q);
 	if (rc == 0)
 		return bm_errf(e, BM_ENOTFOUND, "ext_id", "person %.64s not found", ext_id);
 	return rc < 0 ? rc : 0;
