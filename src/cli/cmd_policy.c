@@ -100,18 +100,22 @@ static const char *const ver_heads[] = {"VERSION", "PROFILE", "CREATED", "BY"};
 
 static int policy_versions(struct cli *c, struct bm_err *e)
 {
+	const char *limit = NULL;
+	const struct opt o[] = {{"limit", &limit, NULL}, {0}};
+	struct svc_page pg = {0};
 	json_t *v;
 	int rc;
 
-	if ((rc = args_parse(c, NULL, NULL, 0, 0, e)) || (rc = cli_open(c, e)))
+	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
+	    (limit && (rc = args_limit(limit, &pg.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
-	v = svc_policy_versions(c->svc, &c->actor, NULL, e);
+	v = svc_policy_versions(c->svc, &c->actor, &pg, e);
 	return out_list(c, v, ver_keys, ver_heads, 4, e);
 }
 
 const struct verb cmd_policy_verbs[] = {
 	{"show", "", "show the policy in force", policy_show},
 	{"load", "FILE.json", "validate and store a new policy version", policy_load},
-	{"versions", "", "list stored policy versions", policy_versions},
+	{"versions", "[--limit N]", "list stored policy versions, oldest first", policy_versions},
 	{0},
 };

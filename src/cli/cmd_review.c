@@ -162,20 +162,23 @@ static int matter_file(struct cli *c, struct bm_err *e)
  * one outside the actor's scope) must reach show() as NULL, not as {}. */
 static int matter_list(struct cli *c, struct bm_err *e)
 {
-	const char *person = NULL;
+	const char *person = NULL, *limit = NULL;
+	const struct opt o[] = {{"limit", &limit, NULL}, {0}};
+	struct svc_page pg = {0};
 	json_t *list;
 	int rc;
 
-	if ((rc = args_parse(c, NULL, &person, 1, 1, e)) || (rc = cli_open(c, e)))
+	if ((rc = args_parse(c, o, &person, 1, 1, e)) ||
+	    (limit && (rc = args_limit(limit, &pg.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
-	list = svc_matter_list(c->svc, &c->actor, person, NULL, e);
+	list = svc_matter_list(c->svc, &c->actor, person, &pg, e);
 	return show(c, list ? json_pack("{s:o}", "matters", list) : NULL, e);
 }
 
 const struct verb cmd_matter_verbs[] = {
 	{"file", "PERSON TYPE [--detail TEXT]", "file a reportable matter or violation",
 	 matter_file},
-	{"list", "PERSON", "a person's matters", matter_list},
+	{"list", "PERSON [--limit N]", "a person's matters, oldest first", matter_list},
 	{0},
 };
 

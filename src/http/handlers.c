@@ -145,23 +145,26 @@ static int parse_limit(const struct http_req *r, int64_t *out, struct bm_err *e)
 	return 0;
 }
 
-/* A list's opaque next_cursor (svc_cursor_make: sealed, not readable). */
-static json_t *cursor_make(struct svc *s, char tag, int64_t id)
+/* A list's opaque next_cursor (svc_cursor_make_scoped: sealed, not
+ * readable): the id to start after and the list's scope. */
+static json_t *cursor_make(struct svc *s, char tag, int64_t id, uint64_t scope)
 {
 	char out[SVC_CURSOR_MAX];
 
-	svc_cursor_make(s, tag, id, out);
+	svc_cursor_make_scoped(s, tag, id, scope, out);
 	return json_string(out);
 }
 
-/* ?cursor= of list tag: the id to start after (0 without one). */
+/* ?cursor= of list tag: the id to start after (0 without one) and the
+ * scope it was given for, which the service holds to its own. */
 static int cursor_parse(struct svc *s, const struct http_req *r, char tag, int64_t *id,
-			struct bm_err *e)
+			uint64_t *scope, struct bm_err *e)
 {
 	const char *v = http_req_query(r, "cursor");
 
 	*id = 0;
-	return v ? svc_cursor_read(s, tag, v, id, e) : 0;
+	*scope = 0;
+	return v ? svc_cursor_read_scoped(s, tag, v, id, scope, e) : 0;
 }
 
 /* limit= and cursor= of list tag: the page to ask the service for.  Each
@@ -176,7 +179,7 @@ static int page_parse(struct http_req *r, char tag, struct svc_page *pg, struct 
 		return rc;
 	if ((*s = svc_of(r, e)) == NULL)
 		return e->code;
-	return cursor_parse(*s, r, tag, &pg->after_id, e);
+	return cursor_parse(*s, r, tag, &pg->after_id, &pg->scope, e);
 }
 
 /* {"items": items, "next_cursor"} (items stolen; NULL is the service's
@@ -188,7 +191,7 @@ static int reply_page(struct http_resp *w, struct svc *s, char tag, json_t *item
 	bool full = items != NULL && (int64_t)json_array_size(items) == pg->limit;
 
 	return reply(w, 200, items ? json_pack("{s:o, s:o}", "items", items, "next_cursor",
-					       full ? cursor_make(s, tag, pg->last_id)
+					       full ? cursor_make(s, tag, pg->last_id, pg->scope)
 						    : json_null()) : NULL, e);
 }
 
@@ -510,18 +513,20 @@ static int h_persons(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	struct person_query q = {0};
 	struct svc *s;
 	int64_t last = 0;
+	uint64_t scope = 0;
 	int rc;
 
 	q.unit = http_req_query(r, "unit");
 	q.category = http_req_query(r, "category");
 	q.state = http_req_query(r, "state");
 	q.last_id = &last;
+	q.scope = &scope;
 	if ((rc = parse_limit(r, &q.limit, e)) || (s = svc_of(r, e)) == NULL ||
-	    (rc = cursor_parse(s, r, 'p', &q.after_id, e)) ||
+	    (rc = cursor_parse(s, r, 'p', &q.after_id, &scope, e)) ||
 	    (rc = svc_person_list(s, &r->actor, &q, page_add, &pg, e)))
 		return reply_ok(w, rc ? rc : e->code, pg.items);
 	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", pg.items, "next_cursor",
-			(int64_t)json_array_size(pg.items) == q.limit ? cursor_make(s, 'p', last)
+			(int64_t)json_array_size(pg.items) == q.limit ? cursor_make(s, 'p', last, scope)
 								      : json_null()));
 }
 
@@ -765,20 +770,22 @@ static int h_audit(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	struct audit_query q = {0};
 	struct svc *s;
 	json_t *last;
+	uint64_t scope = 0;
 	int rc;
 
 	q.since = http_req_query(r, "since");
 	q.actor = http_req_query(r, "actor");
 	q.subject = http_req_query(r, "subject");
 	q.action = http_req_query(r, "action");
+	q.scope = &scope;
 	if ((rc = parse_limit(r, &q.limit, e)) || (s = svc_of(r, e)) == NULL ||
-	    (rc = cursor_parse(s, r, 'a', &q.after_seq, e)) ||
+	    (rc = cursor_parse(s, r, 'a', &q.after_seq, &scope, e)) ||
 	    (rc = svc_audit_log(s, &r->actor, &q, page_add, &pg, e)))
 		return reply_ok(w, rc ? rc : e->code, pg.items);
 	last = json_array_get(pg.items, json_array_size(pg.items) - 1);
 	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", pg.items, "next_cursor",
 		(int64_t)json_array_size(pg.items) == q.limit
-			? cursor_make(s, 'a', json_integer_value(json_object_get(last, "seq")))
+			? cursor_make(s, 'a', json_integer_value(json_object_get(last, "seq")), scope)
 			: json_null()));
 }
 
@@ -934,20 +941,22 @@ static int h_review_open(struct http_req *r, struct http_resp *w, struct bm_err 
 static int h_reviews(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct review_query q = {http_req_query(r, "person"), http_req_query(r, "state"), 0, 0,
-				 NULL};
+				 NULL, NULL};
 	int64_t last = 0;
+	uint64_t scope = 0;
 	struct svc *s;
 	json_t *items;
 	int rc;
 
 	q.last_id = &last;
+	q.scope = &scope;
 	if ((rc = parse_limit(r, &q.limit, e)) || (s = svc_of(r, e)) == NULL ||
-	    (rc = cursor_parse(s, r, 'r', &q.after_id, e)))
+	    (rc = cursor_parse(s, r, 'r', &q.after_id, &scope, e)))
 		return rc ? rc : e->code;
 	if ((items = svc_review_list(s, &r->actor, &q, e)) == NULL)
 		return e->code;
 	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", items, "next_cursor",
-			(int64_t)json_array_size(items) == q.limit ? cursor_make(s, 'r', last)
+			(int64_t)json_array_size(items) == q.limit ? cursor_make(s, 'r', last, scope)
 								   : json_null()));
 }
 

@@ -179,6 +179,9 @@ static int log_one(void *ctx, const struct audit_rec *r)
 	return rc;
 }
 
+/* A filter text as its length and itself, for svc__scope_of. */
+#define TXT(t) ((t) ? strlen(t) : 0), ((t) ? (t) : "")
+
 int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query *q,
 		  int (*cb)(void *ctx, json_t *event), void *ctx, struct bm_err *e)
 {
@@ -191,6 +194,12 @@ int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query
 	if (q->since && (rc = clock_parse(q->since, "since", &f.since_ms, e)))
 		return rc;
 	f.since_ms *= 1000;
+	/* each text with its length, and absent apart from empty */
+	if ((rc = svc__scope_bind(q->after_seq, q->scope, svc__scope_of(
+		"since %lld actor %d%zu:%s subject %d%zu:%s action %d%zu:%s",
+		(long long)f.since_ms, !q->actor, TXT(q->actor), !q->subject, TXT(q->subject),
+		!q->action, TXT(q->action)), e)))
+		return rc;
 	f.actor = q->actor;
 	f.action = q->action;
 	f.subject = q->subject;

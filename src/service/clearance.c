@@ -454,8 +454,10 @@ static json_t *due_page_json(const struct due_ctx *d, const struct due_query *q,
 static int due_open_reviews(struct svc *s, const struct actor *a, const struct due_query *q,
 			    json_t *out, struct bm_err *e)
 {
+	uint64_t scope = 0;
 	struct review_query open = {.limit = q->limit > 0 && q->limit < INT64_MAX ? q->limit + 1
-										  : q->limit};
+										  : q->limit,
+				    .scope = &scope};
 	json_t *v = svc__allow(a, PERM_REVIEW_READ, NULL) ? json_array()
 							   : svc_review_list(s, a, &open, e);
 	json_t *next = json_null();
@@ -465,8 +467,9 @@ static int due_open_reviews(struct svc *s, const struct actor *a, const struct d
 		return e->code;
 	if (q->limit > 0 && (int64_t)json_array_size(v) > q->limit) {
 		json_array_remove(v, (size_t)q->limit);
-		svc_cursor_make(s, 'r', json_integer_value(json_object_get(
-						json_array_get(v, (size_t)q->limit - 1), "id")), c);
+		svc_cursor_make_scoped(s, 'r', json_integer_value(json_object_get(
+					       json_array_get(v, (size_t)q->limit - 1), "id")),
+				       scope, c);
 		json_decref(next);
 		next = json_string(c);
 	}

@@ -375,9 +375,13 @@ static int matter_one(void *ctx, const struct matter_rec *m)
 static json_t *matters_of(struct svc *s, const struct person_rec *p, struct svc_page *pg,
 			  struct bm_err *e)
 {
-	struct mlist l = {p->ext_id, json_array(), pg};
+	struct mlist l = {p->ext_id, NULL, pg};
 	struct store_page sp;
 
+	/* a cursor is the person's: another's would only say where to start */
+	if (svc__page_bind(pg, svc__scope_of("person %lld", (long long)p->id), e))
+		return NULL;
+	l.arr = json_array();
 	if (ST(s)->matter_page(s->st, p->id, svc__page(pg, &sp), matter_one, &l, e)) {
 		json_decref(l.arr);
 		return NULL;

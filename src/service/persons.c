@@ -296,6 +296,10 @@ int svc_person_list(struct svc *s, const struct actor *a, const struct person_qu
 		return rc;
 	if (q->state && (rc = state_parse(q->state, "state", &f.state, e)))
 		return rc;
+	if ((rc = svc__scope_bind(q->after_id, q->scope,
+				  svc__scope_of("unit %lld level %d state %d",
+						(long long)f.unit_root, f.level, f.state), e)))
+		return rc;
 	if (a->scope_unit && !(a->roles & ACTOR_LOCAL)) {
 		if (f.unit_root == 0)
 			f.unit_root = a->scope_unit;

@@ -577,7 +577,9 @@ json_t *svc_review_list(struct svc *s, const struct actor *a, const struct revie
 	if (svc__allow(a, PERM_REVIEW_READ, e) || list_state(q, &f.state, e) ||
 	    (q->person && get_person(s, a, q->person, &p, e)))
 		return NULL;
-	if (q->person == NULL && svc__scope_load(s, a, &l.sc, e))
+	if (svc__scope_bind(q->after_id, q->scope, svc__scope_of("person %lld state %d",
+								 (long long)p.id, f.state), e) ||
+	    (q->person == NULL && svc__scope_load(s, a, &l.sc, e)))
 		return NULL;
 	if (q->person != NULL)
 		l.sc.all = true;   /* get_person checked the one person */

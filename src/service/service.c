@@ -18,6 +18,8 @@
 #include "../lib/utf8.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -718,29 +720,110 @@ void svc__page_saw(struct svc_page *pg, int64_t id)
 		pg->last_id = id;
 }
 
+/* Whole, however long the filters: two that differ only past a fixed
+ * buffer would share a scope. */
+uint64_t svc__scope_of(const char *fmt, ...)
+{
+	uint8_t h[8];
+	uint64_t v = 0;
+	va_list ap, again;
+	int n;
+	char *text;
+
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();    /* a format of ours that cannot be written */
+	text = xmalloc((size_t)n + 1);
+	vsnprintf(text, (size_t)n + 1, fmt, again);
+	va_end(again);
+	crypto_generichash(h, sizeof h, (const unsigned char *)text, (size_t)n, NULL, 0);
+	free(text);
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | h[i];
+	return v;
+}
+
+int svc__scope_bind(int64_t after_id, uint64_t *scope, uint64_t want, struct bm_err *e)
+{
+	if (scope == NULL)
+		return 0;
+	if (after_id != 0 && *scope != want)
+		return bm_errf(e, BM_EUSAGE, "cursor",
+			       "cursor: from this list for another person or other filters");
+	*scope = want;
+	return 0;
+}
+
+int svc__page_bind(struct svc_page *pg, uint64_t want, struct bm_err *e)
+{
+	return pg ? svc__scope_bind(pg->after_id, &pg->scope, want, e) : 0;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Its id and scope, sealed (nonce 24 + tag 16) and in base64, fit. */
+_Static_assert(sodium_base64_ENCODED_LEN(16 + 40, sodium_base64_VARIANT_URLSAFE_NO_PADDING) <=
+		       SVC_CURSOR_MAX,
+	       "SVC_CURSOR_MAX holds a sealed id and scope");
+
+void svc_cursor_make_scoped(struct svc *s, char tag, int64_t id, uint64_t scope,
+			    char out[SVC_CURSOR_MAX])
+{
+	uint8_t pt[16];
+
+	put64(pt, (uint64_t)id);
+	put64(pt + 8, scope);
+	cursor_seal(s, tag, pt, sizeof pt, out, SVC_CURSOR_MAX);
+}
+
+int svc_cursor_read_scoped(struct svc *s, char tag, const char *text, int64_t *id,
+			   uint64_t *scope, struct bm_err *e)
+{
+	uint8_t pt[16];
+	size_t n = 0;
+
+	*id = 0;
+	*scope = 0;
+	if (cursor_open(s, tag, text, pt, sizeof pt, sizeof pt, &n, e))
+		return e->code;
+	if (get64(pt) > INT64_MAX)   /* sealed by us, so never; but an id is signed */
+		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
+	*id = (int64_t)get64(pt);
+	*scope = get64(pt + 8);
+	return 0;
+}
+
 void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MAX])
 {
-	uint8_t pt[8];
-
-	for (int i = 0; i < 8; i++)
-		pt[i] = (uint8_t)((uint64_t)id >> (8 * i));
-	cursor_seal(s, tag, pt, sizeof pt, out, SVC_CURSOR_MAX);
+	svc_cursor_make_scoped(s, tag, id, 0, out);
 }
 
 int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e)
 {
-	uint8_t pt[8];
-	uint64_t v = 0;
-	size_t n = 0;
+	uint64_t scope;
 
-	*id = 0;
-	if (cursor_open(s, tag, text, pt, sizeof pt, sizeof pt, &n, e))
+	if (svc_cursor_read_scoped(s, tag, text, id, &scope, e))
 		return e->code;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | pt[i];
-	if (v > INT64_MAX)   /* sealed by us, so never; but an id is signed */
+	if (scope != 0) {
+		*id = 0;
 		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
-	*id = (int64_t)v;
+	}
 	return 0;
 }
 

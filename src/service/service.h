@@ -61,14 +61,21 @@ struct svc_paths {
  * set may only change it).  BM_EPERM with the reason when not. */
 int svc_actor_allow(const struct actor *a, int perm, struct bm_err *e);
 
-/* A list's opaque cursor: the id the next page starts after, sealed under
- * the database's key with the list's tag as associated data, so a client
- * can neither read the internal id (whose gaps would count records outside
- * an officer's scope) nor forge one, nor use one list's cursor on another. */
-#define SVC_CURSOR_MAX 72
+/* A list's opaque cursor: the id the next page starts after and the list's
+ * scope (below), sealed under the database's key with the list's tag as
+ * associated data, so a client can neither read the internal id (whose
+ * gaps would count records outside an officer's scope) nor forge one, nor
+ * use one list's cursor on another, nor one parent's or filter's cursor on
+ * the same list narrowed otherwise. */
+#define SVC_CURSOR_MAX 80
+void svc_cursor_make_scoped(struct svc *s, char tag, int64_t id, uint64_t scope,
+			    char out[SVC_CURSOR_MAX]);
+/* The id and scope in a cursor svc_cursor_make_scoped gave for tag;
+ * BM_EUSAGE naming "cursor" for anything else. */
+int svc_cursor_read_scoped(struct svc *s, char tag, const char *text, int64_t *id,
+			   uint64_t *scope, struct bm_err *e);
+/* The same for a list of one scope only (0). */
 void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MAX]);
-/* The id in a cursor svc_cursor_make gave for tag; BM_EUSAGE naming
- * "cursor" for anything else. */
 int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e);
 /* The same for a position of several parts (the due list's instant, gate
  * and person): at most SVC_CURSOR_POS_MAX bytes, sealed and opened whole.
@@ -86,10 +93,17 @@ int svc_cursor_read_pos(struct svc *s, char tag, const char *text, void *pos, si
  * neither repeat nor skip a row: the items after after_id (0: from the
  * start; the session list, newest first, starts below it), at most limit
  * (0: all).  last_id is set to the id of the last item listed (0: none),
- * the next page's after_id.  A NULL page is the whole list. */
+ * the next page's after_id.  A NULL page is the whole list.
+ * scope is what the list is narrowed to (the person whose matters, the
+ * unit of posts, the filters of persons, reviews and the audit trail; 0
+ * for a list of one scope): with after_id, the scope of the page before,
+ * as its cursor holds it, and a page of another scope is refused
+ * (BM_EUSAGE naming "cursor"), since its id would only say where this list
+ * starts, skipping rows; set to this list's scope, for the next cursor. */
 struct svc_page {
 	int64_t after_id, limit;
 	int64_t last_id;           /* out */
+	uint64_t scope;            /* in with after_id, and out */
 };
 
 /* Creates a new database and key file; refuses to overwrite either. */
@@ -175,6 +189,7 @@ struct person_query {
 	int64_t after_id, limit;
 	int64_t *last_id;          /* out, may be NULL: id of the last person passed to cb,
 				    * the next page's after_id */
+	uint64_t *scope;           /* may be NULL: in with after_id and out, as svc_page's */
 };
 /* Streams matching persons' views to cb (borrowed json). */
 int svc_person_list(struct svc *s, const struct actor *a, const struct person_query *q,
@@ -242,6 +257,7 @@ struct audit_query {
 	const char *since;         /* date or ISO instant */
 	const char *actor, *subject, *action;
 	int64_t after_seq, limit;
+	uint64_t *scope;           /* may be NULL: in with after_seq and out, as svc_page's */
 };
 int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query *q,
 		  int (*cb)(void *ctx, json_t *event), void *ctx, struct bm_err *e);
@@ -378,6 +394,7 @@ struct review_query {
 	const char *person, *state;
 	int64_t after_id, limit;
 	int64_t *last_id;
+	uint64_t *scope;           /* may be NULL: in with after_id and out, as svc_page's */
 };
 json_t *svc_review_list(struct svc *s, const struct actor *a, const struct review_query *q,
 			struct bm_err *e);

@@ -669,7 +669,10 @@ json_t *svc_session_list(struct svc *s, const struct actor *a, bool all, struct 
 	struct slist l = {s, a, NULL, 0, false, pg};
 	struct store_page sp;
 
-	if (svc__allow(a, all ? PERM_SESSION_ALL : PERM_SESSION_OWN, e))
+	/* one's own list is the account's: another's cursor would skip rows */
+	if (svc__allow(a, all ? PERM_SESSION_ALL : PERM_SESSION_OWN, e) ||
+	    svc__page_bind(pg, svc__scope_of("account %lld", all ? 0LL : (long long)a->account_id),
+			   e))
 		return NULL;
 	l.arr = json_array();
 	if (ST(s)->session_page(s->st, all ? 0 : a->account_id, svc__page(pg, &sp), session_one,

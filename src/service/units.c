@@ -310,7 +310,8 @@ json_t *svc_post_list(struct svc *s, const struct actor *a, const char *unit,
 	struct store_page sp;
 
 	if (svc__allow(a, PERM_POST_READ, e) ||
-	    (unit != NULL && svc__unit_visible(s, a, "unit", unit, &u, e)))
+	    (unit != NULL && svc__unit_visible(s, a, "unit", unit, &u, e)) ||
+	    svc__page_bind(pg, svc__scope_of("unit %lld", (long long)u.id), e))
 		return NULL;
 	l.arr = json_array();
 	return scoped_done(&l, ST(s)->post_page(s->st, u.id, l.root, svc__page(pg, &sp),

@@ -83,27 +83,47 @@ t_args_serve_threads_out_of_range_refused() {
 	has_err "--threads"
 }
 
-# unit list, post list, account list and due take --limit as person list
-# does: the list's first N in its order, --limit 0 refused; without it the
-# list is whole.
-t_args_every_list_takes_limit() {
+# The lists of every_list_takes_limit, each with two items or more once
+# limit_lists_setup has run.
+LIMIT_LISTS=("unit list" "post list" "post list --unit HQ-R" "account list"
+	"due --within 10y" "matter list E1" "policy versions" "person list"
+	"audit log" "review list")
+
+# Two active persons, two matters filed about E1, two policy versions.
+limit_lists_setup() {
 	setup_org || return 1
-	local cmd whole
 	for p in E1 E2; do
 		expect 0 person add "$p" --name "$p" --unit HQ-R || return 1
 		BAOMI_NOW=2026-01-01 review_ok "$p" secret || return 1
 		expect 0 appointment add "$p" P-100 || return 1
 		expect 0 activate "$p" || return 1
 	done
-	for cmd in "unit list" "post list" "post list --unit HQ-R" "account list" "due --within 10y"; do
+	expect 0 matter file E1 other --detail one || return 1
+	expect 0 matter file E1 other --detail two || return 1
+	expect 0 policy show --json || return 1
+	printf '%s' "$OUT" >p.json
+	expect 0 policy load p.json || return 1
+}
+
+# Every console list takes --limit as person list does: the list's first N
+# in its order, --limit 0 refused; without it the list is whole.  matter
+# list and policy versions printed everything, whatever was asked.
+t_args_every_list_takes_limit() {
+	limit_lists_setup || return 1
+	local cmd whole
+	for cmd in "${LIMIT_LISTS[@]}"; do
+		[ "$cmd" = "review list" ] && continue  # its order and --after: review tests
 		# shellcheck disable=SC2086
 		expect 0 $cmd --json || return 1
 		whole=$OUT
-		case $cmd in due*) OUT=$(OUT=$whole json v.items) ;; esac
+		case $cmd in due*) OUT=$(OUT=$whole json v.items) ;; matter*) OUT=$(OUT=$whole json v.matters) ;; esac
 		[ "$(json v.length)" -ge 2 ] || fail "$cmd lists fewer than 2: $OUT"
 		# shellcheck disable=SC2086
 		expect 0 $cmd --limit 1 --json || return 1
-		case $cmd in due*) OUT=$(json v.items); whole=$(OUT=$whole json v.items) ;; esac
+		case $cmd in
+		due*) OUT=$(json v.items); whole=$(OUT=$whole json v.items) ;;
+		matter*) OUT=$(json v.matters); whole=$(OUT=$whole json v.matters) ;;
+		esac
 		eq "$(json v.length)" 1 "$cmd --limit 1"
 		eq "$(json 'v[0]')" "$(OUT=$whole json 'v[0]')" "$cmd --limit 1 keeps the first"
 		# shellcheck disable=SC2086
@@ -115,6 +135,25 @@ t_args_every_list_takes_limit() {
 	done
 	expect 0 unit list --limit 2 || return 1
 	has_out "HQ-R"; lacks_out "HQ-A"
+	expect 0 matter list E1 --limit 1 || return 1
+	has_out "one"; lacks_out "two"
+}
+
+# A bad --limit is refused by every list alike (exit 2), naming --limit:
+# zero, a sign, text, nothing, and a number over 9223372036854775807; a
+# large one within range is the whole list, as the man page says.
+t_args_every_list_refuses_a_bad_limit() {
+	limit_lists_setup || return 1
+	local cmd v
+	for cmd in "${LIMIT_LISTS[@]}"; do
+		for v in 0 -1 abc "" 1x 99999999999999999999; do
+			# shellcheck disable=SC2086
+			expect 2 $cmd --limit "$v" || return 1
+			has_err "--limit: \"$v\" is not an integer from 1 to 9223372036854775807"
+		done
+		# shellcheck disable=SC2086
+		expect 0 $cmd --limit 10001 || return 1
+	done
 }
 
 # A cut due list says so, and only when it is cut: the items and the open

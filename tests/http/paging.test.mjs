@@ -149,3 +149,54 @@ test('an officer paging units and posts sees only the subtree, every page full o
   assert.deepEqual(inA1.items, posts.items);
   assert.equal((await as(off, 'GET', '/v1/posts?unit=B&limit=1')).status, 404);
 });
+
+// A cursor is its list's as narrowed: a person's matters, posts or persons
+// of a unit, reviews and audit events of a filter, one's own sessions.  A
+// cursor only says where a page starts, so one from another person or
+// filter was taken and skipped the rows before it (EA's cursor on EB's
+// matters started EB's list after EA's last matter id).
+test('another person\'s or another filter\'s cursor is a 400 naming cursor; one\'s own walks once', async () => {
+  const aud = await login(srv, 'auditor');
+  await login(srv, 'sysadmin');
+  for (const id of ['EA', 'EB']) {
+    const r = await as(sec, 'POST', '/v1/reviews', { person: id, level: 'secret' });
+    assert.equal(r.status, 201, r.text);
+  }
+  const cursorOf = async (who, path) => {
+    const r = await as(who, 'GET', q(path, 'limit=1'));
+    assert.equal(r.status, 200, `${path}: ${r.text}`);
+    assert.notEqual(r.json.next_cursor, null, `${path}: ${r.text}`);
+    return r.json.next_cursor;
+  };
+  // [who, the list a cursor comes from, lists of the same route it is refused by]
+  const cases = [
+    [sec, '/v1/persons/EA/matters', ['/v1/persons/EB/matters']],
+    [sec, '/v1/persons/EB/matters', ['/v1/persons/EA/matters']],
+    [sec, '/v1/posts?unit=A1', ['/v1/posts?unit=B', '/v1/posts', '/v1/posts?unit=ORG']],
+    [sec, '/v1/posts', ['/v1/posts?unit=A1']],
+    [sec, '/v1/persons?unit=ORG', ['/v1/persons', '/v1/persons?unit=A', '/v1/persons?state=candidate']],
+    [sec, '/v1/persons', ['/v1/persons?unit=ORG', '/v1/persons?category=general']],
+    [sec, '/v1/reviews', ['/v1/reviews?state=all', '/v1/reviews?person=EA']],
+    [sec, '/v1/reviews?state=all', ['/v1/reviews', '/v1/reviews?state=approved']],
+    [aud, '/v1/audit?actor=secadmin', ['/v1/audit', '/v1/audit?actor=sysadmin', '/v1/audit?actor=secadmin&action=unit.add']],
+    [aud, '/v1/audit', ['/v1/audit?since=2000-01-01']],
+    [sys, '/v1/sessions?all=true', ['/v1/sessions']],
+    [sys, '/v1/sessions', ['/v1/sessions?all=true']],
+  ];
+  for (const [who, from, others] of cases) {
+    const c = await cursorOf(who, from);
+    assert.equal((await as(who, 'GET', q(from, `limit=1&cursor=${c}`))).status, 200, `${from}: its own cursor`);
+    for (const to of others) {
+      const r = await as(who, 'GET', q(to, `limit=1&cursor=${c}`));
+      assert.equal(r.status, 400, `${from} -> ${to}: ${r.status} ${r.text}`);
+      assert.ok(JSON.stringify(r.json).includes('"cursor"'), `${from} -> ${to} names cursor: ${r.text}`);
+    }
+    const whole = await as(who, 'GET', q(from, 'limit=1000'));
+    assert.deepEqual((await walk(who, from, 3)).items, whole.json.items, `${from}: its own pages are the list`);
+  }
+  // one's own matters and the same person's matters read by an officer
+  const mine = await cursorOf(self, '/v1/me/matters');
+  const theirs = await cursorOf(sec, '/v1/persons/EB/matters');
+  assert.equal((await as(sec, 'GET', `/v1/persons/EB/matters?cursor=${mine}`)).status, 400);
+  assert.equal((await as(self, 'GET', `/v1/me/matters?cursor=${theirs}`)).status, 400);
+});

@@ -1047,12 +1047,14 @@ static void due_open_rest(struct world *w, const struct actor *a, json_t *all, i
 	json_t *open = json_object_get(all, "open_reviews");
 	const char *cur = json_string_value(json_object_get(all, "open_reviews_next_cursor"));
 	int64_t last = 0;
-	struct review_query q = {.limit = limit, .last_id = &last};
+	uint64_t scope = 0;
+	struct review_query q = {.limit = limit, .last_id = &last, .scope = &scope};
 
 	if (open != NULL && limit > 0 && json_array_size(open) > (size_t)limit)
 		WFAIL(w, "%zu open reviews on a page of %lld", json_array_size(open),
 		      (long long)limit);
-	if (cur != NULL && svc_cursor_read(w->f->s, 'r', cur, &q.after_id, &w->f->e) != 0)
+	if (cur != NULL && svc_cursor_read_scoped(w->f->s, 'r', cur, &q.after_id, &scope,
+					       &w->f->e) != 0)
 		WFAIL(w, "open_reviews_next_cursor is no review-list cursor: %s", w->f->e.msg);
 	while (cur != NULL) {
 		json_t *more = svc_review_list(w->f->s, a, &q, &w->f->e);
