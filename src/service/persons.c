@@ -296,16 +296,17 @@ int svc_person_list(struct svc *s, const struct actor *a, const struct person_qu
 		return rc;
 	if (q->state && (rc = state_parse(q->state, "state", &f.state, e)))
 		return rc;
-	if ((rc = svc__scope_bind(q->after_id, q->scope,
-				  svc__scope_of("unit %lld level %d state %d",
-						(long long)f.unit_root, f.level, f.state), e)))
-		return rc;
 	if (a->scope_unit && !(a->roles & ACTOR_LOCAL)) {
 		if (f.unit_root == 0)
 			f.unit_root = a->scope_unit;
 		else if (ST(s)->unit_within(s->st, f.unit_root, a->scope_unit, e) != 1)
 			return bm_errf(e, BM_ENOTFOUND, "unit", "unit %.64s not found", q->unit);
 	}
+	/* bound to the subtree listed, the officer's own when no unit is asked */
+	if ((rc = svc__scope_bind(q->after_id, q->scope,
+				  svc__scope_of("unit %lld level %d state %d",
+						(long long)f.unit_root, f.level, f.state), e)))
+		return rc;
 	f.after_id = q->after_id;
 	f.limit = q->limit;
 	return ST(s)->person_list(s->st, &f, list_one, &l, e);

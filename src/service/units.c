@@ -217,7 +217,8 @@ json_t *svc_unit_list(struct svc *s, const struct actor *a, struct svc_page *pg,
 	struct scoped_list l = {s, svc__actor_scoped(a) ? a->scope_unit : 0, pg, NULL};
 	struct store_page sp;
 
-	if (svc__allow(a, PERM_UNIT_READ, e))
+	if (svc__allow(a, PERM_UNIT_READ, e) ||
+	    svc__page_bind(pg, svc__scope_of("root %lld", (long long)l.root), e))
 		return NULL;
 	l.arr = json_array();
 	return scoped_done(&l, ST(s)->unit_page(s->st, l.root, svc__page(pg, &sp), unit_collect,
@@ -311,7 +312,8 @@ json_t *svc_post_list(struct svc *s, const struct actor *a, const char *unit,
 
 	if (svc__allow(a, PERM_POST_READ, e) ||
 	    (unit != NULL && svc__unit_visible(s, a, "unit", unit, &u, e)) ||
-	    svc__page_bind(pg, svc__scope_of("unit %lld", (long long)u.id), e))
+	    svc__page_bind(pg, svc__scope_of("unit %lld root %lld", (long long)u.id,
+					     (long long)l.root), e))
 		return NULL;
 	l.arr = json_array();
 	return scoped_done(&l, ST(s)->post_page(s->st, u.id, l.root, svc__page(pg, &sp),

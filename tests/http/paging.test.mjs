@@ -150,6 +150,24 @@ test('an officer paging units and posts sees only the subtree, every page full o
   assert.equal((await as(off, 'GET', '/v1/posts?unit=B&limit=1')).status, 404);
 });
 
+// An officer's lists are the subtree's: a cursor from the whole
+// organisation's list would start the officer's after a row of another
+// unit (and the reverse), so each is refused on the other.
+test('an officer\'s cursor and the whole organisation\'s are refused on each other\'s list', async () => {
+  const off = await account(srv, { sys, sec }, 'oscar', 'officer', { scope: 'A' });
+  for (const path of ['/v1/units', '/v1/posts', '/v1/persons']) {
+    const whole = (await as(sec, 'GET', q(path, 'limit=1'))).json.next_cursor;
+    const sub = (await as(off, 'GET', q(path, 'limit=1'))).json.next_cursor;
+    assert.ok(whole && sub, path);
+    for (const [who, c] of [[off, whole], [sec, sub]]) {
+      const r = await as(who, 'GET', q(path, `limit=1&cursor=${c}`));
+      assert.equal(r.status, 400, `${path}: ${r.text}`);
+      assert.deepEqual(r.json.errors.map((x) => x.field), ['cursor'], r.text);
+    }
+    assert.equal((await as(off, 'GET', q(path, `limit=1&cursor=${sub}`))).status, 200, path);
+  }
+});
+
 // A cursor is its list's as narrowed: a person's matters, posts or persons
 // of a unit, reviews and audit events of a filter, one's own sessions.  A
 // cursor only says where a page starts, so one from another person or
