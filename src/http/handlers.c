@@ -183,16 +183,14 @@ static int page_parse(struct http_req *r, char tag, struct svc_page *pg, struct 
 }
 
 /* {"items": items, "next_cursor"} (items stolen; NULL is the service's
- * error): a full page may have a next one, so it carries a cursor after
- * its last id, sealed so the id stays unread. */
+ * error): a cursor after the last item shown, sealed so the id stays
+ * unread, exactly when the service says more follow (pg->more). */
 static int reply_page(struct http_resp *w, struct svc *s, char tag, json_t *items,
 		      const struct svc_page *pg, struct bm_err *e)
 {
-	bool full = items != NULL && (int64_t)json_array_size(items) == pg->limit;
-
 	return reply(w, 200, items ? json_pack("{s:o, s:o}", "items", items, "next_cursor",
-					       full ? cursor_make(s, tag, pg->last_id, pg->scope)
-						    : json_null()) : NULL, e);
+					       pg->more ? cursor_make(s, tag, pg->last_id, pg->scope)
+							: json_null()) : NULL, e);
 }
 
 /* ---- sessions ---- */
@@ -509,25 +507,26 @@ static int page_add(void *ctx, json_t *v)
 
 static int h_persons(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct page pg = {json_array()};
+	struct page out = {json_array()};
 	struct person_query q = {0};
+	struct svc_page pg;
 	struct svc *s;
-	int64_t last = 0;
-	uint64_t scope = 0;
 	int rc;
 
 	q.unit = http_req_query(r, "unit");
 	q.category = http_req_query(r, "category");
 	q.state = http_req_query(r, "state");
-	q.last_id = &last;
-	q.scope = &scope;
-	if ((rc = parse_limit(r, &q.limit, e)) || (s = svc_of(r, e)) == NULL ||
-	    (rc = cursor_parse(s, r, 'p', &q.after_id, &scope, e)) ||
-	    (rc = svc_person_list(s, &r->actor, &q, page_add, &pg, e)))
-		return reply_ok(w, rc ? rc : e->code, pg.items);
-	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", pg.items, "next_cursor",
-			(int64_t)json_array_size(pg.items) == q.limit ? cursor_make(s, 'p', last, scope)
-								      : json_null()));
+	if ((rc = page_parse(r, 'p', &pg, &s, e)) == 0) {
+		q.after_id = pg.after_id;
+		q.limit = pg.limit;
+		q.last_id = &pg.last_id;
+		q.scope = &pg.scope;
+		q.more = &pg.more;
+		rc = svc_person_list(s, &r->actor, &q, page_add, &out, e);
+	}
+	if (rc != 0)
+		return reply_ok(w, rc, out.items);
+	return reply_page(w, s, 'p', out.items, &pg, e);
 }
 
 static const struct problem_field patch_spec[] = {
@@ -766,27 +765,27 @@ static int h_policy_versions(struct http_req *r, struct http_resp *w, struct bm_
 
 static int h_audit(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct page pg = {json_array()};
+	struct page out = {json_array()};
 	struct audit_query q = {0};
+	struct svc_page pg;
 	struct svc *s;
-	json_t *last;
-	uint64_t scope = 0;
 	int rc;
 
 	q.since = http_req_query(r, "since");
 	q.actor = http_req_query(r, "actor");
 	q.subject = http_req_query(r, "subject");
 	q.action = http_req_query(r, "action");
-	q.scope = &scope;
-	if ((rc = parse_limit(r, &q.limit, e)) || (s = svc_of(r, e)) == NULL ||
-	    (rc = cursor_parse(s, r, 'a', &q.after_seq, &scope, e)) ||
-	    (rc = svc_audit_log(s, &r->actor, &q, page_add, &pg, e)))
-		return reply_ok(w, rc ? rc : e->code, pg.items);
-	last = json_array_get(pg.items, json_array_size(pg.items) - 1);
-	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", pg.items, "next_cursor",
-		(int64_t)json_array_size(pg.items) == q.limit
-			? cursor_make(s, 'a', json_integer_value(json_object_get(last, "seq")), scope)
-			: json_null()));
+	if ((rc = page_parse(r, 'a', &pg, &s, e)) == 0) {
+		q.after_seq = pg.after_id;
+		q.limit = pg.limit;
+		q.last_seq = &pg.last_id;
+		q.scope = &pg.scope;
+		q.more = &pg.more;
+		rc = svc_audit_log(s, &r->actor, &q, page_add, &out, e);
+	}
+	if (rc != 0)
+		return reply_ok(w, rc, out.items);
+	return reply_page(w, s, 'a', out.items, &pg, e);
 }
 
 static int h_audit_verify(struct http_req *r, struct http_resp *w, struct bm_err *e)
@@ -941,23 +940,19 @@ static int h_review_open(struct http_req *r, struct http_resp *w, struct bm_err 
 static int h_reviews(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct review_query q = {http_req_query(r, "person"), http_req_query(r, "state"), 0, 0,
-				 NULL, NULL};
-	int64_t last = 0;
-	uint64_t scope = 0;
+				 NULL, NULL, NULL};
+	struct svc_page pg;
 	struct svc *s;
-	json_t *items;
 	int rc;
 
-	q.last_id = &last;
-	q.scope = &scope;
-	if ((rc = parse_limit(r, &q.limit, e)) || (s = svc_of(r, e)) == NULL ||
-	    (rc = cursor_parse(s, r, 'r', &q.after_id, &scope, e)))
-		return rc ? rc : e->code;
-	if ((items = svc_review_list(s, &r->actor, &q, e)) == NULL)
-		return e->code;
-	return reply_ok(w, 0, json_pack("{s:o, s:o}", "items", items, "next_cursor",
-			(int64_t)json_array_size(items) == q.limit ? cursor_make(s, 'r', last, scope)
-								   : json_null()));
+	if ((rc = page_parse(r, 'r', &pg, &s, e)))
+		return rc;
+	q.after_id = pg.after_id;
+	q.limit = pg.limit;
+	q.last_id = &pg.last_id;
+	q.scope = &pg.scope;
+	q.more = &pg.more;
+	return reply_page(w, s, 'r', svc_review_list(s, &r->actor, &q, e), &pg, e);
 }
 
 /* A review (v stolen) with its version as ETag; a stale If-Match (the

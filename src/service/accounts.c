@@ -176,8 +176,8 @@ static int list_one(void *ctx, const struct account_rec *r)
 {
 	struct alist *l = ctx;
 
-	json_array_append_new(l->arr, account_json(l->s, r));
-	svc__page_saw(l->pg, r->id);
+	if (svc__page_take(l->pg, r->id))
+		json_array_append_new(l->arr, account_json(l->s, r));
 	return 0;
 }
 

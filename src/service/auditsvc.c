@@ -140,6 +140,7 @@ int svc_audit_verify(struct svc *s, const struct actor *a, struct audit_verdict 
 struct log_ctx {
 	int (*cb)(void *ctx, json_t *event);
 	void *ctx;
+	struct svc_page pg;        /* by seq */
 };
 
 /* A stored text as a JSON string, or a marker when it is not UTF-8 (a
@@ -168,6 +169,8 @@ static int log_one(void *ctx, const struct audit_rec *r)
 	json_t *ev;
 	int rc;
 
+	if (!svc__page_take(&l->pg, r->seq))
+		return 0;      /* the row past the page: more exist */
 	clock_fmt_iso(r->time_ms / 1000, when);
 	hex_encode(r->hash, 32, hash);
 	ev = json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:s}", "seq", (json_int_t)r->seq,
@@ -186,7 +189,8 @@ int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query
 		  int (*cb)(void *ctx, json_t *event), void *ctx, struct bm_err *e)
 {
 	struct audit_filter f = {0};
-	struct log_ctx l = {cb, ctx};
+	struct log_ctx l = {cb, ctx, {.after_id = q->after_seq, .limit = q->limit}};
+	struct store_page sp;
 	int rc;
 
 	if ((rc = svc__allow(a, PERM_AUDIT_READ, e)))
@@ -203,8 +207,14 @@ int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query
 	f.actor = q->actor;
 	f.action = q->action;
 	f.subject = q->subject;
-	f.after_seq = q->after_seq;
-	f.limit = q->limit;
-	rc = ST(s)->audit_query(s->st, &f, log_one, &l, e);
-	return rc < 0 ? rc : 0;
+	svc__page(&l.pg, &sp);
+	f.after_seq = sp.after_id;
+	f.limit = sp.limit;
+	if ((rc = ST(s)->audit_query(s->st, &f, log_one, &l, e)) < 0)
+		return rc;
+	if (q->last_seq)
+		*q->last_seq = l.pg.last_id;
+	if (q->more)
+		*q->more = l.pg.more;
+	return 0;
 }

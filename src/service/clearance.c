@@ -449,15 +449,16 @@ static json_t *due_page_json(const struct due_ctx *d, const struct due_query *q,
 }
 
 /* The first page's open reviews (review.read's to see; a trainer gets
- * none), up to the limit, with the review list's cursor for the rest: one
- * more is read than shown, so the cursor is there only when more exist. */
+ * none), up to the limit, with the review list's cursor for the rest: a
+ * page of the review list, so the cursor is there only when more exist. */
 static int due_open_reviews(struct svc *s, const struct actor *a, const struct due_query *q,
 			    json_t *out, struct bm_err *e)
 {
 	uint64_t scope = 0;
-	struct review_query open = {.limit = q->limit > 0 && q->limit < INT64_MAX ? q->limit + 1
-										  : q->limit,
-				    .scope = &scope};
+	int64_t last = 0;
+	bool more = false;
+	struct review_query open = {.limit = q->limit, .last_id = &last, .scope = &scope,
+				    .more = &more};
 	json_t *v = svc__allow(a, PERM_REVIEW_READ, NULL) ? json_array()
 							   : svc_review_list(s, a, &open, e);
 	json_t *next = json_null();
@@ -465,11 +466,8 @@ static int due_open_reviews(struct svc *s, const struct actor *a, const struct d
 
 	if (v == NULL)
 		return e->code;
-	if (q->limit > 0 && (int64_t)json_array_size(v) > q->limit) {
-		json_array_remove(v, (size_t)q->limit);
-		svc_cursor_make_scoped(s, 'r', json_integer_value(json_object_get(
-					       json_array_get(v, (size_t)q->limit - 1), "id")),
-				       scope, c);
+	if (more) {
+		svc_cursor_make_scoped(s, 'r', last, scope, c);
 		json_decref(next);
 		next = json_string(c);
 	}

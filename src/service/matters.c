@@ -367,8 +367,8 @@ static int matter_one(void *ctx, const struct matter_rec *m)
 {
 	struct mlist *l = ctx;
 
-	json_array_append_new(l->arr, matter_json(m, l->ext_id));
-	svc__page_saw(l->pg, m->id);
+	if (svc__page_take(l->pg, m->id))
+		json_array_append_new(l->arr, matter_json(m, l->ext_id));
 	return 0;
 }
 

@@ -264,18 +264,19 @@ struct list_ctx {
 	struct svc *s;
 	int (*cb)(void *ctx, json_t *view);
 	void *ctx;
-	int64_t *last_id;
+	struct svc_page pg;
 };
 
 static int list_one(void *ctx, const struct person_rec *p)
 {
 	struct list_ctx *l = ctx;
-	json_t *v = svc__person_json(l->s, p);
-	int rc = v ? l->cb(l->ctx, v) : BM_EINTERNAL;
+	json_t *v;
+	int rc;
 
-	if (l->last_id != NULL)
-		*l->last_id = p->id;
-
+	if (!svc__page_take(&l->pg, p->id))
+		return 0;      /* the row past the page: more exist */
+	v = svc__person_json(l->s, p);
+	rc = v ? l->cb(l->ctx, v) : BM_EINTERNAL;
 	json_decref(v);
 	return rc;
 }
@@ -284,7 +285,8 @@ int svc_person_list(struct svc *s, const struct actor *a, const struct person_qu
 		    int (*cb)(void *ctx, json_t *view), void *ctx, struct bm_err *e)
 {
 	struct person_filter f = {.level = -1, .state = -1};
-	struct list_ctx l = {s, cb, ctx, q->last_id};
+	struct list_ctx l = {s, cb, ctx, {.after_id = q->after_id, .limit = q->limit}};
+	struct store_page sp;
 	int rc;
 
 	if ((rc = svc__allow(a, PERM_PERSON_READ, e)))
@@ -307,9 +309,16 @@ int svc_person_list(struct svc *s, const struct actor *a, const struct person_qu
 				  svc__scope_of("unit %lld level %d state %d",
 						(long long)f.unit_root, f.level, f.state), e)))
 		return rc;
-	f.after_id = q->after_id;
-	f.limit = q->limit;
-	return ST(s)->person_list(s->st, &f, list_one, &l, e);
+	svc__page(&l.pg, &sp);
+	f.after_id = sp.after_id;
+	f.limit = sp.limit;
+	if ((rc = ST(s)->person_list(s->st, &f, list_one, &l, e)))
+		return rc;
+	if (q->last_id)
+		*q->last_id = l.pg.last_id;
+	if (q->more)
+		*q->more = l.pg.more;
+	return 0;
 }
 
 /* Applies a patch to p, collecting the changed fields for the audit. */

@@ -141,11 +141,12 @@ static int version_row(void *ctx, const struct policy_rec *r)
 	struct vlist *l = ctx;
 	char when[21];
 
+	if (!svc__page_take(l->pg, r->version))
+		return 0;      /* the row past the page: more exist */
 	clock_fmt_iso(r->created, when);
 	json_array_append_new(l->arr, json_pack("{s:I, s:s, s:s, s:s}", "version",
 						(json_int_t)r->version, "profile", r->profile,
 						"created", when, "actor", r->actor));
-	svc__page_saw(l->pg, r->version);
 	return 0;
 }
 

@@ -521,7 +521,7 @@ struct list_ctx {
 	struct bm_err *e;
 	json_t *arr;
 	struct svc_scope sc;       /* everyone's reviews: an officer's subtree only */
-	int64_t limit, last;
+	struct svc_page pg;        /* filtered here, not by the store: taken one by one */
 };
 
 static int list_one(void *ctx, const struct review_rec *r)
@@ -536,11 +536,12 @@ static int list_one(void *ctx, const struct review_rec *r)
 		bm_err_clear(&e);
 		return 0;
 	}
+	if (!svc__page_take(&l->pg, r->id))
+		return 1;      /* the first visible row past the page: more exist, stop */
 	if ((v = svc__review_json(l->s, r, false, l->e)) == NULL)
 		return l->e->code;
 	json_array_append_new(l->arr, v);
-	l->last = r->id;
-	return l->limit > 0 && (int64_t)json_array_size(l->arr) >= l->limit;
+	return 0;
 }
 
 /* The review state a list asks for: -1 for "all". */
@@ -565,8 +566,9 @@ static int list_state(const struct review_query *q, int *state, struct bm_err *e
 json_t *svc_review_list(struct svc *s, const struct actor *a, const struct review_query *q,
 			struct bm_err *e)
 {
-	struct list_ctx l = {s, e, NULL, {0}, q->limit, 0};
+	struct list_ctx l = {s, e, NULL, {0}, {.after_id = q->after_id, .limit = q->limit}};
 	struct review_filter f = {.after_id = q->after_id};
+	struct store_page sp;
 	struct person_rec p = {0};
 
 	if (q->limit < 0 || q->after_id < 0) {
@@ -584,6 +586,7 @@ json_t *svc_review_list(struct svc *s, const struct actor *a, const struct revie
 	if (q->person != NULL)
 		l.sc.all = true;   /* get_person checked the one person */
 	f.person_id = p.id;
+	svc__page(&l.pg, &sp);   /* the store reads every match; list_one stops the walk */
 	l.arr = json_array();
 	if (ST(s)->review_find(s->st, &f, list_one, &l, e) < 0) {
 		json_decref(l.arr);
@@ -591,7 +594,9 @@ json_t *svc_review_list(struct svc *s, const struct actor *a, const struct revie
 	}
 	svc__scope_free(&l.sc);
 	if (q->last_id)
-		*q->last_id = l.last;
+		*q->last_id = l.pg.last_id;
+	if (q->more)
+		*q->more = l.pg.more;
 	return l.arr;
 }
 

@@ -705,19 +705,31 @@ static int cursor_open(struct svc *s, char tag, const char *text, uint8_t *pt, s
 	return 0;
 }
 
+/* A limit of INT64_MAX (the console's largest --limit) has no row past
+ * it to read: such a page is the whole list. */
 const struct store_page *svc__page(struct svc_page *pg, struct store_page *sp)
 {
 	if (pg == NULL)
 		return NULL;
 	pg->last_id = 0;
-	*sp = (struct store_page){pg->after_id, pg->limit};
+	pg->shown = 0;
+	pg->more = false;
+	*sp = (struct store_page){pg->after_id,
+				  pg->limit > 0 && pg->limit < INT64_MAX ? pg->limit + 1 : pg->limit};
 	return sp;
 }
 
-void svc__page_saw(struct svc_page *pg, int64_t id)
+bool svc__page_take(struct svc_page *pg, int64_t id)
 {
-	if (pg != NULL)
-		pg->last_id = id;
+	if (pg == NULL)
+		return true;
+	if (pg->limit > 0 && pg->shown >= pg->limit) {
+		pg->more = true;
+		return false;
+	}
+	pg->shown++;
+	pg->last_id = id;
+	return true;
 }
 
 /* Whole, however long the filters: two that differ only past a fixed

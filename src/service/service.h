@@ -93,7 +93,9 @@ int svc_cursor_read_pos(struct svc *s, char tag, const char *text, void *pos, si
  * neither repeat nor skip a row: the items after after_id (0: from the
  * start; the session list, newest first, starts below it), at most limit
  * (0: all).  last_id is set to the id of the last item listed (0: none),
- * the next page's after_id.  A NULL page is the whole list.
+ * the next page's after_id; more says rows follow it (the list read one
+ * row past the page, never shown), so a client is given a next page only
+ * when there is one.  A NULL page is the whole list.
  * scope is what the list is narrowed to (the person whose matters, the
  * unit of posts, the filters of persons, reviews and the audit trail; 0
  * for a list of one scope): with after_id, the scope of the page before,
@@ -104,6 +106,8 @@ struct svc_page {
 	int64_t after_id, limit;
 	int64_t last_id;           /* out */
 	uint64_t scope;            /* in with after_id, and out */
+	int64_t shown;             /* out: items on the page */
+	bool more;                 /* out: items follow the page */
 };
 
 /* Creates a new database and key file; refuses to overwrite either. */
@@ -190,6 +194,7 @@ struct person_query {
 	int64_t *last_id;          /* out, may be NULL: id of the last person passed to cb,
 				    * the next page's after_id */
 	uint64_t *scope;           /* may be NULL: in with after_id and out, as svc_page's */
+	bool *more;                /* out, may be NULL: persons follow the page, as svc_page's */
 };
 /* Streams matching persons' views to cb (borrowed json). */
 int svc_person_list(struct svc *s, const struct actor *a, const struct person_query *q,
@@ -258,6 +263,8 @@ struct audit_query {
 	const char *actor, *subject, *action;
 	int64_t after_seq, limit;
 	uint64_t *scope;           /* may be NULL: in with after_seq and out, as svc_page's */
+	int64_t *last_seq;         /* out, may be NULL: seq of the last event passed to cb */
+	bool *more;                /* out, may be NULL: events follow the page, as svc_page's */
 };
 int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query *q,
 		  int (*cb)(void *ctx, json_t *event), void *ctx, struct bm_err *e);
@@ -389,12 +396,14 @@ json_t *svc_review_show(struct svc *s, const struct actor *a, int64_t review,
  * everyone's within the actor's scope (open ones unless state is given).
  * state: "open", "approved", "rejected" or "all".  At most limit (0 = no
  * limit) after the review id after_id; *last_id (may be NULL) gets the
- * last id listed, the next page's after_id. */
+ * last id listed, the next page's after_id, and *more (may be NULL) says
+ * whether reviews follow the page, as svc_page's. */
 struct review_query {
 	const char *person, *state;
 	int64_t after_id, limit;
 	int64_t *last_id;
 	uint64_t *scope;           /* may be NULL: in with after_id and out, as svc_page's */
+	bool *more;
 };
 json_t *svc_review_list(struct svc *s, const struct actor *a, const struct review_query *q,
 			struct bm_err *e);

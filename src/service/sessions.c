@@ -652,6 +652,8 @@ static int session_one(void *ctx, const struct session_rec *r)
 		l->found |= r->id == l->want;
 		return 0;
 	}
+	if (!svc__page_take(l->pg, r->id))
+		return 0;      /* the row past the page: more exist */
 	if (ST(l->s)->account_get(l->s->st, r->account_id, NULL, &acc, &e) != 0)
 		svc__copy(acc.name, sizeof acc.name, "?");
 	bm_err_clear(&e);
@@ -659,7 +661,6 @@ static int session_one(void *ctx, const struct session_rec *r)
 		(json_int_t)r->id, "account", acc.name, "created", svc__time_json(r->created),
 		"last_seen", svc__time_json(r->last_seen), "expires", svc__time_json(r->expires_abs),
 		"client", r->client, "active", active, "current", r->id == l->a->session_id));
-	svc__page_saw(l->pg, r->id);
 	return 0;
 }
 

@@ -171,10 +171,16 @@ int svc__login_failed(struct svc *s, const char *name, int64_t id, const char *c
 		      const char *why, bool *locked, struct bm_err *e);
 /* Checks a new password's length and text. */
 int svc__pw_check(const char *field, const char *pw, struct bm_err *e);
-/* The store's view of page pg in sp (NULL: the whole list), last_id
- * cleared; svc__page_saw records each item's id as the page's last. */
+/* The store's view of page pg in sp (NULL: the whole list): one row past
+ * the page (limit + 1, keyset, never OFFSET), so the walk learns whether
+ * more follow; last_id, shown and more cleared.  Every list's collector
+ * passes each row it would show to svc__page_take, the one paging rule. */
 const struct store_page *svc__page(struct svc_page *pg, struct store_page *sp);
-void svc__page_saw(struct svc_page *pg, int64_t id);
+/* Take this row or stop: true puts it on the page (id becomes the page's
+ * last, where the next cursor starts); false when the page is full, so
+ * the row is the one read past it: never shown, it says more exist
+ * (pg->more), and the walk may stop.  A NULL pg takes every row. */
+bool svc__page_take(struct svc_page *pg, int64_t id);
 /* The scope of a list narrowed as fmt says (its resolved filter values,
  * free text with its length so no two filters spell alike): a digest
  * sealed in the list's cursors, never shown. */

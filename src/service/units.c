@@ -195,9 +195,9 @@ static int unit_collect(void *ctx, const struct unit_rec *u)
 {
 	struct scoped_list *l = ctx;
 
-	json_array_append_new(l->arr, unit_view(l->s, u, u->parent_id == 0 || l->root == 0 ||
-							    u->id != l->root));
-	svc__page_saw(l->pg, u->id);
+	if (svc__page_take(l->pg, u->id))
+		json_array_append_new(l->arr, unit_view(l->s, u, u->parent_id == 0 ||
+							l->root == 0 || u->id != l->root));
 	return 0;
 }
 
@@ -296,8 +296,8 @@ static int post_collect(void *ctx, const struct post_rec *p)
 {
 	struct scoped_list *l = ctx;
 
-	json_array_append_new(l->arr, svc__post_json(l->s, p));
-	svc__page_saw(l->pg, p->id);
+	if (svc__page_take(l->pg, p->id))
+		json_array_append_new(l->arr, svc__post_json(l->s, p));
 	return 0;
 }
 

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, call, login, account, scopedOrg } from './lib.mjs';
 
-let srv, sys, sec, self;
+let srv, sys, sec, self, aud;
 const as = (who, method, path, body, headers) => call(srv, method, path, { token: who.token, body, headers });
 
 // Each list: where it is, who reads it, the member that names an item, and
@@ -27,6 +27,17 @@ const lists = {
     add: async () => as(sec, 'POST', '/v1/matters', { person: 'EA', type: 'other', detail: `m${++n}` }) },
   mine: { path: '/v1/me/matters', who: () => self, key: 'id',
     add: async () => as(self, 'POST', '/v1/me/matters', { type: 'other', detail: `own ${++n}` }) },
+  persons: { path: '/v1/persons', who: () => sec, key: 'id',
+    add: async () => as(sec, 'POST', '/v1/persons', { id: `EP${++n}`, name: 'P', unit: n % 2 ? 'A1' : 'B' }) },
+  reviews: { path: '/v1/reviews?state=all', who: () => sec, key: 'id',
+    add: async () => {
+      const id = `ER${++n}`;
+      const p = await as(sec, 'POST', '/v1/persons', { id, name: 'R', unit: 'A1' });
+      assert.equal(p.status, 201, p.text);
+      return as(sec, 'POST', '/v1/reviews', { person: id, level: 'secret' });
+    } },
+  audit: { path: '/v1/audit', who: () => aud, key: 'seq',
+    add: async () => as(sec, 'POST', '/v1/units', { code: `V${++n}`, name: 'V', parent: 'B' }) },
   policies: { path: '/v1/policy/versions', who: () => sec, key: 'version',
     add: async () => {
       const cur = await as(sec, 'GET', '/v1/policy');
@@ -46,6 +57,8 @@ async function walk(who, path, limit, between = async () => {}) {
     assert.equal(r.status, 200, `${path}: ${r.text}`);
     assert.ok(r.json.items.length <= limit, `${path}: a page holds at most limit`);
     if (r.json.items.length < limit) assert.equal(r.json.next_cursor, null, `${path}: a short page is the last`);
+    // a next_cursor means more exist: the page it asks for is never empty
+    if (pages > 0) assert.ok(r.json.items.length > 0, `${path}: page ${pages + 1} is empty, yet the one before gave a next_cursor`);
     items.push(...r.json.items);
     sizes.push(r.json.items.length);
     cursor = r.json.next_cursor;
@@ -61,6 +74,7 @@ before(async () => {
   sec = await login(srv, 'secadmin');
   await scopedOrg(srv, sec);
   self = await account(srv, { sys, sec }, 'selfie', 'person', { person: 'EB' });
+  aud = await login(srv, 'auditor');
   // a few of each, so a walk two at a time takes several pages
   for (const l of Object.values(lists))
     for (let i = 0; i < 5; i++) assert.ok([200, 201].includes((await l.add()).status ?? 200));
@@ -217,4 +231,103 @@ test('another person\'s or another filter\'s cursor is a 400 naming cursor; one\
   const theirs = await cursorOf(sec, '/v1/persons/EB/matters');
   assert.equal((await as(sec, 'GET', `/v1/persons/EB/matters?cursor=${mine}`)).status, 400);
   assert.equal((await as(self, 'GET', `/v1/me/matters?cursor=${theirs}`)).status, 400);
+});
+
+// One convention for every list: next_cursor is there exactly when more
+// rows exist (the service reads one row past the page and never shows it).
+// A list of a multiple of the limit used to end on a full page with a
+// cursor whose page was empty, so a client's "next" could not be trusted.
+test('a list of a multiple of the limit ends on a full page whose next_cursor is null', async () => {
+  for (const [name, l] of Object.entries(lists)) {
+    const whole = (await as(l.who(), 'GET', q(l.path, 'limit=1000'))).json.items;
+    const N = whole.length;
+    assert.ok(N >= 5, `${name}: ${N}`);
+    for (const limit of [1, ...[2, 3, 4, 5].filter((d) => N % d === 0), N]) {
+      const { items, sizes } = await walk(l.who(), l.path, limit);
+      assert.deepEqual(items, whole, `${name} by ${limit}: the pages are the list`);
+      assert.deepEqual(sizes, Array(N / limit).fill(limit), `${name} by ${limit}: every page full, none empty`);
+    }
+    // one page of exactly the list, and one cut short: no cursor either way
+    for (const limit of [N, N + 1]) {
+      const r = await as(l.who(), 'GET', q(l.path, `limit=${limit}`));
+      assert.equal(r.json.items.length, N, `${name} limit=${limit}`);
+      assert.equal(r.json.next_cursor, null, `${name} limit=${limit}: nothing more exists`);
+    }
+    // one short of the list: a cursor, whose page holds the last row alone
+    const first = await as(l.who(), 'GET', q(l.path, `limit=${N - 1}`));
+    assert.notEqual(first.json.next_cursor, null, `${name}: one row more exists`);
+    const last = await as(l.who(), 'GET', q(l.path, `limit=${N - 1}&cursor=${first.json.next_cursor}`));
+    assert.deepEqual(last.json.items, whole.slice(N - 1), `${name}: the row read past the page comes next`);
+    assert.equal(last.json.next_cursor, null, `${name}: and is the last`);
+  }
+});
+
+// The row read past a page is only looked at: the next page starts at it,
+// so a walk one row at a time, with rows added between its first pages,
+// shows every row once and in order (the new ones too, in an ascending
+// list; sessions, newest first, leave those above the first page out).
+test('the row read past a page is never shown on it nor skipped, with writes between pages', async () => {
+  for (const [name, l] of Object.entries(lists)) {
+    let writes = 0;
+    const before = (await as(l.who(), 'GET', q(l.path, 'limit=1000'))).json.items.map((x) => x[l.key]);
+    const { items } = await walk(l.who(), l.path, 1, async () => {
+      if (writes++ < 3) assert.ok([undefined, 200, 201].includes((await l.add()).status), name);
+    });
+    const after = (await as(l.who(), 'GET', q(l.path, 'limit=1000'))).json.items.map((x) => x[l.key]);
+    const keys = items.map((x) => x[l.key]);
+    assert.ok(after.length >= before.length + 3, `${name}: the writes added rows`);
+    assert.deepEqual(keys, name === 'sessions' ? after.filter((k) => before.includes(k)) : after,
+      `${name}: the walk is the list, each row once`);
+  }
+});
+
+// An officer's page is cut by the rows the officer may see: the review
+// list (filtered by subtree in the service) and persons, units and posts
+// (in the query) read past the page only rows of the subtree, so a row of
+// another unit after the officer's last is no "more".
+test('an officer\'s last page has no next_cursor when only rows outside the subtree follow', async () => {
+  const off = await account(srv, { sys, sec }, 'otto', 'officer', { scope: 'A' });
+  assert.equal((await as(sec, 'POST', '/v1/units', { code: 'ZB', name: 'Z', parent: 'B' })).status, 201);
+  assert.equal((await as(sec, 'POST', '/v1/posts', { code: 'PZB', unit: 'ZB', level: 'none' })).status, 201);
+  assert.equal((await as(sec, 'POST', '/v1/persons', { id: 'EZB', name: 'Z', unit: 'ZB' })).status, 201);
+  assert.equal((await as(sec, 'POST', '/v1/reviews', { person: 'EZB', level: 'secret' })).status, 201);
+  for (const path of ['/v1/reviews?state=all', '/v1/persons', '/v1/units', '/v1/posts']) {
+    const whole = await as(off, 'GET', q(path, 'limit=1000'));
+    assert.ok(whole.json.items.length >= 2, `${path}: ${whole.text}`);
+    const { items, sizes } = await walk(off, path, 1);
+    assert.deepEqual(items, whole.json.items, path);
+    assert.deepEqual(sizes, Array(items.length).fill(1), `${path}: no empty last page`);
+  }
+});
+
+// At the largest limit too: a list of exactly 1000 (units) is one page and
+// no cursor; with one more, a cursor whose page holds that one row.  The
+// audit trail, grown to a multiple of 1000, ends on a full page likewise.
+test('at limit=1000, the most a page holds, the last full page has no next_cursor', async () => {
+  const count = async (who, path) => (await walk(who, path, 1000)).items.length;
+  const addUnits = async (k) => {
+    for (let i = 0; i < k; i += 8)
+      await Promise.all(Array.from({ length: Math.min(8, k - i) }, () => lists.audit.add()
+        .then((r) => assert.equal(r.status, 201, r.text))));
+  };
+  await addUnits(1000 - await count(sec, '/v1/units'));
+  const all = await as(sec, 'GET', '/v1/units?limit=1000');
+  assert.equal(all.json.items.length, 1000);
+  assert.equal(all.json.next_cursor, null, 'exactly 1000 units: nothing more exists');
+  const by50 = await walk(sec, '/v1/units', 50);
+  assert.deepEqual(by50.sizes, Array(20).fill(50));
+  assert.deepEqual(by50.items, all.json.items);
+  await addUnits(1);
+  const first = await as(sec, 'GET', '/v1/units?limit=1000');
+  assert.deepEqual(first.json.items, all.json.items, 'the 1001st is read past the page, not shown');
+  assert.notEqual(first.json.next_cursor, null);
+  const rest = await as(sec, 'GET', `/v1/units?limit=1000&cursor=${first.json.next_cursor}`);
+  assert.equal(rest.json.items.length, 1);
+  assert.equal(rest.json.items[0].code, `V${n}`, 'the one added last');
+  assert.equal(rest.json.next_cursor, null);
+  const events = await count(aud, '/v1/audit');
+  await addUnits((1000 - (events % 1000)) % 1000);
+  const trail = await walk(aud, '/v1/audit', 1000);
+  assert.equal(trail.items.length % 1000, 0, `one event a unit: ${trail.items.length}`);
+  assert.deepEqual(trail.sizes, Array(trail.items.length / 1000).fill(1000), 'every page full, none empty');
 });

@@ -496,7 +496,8 @@ static void scoped_officer_sees_units_and_posts_of_its_subtree(void **state)
 }
 
 /* Walks a list one item a page (list: svc_unit_list or svc_post_list's
- * adapter below) and joins the codes; every page but the last is full. */
+ * adapter below) and joins the codes; every page is full, and the last
+ * says no more follow (pg.more), so no empty page is ever asked for. */
 static void walk_pages(struct fx *f, const struct actor *a, bool posts, char *out, size_t cap)
 {
 	struct svc_page pg = {.limit = 1};
@@ -507,10 +508,6 @@ static void walk_pages(struct fx *f, const struct actor *a, bool posts, char *ou
 	for (int n = 0; n < 20; n++) {
 		v = posts ? svc_post_list(f->s, a, NULL, &pg, &e) : svc_unit_list(f->s, a, &pg, &e);
 		assert_non_null(v);
-		if (json_array_size(v) == 0) {
-			json_decref(v);
-			return;
-		}
 		assert_int_equal(json_array_size(v), 1);
 		snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? "," : "",
 			 json_string_value(json_object_get(json_array_get(v, 0), "code")));
@@ -518,6 +515,9 @@ static void walk_pages(struct fx *f, const struct actor *a, bool posts, char *ou
 			assert_true(json_is_null(json_object_get(json_array_get(v, 0), "parent")));
 		json_decref(v);
 		assert_true(pg.last_id > pg.after_id);
+		assert_int_equal(pg.shown, 1);
+		if (!pg.more)
+			return;
 		pg.after_id = pg.last_id;
 	}
 	fail_msg("the walk did not end");
@@ -553,6 +553,40 @@ static void scoped_officer_pages_units_and_posts_within_the_subtree(void **state
 	assert_string_equal(got, "HQ,A,B,A1,B1,A2,B2");
 	walk_pages(f, &f->local, true, got, sizeof got);
 	assert_string_equal(got, "PB,PA2,PB1,PA");
+}
+
+/* A page reads one row past itself: more is set exactly when rows follow
+ * (never for a page that ends the list, however full), the row past is
+ * neither shown nor the page's last, and the console's largest --limit
+ * (INT64_MAX) is the whole list rather than a limit + 1 that wraps. */
+static void a_page_says_more_only_when_rows_follow(void **state)
+{
+	struct fx *f = *state;
+	struct bm_err e = BM_ERR_INIT;
+	const int64_t limits[] = {2, 3, 4, INT64_MAX};
+	const bool more[] = {true, false, false, false};
+	json_t *v;
+
+	for (size_t i = 0; i < 4; i++) {   /* HQ, A, B: three units */
+		struct svc_page pg = {.limit = limits[i]};
+
+		assert_non_null(v = svc_unit_list(f->s, &f->local, &pg, &e));
+		assert_int_equal(json_array_size(v), limits[i] == 2 ? 2 : 3);
+		assert_int_equal(pg.shown, (int64_t)json_array_size(v));
+		assert_int_equal(pg.more, more[i]);
+		assert_string_equal(json_string_value(json_object_get(
+			json_array_get(v, json_array_size(v) - 1), "code")), limits[i] == 2 ? "A" : "B");
+		if (pg.more) {     /* the next page starts at the row read past */
+			json_decref(v);
+			pg.after_id = pg.last_id;
+			assert_non_null(v = svc_unit_list(f->s, &f->local, &pg, &e));
+			assert_int_equal(json_array_size(v), 1);
+			assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0),
+									      "code")), "B");
+			assert_false(pg.more);
+		}
+		json_decref(v);
+	}
 }
 
 /* Imports text as kind; returns the code, e keeps the report. */
@@ -783,6 +817,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(scoped_officer_pages_units_and_posts_within_the_subtree,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_page_says_more_only_when_rows_follow, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(scoped_officer_sees_units_and_posts_of_its_subtree,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(

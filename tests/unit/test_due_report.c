@@ -1048,7 +1048,8 @@ static void due_open_rest(struct world *w, const struct actor *a, json_t *all, i
 	const char *cur = json_string_value(json_object_get(all, "open_reviews_next_cursor"));
 	int64_t last = 0;
 	uint64_t scope = 0;
-	struct review_query q = {.limit = limit, .last_id = &last, .scope = &scope};
+	bool more = false;
+	struct review_query q = {.limit = limit, .last_id = &last, .scope = &scope, .more = &more};
 
 	if (open != NULL && limit > 0 && json_array_size(open) > (size_t)limit)
 		WFAIL(w, "%zu open reviews on a page of %lld", json_array_size(open),
@@ -1057,17 +1058,17 @@ static void due_open_rest(struct world *w, const struct actor *a, json_t *all, i
 					       &w->f->e) != 0)
 		WFAIL(w, "open_reviews_next_cursor is no review-list cursor: %s", w->f->e.msg);
 	while (cur != NULL) {
-		json_t *more = svc_review_list(w->f->s, a, &q, &w->f->e);
+		json_t *page = svc_review_list(w->f->s, a, &q, &w->f->e);
 
-		if (more == NULL)
+		if (page == NULL)
 			WFAIL(w, "review list after the due list refused: %s", w->f->e.msg);
-		/* a cursor promises more: the due list reads one past its page */
-		if (*cur != '\0' && json_array_size(more) == 0)
-			WFAIL(w, "open_reviews_next_cursor with no open review after it");
-		json_array_extend(open, more);
-		cur = json_array_size(more) == (size_t)limit ? "" : NULL;
+		/* a cursor promises more: every list reads one past its page */
+		if (json_array_size(page) == 0)
+			WFAIL(w, "a review-list cursor with no open review after it");
+		json_array_extend(open, page);
+		cur = more ? "" : NULL;
 		q.after_id = last;
-		json_decref(more);
+		json_decref(page);
 	}
 	if (open != NULL)
 		json_object_set_new(all, "open_reviews_next_cursor", json_null());
