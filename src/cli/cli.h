@@ -82,6 +82,11 @@ void out_table(json_t *rows, const char *const *keys, const char *const *heads, 
  * list means the service failed and its code is returned. */
 int out_list(struct cli *c, json_t *v, const char *const *keys, const char *const *heads, int n,
 	     struct bm_err *e);
+/* Below a table a --limit cut (more: the service read past the page),
+ * the one way every list says more exist: "more WHAT than --limit N
+ * shows".  Nothing with --json, whose answer is the page alone. */
+void out_cut(const struct cli *c, bool more, const char *limit, const char *what, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Prints an object as "key: value" lines. */
 void out_record(json_t *obj);
 /* Prints e to stderr: message, then each item, then the count left off. */

@@ -107,6 +107,7 @@ static int account_list(struct cli *c, struct bm_err *e)
 	}
 	out_table(v, keys, heads, 5);
 	json_decref(v);
+	out_cut(c, pg.more, limit, "accounts");
 	return 0;
 }
 

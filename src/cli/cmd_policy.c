@@ -110,7 +110,9 @@ static int policy_versions(struct cli *c, struct bm_err *e)
 	    (limit && (rc = args_limit(limit, &pg.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
 	v = svc_policy_versions(c->svc, &c->actor, &pg, e);
-	return out_list(c, v, ver_keys, ver_heads, 4, e);
+	if ((rc = out_list(c, v, ver_keys, ver_heads, 4, e)) == 0)
+		out_cut(c, pg.more, limit, "policy versions");
+	return rc;
 }
 
 const struct verb cmd_policy_verbs[] = {

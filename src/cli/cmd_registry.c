@@ -38,7 +38,9 @@ static int unit_list(struct cli *c, struct bm_err *e)
 	    (limit && (rc = args_limit(limit, &pg.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
 	v = svc_unit_list(c->svc, &c->actor, &pg, e);
-	return out_list(c, v, unit_keys, unit_heads, 3, e);
+	if ((rc = out_list(c, v, unit_keys, unit_heads, 3, e)) == 0)
+		out_cut(c, pg.more, limit, "units");
+	return rc;
 }
 
 /* Shows one record by code with the given service function. */
@@ -109,7 +111,9 @@ static int post_list(struct cli *c, struct bm_err *e)
 	    (limit && (rc = args_limit(limit, &pg.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
 	v = svc_post_list(c->svc, &c->actor, unit, &pg, e);
-	return out_list(c, v, post_keys, post_heads, 5, e);
+	if ((rc = out_list(c, v, post_keys, post_heads, 5, e)) == 0)
+		out_cut(c, pg.more, limit, "posts");
+	return rc;
 }
 
 static int post_show(struct cli *c, struct bm_err *e)
@@ -202,8 +206,10 @@ static int person_list(struct cli *c, struct bm_err *e)
 	const struct opt o[] = {{"unit", &q.unit, NULL}, {"category", &q.category, NULL},
 				{"state", &q.state, NULL}, {"limit", &limit, NULL}, {0}};
 	struct lister l = {c->json, true, json_array()};
+	bool more = false;
 	int rc;
 
+	q.more = &more;
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) || (rc = cli_open(c, e)) ||
 	    (limit && (rc = args_limit(limit, &q.limit, e))))
 		goto out;
@@ -212,6 +218,8 @@ static int person_list(struct cli *c, struct bm_err *e)
 		fputs(l.first ? "[]\n" : "\n]\n", stdout);
 	else if (rc == 0 && (json_array_size(l.page) > 0 || l.first))
 		out_table(l.page, person_keys, person_heads, 6);
+	if (rc == 0)
+		out_cut(c, more, limit, "persons");
 out:
 	json_decref(l.page);
 	return rc;

@@ -113,9 +113,11 @@ static int review_list(struct cli *c, struct bm_err *e)
 	const char *limit = NULL, *after = NULL;
 	const struct opt o[] = {{"state", &q.state, NULL}, {"limit", &limit, NULL},
 				{"after", &after, NULL}, {0}};
+	bool more = false;
 	json_t *v;
 	int rc;
 
+	q.more = &more;
 	if ((rc = args_parse(c, o, &q.person, 0, 1, e)) || (rc = cli_open(c, e)) ||
 	    (limit && (rc = args_limit(limit, &q.limit, e))) ||
 	    (after && (rc = args_int("after", after, &q.after_id, e))))
@@ -128,6 +130,7 @@ static int review_list(struct cli *c, struct bm_err *e)
 	}
 	out_table(v, review_keys, review_heads, 7);
 	json_decref(v);
+	out_cut(c, more, limit, "reviews");
 	return 0;
 }
 
@@ -172,7 +175,9 @@ static int matter_list(struct cli *c, struct bm_err *e)
 	    (limit && (rc = args_limit(limit, &pg.limit, e))) || (rc = cli_open(c, e)))
 		return rc;
 	list = svc_matter_list(c->svc, &c->actor, person, &pg, e);
-	return show(c, list ? json_pack("{s:o}", "matters", list) : NULL, e);
+	if ((rc = show(c, list ? json_pack("{s:o}", "matters", list) : NULL, e)) == 0)
+		out_cut(c, pg.more, limit, "matters");
+	return rc;
 }
 
 const struct verb cmd_matter_verbs[] = {

@@ -165,8 +165,8 @@ static int due(struct cli *c, struct bm_err *e)
 	       json_is_null(json_object_get(v, "open_reviews_next_cursor"))
 		       ? "" : " shown, more in baomi review list");
 	out_table(json_object_get(v, "items"), due_keys, due_heads, 5);
-	if (!json_is_null(json_object_get(v, "next_cursor")))
-		printf("more items fall due within %s than --limit %s shows\n", within, limit);
+	out_cut(c, !json_is_null(json_object_get(v, "next_cursor")), limit,
+		"items fall due within %s", within);
 	json_decref(v);
 	return 0;
 }

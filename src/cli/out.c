@@ -7,6 +7,7 @@
 #include "../lib/mem.h"
 #include "../lib/utf8.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -147,4 +148,17 @@ int out_list(struct cli *c, json_t *v, const char *const *keys, const char *cons
 	out_table(v, keys, heads, n);
 	json_decref(v);
 	return 0;
+}
+
+void out_cut(const struct cli *c, bool more, const char *limit, const char *what, ...)
+{
+	va_list ap;
+
+	if (c->json || !more)
+		return;
+	fputs("more ", stdout);
+	va_start(ap, what);
+	vprintf(what, ap);
+	va_end(ap);
+	printf(" than --limit %s shows\n", limit ? limit : "");
 }

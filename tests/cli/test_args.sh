@@ -177,3 +177,30 @@ t_args_due_limit_says_when_cut() {
 	lacks_out "shown, more"
 	lacks_out "more items fall due"
 }
+
+# Every console list says when --limit cut it, as due does, and only then:
+# the service reads one row past the page, so a list of exactly N under
+# --limit N is whole and says nothing, and under --limit N-1 says so.
+t_args_every_list_says_when_cut() {
+	limit_lists_setup || return 1
+	local cmd what n
+	for cmd in "unit list:units" "post list:posts" "post list --unit HQ-R:posts" \
+		"account list:accounts" "matter list E1:matters" "policy versions:policy versions" \
+		"person list:persons" "audit log --action unit.add:events" "review list --state all:reviews"; do
+		what=${cmd##*:}
+		cmd=${cmd%:*}
+		# shellcheck disable=SC2086
+		expect 0 $cmd --json || return 1
+		case $cmd in matter*) n=$(json v.matters.length) ;; *) n=$(json v.length) ;; esac
+		[ "$n" -ge 2 ] || fail "$cmd lists fewer than 2: $OUT"
+		# shellcheck disable=SC2086
+		expect 0 $cmd --limit "$n" || return 1
+		lacks_out "than --limit"
+		# shellcheck disable=SC2086
+		expect 0 $cmd --limit "$((n - 1))" || return 1
+		has_out "more $what than --limit $((n - 1)) shows"
+		# shellcheck disable=SC2086
+		expect 0 $cmd --limit "$((n - 1))" --json || return 1
+		lacks_out "than --limit"
+	done
+}
