@@ -963,6 +963,14 @@ static void *stop_async(void *arg)
 	return NULL;
 }
 
+static void *stop_async_1s(void *arg)
+{
+	struct fixture *f = arg;
+
+	stop_left = http_server_stop(f->srv, 1000);
+	return NULL;
+}
+
 /* SIGTERM under load: every request in flight when the stop begins is
  * answered, and no write happens without its answer reaching the client.
  * Requests the server never accepted get no answer (status 0): the client
@@ -1138,6 +1146,84 @@ static void test_slow_routes_leave_the_workers_free(void **state)
 	stop(f);
 }
 
+/* A write that waits on the work lane; status is 0 until it is answered. */
+struct lane_client {
+	uint16_t port;
+	atomic_int status;
+};
+
+static void *lane_write(void *arg)
+{
+	struct lane_client *lc = arg;
+	struct reply r;
+
+	request(lc->port, "POST", "/t/wait", NULL, "{}", &r);
+	atomic_store(&lc->status, r.status ? r.status : -1);
+	reply_free(&r);
+	return NULL;
+}
+
+/* Waits up to secs for clients 1..n-1 (the queued ones) to be answered. */
+static bool queued_answered(struct lane_client *lc, int n, double secs)
+{
+	double until = now_s() + secs;
+	bool all;
+
+	do {
+		all = true;
+		for (int i = 1; i < n; i++)
+			all = all && atomic_load(&lc[i].status) != 0;
+		if (!all)
+			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	} while (!all && now_s() < until);
+	return all;
+}
+
+/* SIGTERM while writes queue on the work lane behind one held by the
+ * write lock (the gate): the queued ones are refused (503, nothing done)
+ * within the drain, while the held one still runs, instead of waiting
+ * for its thread to come free; the held one is done and acknowledged, and
+ * the stop keeps within its drain. */
+static void test_stop_refuses_the_work_queue_within_the_drain(void **state)
+{
+	struct http_opts o = {.work_threads = 1};
+	struct fixture *f = start(&o);
+	struct lane_client lc[4];
+	pthread_t th[4], stopper;
+	struct timespec t = {0, 2 * 1000 * 1000};
+	bool answered;
+	double t0;
+
+	(void)state;
+	gate_set(false);
+	atomic_store(&writes, 0);
+	for (int i = 0; i < 4; i++) {
+		lc[i].port = f->port;
+		atomic_store(&lc[i].status, 0);
+		pthread_create(&th[i], NULL, lane_write, &lc[i]);
+		if (i == 0)
+			assert_int_equal(gate_wait(1), 1);
+	}
+	for (int i = 0; i < 1000 && http_server_inflight(f->srv) < 4; i++)
+		nanosleep(&t, NULL);
+	assert_int_equal(http_server_inflight(f->srv), 4);
+	t0 = now_s();
+	pthread_create(&stopper, NULL, stop_async_1s, f);
+	answered = queued_answered(lc, 4, 2.5);
+	gate_set(true);
+	pthread_join(stopper, NULL);
+	f->srv = NULL;
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	assert_true(answered);
+	assert_true(now_s() - t0 < 1.5);
+	assert_int_equal(atomic_load(&lc[0].status), 201);
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(atomic_load(&lc[i].status), 503);
+	assert_int_equal(atomic_load(&writes), 1);
+	stop(f);
+}
+
 /* An offloaded request on a keep-alive connection, pipelined between two
  * others: each gets its own answer, in order, on the same connection. */
 static void test_offload_keepalive_pipelined(void **state)
@@ -1258,6 +1344,7 @@ int main(void)
 		cmocka_unit_test(test_graceful_stop),
 		cmocka_unit_test(test_stop_with_a_full_offload_queue),
 		cmocka_unit_test(test_slow_routes_leave_the_workers_free),
+		cmocka_unit_test(test_stop_refuses_the_work_queue_within_the_drain),
 		cmocka_unit_test(test_offload_keepalive_pipelined),
 		cmocka_unit_test(test_offload_queue_is_bounded),
 		cmocka_unit_test(test_start_errors),
