@@ -468,10 +468,20 @@ static enum MHD_Result collect(struct ctx *c, const char *data, size_t *size)
 
 /* ---- lanes ---- */
 
+/* A request a lane refused without running it still had its route: its
+ * 503 counts under the route in /metrics and names it in the access log
+ * (an operator must see which route is refused, not an "unmatched" one). */
+static void lane_routed(struct ctx *c)
+{
+	c->routed = true;
+	c->route_index = c->req.match.index;
+}
+
 /* The answer to a request that waited on a lane while the server stopped:
  * refused, nothing done, so the client may try again. */
 static void lane_refuse(struct ctx *c)
 {
+	lane_routed(c);
 	resp_fw_problem(c, 503, "stopping", "Service unavailable",
 			"the server is stopping; try again");
 }
@@ -481,6 +491,7 @@ static void lane_refuse(struct ctx *c)
  * connection the server has while the lane works through it. */
 static void lane_busy(struct ctx *c, const struct lane *l)
 {
+	lane_routed(c);
 	resp_fw_problem(c, 503, "busy", "Service unavailable", l->busy);
 	http_resp_header(&c->resp, "Retry-After", "1");
 }

@@ -1150,14 +1150,19 @@ static void test_slow_routes_leave_the_workers_free(void **state)
 struct lane_client {
 	uint16_t port;
 	atomic_int status;
+	bool busy;                   /* a 503 "busy" with Retry-After: 1 */
 };
 
 static void *lane_write(void *arg)
 {
 	struct lane_client *lc = arg;
 	struct reply r;
+	const char *type;
 
 	request(lc->port, "POST", "/t/wait", NULL, "{}", &r);
+	type = json_string_value(json_object_get(r.json, "type"));
+	lc->busy = r.status == 503 && has_header(&r, "Retry-After: 1") && type != NULL &&
+		   strstr(type, "busy") != NULL;
 	atomic_store(&lc->status, r.status ? r.status : -1);
 	reply_free(&r);
 	return NULL;
@@ -1221,6 +1226,58 @@ static void test_stop_refuses_the_work_queue_within_the_drain(void **state)
 	for (int i = 1; i < 4; i++)
 		assert_int_equal(atomic_load(&lc[i].status), 503);
 	assert_int_equal(atomic_load(&writes), 1);
+	stop(f);
+}
+
+/* More writes than the work lane runs and queues (one thread, a queue of
+ * two) while its handler is held: the surplus is answered 503 busy with
+ * Retry-After at once, before the held one ends, and nothing is done for
+ * it; the rest are done when the gate opens; the server then takes writes
+ * again; the refusals count under their route in /metrics. */
+static void test_work_queue_is_bounded(void **state)
+{
+	struct http_opts o = {.work_threads = 1, .work_queue = 2};
+	struct fixture *f = start(&o);
+	struct lane_client lc[8];
+	pthread_t th[8];
+	struct timespec t = {0, 2 * 1000 * 1000};
+	struct reply r;
+	int busy = 0, done = 0, answered = 0;
+
+	(void)state;
+	gate_set(false);
+	atomic_store(&writes, 0);
+	for (int i = 0; i < 8; i++) {
+		lc[i].port = f->port;
+		atomic_store(&lc[i].status, 0);
+		pthread_create(&th[i], NULL, lane_write, &lc[i]);
+		if (i == 0) /* the first runs, so exactly two can wait */
+			assert_int_equal(gate_wait(1), 1);
+	}
+	for (int i = 0; i < 2500 && answered < 5; i++) {
+		answered = 0;
+		for (int j = 0; j < 8; j++)
+			answered += atomic_load(&lc[j].status) != 0;
+		nanosleep(&t, NULL);
+	}
+	assert_int_equal(answered, 5);     /* while the gate is still closed */
+	assert_int_equal(atomic_load(&writes), 0);
+	gate_set(true);
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		busy += lc[i].busy;
+		done += atomic_load(&lc[i].status) == 201;
+	}
+	assert_int_equal(busy, 5);
+	assert_int_equal(done, 3);
+	assert_int_equal(atomic_load(&writes), 3);
+	request(f->port, "POST", "/t/wait", NULL, "{}", &r);
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	request(f->port, "GET", "/metrics", "Authorization: Bearer sysadmin\r\n", NULL, &r);
+	assert_non_null(strstr(r.body, "baomi_http_requests_total{route=\"POST /t/wait\","
+				       "code=\"503\"} 5\n"));
+	reply_free(&r);
 	stop(f);
 }
 
@@ -1345,6 +1402,7 @@ int main(void)
 		cmocka_unit_test(test_stop_with_a_full_offload_queue),
 		cmocka_unit_test(test_slow_routes_leave_the_workers_free),
 		cmocka_unit_test(test_stop_refuses_the_work_queue_within_the_drain),
+		cmocka_unit_test(test_work_queue_is_bounded),
 		cmocka_unit_test(test_offload_keepalive_pipelined),
 		cmocka_unit_test(test_offload_queue_is_bounded),
 		cmocka_unit_test(test_start_errors),
