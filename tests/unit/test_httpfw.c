@@ -1303,6 +1303,92 @@ static void test_offload_keepalive_pipelined(void **state)
 	stop(f);
 }
 
+/* Writes, a decision (inline) and a report with its HEAD, pipelined on
+ * one keep-alive connection: each answered, in order, on the connection,
+ * whichever thread ran it. */
+static void test_work_lane_keepalive_pipelined(void **state)
+{
+	struct fixture *f = start(&(struct http_opts){0});
+	const char *q = "POST /t/wait HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}"
+			"POST /t/decide HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}"
+			"GET /t/scan HTTP/1.1\r\nHost: t\r\n\r\n"
+			"HEAD /t/scan HTTP/1.1\r\nHost: t\r\n\r\n"
+			"POST /t/wait HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
+			"Connection: close\r\n\r\n{}";
+	const char *want[] = {"201", "200", "201", "201", "201"};
+	struct reply r;
+	const char *p;
+	int n = 0;
+
+	(void)state;
+	gate_set(true);
+	atomic_store(&writes, 0);
+	roundtrip(f->port, q, strlen(q), &r);
+	for (p = buf_cstr(&r.raw); (p = strstr(p, "HTTP/1.1 ")) != NULL && n < 5; p += 9, n++)
+		assert_memory_equal(p + 9, want[n], 3);
+	assert_int_equal(n, 5);
+	assert_int_equal(atomic_load(&writes), 4);
+	/* the HEAD's answer has no body: the last answer follows its headers */
+	assert_non_null(strstr(buf_cstr(&r.raw), "\r\n\r\nHTTP/1.1 201"));
+	reply_free(&r);
+	stop(f);
+}
+
+/* Sends a write and hangs up without reading the answer. */
+static void write_and_leave(uint16_t port)
+{
+	const char *q = "POST /t/wait HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}";
+	int fd = dial(port);
+
+	assert_true(fd >= 0);
+	send_all(fd, q, strlen(q));
+	close(fd);
+}
+
+/* Clients that hang up while their write waits on the work lane: the lane
+ * later runs them (or, stopping, refuses them) and resumes connections
+ * whose peer has gone; nothing may touch a freed connection (run under
+ * ASan and TSan), nothing stays in flight, and the server goes on. */
+static void test_work_lane_clients_that_leave(void **state)
+{
+	struct fixture *f = start(&(struct http_opts){.work_threads = 1});
+	struct lane_client lc = {.port = f->port};
+	struct timespec t = {0, 2 * 1000 * 1000};
+	pthread_t th, stopper;
+	struct reply r;
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		gate_set(false);
+		atomic_store(&lc.status, 0);
+		pthread_create(&th, NULL, lane_write, &lc);
+		assert_int_equal(gate_wait(1), 1);
+		for (int i = 0; i < 3; i++)
+			write_and_leave(f->port);
+		for (int i = 0; i < 1000 && http_server_inflight(f->srv) < 4; i++)
+			nanosleep(&t, NULL);
+		assert_int_equal(http_server_inflight(f->srv), 4);
+		if (round == 1) /* the stop refuses the three while one runs */
+			pthread_create(&stopper, NULL, stop_async_1s, f);
+		nanosleep(&(struct timespec){0, 700 * 1000 * 1000}, NULL);
+		gate_set(true);
+		pthread_join(th, NULL);
+		assert_int_equal(atomic_load(&lc.status), 201);
+		if (round == 1)
+			break;
+		for (int i = 0; i < 1000 && http_server_inflight(f->srv) > 0; i++)
+			nanosleep(&t, NULL);
+		assert_int_equal(http_server_inflight(f->srv), 0);
+		request(f->port, "GET", "/t/hello", NULL, NULL, &r);
+		assert_int_equal(r.status, 200);
+		reply_free(&r);
+	}
+	pthread_join(stopper, NULL);
+	assert_int_equal(stop_left, 0);
+	f->srv = NULL;
+	stop(f);
+}
+
 static void test_start_errors(void **state)
 {
 	struct http_opts o = {.addr = "not-an-address"};
@@ -1403,6 +1489,8 @@ int main(void)
 		cmocka_unit_test(test_slow_routes_leave_the_workers_free),
 		cmocka_unit_test(test_stop_refuses_the_work_queue_within_the_drain),
 		cmocka_unit_test(test_work_queue_is_bounded),
+		cmocka_unit_test(test_work_lane_keepalive_pipelined),
+		cmocka_unit_test(test_work_lane_clients_that_leave),
 		cmocka_unit_test(test_offload_keepalive_pipelined),
 		cmocka_unit_test(test_offload_queue_is_bounded),
 		cmocka_unit_test(test_start_errors),
