@@ -92,6 +92,10 @@ test('a session used while the write lock was held survives a restart', async ()
     const session = async (s) => (await call(s, 'GET', '/v1/session', { token: me.token })).status;
     const lastSeenMin = () => (Number(execFileSync('sqlite3', [own.db, 'SELECT max(last_seen) FROM sessions'],
       { encoding: 'utf8' })) * 1000 - t0) / 60e3;
+    // the snapshot loaded and the first due run done: the maintenance
+    // thread's writes are not what the touches below meet
+    for (let i = 0; i < 100 && (await call(own, 'GET', '/readyz')).status !== 200; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const lock = await holdLock(3, own.db);
     for (const min of [20, 40, 55]) {
       assert.equal((await clock(own, min)).status, 204);
@@ -100,8 +104,14 @@ test('a session used while the write lock was held survives a restart', async ()
     assert.ok(lock.held(), 'the lock was let go too early for the test to mean anything');
     assert.equal(await lock.done, 0);
     assert.ok(lastSeenMin() < 1, 'a touch was written while the lock was held');
+    // used again half a minute after the last skipped touch: it is
+    // written (a writer of the server's own, such as its due run, may
+    // still take the lock from one request: then the next writes it)
     assert.equal((await clock(own, 55.5)).status, 204);
-    assert.equal(await session(own), 200);
+    for (let i = 0; i < 20 && lastSeenMin() < 1; i++) {
+      assert.equal(await session(own), 200);
+      if (lastSeenMin() < 1) await new Promise((r) => setTimeout(r, 100));
+    }
     assert.ok(Math.abs(lastSeenMin() - 55.5) < 0.1, `the store says last used at +${lastSeenMin()} min`);
     own.proc.kill('SIGTERM');
     assert.deepEqual(await own.exited, { code: 0, sig: null });
