@@ -40,6 +40,11 @@
 /* How long the stop waits, after the lane threads end, for the answers
  * they gave to be written. */
 #define FINAL_DRAIN_MS 1000
+/* The part of a drain in which the lanes start nothing more, so that a
+ * write they started, which may wait this long for the database's write
+ * lock (BUSY_MS in store_sqlite.c), still ends within the drain; at most
+ * half of the drain. */
+#define LANE_LEAD_MS 5000
 
 struct ctx;
 struct http_server;
@@ -463,10 +468,20 @@ static enum MHD_Result collect(struct ctx *c, const char *data, size_t *size)
 
 /* ---- lanes ---- */
 
+/* A request a lane refused without running it still had its route: its
+ * 503 counts under the route in /metrics and names it in the access log
+ * (an operator must see which route is refused, not an "unmatched" one). */
+static void lane_routed(struct ctx *c)
+{
+	c->routed = true;
+	c->route_index = c->req.match.index;
+}
+
 /* The answer to a request that waited on a lane while the server stopped:
  * refused, nothing done, so the client may try again. */
 static void lane_refuse(struct ctx *c)
 {
+	lane_routed(c);
 	resp_fw_problem(c, 503, "stopping", "Service unavailable",
 			"the server is stopping; try again");
 }
@@ -476,6 +491,7 @@ static void lane_refuse(struct ctx *c)
  * connection the server has while the lane works through it. */
 static void lane_busy(struct ctx *c, const struct lane *l)
 {
+	lane_routed(c);
 	resp_fw_problem(c, 503, "busy", "Service unavailable", l->busy);
 	http_resp_header(&c->resp, "Retry-After", "1");
 }
@@ -528,16 +544,13 @@ static int lane_push(struct lane *l, struct ctx *c, struct MHD_Connection *conn)
 	return PUSHED;
 }
 
-/* Runs queued handlers until asked to stop with the queue empty; once
- * stopping, what is still queued is refused rather than run, so that a
- * long queue (of password hashes, of writes waiting for the lock) cannot
- * hold the stop past its drain.  After the resume, c belongs to
- * libmicrohttpd again and is not touched. */
+/* Runs queued handlers until the lane is closed (lanes_close answers
+ * what was still queued).  After the resume, c belongs to libmicrohttpd
+ * again and is not touched. */
 static void *lane_main(void *arg)
 {
 	struct lane *l = arg;
 	struct ctx *c;
-	bool stopping;
 
 	for (;;) {
 		pthread_mutex_lock(&l->mu);
@@ -548,14 +561,10 @@ static void *lane_main(void *arg)
 			l->tail = NULL;
 		if (c != NULL)
 			l->queued--;
-		stopping = l->stop;
 		pthread_mutex_unlock(&l->mu);
 		if (c == NULL)
 			return NULL;
-		if (stopping)
-			lane_refuse(c);
-		else
-			dispatch(l->s, c);
+		dispatch(l->s, c);
 		atomic_store_explicit(&c->offloaded, OFF_DONE, memory_order_release);
 		MHD_resume_connection(c->req.conn_);
 	}
@@ -577,22 +586,42 @@ static bool lane_start(struct http_server *s, struct lane *l, unsigned threads, 
 	return l->n > 0;
 }
 
-/* Lets every lane's threads finish the handlers they are running and
- * refuse what is still queued (their connections resume), then joins
- * them: libmicrohttpd must not be stopped with a connection suspended.
- * A lane that never started (l->s NULL) is skipped. */
-static void lanes_stop(struct http_server *s)
+/* Closes every lane: nothing more is queued or started, and what is
+ * still queued is refused here and now (503, nothing done; its connection
+ * resumes), not when a lane thread comes free: a thread may be held by a
+ * write waiting seconds for the lock, and the clients queued behind it
+ * must have their answer within the drain.  The threads end once their
+ * running handler has.  A lane that never started (l->s NULL) is skipped. */
+static void lanes_close(struct http_server *s)
 {
 	for (int i = 0; i < NLANES; i++) {
 		struct lane *l = &s->lanes[i];
+		struct ctx *c, *next;
 
 		if (l->s == NULL)
 			continue;
 		pthread_mutex_lock(&l->mu);
 		l->stop = true;
+		c = l->head;
+		l->head = l->tail = NULL;
+		l->queued = 0;
 		pthread_cond_broadcast(&l->cv);
 		pthread_mutex_unlock(&l->mu);
+		for (; c != NULL; c = next) {
+			next = c->next;
+			lane_refuse(c);
+			atomic_store_explicit(&c->offloaded, OFF_DONE, memory_order_release);
+			MHD_resume_connection(c->req.conn_);
+		}
 	}
+}
+
+/* Closes the lanes and joins their threads once the handlers they are
+ * running end: libmicrohttpd must not be stopped with a connection
+ * suspended. */
+static void lanes_stop(struct http_server *s)
+{
+	lanes_close(s);
 	for (int i = 0; i < NLANES; i++) {
 		struct lane *l = &s->lanes[i];
 
@@ -1115,10 +1144,16 @@ static unsigned drain(struct http_server *s, unsigned drain_ms)
  * clients after a quiesce were not reaped for seconds, stalling the drain. */
 unsigned http_server_stop(struct http_server *s, unsigned drain_ms)
 {
+	unsigned lead = drain_ms / 2 < LANE_LEAD_MS ? drain_ms / 2 : LANE_LEAD_MS;
 	unsigned left;
 
 	atomic_store(&s->draining, true);
-	left = drain(s, drain_ms);
+	left = drain(s, drain_ms - lead);
+	/* the lanes start nothing after this, so what they run has lead
+	 * left to end in: the stop keeps within its drain */
+	lanes_close(s);
+	if (left > 0)
+		left = drain(s, lead);
 	lanes_stop(s);
 	/* answers the lane threads gave after the drain (a refusal, or a
 	 * handler that was running) still have to be written */

@@ -216,17 +216,35 @@ static uint64_t db_tag(struct svc *s)
 	return s->db_tag;
 }
 
+/* A touch the store did not take (the write lock was held: a touch never
+ * waits for it) is due again at the session's next use, not a minute
+ * later: otherwise a session used only while another process held the lock
+ * would keep its login time as its last use in the store, and a restart
+ * (or another process) would end it as idle while it was in use. */
+static void cache_touch_missed(struct svc *s, const uint8_t h[32], int64_t at)
+{
+	pthread_mutex_t *mu;
+	struct cached *c = cache_slot(h, &mu);
+
+	pthread_mutex_lock(mu);
+	if (cache_is(c, db_tag(s), h) && c->seen_db > at - TOUCH_EVERY_S)
+		c->seen_db = at - TOUCH_EVERY_S;
+	pthread_mutex_unlock(mu);
+}
+
 /* A session touch: deferred to the end of the request when inside one. */
-static void touch(struct svc *s, int64_t id, int64_t now)
+static void touch(struct svc *s, const uint8_t h[32], int64_t id, int64_t now)
 {
 	struct bm_err e = BM_ERR_INIT;
 
 	if (s->in_request) {
 		s->touch_id = id;
 		s->touch_at = now;
+		memcpy(s->touch_hash, h, sizeof s->touch_hash);
 		return;
 	}
-	ST(s)->session_touch(s->st, id, now, &e); /* a miss costs a minute at most */
+	if (ST(s)->session_touch(s->st, id, now, &e) != 0)
+		cache_touch_missed(s, h, now);
 	bm_err_clear(&e);
 }
 
@@ -236,7 +254,7 @@ void svc__touch_flush(struct svc *s)
 
 	s->touch_id = 0;
 	if (id != 0)
-		touch(s, id, s->touch_at);
+		touch(s, s->touch_hash, id, s->touch_at);
 }
 
 /* Records this use of c; true when the store's last_seen is due a write. */
@@ -268,7 +286,7 @@ static bool cache_hit(struct svc *s, const uint8_t h[32], int64_t gen, int64_t n
 	}
 	pthread_mutex_unlock(mu);
 	if (due)
-		touch(s, out->session_id, now);
+		touch(s, h, out->session_id, now);
 	return hit;
 }
 
@@ -529,7 +547,7 @@ static int resolve_stored(struct svc *s, const uint8_t h[32], int64_t gen, int64
 	actor_of(&r, out);
 	out->session_id = ss.id;
 	if (cache_put(s, h, gen, &ss, seen, out, now))
-		touch(s, ss.id, now);
+		touch(s, h, ss.id, now);
 	return 0;
 }
 

@@ -52,6 +52,7 @@ struct svc {
 	 * deferred to the request's end, after its read transaction. */
 	bool in_request;
 	int64_t touch_id, touch_at;  /* deferred session touch; id 0 = none */
+	uint8_t touch_hash[32];      /* its token hash (its session cache slot) */
 	uint64_t db_tag;             /* tells databases apart in the session cache */
 	/* The session this request was authorized by (svc_session_resolve
 	 * inside a request), checked again under the write lock by

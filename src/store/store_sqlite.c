@@ -2393,8 +2393,8 @@ static int update2(struct sq *s, enum stmt_id id, int64_t a, int64_t b, int nb,
 
 /* A touch never waits for the write lock: an import or the due run may
  * hold it for seconds, and the request being answered (a decision) must
- * not wait with it.  A touch missed as busy costs its session a minute of
- * recorded idle time at most (sessions.c). */
+ * not wait with it.  A touch missed as busy is tried again at the
+ * session's next use (sessions.c, cache_touch_missed). */
 static int sq_session_touch(struct store *st, int64_t id, int64_t last_seen, struct bm_err *e)
 {
 	struct sq *s = SQ(st);

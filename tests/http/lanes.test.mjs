@@ -8,7 +8,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startServer, call, login } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, spawnServer, call, login } from './lib.mjs';
 
 let srv, sec;
 const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -24,8 +25,8 @@ after(async () => { assert.deepEqual(await srv.stop(), { code: 0, sig: null }); 
 
 // Holds the database's write lock from another process for `secs` seconds.
 // Resolves once it holds it; lock.held() is false from its COMMIT on.
-async function holdLock(secs) {
-  const p = spawn('sqlite3', ['-batch', srv.db], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function holdLock(secs, db = srv.db) {
+  const p = spawn('sqlite3', ['-batch', db], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lock = { on: true, held: () => lock.on };
   lock.done = new Promise((resolve) => p.on('exit', (code) => { lock.on = false; resolve(code); }));
   let out = '';
@@ -73,4 +74,56 @@ test('a decision due a session touch does not wait for the write lock', async ()
   assert.equal(await lock.done, 0);
   // the session still works, and its next touch is written
   assert.equal((await call(srv, 'GET', '/v1/session', { token: sec.token })).status, 200);
+});
+
+// A session used only while another process held the write lock: every
+// touch was skipped.  This process keeps it (its cache saw each use), and
+// the first use after the lock is let go must write its last use, so that
+// a restart does not end it as idle 55 minutes after its login while it
+// was used a minute ago.  Before, each skipped touch counted as written,
+// and the store kept the login time.
+test('a session used while the write lock was held survives a restart', async () => {
+  const own = await startServer({ env: { BAOMI_TEST_CLOCK: '1' }, args: ['--threads', '2'] });
+  let again;
+  try {
+    const t0 = Date.now();
+    const clock = (s, min) => call(s, 'POST', '/v1/test/clock', { body: { now: iso(t0 + min * 60e3) } });
+    const me = await login(own, 'secadmin');
+    const session = async (s) => (await call(s, 'GET', '/v1/session', { token: me.token })).status;
+    const lastSeenMin = () => (Number(execFileSync('sqlite3', [own.db, 'SELECT max(last_seen) FROM sessions'],
+      { encoding: 'utf8' })) * 1000 - t0) / 60e3;
+    // the snapshot loaded and the first due run done: the maintenance
+    // thread's writes are not what the touches below meet
+    for (let i = 0; i < 100 && (await call(own, 'GET', '/readyz')).status !== 200; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const lock = await holdLock(3, own.db);
+    for (const min of [20, 40, 55]) {
+      assert.equal((await clock(own, min)).status, 204);
+      assert.equal(await session(own), 200, `used at +${min} min`);
+    }
+    assert.ok(lock.held(), 'the lock was let go too early for the test to mean anything');
+    assert.equal(await lock.done, 0);
+    assert.ok(lastSeenMin() < 1, 'a touch was written while the lock was held');
+    // used again half a minute after the last skipped touch: it is
+    // written (a writer of the server's own, such as its due run, may
+    // still take the lock from one request: then the next writes it)
+    assert.equal((await clock(own, 55.5)).status, 204);
+    for (let i = 0; i < 20 && lastSeenMin() < 1; i++) {
+      assert.equal(await session(own), 200);
+      if (lastSeenMin() < 1) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(Math.abs(lastSeenMin() - 55.5) < 0.1, `the store says last used at +${lastSeenMin()} min`);
+    own.proc.kill('SIGTERM');
+    assert.deepEqual(await own.exited, { code: 0, sig: null });
+    again = await spawnServer(['--threads', '2'], { ...process.env, BAOMI_DB: own.db, BAOMI_TEST_CLOCK: '1' });
+    assert.equal((await clock(again, 57)).status, 204);
+    assert.equal(await session(again), 200, 'the restarted server ended a session used 1.5 minutes ago');
+  } finally {
+    if (again) {
+      const gone = new Promise((r) => again.proc.on('exit', r));
+      again.proc.kill('SIGTERM');
+      await gone;
+    }
+    await own.stop();
+  }
 });

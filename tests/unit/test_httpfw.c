@@ -963,6 +963,14 @@ static void *stop_async(void *arg)
 	return NULL;
 }
 
+static void *stop_async_1s(void *arg)
+{
+	struct fixture *f = arg;
+
+	stop_left = http_server_stop(f->srv, 1000);
+	return NULL;
+}
+
 /* SIGTERM under load: every request in flight when the stop begins is
  * answered, and no write happens without its answer reaching the client.
  * Requests the server never accepted get no answer (status 0): the client
@@ -1138,6 +1146,141 @@ static void test_slow_routes_leave_the_workers_free(void **state)
 	stop(f);
 }
 
+/* A write that waits on the work lane; status is 0 until it is answered. */
+struct lane_client {
+	uint16_t port;
+	atomic_int status;
+	bool busy;                   /* a 503 "busy" with Retry-After: 1 */
+};
+
+static void *lane_write(void *arg)
+{
+	struct lane_client *lc = arg;
+	struct reply r;
+	const char *type;
+
+	request(lc->port, "POST", "/t/wait", NULL, "{}", &r);
+	type = json_string_value(json_object_get(r.json, "type"));
+	lc->busy = r.status == 503 && has_header(&r, "Retry-After: 1") && type != NULL &&
+		   strstr(type, "busy") != NULL;
+	atomic_store(&lc->status, r.status ? r.status : -1);
+	reply_free(&r);
+	return NULL;
+}
+
+/* Waits up to secs for clients 1..n-1 (the queued ones) to be answered. */
+static bool queued_answered(struct lane_client *lc, int n, double secs)
+{
+	double until = now_s() + secs;
+	bool all;
+
+	do {
+		all = true;
+		for (int i = 1; i < n; i++)
+			all = all && atomic_load(&lc[i].status) != 0;
+		if (!all)
+			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	} while (!all && now_s() < until);
+	return all;
+}
+
+/* SIGTERM while writes queue on the work lane behind one held by the
+ * write lock (the gate): the queued ones are refused (503, nothing done)
+ * within the drain, while the held one still runs, instead of waiting
+ * for its thread to come free; the held one is done and acknowledged, and
+ * the stop keeps within its drain. */
+static void test_stop_refuses_the_work_queue_within_the_drain(void **state)
+{
+	struct http_opts o = {.work_threads = 1};
+	struct fixture *f = start(&o);
+	struct lane_client lc[4];
+	pthread_t th[4], stopper;
+	struct timespec t = {0, 2 * 1000 * 1000};
+	bool answered;
+	double t0;
+
+	(void)state;
+	gate_set(false);
+	atomic_store(&writes, 0);
+	for (int i = 0; i < 4; i++) {
+		lc[i].port = f->port;
+		atomic_store(&lc[i].status, 0);
+		pthread_create(&th[i], NULL, lane_write, &lc[i]);
+		if (i == 0)
+			assert_int_equal(gate_wait(1), 1);
+	}
+	for (int i = 0; i < 1000 && http_server_inflight(f->srv) < 4; i++)
+		nanosleep(&t, NULL);
+	assert_int_equal(http_server_inflight(f->srv), 4);
+	t0 = now_s();
+	pthread_create(&stopper, NULL, stop_async_1s, f);
+	answered = queued_answered(lc, 4, 2.5);
+	gate_set(true);
+	pthread_join(stopper, NULL);
+	f->srv = NULL;
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	assert_true(answered);
+	assert_true(now_s() - t0 < 1.5);
+	assert_int_equal(atomic_load(&lc[0].status), 201);
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(atomic_load(&lc[i].status), 503);
+	assert_int_equal(atomic_load(&writes), 1);
+	stop(f);
+}
+
+/* More writes than the work lane runs and queues (one thread, a queue of
+ * two) while its handler is held: the surplus is answered 503 busy with
+ * Retry-After at once, before the held one ends, and nothing is done for
+ * it; the rest are done when the gate opens; the server then takes writes
+ * again; the refusals count under their route in /metrics. */
+static void test_work_queue_is_bounded(void **state)
+{
+	struct http_opts o = {.work_threads = 1, .work_queue = 2};
+	struct fixture *f = start(&o);
+	struct lane_client lc[8];
+	pthread_t th[8];
+	struct timespec t = {0, 2 * 1000 * 1000};
+	struct reply r;
+	int busy = 0, done = 0, answered = 0;
+
+	(void)state;
+	gate_set(false);
+	atomic_store(&writes, 0);
+	for (int i = 0; i < 8; i++) {
+		lc[i].port = f->port;
+		atomic_store(&lc[i].status, 0);
+		pthread_create(&th[i], NULL, lane_write, &lc[i]);
+		if (i == 0) /* the first runs, so exactly two can wait */
+			assert_int_equal(gate_wait(1), 1);
+	}
+	for (int i = 0; i < 2500 && answered < 5; i++) {
+		answered = 0;
+		for (int j = 0; j < 8; j++)
+			answered += atomic_load(&lc[j].status) != 0;
+		nanosleep(&t, NULL);
+	}
+	assert_int_equal(answered, 5);     /* while the gate is still closed */
+	assert_int_equal(atomic_load(&writes), 0);
+	gate_set(true);
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		busy += lc[i].busy;
+		done += atomic_load(&lc[i].status) == 201;
+	}
+	assert_int_equal(busy, 5);
+	assert_int_equal(done, 3);
+	assert_int_equal(atomic_load(&writes), 3);
+	request(f->port, "POST", "/t/wait", NULL, "{}", &r);
+	assert_int_equal(r.status, 201);
+	reply_free(&r);
+	request(f->port, "GET", "/metrics", "Authorization: Bearer sysadmin\r\n", NULL, &r);
+	assert_non_null(strstr(r.body, "baomi_http_requests_total{route=\"POST /t/wait\","
+				       "code=\"503\"} 5\n"));
+	reply_free(&r);
+	stop(f);
+}
+
 /* An offloaded request on a keep-alive connection, pipelined between two
  * others: each gets its own answer, in order, on the same connection. */
 static void test_offload_keepalive_pipelined(void **state)
@@ -1157,6 +1300,92 @@ static void test_offload_keepalive_pipelined(void **state)
 		assert_true(strncmp(p + 9, n % 2 ? "200" : "201", 3) == 0);
 	assert_int_equal(n, 4);
 	reply_free(&r);
+	stop(f);
+}
+
+/* Writes, a decision (inline) and a report with its HEAD, pipelined on
+ * one keep-alive connection: each answered, in order, on the connection,
+ * whichever thread ran it. */
+static void test_work_lane_keepalive_pipelined(void **state)
+{
+	struct fixture *f = start(&(struct http_opts){0});
+	const char *q = "POST /t/wait HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}"
+			"POST /t/decide HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}"
+			"GET /t/scan HTTP/1.1\r\nHost: t\r\n\r\n"
+			"HEAD /t/scan HTTP/1.1\r\nHost: t\r\n\r\n"
+			"POST /t/wait HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n"
+			"Connection: close\r\n\r\n{}";
+	const char *want[] = {"201", "200", "201", "201", "201"};
+	struct reply r;
+	const char *p;
+	int n = 0;
+
+	(void)state;
+	gate_set(true);
+	atomic_store(&writes, 0);
+	roundtrip(f->port, q, strlen(q), &r);
+	for (p = buf_cstr(&r.raw); (p = strstr(p, "HTTP/1.1 ")) != NULL && n < 5; p += 9, n++)
+		assert_memory_equal(p + 9, want[n], 3);
+	assert_int_equal(n, 5);
+	assert_int_equal(atomic_load(&writes), 4);
+	/* the HEAD's answer has no body: the last answer follows its headers */
+	assert_non_null(strstr(buf_cstr(&r.raw), "\r\n\r\nHTTP/1.1 201"));
+	reply_free(&r);
+	stop(f);
+}
+
+/* Sends a write and hangs up without reading the answer. */
+static void write_and_leave(uint16_t port)
+{
+	const char *q = "POST /t/wait HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}";
+	int fd = dial(port);
+
+	assert_true(fd >= 0);
+	send_all(fd, q, strlen(q));
+	close(fd);
+}
+
+/* Clients that hang up while their write waits on the work lane: the lane
+ * later runs them (or, stopping, refuses them) and resumes connections
+ * whose peer has gone; nothing may touch a freed connection (run under
+ * ASan and TSan), nothing stays in flight, and the server goes on. */
+static void test_work_lane_clients_that_leave(void **state)
+{
+	struct fixture *f = start(&(struct http_opts){.work_threads = 1});
+	struct lane_client lc = {.port = f->port};
+	struct timespec t = {0, 2 * 1000 * 1000};
+	pthread_t th, stopper;
+	struct reply r;
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		gate_set(false);
+		atomic_store(&lc.status, 0);
+		pthread_create(&th, NULL, lane_write, &lc);
+		assert_int_equal(gate_wait(1), 1);
+		for (int i = 0; i < 3; i++)
+			write_and_leave(f->port);
+		for (int i = 0; i < 1000 && http_server_inflight(f->srv) < 4; i++)
+			nanosleep(&t, NULL);
+		assert_int_equal(http_server_inflight(f->srv), 4);
+		if (round == 1) /* the stop refuses the three while one runs */
+			pthread_create(&stopper, NULL, stop_async_1s, f);
+		nanosleep(&(struct timespec){0, 700 * 1000 * 1000}, NULL);
+		gate_set(true);
+		pthread_join(th, NULL);
+		assert_int_equal(atomic_load(&lc.status), 201);
+		if (round == 1)
+			break;
+		for (int i = 0; i < 1000 && http_server_inflight(f->srv) > 0; i++)
+			nanosleep(&t, NULL);
+		assert_int_equal(http_server_inflight(f->srv), 0);
+		request(f->port, "GET", "/t/hello", NULL, NULL, &r);
+		assert_int_equal(r.status, 200);
+		reply_free(&r);
+	}
+	pthread_join(stopper, NULL);
+	assert_int_equal(stop_left, 0);
+	f->srv = NULL;
 	stop(f);
 }
 
@@ -1258,6 +1487,10 @@ int main(void)
 		cmocka_unit_test(test_graceful_stop),
 		cmocka_unit_test(test_stop_with_a_full_offload_queue),
 		cmocka_unit_test(test_slow_routes_leave_the_workers_free),
+		cmocka_unit_test(test_stop_refuses_the_work_queue_within_the_drain),
+		cmocka_unit_test(test_work_queue_is_bounded),
+		cmocka_unit_test(test_work_lane_keepalive_pipelined),
+		cmocka_unit_test(test_work_lane_clients_that_leave),
 		cmocka_unit_test(test_offload_keepalive_pipelined),
 		cmocka_unit_test(test_offload_queue_is_bounded),
 		cmocka_unit_test(test_start_errors),
