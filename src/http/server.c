@@ -63,13 +63,15 @@ struct lane {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct ctx *head, *tail;     /* queued, oldest first */
-	unsigned queued, cap;
+	atomic_uint queued;          /* changed under mu; /metrics reads it */
+	unsigned cap;
 	bool stop;
 	unsigned n;
 	pthread_t th[MAX_LANE_THREADS];
 };
 
 enum { LANE_PASSWORD, LANE_WORK, NLANES };
+static const char *const lane_names[NLANES] = {"password", "work"};
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -524,13 +526,13 @@ enum { PUSHED, PUSH_STOPPING, PUSH_FULL };
 static int lane_push(struct lane *l, struct ctx *c, struct MHD_Connection *conn)
 {
 	pthread_mutex_lock(&l->mu);
-	if (l->stop || l->queued >= l->cap) {
+	if (l->stop || atomic_load_explicit(&l->queued, memory_order_relaxed) >= l->cap) {
 		int why = l->stop ? PUSH_STOPPING : PUSH_FULL;
 
 		pthread_mutex_unlock(&l->mu);
 		return why;
 	}
-	l->queued++;
+	atomic_fetch_add_explicit(&l->queued, 1, memory_order_relaxed);
 	atomic_store_explicit(&c->offloaded, OFF_QUEUED, memory_order_relaxed);
 	MHD_suspend_connection(conn);
 	c->next = NULL;
@@ -560,7 +562,7 @@ static void *lane_main(void *arg)
 		if (c != NULL && (l->head = c->next) == NULL)
 			l->tail = NULL;
 		if (c != NULL)
-			l->queued--;
+			atomic_fetch_sub_explicit(&l->queued, 1, memory_order_relaxed);
 		pthread_mutex_unlock(&l->mu);
 		if (c == NULL)
 			return NULL;
@@ -604,7 +606,7 @@ static void lanes_close(struct http_server *s)
 		l->stop = true;
 		c = l->head;
 		l->head = l->tail = NULL;
-		l->queued = 0;
+		atomic_store_explicit(&l->queued, 0, memory_order_relaxed);
 		pthread_cond_broadcast(&l->cv);
 		pthread_mutex_unlock(&l->mu);
 		for (; c != NULL; c = next) {
@@ -919,12 +921,26 @@ static int h_readyz(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	return 0;
 }
 
+/* How many requests wait for each lane's threads now: a queue that keeps
+ * growing says the lane needs threads, or that the database's write lock
+ * is held (an import, the due run).  Read without the lane's mutex, which
+ * may be gone while the server stops and a keep-alive client asks. */
+static void lanes_render(struct http_server *s, struct buf *b)
+{
+	buf_puts(b, "# HELP baomi_http_lane_waiting Requests waiting for a lane's threads.\n"
+		    "# TYPE baomi_http_lane_waiting gauge\n");
+	for (int i = 0; i < NLANES; i++)
+		buf_printf(b, "baomi_http_lane_waiting{lane=\"%s\"} %u\n", lane_names[i],
+			   atomic_load_explicit(&s->lanes[i].queued, memory_order_relaxed));
+}
+
 static int h_metrics(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
 	struct buf b = BUF_INIT;
 
 	(void)e;
 	metrics_render(r->srv->metrics, &b);
+	lanes_render(r->srv, &b);
 	w->status = 200;
 	w->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	w->raw_len = b.len;

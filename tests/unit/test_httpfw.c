@@ -1262,6 +1262,11 @@ static void test_work_queue_is_bounded(void **state)
 	}
 	assert_int_equal(answered, 5);     /* while the gate is still closed */
 	assert_int_equal(atomic_load(&writes), 0);
+	/* the two waiting show in /metrics (a GET: the workers answer it) */
+	request(f->port, "GET", "/metrics", "Authorization: Bearer sysadmin\r\n", NULL, &r);
+	assert_non_null(strstr(r.body, "baomi_http_lane_waiting{lane=\"work\"} 2\n"));
+	assert_non_null(strstr(r.body, "baomi_http_lane_waiting{lane=\"password\"} 0\n"));
+	reply_free(&r);
 	gate_set(true);
 	for (int i = 0; i < 8; i++) {
 		pthread_join(th[i], NULL);
@@ -1277,6 +1282,7 @@ static void test_work_queue_is_bounded(void **state)
 	request(f->port, "GET", "/metrics", "Authorization: Bearer sysadmin\r\n", NULL, &r);
 	assert_non_null(strstr(r.body, "baomi_http_requests_total{route=\"POST /t/wait\","
 				       "code=\"503\"} 5\n"));
+	assert_non_null(strstr(r.body, "baomi_http_lane_waiting{lane=\"work\"} 0\n"));
 	reply_free(&r);
 	stop(f);
 }
