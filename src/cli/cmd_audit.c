@@ -67,17 +67,17 @@ static int audit_log(struct cli *c, struct bm_err *e)
 				{"subject", &q.subject, NULL}, {"action", &q.action, NULL},
 				{"limit", &limit, NULL}, {0}};
 	struct log_out l = {c->json, true};
-	bool more = false;
+	struct svc_page pg = {0};
 	int rc;
 
-	q.more = &more;
+	q.page = &pg;
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
-	    (limit && (rc = args_limit(limit, &q.limit, e))) || (rc = cli_open(c, e)) ||
+	    (limit && (rc = args_limit(limit, &pg.limit, e))) || (rc = cli_open(c, e)) ||
 	    (rc = svc_audit_log(c->svc, &c->actor, &q, log_row, &l, e)))
 		return rc;
 	if (c->json)
 		fputs(l.first ? "[]\n" : "\n]\n", stdout);
-	out_cut(c, more, limit, "events");
+	out_cut(c, pg.more, limit, "events");
 	return 0;
 }
 

@@ -206,12 +206,12 @@ static int person_list(struct cli *c, struct bm_err *e)
 	const struct opt o[] = {{"unit", &q.unit, NULL}, {"category", &q.category, NULL},
 				{"state", &q.state, NULL}, {"limit", &limit, NULL}, {0}};
 	struct lister l = {c->json, true, json_array()};
-	bool more = false;
+	struct svc_page pg = {0};
 	int rc;
 
-	q.more = &more;
+	q.page = &pg;
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) || (rc = cli_open(c, e)) ||
-	    (limit && (rc = args_limit(limit, &q.limit, e))))
+	    (limit && (rc = args_limit(limit, &pg.limit, e))))
 		goto out;
 	rc = svc_person_list(c->svc, &c->actor, &q, list_row, &l, e);
 	if (rc == 0 && c->json)
@@ -219,7 +219,7 @@ static int person_list(struct cli *c, struct bm_err *e)
 	else if (rc == 0 && (json_array_size(l.page) > 0 || l.first))
 		out_table(l.page, person_keys, person_heads, 6);
 	if (rc == 0)
-		out_cut(c, more, limit, "persons");
+		out_cut(c, pg.more, limit, "persons");
 out:
 	json_decref(l.page);
 	return rc;

@@ -109,18 +109,17 @@ static const char *const review_heads[] = {"ID", "PERSON", "LEVEL", "TRIGGER", "
 
 static int review_list(struct cli *c, struct bm_err *e)
 {
-	struct review_query q = {0};
+	struct svc_page pg = {.unbound = true};
+	struct review_query q = {.page = &pg};
 	const char *limit = NULL, *after = NULL;
 	const struct opt o[] = {{"state", &q.state, NULL}, {"limit", &limit, NULL},
 				{"after", &after, NULL}, {0}};
-	bool more = false;
 	json_t *v;
 	int rc;
 
-	q.more = &more;
 	if ((rc = args_parse(c, o, &q.person, 0, 1, e)) || (rc = cli_open(c, e)) ||
-	    (limit && (rc = args_limit(limit, &q.limit, e))) ||
-	    (after && (rc = args_int("after", after, &q.after_id, e))))
+	    (limit && (rc = args_limit(limit, &pg.limit, e))) ||
+	    (after && (rc = args_int("after", after, &pg.after_id, e))))
 		return rc;
 	if ((v = svc_review_list(c->svc, &c->actor, &q, e)) == NULL)
 		return e->code;
@@ -130,7 +129,7 @@ static int review_list(struct cli *c, struct bm_err *e)
 	}
 	out_table(v, review_keys, review_heads, 7);
 	json_decref(v);
-	out_cut(c, more, limit, "reviews");
+	out_cut(c, pg.more, limit, "reviews");
 	return 0;
 }
 

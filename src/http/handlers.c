@@ -516,14 +516,9 @@ static int h_persons(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	q.unit = http_req_query(r, "unit");
 	q.category = http_req_query(r, "category");
 	q.state = http_req_query(r, "state");
-	if ((rc = page_parse(r, 'p', &pg, &s, e)) == 0) {
-		q.after_id = pg.after_id;
-		q.limit = pg.limit;
-		q.last_id = &pg.last_id;
-		q.scope = &pg.scope;
-		q.more = &pg.more;
+	q.page = &pg;
+	if ((rc = page_parse(r, 'p', &pg, &s, e)) == 0)
 		rc = svc_person_list(s, &r->actor, &q, page_add, &out, e);
-	}
 	if (rc != 0)
 		return reply_ok(w, rc, out.items);
 	return reply_page(w, s, 'p', out.items, &pg, e);
@@ -775,14 +770,9 @@ static int h_audit(struct http_req *r, struct http_resp *w, struct bm_err *e)
 	q.actor = http_req_query(r, "actor");
 	q.subject = http_req_query(r, "subject");
 	q.action = http_req_query(r, "action");
-	if ((rc = page_parse(r, 'a', &pg, &s, e)) == 0) {
-		q.after_seq = pg.after_id;
-		q.limit = pg.limit;
-		q.last_seq = &pg.last_id;
-		q.scope = &pg.scope;
-		q.more = &pg.more;
+	q.page = &pg;
+	if ((rc = page_parse(r, 'a', &pg, &s, e)) == 0)
 		rc = svc_audit_log(s, &r->actor, &q, page_add, &out, e);
-	}
 	if (rc != 0)
 		return reply_ok(w, rc, out.items);
 	return reply_page(w, s, 'a', out.items, &pg, e);
@@ -939,19 +929,13 @@ static int h_review_open(struct http_req *r, struct http_resp *w, struct bm_err 
  * Paged like the person list. */
 static int h_reviews(struct http_req *r, struct http_resp *w, struct bm_err *e)
 {
-	struct review_query q = {http_req_query(r, "person"), http_req_query(r, "state"), 0, 0,
-				 NULL, NULL, NULL};
 	struct svc_page pg;
+	struct review_query q = {http_req_query(r, "person"), http_req_query(r, "state"), &pg};
 	struct svc *s;
 	int rc;
 
 	if ((rc = page_parse(r, 'r', &pg, &s, e)))
 		return rc;
-	q.after_id = pg.after_id;
-	q.limit = pg.limit;
-	q.last_id = &pg.last_id;
-	q.scope = &pg.scope;
-	q.more = &pg.more;
 	return reply_page(w, s, 'r', svc_review_list(s, &r->actor, &q, e), &pg, e);
 }
 

@@ -140,7 +140,7 @@ int svc_audit_verify(struct svc *s, const struct actor *a, struct audit_verdict 
 struct log_ctx {
 	int (*cb)(void *ctx, json_t *event);
 	void *ctx;
-	struct svc_page pg;        /* by seq */
+	struct svc_page *pg;       /* by seq; NULL: every event */
 };
 
 /* A stored text as a JSON string, or a marker when it is not UTF-8 (a
@@ -169,7 +169,7 @@ static int log_one(void *ctx, const struct audit_rec *r)
 	json_t *ev;
 	int rc;
 
-	if (!svc__page_take(&l->pg, r->seq))
+	if (!svc__page_take(l->pg, r->seq))
 		return 0;      /* the row past the page: more exist */
 	clock_fmt_iso(r->time_ms / 1000, when);
 	hex_encode(r->hash, 32, hash);
@@ -189,7 +189,7 @@ int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query
 		  int (*cb)(void *ctx, json_t *event), void *ctx, struct bm_err *e)
 {
 	struct audit_filter f = {0};
-	struct log_ctx l = {cb, ctx, {.after_id = q->after_seq, .limit = q->limit}};
+	struct log_ctx l = {cb, ctx, q->page};
 	struct store_page sp;
 	int rc;
 
@@ -199,7 +199,7 @@ int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query
 		return rc;
 	f.since_ms *= 1000;
 	/* each text with its length, and absent apart from empty */
-	if ((rc = svc__scope_bind(q->after_seq, q->scope, svc__scope_of(
+	if ((rc = svc__page_bind(q->page, svc__scope_of(
 		"since %lld actor %d%zu:%s subject %d%zu:%s action %d%zu:%s",
 		(long long)f.since_ms, !q->actor, TXT(q->actor), !q->subject, TXT(q->subject),
 		!q->action, TXT(q->action)), e)))
@@ -207,14 +207,10 @@ int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query
 	f.actor = q->actor;
 	f.action = q->action;
 	f.subject = q->subject;
-	svc__page(&l.pg, &sp);
-	f.after_seq = sp.after_id;
-	f.limit = sp.limit;
-	if ((rc = ST(s)->audit_query(s->st, &f, log_one, &l, e)) < 0)
-		return rc;
-	if (q->last_seq)
-		*q->last_seq = l.pg.last_id;
-	if (q->more)
-		*q->more = l.pg.more;
-	return 0;
+	if (svc__page(q->page, &sp) != NULL) {
+		f.after_seq = sp.after_id;
+		f.limit = sp.limit;
+	}
+	rc = ST(s)->audit_query(s->st, &f, log_one, &l, e);
+	return rc < 0 ? rc : 0;
 }

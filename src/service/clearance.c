@@ -454,11 +454,8 @@ static json_t *due_page_json(const struct due_ctx *d, const struct due_query *q,
 static int due_open_reviews(struct svc *s, const struct actor *a, const struct due_query *q,
 			    json_t *out, struct bm_err *e)
 {
-	uint64_t scope = 0;
-	int64_t last = 0;
-	bool more = false;
-	struct review_query open = {.limit = q->limit, .last_id = &last, .scope = &scope,
-				    .more = &more};
+	struct svc_page pg = {.limit = q->limit};
+	struct review_query open = {.page = &pg};
 	json_t *v = svc__allow(a, PERM_REVIEW_READ, NULL) ? json_array()
 							   : svc_review_list(s, a, &open, e);
 	json_t *next = json_null();
@@ -466,8 +463,8 @@ static int due_open_reviews(struct svc *s, const struct actor *a, const struct d
 
 	if (v == NULL)
 		return e->code;
-	if (more) {
-		svc_cursor_make_scoped(s, 'r', last, scope, c);
+	if (pg.more) {
+		svc_cursor_make_scoped(s, 'r', pg.last_id, pg.scope, c);
 		json_decref(next);
 		next = json_string(c);
 	}

@@ -264,7 +264,7 @@ struct list_ctx {
 	struct svc *s;
 	int (*cb)(void *ctx, json_t *view);
 	void *ctx;
-	struct svc_page pg;
+	struct svc_page *pg;
 };
 
 static int list_one(void *ctx, const struct person_rec *p)
@@ -273,7 +273,7 @@ static int list_one(void *ctx, const struct person_rec *p)
 	json_t *v;
 	int rc;
 
-	if (!svc__page_take(&l->pg, p->id))
+	if (!svc__page_take(l->pg, p->id))
 		return 0;      /* the row past the page: more exist */
 	v = svc__person_json(l->s, p);
 	rc = v ? l->cb(l->ctx, v) : BM_EINTERNAL;
@@ -285,7 +285,7 @@ int svc_person_list(struct svc *s, const struct actor *a, const struct person_qu
 		    int (*cb)(void *ctx, json_t *view), void *ctx, struct bm_err *e)
 {
 	struct person_filter f = {.level = -1, .state = -1};
-	struct list_ctx l = {s, cb, ctx, {.after_id = q->after_id, .limit = q->limit}};
+	struct list_ctx l = {s, cb, ctx, q->page};
 	struct store_page sp;
 	int rc;
 
@@ -305,20 +305,15 @@ int svc_person_list(struct svc *s, const struct actor *a, const struct person_qu
 			return bm_errf(e, BM_ENOTFOUND, "unit", "unit %.64s not found", q->unit);
 	}
 	/* bound to the subtree listed, the officer's own when no unit is asked */
-	if ((rc = svc__scope_bind(q->after_id, q->scope,
-				  svc__scope_of("unit %lld level %d state %d",
-						(long long)f.unit_root, f.level, f.state), e)))
+	if ((rc = svc__page_bind(q->page, svc__scope_of("unit %lld level %d state %d",
+							(long long)f.unit_root, f.level, f.state),
+				 e)))
 		return rc;
-	svc__page(&l.pg, &sp);
-	f.after_id = sp.after_id;
-	f.limit = sp.limit;
-	if ((rc = ST(s)->person_list(s->st, &f, list_one, &l, e)))
-		return rc;
-	if (q->last_id)
-		*q->last_id = l.pg.last_id;
-	if (q->more)
-		*q->more = l.pg.more;
-	return 0;
+	if (svc__page(q->page, &sp) != NULL) {
+		f.after_id = sp.after_id;
+		f.limit = sp.limit;
+	}
+	return ST(s)->person_list(s->st, &f, list_one, &l, e);
 }
 
 /* Applies a patch to p, collecting the changed fields for the audit. */

@@ -521,7 +521,7 @@ struct list_ctx {
 	struct bm_err *e;
 	json_t *arr;
 	struct svc_scope sc;       /* everyone's reviews: an officer's subtree only */
-	struct svc_page pg;        /* filtered here, not by the store: taken one by one */
+	struct svc_page *pg;       /* filtered here, not by the store: taken one by one */
 };
 
 static int list_one(void *ctx, const struct review_rec *r)
@@ -536,7 +536,7 @@ static int list_one(void *ctx, const struct review_rec *r)
 		bm_err_clear(&e);
 		return 0;
 	}
-	if (!svc__page_take(&l->pg, r->id))
+	if (!svc__page_take(l->pg, r->id))
 		return 1;      /* the first visible row past the page: more exist, stop */
 	if ((v = svc__review_json(l->s, r, false, l->e)) == NULL)
 		return l->e->code;
@@ -566,37 +566,33 @@ static int list_state(const struct review_query *q, int *state, struct bm_err *e
 json_t *svc_review_list(struct svc *s, const struct actor *a, const struct review_query *q,
 			struct bm_err *e)
 {
-	struct list_ctx l = {s, e, NULL, {0}, {.after_id = q->after_id, .limit = q->limit}};
-	struct review_filter f = {.after_id = q->after_id};
+	struct list_ctx l = {s, e, NULL, {0}, q->page};
+	struct review_filter f = {.after_id = q->page ? q->page->after_id : 0};
 	struct store_page sp;
 	struct person_rec p = {0};
 
-	if (q->limit < 0 || q->after_id < 0) {
-		bm_errf(e, BM_EINVAL, q->limit < 0 ? "limit" : "cursor", "a negative %s",
-			q->limit < 0 ? "limit" : "cursor");
+	if (q->page && (q->page->limit < 0 || q->page->after_id < 0)) {
+		bm_errf(e, BM_EINVAL, q->page->limit < 0 ? "limit" : "cursor", "a negative %s",
+			q->page->limit < 0 ? "limit" : "cursor");
 		return NULL;
 	}
 	if (svc__allow(a, PERM_REVIEW_READ, e) || list_state(q, &f.state, e) ||
 	    (q->person && get_person(s, a, q->person, &p, e)))
 		return NULL;
-	if (svc__scope_bind(q->after_id, q->scope, svc__scope_of("person %lld state %d",
-								 (long long)p.id, f.state), e) ||
+	if (svc__page_bind(q->page, svc__scope_of("person %lld state %d", (long long)p.id,
+						  f.state), e) ||
 	    (q->person == NULL && svc__scope_load(s, a, &l.sc, e)))
 		return NULL;
 	if (q->person != NULL)
 		l.sc.all = true;   /* get_person checked the one person */
 	f.person_id = p.id;
-	svc__page(&l.pg, &sp);   /* the store reads every match; list_one stops the walk */
+	svc__page(q->page, &sp);   /* the store reads every match; list_one stops the walk */
 	l.arr = json_array();
 	if (ST(s)->review_find(s->st, &f, list_one, &l, e) < 0) {
 		json_decref(l.arr);
 		l.arr = NULL;
 	}
 	svc__scope_free(&l.sc);
-	if (q->last_id)
-		*q->last_id = l.pg.last_id;
-	if (q->more)
-		*q->more = l.pg.more;
 	return l.arr;
 }
 

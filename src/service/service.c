@@ -758,20 +758,15 @@ uint64_t svc__scope_of(const char *fmt, ...)
 	return v;
 }
 
-int svc__scope_bind(int64_t after_id, uint64_t *scope, uint64_t want, struct bm_err *e)
-{
-	if (scope == NULL)
-		return 0;
-	if (after_id != 0 && *scope != want)
-		return bm_errf(e, BM_EUSAGE, "cursor",
-			       "cursor: from this list for another person or other filters");
-	*scope = want;
-	return 0;
-}
-
 int svc__page_bind(struct svc_page *pg, uint64_t want, struct bm_err *e)
 {
-	return pg ? svc__scope_bind(pg->after_id, &pg->scope, want, e) : 0;
+	if (pg == NULL)
+		return 0;
+	if (pg->after_id != 0 && !pg->unbound && pg->scope != want)
+		return bm_errf(e, BM_EUSAGE, "cursor",
+			       "cursor: from this list for another person or other filters");
+	pg->scope = want;
+	return 0;
 }
 
 static void put64(uint8_t *p, uint64_t v)

@@ -108,6 +108,8 @@ struct svc_page {
 	uint64_t scope;            /* in with after_id, and out */
 	int64_t shown;             /* out: items on the page */
 	bool more;                 /* out: items follow the page */
+	bool unbound;              /* in: after_id is the console's own (review list
+				    * --after), bound to no list's scope */
 };
 
 /* Creates a new database and key file; refuses to overwrite either. */
@@ -190,11 +192,7 @@ struct person_query {
 	const char *unit;          /* subtree root code, NULL = all */
 	const char *category;      /* NULL = any */
 	const char *state;         /* NULL = any */
-	int64_t after_id, limit;
-	int64_t *last_id;          /* out, may be NULL: id of the last person passed to cb,
-				    * the next page's after_id */
-	uint64_t *scope;           /* may be NULL: in with after_id and out, as svc_page's */
-	bool *more;                /* out, may be NULL: persons follow the page, as svc_page's */
+	struct svc_page *page;     /* NULL: every match; else in and out as on any list */
 };
 /* Streams matching persons' views to cb (borrowed json). */
 int svc_person_list(struct svc *s, const struct actor *a, const struct person_query *q,
@@ -261,10 +259,7 @@ int svc_audit_verify(struct svc *s, const struct actor *a, struct audit_verdict 
 struct audit_query {
 	const char *since;         /* date or ISO instant */
 	const char *actor, *subject, *action;
-	int64_t after_seq, limit;
-	uint64_t *scope;           /* may be NULL: in with after_seq and out, as svc_page's */
-	int64_t *last_seq;         /* out, may be NULL: seq of the last event passed to cb */
-	bool *more;                /* out, may be NULL: events follow the page, as svc_page's */
+	struct svc_page *page;     /* NULL: every match; else as on any list, its ids seqs */
 };
 int svc_audit_log(struct svc *s, const struct actor *a, const struct audit_query *q,
 		  int (*cb)(void *ctx, json_t *event), void *ctx, struct bm_err *e);
@@ -400,10 +395,7 @@ json_t *svc_review_show(struct svc *s, const struct actor *a, int64_t review,
  * whether reviews follow the page, as svc_page's. */
 struct review_query {
 	const char *person, *state;
-	int64_t after_id, limit;
-	int64_t *last_id;
-	uint64_t *scope;           /* may be NULL: in with after_id and out, as svc_page's */
-	bool *more;
+	struct svc_page *page;     /* NULL: every match; else in and out as on any list */
 };
 json_t *svc_review_list(struct svc *s, const struct actor *a, const struct review_query *q,
 			struct bm_err *e);

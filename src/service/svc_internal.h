@@ -186,11 +186,10 @@ bool svc__page_take(struct svc_page *pg, int64_t id);
  * free text with its length so no two filters spell alike): a digest
  * sealed in the list's cursors, never shown. */
 uint64_t svc__scope_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Binds a page to scope: with after_id (a cursor's), *scope is the scope it
- * was given for, and another is BM_EUSAGE naming "cursor"; then *scope is
- * set to scope for the next cursor.  NULL scope: a caller with no cursor. */
-int svc__scope_bind(int64_t after_id, uint64_t *scope, uint64_t want, struct bm_err *e);
-/* The same for a page: svc__scope_bind on its after_id and scope. */
+/* Binds a page to the scope `want`: with an after_id (a cursor's),
+ * pg->scope is the scope it was given for, and another is BM_EUSAGE
+ * naming "cursor"; then pg->scope is `want`, for the next cursor.  NULL pg
+ * (a whole list) and an unbound page (the console's --after) pass. */
 int svc__page_bind(struct svc_page *pg, uint64_t want, struct bm_err *e);
 /* 0 when the actor may see unit_id (unscoped, or inside its subtree);
  * BM_ENOTFOUND naming field with msg otherwise, like a missing record. */

@@ -499,8 +499,9 @@ static void test_due_run_uses_newest_policy(void **state)
 static void test_review_list_pages(void **state)
 {
 	struct fx *f = *state;
+	struct svc_page pg = {0};
 	struct review_query q = {0};
-	int64_t last = 0, first_id;
+	int64_t last, first_id;
 	json_t *v;
 
 	make_active(f, "L1");                  /* an approved review each */
@@ -512,15 +513,16 @@ static void test_review_list_pages(void **state)
 	assert_string_equal(str(json_array_get(v, 0), "person"), "L3");
 	json_decref(v);
 	q.state = "all";
-	q.limit = 2;
-	q.last_id = &last;
+	pg.limit = 2;
+	q.page = &pg;
 	v = svc_review_list(f->s, &local, &q, &f->e);
+	last = pg.last_id;
 	assert_int_equal(json_array_size(v), 2);
 	first_id = json_integer_value(json_object_get(json_array_get(v, 0), "id"));
 	assert_int_equal(last, json_integer_value(json_object_get(json_array_get(v, 1), "id")));
 	assert_true(first_id < last);
 	json_decref(v);
-	q.after_id = last;
+	pg.after_id = last;
 	v = svc_review_list(f->s, &local, &q, &f->e);
 	assert_int_equal(json_array_size(v), 1);
 	assert_string_equal(str(json_array_get(v, 0), "person"), "L3");
@@ -537,7 +539,8 @@ static void test_review_list_pages(void **state)
 	assert_null(svc_review_list(f->s, &local, &q, &f->e));
 	assert_int_equal(f->e.code, BM_EINVAL);
 	assert_string_equal(f->e.field, "state");
-	q = (struct review_query){.limit = -1};
+	pg = (struct svc_page){.limit = -1};
+	q = (struct review_query){.page = &pg};
 	assert_null(svc_review_list(f->s, &local, &q, &f->e));
 	assert_string_equal(f->e.field, "limit");
 }

@@ -1046,15 +1046,13 @@ static void due_open_rest(struct world *w, const struct actor *a, json_t *all, i
 {
 	json_t *open = json_object_get(all, "open_reviews");
 	const char *cur = json_string_value(json_object_get(all, "open_reviews_next_cursor"));
-	int64_t last = 0;
-	uint64_t scope = 0;
-	bool more = false;
-	struct review_query q = {.limit = limit, .last_id = &last, .scope = &scope, .more = &more};
+	struct svc_page pg = {.limit = limit};
+	struct review_query q = {.page = &pg};
 
 	if (open != NULL && limit > 0 && json_array_size(open) > (size_t)limit)
 		WFAIL(w, "%zu open reviews on a page of %lld", json_array_size(open),
 		      (long long)limit);
-	if (cur != NULL && svc_cursor_read_scoped(w->f->s, 'r', cur, &q.after_id, &scope,
+	if (cur != NULL && svc_cursor_read_scoped(w->f->s, 'r', cur, &pg.after_id, &pg.scope,
 					       &w->f->e) != 0)
 		WFAIL(w, "open_reviews_next_cursor is no review-list cursor: %s", w->f->e.msg);
 	while (cur != NULL) {
@@ -1066,8 +1064,8 @@ static void due_open_rest(struct world *w, const struct actor *a, json_t *all, i
 		if (json_array_size(page) == 0)
 			WFAIL(w, "a review-list cursor with no open review after it");
 		json_array_extend(open, page);
-		cur = more ? "" : NULL;
-		q.after_id = last;
+		cur = pg.more ? "" : NULL;
+		pg.after_id = pg.last_id;
 		json_decref(page);
 	}
 	if (open != NULL)

@@ -244,7 +244,8 @@ static int collect(void *ctx, json_t *view)
 static void test_list_view(void **state)
 {
 	struct fx *f = *state;
-	const struct person_query q = {.limit = 10};
+	struct svc_page pg = {.limit = 10};
+	const struct person_query q = {.page = &pg};
 	json_t *all = json_array(), *full, *x;
 	const char *k;
 
