@@ -74,27 +74,40 @@ static const char *openapi_path(char *buf, size_t cap)
 	return NULL;
 }
 
+/* A thread count option: 0 (the default) to max, else refused naming it. */
+static int threads_opt(const char *name, const char *v, int64_t max, const char *zero,
+		       unsigned *out, struct bm_err *e)
+{
+	int64_t n;
+	int rc = args_int(name, v, &n, e);
+
+	if (rc == 0 && (n < 0 || n > max))
+		rc = bm_errf(e, BM_EUSAGE, name, "--%s: 0 (%s) to %lld", name, zero, (long long)max);
+	*out = rc ? 0 : (unsigned)n;
+	return rc;
+}
+
 static int serve(struct cli *c, struct bm_err *e)
 {
-	const char *listen = "127.0.0.1:8080", *threads = "0", *interval = "3600";
+	const char *listen = "127.0.0.1:8080", *threads = "0", *work = "0", *interval = "3600";
 	const struct opt o[] = {{"listen", &listen, NULL}, {"threads", &threads, NULL},
+				{"work-threads", &work, NULL},
 				{"maintenance-interval", &interval, NULL}, {0}};
 	struct api_opts ao = {0};
 	struct http_opts ho = {0};
 	struct http_server *srv = NULL;
 	struct api *api = NULL;
 	char addr[64], path[PATH_MAX + 64];
-	int64_t nthreads;
 	int rc, sig;
 
 	if ((rc = args_parse(c, o, NULL, 0, 0, e)) ||
 	    (rc = parse_listen(listen, addr, sizeof addr, &ho.port, e)) ||
-	    (rc = args_int("threads", threads, &nthreads, e)) ||
+	    (rc = threads_opt("threads", threads, SERVE_THREADS_MAX, "one per core", &ho.threads,
+			      e)) ||
+	    (rc = threads_opt("work-threads", work, HTTP_LANE_THREADS_MAX, "4", &ho.work_threads,
+			      e)) ||
 	    (rc = args_int("maintenance-interval", interval, &ao.maintenance_interval_s, e)))
 		return rc;
-	if (nthreads < 0 || nthreads > SERVE_THREADS_MAX)
-		return bm_errf(e, BM_EUSAGE, "threads", "--threads: 0 (one per core) to %d",
-			       SERVE_THREADS_MAX);
 	if (ao.maintenance_interval_s < 1 || ao.maintenance_interval_s > MAINT_MAX_S)
 		return bm_errf(e, BM_EUSAGE, "maintenance-interval",
 			       "--maintenance-interval: seconds from 1 to %d", MAINT_MAX_S);
@@ -105,7 +118,6 @@ static int serve(struct cli *c, struct bm_err *e)
 	if ((rc = api_new(&ao, &api, e)))
 		return rc;
 	ho.addr = addr;
-	ho.threads = (unsigned)nthreads;
 	api_server_opts(api, &ho);
 	http_signals_block();
 	if ((rc = http_server_start(&ho, &srv, e))) {
@@ -123,7 +135,9 @@ static int serve(struct cli *c, struct bm_err *e)
 }
 
 const struct verb cmd_serve_verbs[] = {
-	{"", "[--listen ADDR:PORT] [--threads N] [--maintenance-interval SECONDS]",
-	 "serve the HTTP API until SIGTERM/SIGINT (port 0 picks a free port); open due "
-	 "re-reviews at start and every SECONDS (3600)", serve},
+	{"", "[--listen ADDR:PORT] [--threads N] [--work-threads N] "
+	 "[--maintenance-interval SECONDS]",
+	 "serve the HTTP API until SIGTERM/SIGINT (port 0 picks a free port); N threads "
+	 "answer decisions, N more run writes and reports; open due re-reviews at start and "
+	 "every SECONDS (3600)", serve},
 	{0}};

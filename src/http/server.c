@@ -36,7 +36,6 @@
 #define DISCARD_MAX (4 * 1024 * 1024)
 /* How long the server must be idle, while draining, before it stops. */
 #define DRAIN_GRACE_US (100 * 1000)
-#define MAX_LANE_THREADS 16
 /* How long the stop waits, after the lane threads end, for the answers
  * they gave to be written. */
 #define FINAL_DRAIN_MS 1000
@@ -67,7 +66,7 @@ struct lane {
 	unsigned cap;
 	bool stop;
 	unsigned n;
-	pthread_t th[MAX_LANE_THREADS];
+	pthread_t th[HTTP_LANE_THREADS_MAX];
 };
 
 enum { LANE_PASSWORD, LANE_WORK, NLANES };
@@ -582,7 +581,7 @@ static bool lane_start(struct http_server *s, struct lane *l, unsigned threads, 
 	l->busy = busy;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
-	for (l->n = 0; l->n < threads && l->n < MAX_LANE_THREADS; l->n++)
+	for (l->n = 0; l->n < threads && l->n < HTTP_LANE_THREADS_MAX; l->n++)
 		if (pthread_create(&l->th[l->n], NULL, lane_main, l) != 0)
 			break;
 	return l->n > 0;

@@ -76,6 +76,9 @@ typedef void (*http_done_fn)(void *app, struct http_req *r);
 /* True when the application can serve (database open, snapshot loaded). */
 typedef bool (*http_ready_fn)(void *app);
 
+/* The most threads a lane runs (http_opts.offload_threads, work_threads). */
+#define HTTP_LANE_THREADS_MAX 16
+
 struct http_opts {
 	const char *addr;        /* IPv4 or IPv6 literal; NULL = 127.0.0.1 */
 	uint16_t port;           /* 0 = an ephemeral port (see http_server_port) */
@@ -88,7 +91,8 @@ struct http_opts {
 	unsigned offload_threads; /* run ROUTE_OFFLOAD handlers; 0 = 2 */
 	unsigned offload_queue;  /* ROUTE_OFFLOAD requests waiting, at most; past it
 				  * 503 with Retry-After at once; 0 = 64 */
-	unsigned work_threads;   /* run ROUTE_SLOW handlers and writes; 0 = 4 */
+	unsigned work_threads;   /* run ROUTE_SLOW handlers and writes; 0 = 4, at
+				  * most HTTP_LANE_THREADS_MAX */
 	unsigned work_queue;     /* those waiting, at most; then 503; 0 = 256 */
 	bool metrics_public;     /* /metrics without authentication */
 	bool no_access_log;

@@ -81,6 +81,12 @@ t_args_serve_threads_out_of_range_refused() {
 	done
 	expect 2 serve --listen 127.0.0.1:0 --threads -1 || return 1
 	has_err "--threads"
+	for n in 17 -1 abc ""; do
+		expect 2 serve --listen 127.0.0.1:0 --work-threads "$n" || return 1
+		has_err "--work-threads"
+	done
+	expect 2 serve --listen 127.0.0.1:0 --work-threads 17 || return 1
+	has_err "--work-threads: 0 (4) to 16"
 }
 
 # The lists of every_list_takes_limit, each with two items or more once

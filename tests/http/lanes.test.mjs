@@ -127,3 +127,29 @@ test('a session used while the write lock was held survives a restart', async ()
     await own.stop();
   }
 });
+
+// --work-threads sets the work lane's threads: with one, a second write
+// waits in its queue while the first waits for the lock, and /metrics says so.
+test('serve --work-threads 1 runs one write at a time, and /metrics shows the one waiting', async () => {
+  const one = await startServer({ args: ['--work-threads', '1'] });
+  try {
+    const sys1 = await login(one, 'sysadmin');
+    const sec1 = await login(one, 'secadmin');
+    const lock = await holdLock(3, one.db);
+    const writes = [1, 2].map((i) => call(one, 'POST', '/v1/units', {
+      token: sec1.token, body: { code: `ONE${i}`, name: 'one' },
+    }));
+    let waiting = null;
+    for (let i = 0; i < 50 && waiting !== '1'; i++) {
+      const m = await call(one, 'GET', '/metrics', { token: sys1.token });
+      waiting = m.text.match(/^baomi_http_lane_waiting\{lane="work"\} (\d+)$/m)?.[1];
+      if (waiting !== '1') await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(waiting, '1', 'one write waits for the one work thread');
+    assert.ok(lock.held(), 'seen while the lock was held');
+    assert.equal(await lock.done, 0);
+    for (const w of await Promise.all(writes)) assert.equal(w.status, 201, w.text);
+  } finally {
+    assert.deepEqual(await one.stop(), { code: 0, sig: null });
+  }
+});
