@@ -145,13 +145,13 @@ static int parse_limit(const struct http_req *r, int64_t *out, struct bm_err *e)
 	return 0;
 }
 
-/* A list's opaque next_cursor (svc_cursor_make_scoped: sealed, not
- * readable): the id to start after and the list's scope. */
+/* A list's opaque next_cursor (svc_cursor_make: sealed, not readable):
+ * the id to start after and the list's scope. */
 static json_t *cursor_make(struct svc *s, char tag, int64_t id, uint64_t scope)
 {
 	char out[SVC_CURSOR_MAX];
 
-	svc_cursor_make_scoped(s, tag, id, scope, out);
+	svc_cursor_make(s, tag, id, scope, out);
 	return json_string(out);
 }
 
@@ -164,7 +164,7 @@ static int cursor_parse(struct svc *s, const struct http_req *r, char tag, int64
 
 	*id = 0;
 	*scope = 0;
-	return v ? svc_cursor_read_scoped(s, tag, v, id, scope, e) : 0;
+	return v ? svc_cursor_read(s, tag, v, id, scope, e) : 0;
 }
 
 /* limit= and cursor= of list tag: the page to ask the service for.  Each

@@ -464,7 +464,7 @@ static int due_open_reviews(struct svc *s, const struct actor *a, const struct d
 	if (v == NULL)
 		return e->code;
 	if (pg.more) {
-		svc_cursor_make_scoped(s, 'r', pg.last_id, pg.scope, c);
+		svc_cursor_make(s, 'r', pg.last_id, pg.scope, c);
 		json_decref(next);
 		next = json_string(c);
 	}

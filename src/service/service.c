@@ -789,7 +789,7 @@ _Static_assert(sodium_base64_ENCODED_LEN(16 + 40, sodium_base64_VARIANT_URLSAFE_
 		       SVC_CURSOR_MAX,
 	       "SVC_CURSOR_MAX holds a sealed id and scope");
 
-void svc_cursor_make_scoped(struct svc *s, char tag, int64_t id, uint64_t scope,
+void svc_cursor_make(struct svc *s, char tag, int64_t id, uint64_t scope,
 			    char out[SVC_CURSOR_MAX])
 {
 	uint8_t pt[16];
@@ -799,7 +799,7 @@ void svc_cursor_make_scoped(struct svc *s, char tag, int64_t id, uint64_t scope,
 	cursor_seal(s, tag, pt, sizeof pt, out, SVC_CURSOR_MAX);
 }
 
-int svc_cursor_read_scoped(struct svc *s, char tag, const char *text, int64_t *id,
+int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id,
 			   uint64_t *scope, struct bm_err *e)
 {
 	uint8_t pt[16];
@@ -816,23 +816,6 @@ int svc_cursor_read_scoped(struct svc *s, char tag, const char *text, int64_t *i
 	return 0;
 }
 
-void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MAX])
-{
-	svc_cursor_make_scoped(s, tag, id, 0, out);
-}
-
-int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e)
-{
-	uint64_t scope;
-
-	if (svc_cursor_read_scoped(s, tag, text, id, &scope, e))
-		return e->code;
-	if (scope != 0) {
-		*id = 0;
-		return bm_errf(e, BM_EUSAGE, "cursor", "cursor: not a cursor this list gave out");
-	}
-	return 0;
-}
 
 void svc_cursor_make_pos(struct svc *s, char tag, const void *pos, size_t n,
 			 char out[SVC_CURSOR_LONG_MAX])

@@ -68,15 +68,12 @@ int svc_actor_allow(const struct actor *a, int perm, struct bm_err *e);
  * use one list's cursor on another, nor one parent's or filter's cursor on
  * the same list narrowed otherwise. */
 #define SVC_CURSOR_MAX 80
-void svc_cursor_make_scoped(struct svc *s, char tag, int64_t id, uint64_t scope,
+void svc_cursor_make(struct svc *s, char tag, int64_t id, uint64_t scope,
 			    char out[SVC_CURSOR_MAX]);
-/* The id and scope in a cursor svc_cursor_make_scoped gave for tag;
+/* The id and scope in a cursor svc_cursor_make gave for tag;
  * BM_EUSAGE naming "cursor" for anything else. */
-int svc_cursor_read_scoped(struct svc *s, char tag, const char *text, int64_t *id,
+int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id,
 			   uint64_t *scope, struct bm_err *e);
-/* The same for a list of one scope only (0). */
-void svc_cursor_make(struct svc *s, char tag, int64_t id, char out[SVC_CURSOR_MAX]);
-int svc_cursor_read(struct svc *s, char tag, const char *text, int64_t *id, struct bm_err *e);
 /* The same for a position of several parts (the due list's instant, gate
  * and person): at most SVC_CURSOR_POS_MAX bytes, sealed and opened whole.
  * The due list's is 8 + 1 + an id of up to BM_CODE_MAX - 1 bytes. */
@@ -390,9 +387,8 @@ json_t *svc_review_show(struct svc *s, const struct actor *a, int64_t review,
 /* Reviews by id: a person's (every state unless state is given), or
  * everyone's within the actor's scope (open ones unless state is given).
  * state: "open", "approved", "rejected" or "all".  At most limit (0 = no
- * limit) after the review id after_id; *last_id (may be NULL) gets the
- * last id listed, the next page's after_id, and *more (may be NULL) says
- * whether reviews follow the page, as svc_page's. */
+ * limit) after the review id after_id, as the query's page says (NULL:
+ * every one); the page's last_id and more are set as on any list. */
 struct review_query {
 	const char *person, *state;
 	struct svc_page *page;     /* NULL: every match; else in and out as on any list */

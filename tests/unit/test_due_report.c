@@ -1052,7 +1052,7 @@ static void due_open_rest(struct world *w, const struct actor *a, json_t *all, i
 	if (open != NULL && limit > 0 && json_array_size(open) > (size_t)limit)
 		WFAIL(w, "%zu open reviews on a page of %lld", json_array_size(open),
 		      (long long)limit);
-	if (cur != NULL && svc_cursor_read_scoped(w->f->s, 'r', cur, &pg.after_id, &pg.scope,
+	if (cur != NULL && svc_cursor_read(w->f->s, 'r', cur, &pg.after_id, &pg.scope,
 					       &w->f->e) != 0)
 		WFAIL(w, "open_reviews_next_cursor is no review-list cursor: %s", w->f->e.msg);
 	while (cur != NULL) {

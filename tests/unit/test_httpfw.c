@@ -1067,21 +1067,27 @@ static void test_offload_queue_is_bounded(void **state)
 	stop(f);
 }
 
-/* A client of the gate: a report (GET /t/scan) or a write (POST /t/wait). */
-struct gater {
+/* A client of the work lane: a write (POST /t/wait) or, with scan, a
+ * report (GET /t/scan); status 0 until answered (-1: no answer). */
+struct lane_client {
 	uint16_t port;
 	bool scan;
-	int status;
+	atomic_int status;
+	bool busy;                   /* a 503 "busy" with Retry-After: 1 */
 };
 
-static void *gate_once(void *arg)
+static void *lane_write(void *arg)
 {
-	struct gater *g = arg;
+	struct lane_client *lc = arg;
 	struct reply r;
+	const char *type;
 
-	request(g->port, g->scan ? "GET" : "POST", g->scan ? "/t/scan" : "/t/wait", NULL,
-		g->scan ? NULL : "{}", &r);
-	g->status = r.status;
+	request(lc->port, lc->scan ? "GET" : "POST", lc->scan ? "/t/scan" : "/t/wait", NULL,
+		lc->scan ? NULL : "{}", &r);
+	type = json_string_value(json_object_get(r.json, "type"));
+	lc->busy = r.status == 503 && has_header(&r, "Retry-After: 1") && type != NULL &&
+		   strstr(type, "busy") != NULL;
+	atomic_store(&lc->status, r.status ? r.status : -1);
 	reply_free(&r);
 	return NULL;
 }
@@ -1120,15 +1126,15 @@ static void test_slow_routes_leave_the_workers_free(void **state)
 {
 	struct http_opts o = {.threads = 2, .work_threads = 4};
 	struct fixture *f = start(&o);
-	struct gater g[4];
+	struct lane_client lc[4];
 	pthread_t th[4];
 	struct reply r;
 
 	(void)state;
 	gate_set(false);
 	for (int i = 0; i < 4; i++) {
-		g[i] = (struct gater){f->port, i % 2 == 0, 0};
-		pthread_create(&th[i], NULL, gate_once, &g[i]);
+		lc[i] = (struct lane_client){.port = f->port, .scan = i % 2 == 0};
+		pthread_create(&th[i], NULL, lane_write, &lc[i]);
 	}
 	assert_int_equal(gate_wait(4), 4);
 	request(f->port, "GET", "/t/hello", NULL, NULL, &r);
@@ -1141,33 +1147,12 @@ static void test_slow_routes_leave_the_workers_free(void **state)
 	gate_set(true);
 	for (int i = 0; i < 4; i++) {
 		pthread_join(th[i], NULL);
-		assert_int_equal(g[i].status, 201);
+		assert_int_equal(atomic_load(&lc[i].status), 201);
 	}
 	stop(f);
 }
 
 /* A write that waits on the work lane; status is 0 until it is answered. */
-struct lane_client {
-	uint16_t port;
-	atomic_int status;
-	bool busy;                   /* a 503 "busy" with Retry-After: 1 */
-};
-
-static void *lane_write(void *arg)
-{
-	struct lane_client *lc = arg;
-	struct reply r;
-	const char *type;
-
-	request(lc->port, "POST", "/t/wait", NULL, "{}", &r);
-	type = json_string_value(json_object_get(r.json, "type"));
-	lc->busy = r.status == 503 && has_header(&r, "Retry-After: 1") && type != NULL &&
-		   strstr(type, "busy") != NULL;
-	atomic_store(&lc->status, r.status ? r.status : -1);
-	reply_free(&r);
-	return NULL;
-}
-
 /* Waits up to secs for clients 1..n-1 (the queued ones) to be answered. */
 static bool queued_answered(struct lane_client *lc, int n, double secs)
 {
@@ -1203,8 +1188,7 @@ static void test_stop_refuses_the_work_queue_within_the_drain(void **state)
 	gate_set(false);
 	atomic_store(&writes, 0);
 	for (int i = 0; i < 4; i++) {
-		lc[i].port = f->port;
-		atomic_store(&lc[i].status, 0);
+		lc[i] = (struct lane_client){.port = f->port};
 		pthread_create(&th[i], NULL, lane_write, &lc[i]);
 		if (i == 0)
 			assert_int_equal(gate_wait(1), 1);
@@ -1248,8 +1232,7 @@ static void test_work_queue_is_bounded(void **state)
 	gate_set(false);
 	atomic_store(&writes, 0);
 	for (int i = 0; i < 8; i++) {
-		lc[i].port = f->port;
-		atomic_store(&lc[i].status, 0);
+		lc[i] = (struct lane_client){.port = f->port};
 		pthread_create(&th[i], NULL, lane_write, &lc[i]);
 		if (i == 0) /* the first runs, so exactly two can wait */
 			assert_int_equal(gate_wait(1), 1);

@@ -280,15 +280,17 @@ static void test_cursor_has_one_spelling(void **state)
 	struct fx *f = *state;
 	char c[SVC_CURSOR_MAX], m[SVC_CURSOR_MAX];
 	int64_t id = -1;
+	uint64_t scope = 0;
 	int found = 0;
 
 	for (int64_t want = 1; found < 3 && want < 4000; want++) {
 		char *u;
 
-		svc_cursor_make(f->s, 'p', want, c);
-		assert_int_equal(svc_cursor_read(f->s, 'p', c, &id, &f->e), 0);
+		svc_cursor_make(f->s, 'p', want, 0x0123456789abcdefull + (uint64_t)want, c);
+		assert_int_equal(svc_cursor_read(f->s, 'p', c, &id, &scope, &f->e), 0);
 		assert_int_equal(id, want);
-		assert_int_equal(svc_cursor_read(f->s, 'r', c, &id, &f->e), BM_EUSAGE);
+		assert_true(scope == 0x0123456789abcdefull + (uint64_t)want);
+		assert_int_equal(svc_cursor_read(f->s, 'r', c, &id, &scope, &f->e), BM_EUSAGE);
 		if ((u = strchr(c, '_')) == NULL)
 			continue;
 		found++;
@@ -296,7 +298,8 @@ static void test_cursor_has_one_spelling(void **state)
 			strcpy(m, c);
 			m[u - c] = (char)x;
 			id = 7;
-			assert_int_equal(svc_cursor_read(f->s, 'p', m, &id, &f->e), BM_EUSAGE);
+			assert_int_equal(svc_cursor_read(f->s, 'p', m, &id, &scope, &f->e),
+					 BM_EUSAGE);
 			assert_string_equal(f->e.field, "cursor");
 			assert_int_equal(id, 0);
 		}
